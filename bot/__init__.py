@@ -1,0 +1,36 @@
+"""Composition root: the Flask app factory, WeChat transport, CLI and job entry points.
+
+Only this package imports flask, wechatpy, redis and rq. Nothing imports ``bot``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from bot.runtime import Runtime
+from config.settings import Settings, SettingsError, load_settings
+
+
+def create_app(settings: Settings | None = None, **runtime_overrides: Any) -> Flask:
+    """Build the app; ``runtime_overrides`` (engine, store, queue, api) are for tests."""
+    if settings is None:
+        try:
+            settings = load_settings()
+        except SettingsError as exc:
+            raise SystemExit(f"启动失败：{exc}") from None
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    runtime = Runtime(settings, **runtime_overrides).make_current()
+    app.extensions["ghpp"] = runtime
+
+    from bot import webhook
+    from bot.cli import register_cli
+
+    app.register_blueprint(webhook.bp)
+    register_cli(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app

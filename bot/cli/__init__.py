@@ -1,0 +1,13 @@
+"""Flask CLI commands (``flask --app bot …``). One module per domain; each exposes ``commands``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.cli import chat, core
+
+
+def register_cli(app: Flask) -> None:
+    for module in (core, chat):
+        for command in module.commands:
+            app.cli.add_command(command)

@@ -1,0 +1,95 @@
+"""Everything a process needs, built once from settings: engine, store, queue, API, pipeline."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.jobs import InlineQueue, JobQueue, RQQueue
+from bot.pipeline import Pipeline, RouterCache
+from bot.store import MemoryStore, RedisStore, Store
+from bot.wechat.api import WeChatApiClient
+from bot.wechat.crypto import MessageCrypto
+from bot.wechat.token import TokenService
+from config.settings import Settings
+from handlers.ports import WeChatApi
+from models.db import make_engine, make_session_factory
+
+_current: Runtime | None = None
+_current_lock = threading.Lock()
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        store: Store | None = None,
+        queue: JobQueue | None = None,
+        api: WeChatApi | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.database_url)
+        self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+        if store is not None:
+            self.store: Store = store
+        elif settings.redis_url:
+            self.store = RedisStore.from_url(settings.redis_url)
+        else:
+            self.store = MemoryStore()
+        self.tokens = TokenService(
+            self.store, settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base
+        )
+        if api is None and settings.extra.get("GHPP_SIMULATE_WECHAT") == "1":
+            from bot.simulator import SimulatedWeChatApi
+
+            api = SimulatedWeChatApi(printer=logging.getLogger("simulator").info)
+        self.api: WeChatApi = api or WeChatApiClient(
+            self.tokens, settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base
+        )
+        if queue is not None:
+            self.queue: JobQueue = queue
+        elif settings.redis_url:
+            self.queue = RQQueue(settings.redis_url)
+        else:
+            self.queue = InlineQueue(lambda: self)
+        self.crypto = (
+            MessageCrypto(
+                settings.wechat_token,
+                settings.wechat_appid,
+                settings.wechat_aes_key,
+                settings.wechat_aes_key_previous,
+            )
+            if settings.wechat_aes_key
+            else None
+        )
+        self.job_options: dict[str, Any] = {
+            "media_dir": str(settings.instance_dir / "media"),
+            **settings.extra,
+        }
+        self.routers = RouterCache()
+        self.pipeline = Pipeline(
+            self.session_factory,
+            self.store,
+            self.queue,
+            self.routers,
+            budget_s=settings.reply_budget_s,
+            dedupe_ttl_s=settings.dedupe_ttl_s,
+        )
+
+    def make_current(self) -> Runtime:
+        global _current
+        with _current_lock:
+            _current = self
+        return self
+
+    @staticmethod
+    def current() -> Runtime:
+        if _current is None:
+            raise RuntimeError("no runtime: create the app (bot.create_app) first")
+        return _current

@@ -1,0 +1,153 @@
+"""Settings from environment variables (and an optional ``.env`` file).
+
+A missing or malformed required setting stops start-up with a message naming it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+WECHAT_DEFAULT_API_BASE = "https://api.weixin.qq.com"
+
+
+class SettingsError(ValueError):
+    """Raised with an operator-facing (Chinese) message naming the bad setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    wechat_token: str
+    wechat_appid: str
+    wechat_secret: str
+    secret_key: str
+    wechat_aes_key: str | None = None
+    wechat_aes_key_previous: str | None = None
+    wechat_api_base: str = WECHAT_DEFAULT_API_BASE
+    database_url: str = ""
+    redis_url: str | None = None
+    instance_dir: Path = DEFAULT_INSTANCE_DIR
+    # Seconds a request's timestamp may differ from our clock before it counts as stale.
+    replay_window_s: int = 300
+    # WeChat gives up after 5 s; we answer before this many seconds whatever happens.
+    reply_budget_s: float = 4.0
+    # How long a finished reply is kept for WeChat's retries (they come within ~15 s).
+    dedupe_ttl_s: int = 300
+    max_body_bytes: int = 256 * 1024
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: single-process mode with an in-process store."""
+        return self.redis_url is None
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    from dotenv import dotenv_values
+
+    for key, value in dotenv_values(path).items():
+        if value is not None:
+            values[key] = value
+    return values
+
+
+def validate_aes_key(name: str, value: str) -> str:
+    if len(value) != 43:
+        raise SettingsError(
+            f"配置项 {name} 格式错误：EncodingAESKey 应为 43 个字符，当前为 {len(value)} 个。"
+        )
+    try:
+        raw = base64.b64decode(value + "=", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SettingsError(f"配置项 {name} 格式错误：不是合法的 Base64 字符串。") from exc
+    if len(raw) != 32:
+        raise SettingsError(f"配置项 {name} 格式错误：解码后应为 32 字节。")
+    return value
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"缺少必需的配置项 {name}，请在环境变量或 .env 文件中设置。")
+    return value
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"配置项 {name} 格式错误：应为数字，当前为 {raw!r}。") from exc
+    if value <= 0:
+        raise SettingsError(f"配置项 {name} 格式错误：应为正数。")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
+    """Read settings; ``environ`` wins over the ``.env`` file."""
+    env: dict[str, str] = {}
+    env.update(_read_dotenv(dotenv_path or PROJECT_ROOT / ".env"))
+    env.update(os.environ if environ is None else environ)
+
+    token = _required(env, "WECHAT_TOKEN")
+    if not (3 <= len(token) <= 32) or not token.isalnum():
+        raise SettingsError("配置项 WECHAT_TOKEN 格式错误：应为 3–32 位英文字母或数字。")
+    appid = _required(env, "WECHAT_APPID")
+    secret = _required(env, "WECHAT_SECRET")
+    secret_key = _required(env, "SECRET_KEY")
+    if len(secret_key) < 16:
+        raise SettingsError("配置项 SECRET_KEY 太短：至少 16 个字符，请使用随机生成的长字符串。")
+
+    aes_key = _optional(env, "WECHAT_AES_KEY")
+    if aes_key:
+        validate_aes_key("WECHAT_AES_KEY", aes_key)
+    aes_prev = _optional(env, "WECHAT_AES_KEY_PREVIOUS")
+    if aes_prev:
+        validate_aes_key("WECHAT_AES_KEY_PREVIOUS", aes_prev)
+        if not aes_key:
+            raise SettingsError("配置项 WECHAT_AES_KEY_PREVIOUS 已设置，但缺少当前密钥 WECHAT_AES_KEY。")
+
+    api_base = (_optional(env, "WECHAT_API_BASE") or WECHAT_DEFAULT_API_BASE).rstrip("/")
+    if not api_base.startswith(("http://", "https://")):
+        raise SettingsError("配置项 WECHAT_API_BASE 格式错误：应以 http:// 或 https:// 开头。")
+
+    instance_dir = Path(_optional(env, "INSTANCE_DIR") or DEFAULT_INSTANCE_DIR)
+    database_url = _optional(env, "DATABASE_URL") or f"sqlite:///{instance_dir / 'ghpp.sqlite3'}"
+    if "://" not in database_url:
+        raise SettingsError(
+            "配置项 DATABASE_URL 格式错误：应为 SQLAlchemy 连接串，如 postgresql+psycopg://user@host/db。"
+        )
+    redis_url = _optional(env, "REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("配置项 REDIS_URL 格式错误：应以 redis://、rediss:// 或 unix:// 开头。")
+
+    return Settings(
+        wechat_token=token,
+        wechat_appid=appid,
+        wechat_secret=secret,
+        secret_key=secret_key,
+        wechat_aes_key=aes_key,
+        wechat_aes_key_previous=aes_prev,
+        wechat_api_base=api_base,
+        database_url=database_url,
+        redis_url=redis_url,
+        instance_dir=instance_dir,
+        reply_budget_s=_positive_number(env, "REPLY_BUDGET_S", 4.0),
+        extra={k: v for k, v in env.items() if k.startswith("GHPP_")},
+    )

@@ -1,0 +1,13 @@
+"""Domain operations and chat handlers, one module per domain.
+
+Plain Python: a session in, a result out. May import models, nlp and config; never bot,
+flask, wechatpy or redis. Handlers never commit, never send, never see XML: the boundary
+(pipeline, job runner, CLI, admin view) commits and delivers.
+
+Importing this package registers every domain module's handlers (see ``registry``); the
+``as`` re-exports mark these imports as wanted for their registration side effects.
+"""
+
+from handlers import help as help
+from handlers import members as members
+from handlers import notify as notify

@@ -1,0 +1,106 @@
+"""What a handler receives (Context) and returns (Reply)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Conversation, User
+from nlp import Router
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    description: str = ""
+    url: str = ""
+    image: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A passive reply. Empty (no text, no articles) renders as WeChat's ``success``."""
+
+    text: str | None = None
+    articles: tuple[Article, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text and not self.articles
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "articles": [a.__dict__ for a in self.articles],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        return cls(
+            text=data.get("text"),
+            articles=tuple(Article(**a) for a in data.get("articles", [])),
+        )
+
+
+EMPTY = Reply()
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """Slow work to run after commit; arguments are ids and plain values, never ORM objects."""
+
+    name: str
+    kwargs: dict[str, Any]
+
+
+@dataclass
+class Context:
+    session: Session
+    user: User
+    now: datetime
+    router: Router
+    jobs: list[JobRequest] = field(default_factory=list)
+    # Set by dispatch to the intent it used, for the audit record.
+    intent_name: str | None = None
+    # Set when the message must not stay tied to its sender (anonymous suggestion).
+    redact_inbound: bool = False
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        self.jobs.append(JobRequest(name, kwargs))
+
+    # Conversation state lives in the database, in the same transaction as the work it guards.
+    def conversation(self) -> Conversation | None:
+        conv = self.session.scalar(select(Conversation).where(Conversation.user_id == self.user.id))
+        if conv is not None and conv.expires_at <= self.now:
+            self.session.delete(conv)
+            self.session.flush()
+            return None
+        return conv
+
+    def start_flow(self, flow: str, data: dict[str, Any], ttl: timedelta) -> Conversation:
+        conv = self.session.scalar(select(Conversation).where(Conversation.user_id == self.user.id))
+        if conv is None:
+            conv = Conversation(user_id=self.user.id, flow=flow, data={}, expires_at=self.now)
+            self.session.add(conv)
+        conv.flow = flow
+        conv.data = dict(data)
+        conv.updated_at = self.now
+        conv.expires_at = self.now + ttl
+        self.session.flush()
+        return conv
+
+    def update_flow(self, conv: Conversation, data: dict[str, Any], ttl: timedelta) -> None:
+        conv.data = dict(data)  # a new dict, so the JSON column sees the change
+        conv.updated_at = self.now
+        conv.expires_at = self.now + ttl
+        self.session.flush()
+
+    def end_flow(self) -> None:
+        conv = self.session.scalar(select(Conversation).where(Conversation.user_id == self.user.id))
+        if conv is not None:
+            self.session.delete(conv)
+            self.session.flush()

@@ -1,0 +1,63 @@
+"""One inbound message → one reply: conversation first, then events, then the router."""
+
+from __future__ import annotations
+
+from config import texts
+from handlers.context import EMPTY, Context, Reply
+from handlers.inbound import Inbound
+from handlers.registry import (
+    CLICK_HANDLERS,
+    EVENT_HANDLERS,
+    FLOW_HANDLERS,
+    INTENT_HANDLERS,
+    MESSAGE_HANDLERS,
+)
+
+
+def handle(ctx: Context, inbound: Inbound) -> Reply:
+    if inbound.kind == "event":
+        return _handle_event(ctx, inbound)
+
+    conv = ctx.conversation()
+    if conv is not None:
+        # A conversation in progress outranks keyword routing; only 取消/退出 break out.
+        if inbound.text and ctx.router.route(inbound.text).name == "cancel":
+            ctx.end_flow()
+            ctx.intent_name = "cancel"
+            return Reply(texts.CANCELLED)
+        flow = FLOW_HANDLERS.get(conv.flow)
+        if flow is None:
+            ctx.end_flow()  # a flow from an older release: drop it rather than trap the user
+        else:
+            ctx.intent_name = f"flow:{conv.flow}"
+            reply = flow(ctx, inbound, conv)
+            if reply is not None:
+                return reply
+
+    if inbound.kind in ("text", "voice"):
+        if not inbound.text:
+            ctx.intent_name = "unknown"
+            return Reply(texts.VOICE_NOT_RECOGNISED)
+        intent = ctx.router.route(inbound.text)
+        ctx.intent_name = intent.name
+        handler = INTENT_HANDLERS.get(intent.name)
+        if handler is None:
+            return Reply(texts.FEATURE_NOT_OPEN)
+        return handler(ctx, inbound, intent)
+
+    ctx.intent_name = f"kind:{inbound.kind}"
+    kind_handler = MESSAGE_HANDLERS.get(inbound.kind)
+    if kind_handler is None:
+        return Reply(texts.UNSUPPORTED_KIND)
+    return kind_handler(ctx, inbound)
+
+
+def _handle_event(ctx: Context, inbound: Inbound) -> Reply:
+    event = (inbound.event or "").lower()
+    ctx.intent_name = f"event:{event}"
+    if event == "click" and inbound.event_key in CLICK_HANDLERS:
+        return CLICK_HANDLERS[inbound.event_key](ctx, inbound)
+    handler = EVENT_HANDLERS.get(event)
+    if handler is None:
+        return EMPTY  # VIEW, TEMPLATESENDJOBFINISH …: nothing to say
+    return handler(ctx, inbound)

@@ -1,0 +1,36 @@
+"""Greetings, how-to, and guidance for messages the router did not understand."""
+
+from __future__ import annotations
+
+from config import texts
+from handlers.context import Context, Reply
+from handlers.inbound import Inbound
+from handlers.registry import on_click, on_intent
+from nlp import Intent
+
+
+@on_intent("help")
+def help_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
+    return Reply(texts.HELP)
+
+
+@on_click("MENU_HELP")
+def help_click(ctx: Context, inbound: Inbound) -> Reply:
+    return Reply(texts.HELP)
+
+
+@on_intent("unknown")
+def unknown_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
+    lines = [texts.UNKNOWN]
+    guesses = [texts.INTENT_LABELS[s] for s in intent.suggestions if s in texts.INTENT_LABELS]
+    if guesses:
+        lines.append(texts.DID_YOU_MEAN)
+        lines.extend(f"· {g}" for g in guesses[:3])
+    lines.append(texts.UNKNOWN_TAIL)
+    return Reply("\n".join(lines))
+
+
+@on_intent("cancel")
+def cancel_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
+    # Reached only when no conversation is in progress (dispatch handles the other case).
+    return Reply(texts.NOTHING_TO_CANCEL)

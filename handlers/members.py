@@ -1,0 +1,102 @@
+"""Followers: who they are, following and unfollowing, binding to a union by QR code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import texts
+from handlers.context import EMPTY, Context, Reply
+from handlers.inbound import Inbound
+from handlers.registry import on_event
+from models import Union, User
+
+# Scene handlers by prefix ("brand" for "brand:12"); a scene without a known prefix is a
+# union code. Other domains register here, e.g. a brand's own rating QR code.
+SceneHandler = Callable[[Context, Inbound, str], Reply | None]
+SCENE_HANDLERS: dict[str, SceneHandler] = {}
+
+
+def on_scene(prefix: str) -> Callable[[SceneHandler], SceneHandler]:
+    def decorator(fn: SceneHandler) -> SceneHandler:
+        SCENE_HANDLERS[prefix] = fn
+        return fn
+
+    return decorator
+
+
+def resolve_user(session: Session, openid: str, now: datetime) -> User:
+    """The user behind an openid, created on first contact."""
+    user = session.scalar(select(User).where(User.openid == openid))
+    if user is None:
+        user = User(openid=openid, first_seen_at=now)
+        session.add(user)
+        session.flush()
+    return user
+
+
+def bind_union_by_code(ctx: Context, code: str) -> Union | None:
+    union = ctx.session.scalar(select(Union).where(Union.code == code))
+    if union is None:
+        return None
+    # A union chosen by verification (member list, invitation) is not overwritten by a scan.
+    if ctx.user.union_id is None or ctx.user.union_source == "qrcode":
+        ctx.user.union_id = union.id
+        ctx.user.union_source = "qrcode"
+    return union
+
+
+def scene_of(inbound: Inbound) -> str | None:
+    key = (inbound.event_key or "").strip()
+    if key.startswith("qrscene_"):
+        key = key[len("qrscene_") :]
+    return key or None
+
+
+def _apply_scene(ctx: Context, inbound: Inbound, scene: str) -> tuple[Reply | None, str | None]:
+    """Returns (reply from a scene handler, or None; name of the union bound, or None)."""
+    prefix, sep, rest = scene.partition(":")
+    if sep and prefix in SCENE_HANDLERS:
+        return SCENE_HANDLERS[prefix](ctx, inbound, rest), None
+    code = rest if sep and prefix == "union" else scene
+    union = bind_union_by_code(ctx, code)
+    return None, union.name if union else None
+
+
+@on_event("subscribe")
+def on_subscribe(ctx: Context, inbound: Inbound) -> Reply:
+    ctx.user.subscribed = True
+    ctx.user.subscribed_at = inbound.created_at
+    ctx.user.unsubscribed_at = None
+    scene = scene_of(inbound)
+    lines = [texts.WELCOME]
+    if scene:
+        scene_reply, union_name = _apply_scene(ctx, inbound, scene)
+        if union_name:
+            lines.insert(0, texts.WELCOME_WITH_UNION.format(union=union_name))
+        if scene_reply is not None and scene_reply.text:
+            lines.append(scene_reply.text)
+    return Reply("\n\n".join(lines))
+
+
+@on_event("scan")
+def on_scan(ctx: Context, inbound: Inbound) -> Reply:
+    scene = scene_of(inbound)
+    if not scene:
+        return EMPTY
+    scene_reply, union_name = _apply_scene(ctx, inbound, scene)
+    if scene_reply is not None:
+        return scene_reply
+    if union_name:
+        return Reply(texts.WELCOME_WITH_UNION.format(union=union_name) + "回复「帮助」查看可以做什么。")
+    return Reply("二维码已失效或不存在，请向工会工作人员索取新的二维码。")
+
+
+@on_event("unsubscribe")
+def on_unsubscribe(ctx: Context, inbound: Inbound) -> Reply:
+    ctx.user.subscribed = False
+    ctx.user.unsubscribed_at = inbound.created_at
+    return EMPTY

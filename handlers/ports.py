@@ -1,0 +1,42 @@
+"""Interfaces to the outside world that handlers and jobs use; bot/ implements them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class WeChatApiError(Exception):
+    """A failed call to WeChat's API, with WeChat's errcode when it gave one."""
+
+    def __init__(self, errcode: int | None, errmsg: str, *, retryable: bool = False) -> None:
+        super().__init__(f"{errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class QRCode:
+    ticket: str
+    url: str
+
+
+class WeChatApi(Protocol):
+    def send_text(self, openid: str, text: str) -> None: ...
+
+    def send_template(
+        self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
+    ) -> None: ...
+
+    def download_media(self, media_id: str) -> MediaFile: ...
+
+    def create_qrcode(self, scene: str) -> QRCode: ...
+
+    def create_menu(self, menu: dict[str, Any]) -> None: ...

@@ -1,0 +1,68 @@
+"""Plain factory functions: ``make_x(session, **overrides)``; they flush, never commit."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers.context import Context
+from models import Brand, BrandAlias, Role, Stage, Union, UnionKind, User, utcnow
+from models.union import assign_path
+from nlp import BrandEntry, Router
+
+_seq = itertools.count(1)
+
+
+def make_union(session: Session, parent: Union | None = None, **overrides: Any) -> Union:
+    n = next(_seq)
+    union = Union(
+        code=overrides.pop("code", f"U{n:05d}"),
+        name=overrides.pop("name", f"测试工会{n}"),
+        kind=overrides.pop("kind", UnionKind.GRASSROOTS if parent else UnionKind.CITY),
+        parent=parent,
+        **overrides,
+    )
+    session.add(union)
+    session.flush()
+    assign_path(session, union)
+    session.flush()
+    return union
+
+
+def make_brand(
+    session: Session, union: Union | None = None, aliases: tuple[str, ...] = (), **overrides: Any
+) -> Brand:
+    n = next(_seq)
+    brand = Brand(
+        name=overrides.pop("name", f"测试品牌{n}"),
+        union=union or make_union(session),
+        stage=overrides.pop("stage", Stage.CULTIVATING),
+        **overrides,
+    )
+    brand.aliases = [BrandAlias(alias=a) for a in aliases]
+    session.add(brand)
+    session.flush()
+    return brand
+
+
+def make_user(session: Session, **overrides: Any) -> User:
+    n = next(_seq)
+    user = User(
+        openid=overrides.pop("openid", f"o-test-{n:06d}"),
+        role=overrides.pop("role", Role.WORKER),
+        **overrides,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_ctx(session: Session, user: User | None = None, now: datetime | None = None) -> Context:
+    """A handler context whose router knows every brand in the database."""
+    brands = session.scalars(select(Brand).order_by(Brand.id)).all()
+    router = Router([BrandEntry(b.name, tuple(b.alias_names)) for b in brands])
+    return Context(session=session, user=user or make_user(session), now=now or utcnow(), router=router)

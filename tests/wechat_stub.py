@@ -1,0 +1,160 @@
+"""A local stub of WeChat's server API that records calls and can be told to fail.
+
+Endpoints: token, stable_token, message/custom/send, message/template/send, media/get,
+qrcode/create, menu/create. Tokens it issues are checked like WeChat does (40001).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Call:
+    path: str
+    query: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Failure:
+    """What to do instead of answering: errcode, http500, slow (seconds), json_body."""
+
+    kind: str
+    value: Any = None
+
+
+@dataclass
+class StubState:
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    valid_tokens: set[str] = field(default_factory=set)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    token_counter: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class WeChatStub:
+    def __init__(self) -> None:
+        self.state = StubState()
+        handler = _make_handler(self.state)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> WeChatStub:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.calls.clear()
+            self.state.failures.clear()
+            self.state.valid_tokens.clear()
+            self.state.media.clear()
+
+    def fail(self, endpoint: str, kind: str, value: Any = None, times: int = 1) -> None:
+        """Make the next ``times`` calls to ``endpoint`` (e.g. "message/custom/send") fail."""
+        with self.state.lock:
+            self.state.failures.setdefault(endpoint, []).extend(Failure(kind, value) for _ in range(times))
+
+    def expire_tokens(self) -> None:
+        with self.state.lock:
+            self.state.valid_tokens.clear()
+
+    def calls_to(self, endpoint: str) -> list[Call]:
+        with self.state.lock:
+            return [c for c in self.state.calls if c.path == f"/cgi-bin/{endpoint}"]
+
+
+def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _json(self, data: dict[str, Any]) -> None:
+            self._send(200, json.dumps(data).encode())
+
+        def do_GET(self) -> None:
+            self._serve(None)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw.decode("utf-8")) if raw else None
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+            self._serve(body)
+
+        def _serve(self, body: Any) -> None:
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            endpoint = url.path.removeprefix("/cgi-bin/")
+            with state.lock:
+                state.calls.append(Call(url.path, query, body))
+                queue = state.failures.get(endpoint) or []
+                failure = queue.pop(0) if queue else None
+            if failure is not None:
+                if failure.kind == "slow":
+                    time.sleep(float(failure.value))
+                elif failure.kind == "http500":
+                    self._send(500, b"internal error", "text/plain")
+                    return
+                elif failure.kind == "errcode":
+                    self._json({"errcode": failure.value, "errmsg": f"stub error {failure.value}"})
+                    return
+                elif failure.kind == "json_body":
+                    self._json(failure.value)
+                    return
+            if endpoint in ("token", "stable_token"):
+                with state.lock:
+                    state.token_counter += 1
+                    token = f"stub-token-{state.token_counter}"
+                    state.valid_tokens.add(token)
+                self._json({"access_token": token, "expires_in": 7200})
+                return
+            with state.lock:
+                token_ok = query.get("access_token") in state.valid_tokens
+            if not token_ok:
+                self._json({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+                return
+            if endpoint == "media/get":
+                media = state.media.get(query.get("media_id", ""))
+                if media is None:
+                    self._json({"errcode": 40007, "errmsg": "invalid media_id"})
+                    return
+                self._send(200, media[0], media[1])
+                return
+            if endpoint == "qrcode/create":
+                scene = (body or {}).get("action_info", {}).get("scene", {}).get("scene_str", "")
+                self._json({"ticket": f"ticket-{scene}", "url": f"http://weixin.qq.com/q/{scene}"})
+                return
+            if endpoint in ("message/custom/send", "message/template/send", "menu/create"):
+                self._json({"errcode": 0, "errmsg": "ok", "msgid": 1})
+                return
+            self._json({"errcode": 40004, "errmsg": f"stub has no endpoint {endpoint}"})
+
+    return Handler
