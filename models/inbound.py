@@ -30,8 +30,9 @@ class InboundMessage(Base):
 
     def redact(self) -> None:
         """Cut the tie between this message and its sender (anonymous suggestions)."""
+        # The dedupe key stays: it is a hash (see bot.pipeline.hashed_key), still needed to stop
+        # a retried delivery, and without the MsgId it cannot be recomputed from an openid.
         self.openid = None
         self.content = None
-        self.dedupe_key = f"redacted:{self.id}"
         self.msg_id = None
         self.redacted = True

@@ -52,21 +52,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit("REQUIRE_SERVICES=1 needs DATABASE_URL (PostgreSQL) and REDIS_URL", returncode=3)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for marker in ("postgres", "redis"):
-            if item.get_closest_marker(marker):
-                item.add_marker(pytest.mark.usefixtures(f"_needs_{marker}"))
-
-
-@pytest.fixture
-def _needs_postgres() -> None:
-    need("postgres")
-
-
-@pytest.fixture
-def _needs_redis() -> None:
-    need("redis")
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for service in ("postgres", "redis"):
+        if item.get_closest_marker(service):
+            need(service)
 
 
 @pytest.fixture(scope="session")

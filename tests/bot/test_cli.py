@@ -1,0 +1,56 @@
+"""CLI commands, run with Flask's CLI runner."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from models import Brand, Union
+
+
+def test_seed_demo_loads_tree_and_brands_idempotently(app) -> None:  # type: ignore[no-untyped-def]
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+        assert "演示数据已载入" in result.output
+    with app.extensions["ghpp"].session_factory() as s:
+        assert s.scalar(select(func.count(Brand.id))) >= 10
+        names = set(s.scalars(select(Brand.name)))
+        assert {"工惠乐学", "查保促", "幸福驿站", "爱心妈妈小屋"} <= names
+        chem = s.scalar(select(Union).where(Union.code == "BZ-BC-001"))
+        assert chem is not None and [u.code for u in chem.ancestors()] == ["BZ-BC-SZ", "BZ-BC", "BZ", "SD"]
+
+
+def test_chat_simulator_in_process(app) -> None:  # type: ignore[no-untyped-def]
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    lines = (
+        "\n".join(["/subscribe union:BZ-BC-001", "帮助", "/voice ", "/click MENU_HELP", "/bogus", "/quit"])
+        + "\n"
+    )
+    result = runner.invoke(args=["chat", "--openid", "sim-user"], input=lines)
+    assert result.exit_code == 0, result.output
+    assert "安全模式" in result.output
+    assert "已为您关联到「滨州化工厂工会」" in result.output
+    assert result.output.count("使用说明：") == 2
+    assert "没有听清" in result.output
+    assert "未知命令" in result.output
+
+
+def test_db_upgrade_command(app) -> None:  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0 and "数据库已升级" in result.output
+
+
+def test_worker_needs_redis(app) -> None:  # type: ignore[no-untyped-def]
+    if app.extensions["ghpp"].settings.redis_url:
+        return  # with Redis configured the worker would start and block
+    result = app.test_cli_runner().invoke(args=["worker"])
+    assert result.exit_code != 0 and "REDIS_URL" in result.output
+
+
+def test_menu_create_publishes_the_menu(app, wechat_stub) -> None:  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(args=["menu", "create"])
+    assert result.exit_code == 0, result.output
+    body = wechat_stub.calls_to("menu/create")[0].body
+    assert [b["name"] for b in body["button"]] == ["品牌投票", "职工心声", "帮助"]
