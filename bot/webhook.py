@@ -10,7 +10,7 @@ import time
 from xml.parsers.expat import ExpatError
 
 from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from bot.runtime import Runtime
 from bot.store import StoreUnavailable
@@ -23,6 +23,16 @@ from bot.wechat.xmlsafe import UnsafeXML, check_no_declarations
 log = logging.getLogger(__name__)
 
 bp = Blueprint("wechat", __name__)
+
+
+@bp.errorhandler(Exception)
+def _never_500(exc: Exception) -> Response:
+    # WeChat shows "该公众号暂时无法提供服务" on a 5xx and retries; an unexpected bug here is
+    # logged and acknowledged instead. HTTP errors (403, 413 …) keep their status.
+    if isinstance(exc, HTTPException):
+        return _plain(exc.description or exc.name, exc.code or 400)
+    log.exception("unexpected error in the webhook; acknowledged with success")
+    return _plain(reply_xml.SUCCESS)
 
 
 def _runtime() -> Runtime:

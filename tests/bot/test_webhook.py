@@ -413,6 +413,15 @@ def test_handler_crash_gets_an_apology_not_500(app, client, wechat, monkeypatch)
     assert "系统暂时繁忙" in wechat.open_reply(resp.get_data(as_text=True))["Content"]
 
 
+def test_unexpected_bug_in_transport_is_acknowledged_not_500(app, client, wechat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken(inbound):  # type: ignore[no-untyped-def]
+        raise RuntimeError("bug in the pipeline itself")
+
+    monkeypatch.setattr(app.extensions["ghpp"].pipeline, "process", broken)
+    resp = post(client, wechat.sign(message_xml(text_fields("o-bug", "帮助", next(_ids)))))
+    assert resp.status_code == 200 and resp.get_data(as_text=True) == "success"
+
+
 def test_signature_helper_matches_wechat_docs_example() -> None:
     # Sorted-concatenation SHA-1, as in WeChat's documentation.
     assert sha1_signature("token", "1409304348", "xxxxxx") == sha1_signature("xxxxxx", "token", "1409304348")
