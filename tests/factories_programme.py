@@ -41,14 +41,21 @@ def make_cadre(session: Session, union: Union, **overrides: Any) -> User:
     return make_user(session, role=Role.CADRE, union_id=union.id, union_source="invite", **overrides)
 
 
-def make_report(session: Session, brand: Brand, text: str = "开展培训12场", at: datetime | None = None) -> ProgressReport:
+def make_report(
+    session: Session, brand: Brand, text: str = "开展培训12场", at: datetime | None = None
+) -> ProgressReport:
     report = ProgressReport(brand_id=brand.id, text=text, created_at=at or utcnow())
     session.add(report)
     session.flush()
     return report
 
 
-PLAN = {"goals": "覆盖全市职工", "measures": ["建学习点", "送课下基层"], "long_term": "三年规划", "this_year": "年度计划"}
+PLAN = {
+    "goals": "覆盖全市职工",
+    "measures": ["建学习点", "送课下基层"],
+    "long_term": "三年规划",
+    "this_year": "年度计划",
+}
 
 
 def five_scores(score: float = 80) -> dict[str, Any]:
@@ -61,7 +68,14 @@ def four_scores(score: float = 70) -> dict[str, Any]:
 
 def add_review(session: Session, brand: Brand, decision: Decision, at: datetime | None = None) -> Assessment:
     """A review row without the transition review() makes, to test the gate by itself."""
-    a = Assessment(brand_id=brand.id, kind="review", author="上级", decision=decision, comments="意见", created_at=at or utcnow())
+    a = Assessment(
+        brand_id=brand.id,
+        kind="review",
+        author="上级",
+        decision=decision,
+        comments="意见",
+        created_at=at or utcnow(),
+    )
     a.scores = [AssessmentScore(standard=s, score=70, report_ids=[], photo_ids=[]) for s in Standard]
     session.add(a)
     session.flush()

@@ -168,6 +168,8 @@ def bind_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     value = _COMMAND_WORDS.sub("", raw).strip()
     if not value:
         return Reply(T.BIND_USAGE)
+    # Codes and card numbers must not sit in clear in the inbound audit table.
+    ctx.redact_inbound = True
     if failed_attempts(ctx.session, ctx.user, ctx.now) >= MAX_FAILED_ATTEMPTS:
         return Reply(T.BIND_TOO_MANY)
     is_member = any(w in inbound.text for w in _MEMBER_WORDS) or not re.fullmatch(

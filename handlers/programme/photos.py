@@ -34,6 +34,7 @@ from models.programme import Photo, PhotoStatus
 FLOW_PHOTO_BRAND = "photo_brand"
 PHOTO_FLOW_TTL = timedelta(minutes=30)
 DOWNLOAD_JOB = "download_photo"
+MEDIA_LIFETIME = timedelta(days=3)
 
 
 def _receive(ctx: Context, inbound: Inbound, brand_id: int | None, report_id: int | None) -> Photo | None:
@@ -92,6 +93,10 @@ def photo_brand_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Repl
             return Reply(T.PHOTO_MORE_ASK_BRAND.format(count=count, menu=brand_menu(brands)))
         return Reply(T.PHOTO_MORE_ASK_ACTIVITY.format(count=count))
     if not inbound.text:
+        return None
+    if ctx.router.route(inbound.text).name == "progress":
+        # A progress report is not a caption: leave the photos as they are and file the report.
+        ctx.end_flow()
         return None
     photos = list(ctx.session.scalars(select(Photo).where(Photo.id.in_(data.get("photo_ids", [])))))
     if data.get("step") == "brand":
@@ -169,7 +174,8 @@ def download_photo(jctx: JobContext, photo_id: int) -> None:
     try:
         media = jctx.api.download_media(photo.media_id)
     except WeChatApiError as exc:
-        if exc.retryable:
+        # Past WeChat's 3-day media lifetime a retry cannot succeed: stop retrying.
+        if exc.retryable and jctx.now - photo.captured_at < MEDIA_LIFETIME:
             raise  # the queue retries with back-off
         _fail(jctx, photo, f"download: {exc.errcode}: {exc.errmsg}", T.PHOTO_DOWNLOAD_FAILED)
         return

@@ -60,9 +60,11 @@ def brand_status_text(session: Session, brand: Brand) -> str:
     return "\n".join(lines)
 
 
-@on_intent("status")
-def status_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
+def brand_status_reply(ctx: Context, inbound: Inbound, intent: Intent) -> Reply | None:
+    """The reply to "查询 品牌名"; None when the message asks about something else (a ticket)."""
     brand = find_brand_by_name(ctx.session, intent.brand) if intent.brand else None
+    if brand is None and intent.ticket:
+        return None
     # The stub router may miss the brand: try what follows the command word.
     name = _QUERY_WORDS.sub("", inbound.text).strip()
     if brand is None and name:
@@ -70,3 +72,10 @@ def status_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     if brand is None:
         return Reply(T.STATUS_UNKNOWN_BRAND.format(name=name) if name else T.STATUS_USAGE)
     return Reply(brand_status_text(ctx.session, brand))
+
+
+@on_intent("status")
+def status_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
+    # Suggestion tickets ("查询 JY20261121-0001") are the suggestions domain's; until its
+    # handler is merged with this one, say so rather than look for a brand called "JY…".
+    return brand_status_reply(ctx, inbound, intent) or Reply(T.STATUS_TICKET_ELSEWHERE)

@@ -54,7 +54,12 @@ def test_success_stores_by_content_hash(session, jctx, cadre, wechat_stub, tmp_p
     p = new_photo(session, cadre, "m-ok")
     download_photo(jctx, photo_id=p.id)
     digest = hashlib.sha256(content).hexdigest()
-    assert (p.status, p.sha256, p.size, p.content_type) == (PhotoStatus.STORED, digest, len(content), "image/png")
+    assert (p.status, p.sha256, p.size, p.content_type) == (
+        PhotoStatus.STORED,
+        digest,
+        len(content),
+        "image/png",
+    )
     assert p.storage_key == f"photos/{digest[:2]}/{digest}.png"
     assert (tmp_path / p.storage_key).read_bytes() == content
     assert p.stored_at == jctx.now and p.flag is None
@@ -173,3 +178,13 @@ def test_sniff_image(content: bytes, expected) -> None:
 def test_local_storage_refuses_keys_outside_its_directory(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="escapes"):
         LocalStorage(tmp_path).put("../evil.png", b"x", "image/png")
+
+
+def test_retryable_failure_after_the_media_lifetime_gives_up(session, jctx, cadre, wechat_stub) -> None:
+    from datetime import timedelta
+
+    wechat_stub.fail("media/get", "http500")
+    p = new_photo(session, cadre, "m-late")
+    p.captured_at = jctx.now - timedelta(days=3, minutes=1)
+    download_photo(jctx, photo_id=p.id)
+    assert p.status == PhotoStatus.FAILED

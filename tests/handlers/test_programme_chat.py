@@ -33,13 +33,17 @@ def _salt() -> None:
 
 
 def say(ctx: Context, text: str) -> str:
-    inbound = Inbound(openid=ctx.user.openid, kind="text", created_at=ctx.now, msg_id=str(next(_ids)), content=text)
+    inbound = Inbound(
+        openid=ctx.user.openid, kind="text", created_at=ctx.now, msg_id=str(next(_ids)), content=text
+    )
     return handle(ctx, inbound).text or ""
 
 
 def photo(ctx: Context, media_id: str | None = None) -> str:
     media = media_id or f"media-{next(_ids)}"
-    inbound = Inbound(openid=ctx.user.openid, kind="image", created_at=ctx.now, msg_id=str(next(_ids)), media_id=media)
+    inbound = Inbound(
+        openid=ctx.user.openid, kind="image", created_at=ctx.now, msg_id=str(next(_ids)), media_id=media
+    )
     return handle(ctx, inbound).text or ""
 
 
@@ -141,7 +145,7 @@ def test_progress_report_strips_command_and_brand(session) -> None:
 
 
 def test_single_brand_cadre_need_not_name_it(session) -> None:
-    ctx, [brand] = cadre_ctx(session)
+    ctx, _ = cadre_ctx(session)
     assert "已记录「工惠乐学」" in say(ctx, "上报 本周走访企业5家")
     assert session.scalar(select(ProgressReport.text)) == "本周走访企业5家"
 
@@ -202,12 +206,14 @@ def test_photo_without_report_asks_brand_then_activity(session) -> None:
     assert "已收到 3 张照片" in photo(ctx)
     assert "已保存 3 张照片到「查保促」" in say(ctx, "11月安全生产检查")
     photos = session.scalars(select(Photo)).all()
-    assert {(p.brand_id, p.activity, p.report_id) for p in photos} == {(brands[1].id, "11月安全生产检查", None)}
+    assert {(p.brand_id, p.activity, p.report_id) for p in photos} == {
+        (brands[1].id, "11月安全生产检查", None)
+    }
     assert len(ctx.jobs) == 3
 
 
 def test_single_brand_photo_asks_only_activity(session) -> None:
-    ctx, [brand] = cadre_ctx(session)
+    ctx, _ = cadre_ctx(session)
     assert "收到「工惠乐学」的照片" in photo(ctx)
     assert "已保存 1 张照片" in say(ctx, "读书分享会")
 
@@ -261,3 +267,13 @@ def test_status_shows_local_date(session) -> None:
     make_report(session, brand, "短讯", at=at)
     assert "最近进度：2026-03-02 短讯" in say(make_ctx(session), "查询 工惠乐学")
 
+
+def test_a_progress_report_during_the_photo_flow_is_filed_not_taken_as_caption(session) -> None:
+    ctx, _ = cadre_ctx(session)
+    photo(ctx)
+    assert "已记录「工惠乐学」的进度" in say(ctx, "上报进度 工惠乐学 本周开展读书会")
+    assert session.scalar(select(Photo.activity)) is None
+
+
+def test_status_with_a_ticket_is_left_to_the_suggestions_domain(session) -> None:
+    assert "建议办理情况" in say(make_ctx(session), "查询 JY20261121-0001")

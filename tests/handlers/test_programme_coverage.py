@@ -59,7 +59,8 @@ def test_coverage_on_2000_unions(session) -> None:
     # Brands: every even-indexed city and county, the first 6 departments, no industry union.
     with_brand = tree["city"][::2] + tree["county"][::2] + tree["dept"][:6]
     brands = [
-        Brand(name=f"品牌{u.code}", union_id=u.id, stage=Stage.CULTIVATING, created_at=old) for u in with_brand
+        Brand(name=f"品牌{u.code}", union_id=u.id, stage=Stage.CULTIVATING, created_at=old)
+        for u in with_brand
     ]
     # Brands on grassroots unions do not make their county covered.
     brands += [Brand(name=f"品牌{u.code}", union_id=u.id, created_at=old) for u in tree["grassroots"][:5]]
@@ -74,9 +75,21 @@ def test_coverage_on_2000_unions(session) -> None:
     session.flush()
     # Reviews: 3 brands under review for 45 days (one reviewed since), 1 for 5 days.
     for b in brands[:4]:
-        record_transition(session, b, Stage.REVIEWING, "x", "申请评议", now - timedelta(days=45), Stage.CULTIVATING)
-    record_transition(session, brands[4], Stage.REVIEWING, "x", "申请评议", now - timedelta(days=5), Stage.CULTIVATING)
-    session.add(Assessment(brand_id=brands[3].id, kind="review", author="y", decision="continue", created_at=now - timedelta(days=2)))
+        record_transition(
+            session, b, Stage.REVIEWING, "x", "申请评议", now - timedelta(days=45), Stage.CULTIVATING
+        )
+    record_transition(
+        session, brands[4], Stage.REVIEWING, "x", "申请评议", now - timedelta(days=5), Stage.CULTIVATING
+    )
+    session.add(
+        Assessment(
+            brand_id=brands[3].id,
+            kind="review",
+            author="y",
+            decision="continue",
+            created_at=now - timedelta(days=2),
+        )
+    )
     session.flush()
 
     report = cov.coverage(session, now)
@@ -103,7 +116,9 @@ def test_coverage_on_2000_unions(session) -> None:
     sub = cov.coverage(session, now, city)
     assert sub.units_expected == 1 + COUNTIES_PER_CITY
     assert {m.code for m in sub.missing} == {city.code} | {
-        k.code for k in tree["county"] if k.parent_id == city.id and k not in with_brand and k.id != fresh.union_id
+        k.code
+        for k in tree["county"]
+        if k.parent_id == city.id and k not in with_brand and k.id != fresh.union_id
     }
 
     # Renderings carry the same rows.

@@ -190,7 +190,9 @@ def test_an_alias_can_move_between_brands_in_one_file(session, tmp_path: Path) -
 
 def test_import_members_keeps_only_hashes(session, tmp_path: Path) -> None:
     load_orgs(session, tmp_path)
-    rows = read_rows(write(tmp_path, "org_code,card_no\nG1,6222 0001\nG1,62220002\n", "m.csv"), MEMBER_COLUMNS)
+    rows = read_rows(
+        write(tmp_path, "org_code,card_no\nG1,6222 0001\nG1,62220002\n", "m.csv"), MEMBER_COLUMNS
+    )
     result = import_members(session, rows, SALT)
     assert result.created == 2
     hashes = set(session.scalars(select(MemberCard.card_hash)))

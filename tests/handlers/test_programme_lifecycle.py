@@ -98,7 +98,9 @@ def test_a_review_from_an_earlier_round_does_not_count(session) -> None:
     brand = make_brand(session, stage=Stage.REVIEWING)
     now = utcnow()
     add_review(session, brand, Decision.PROMOTE, now - timedelta(days=90))
-    lc.record_transition(session, brand, Stage.REVIEWING, "李四", "再次评议", now - timedelta(days=1), Stage.CULTIVATING)
+    lc.record_transition(
+        session, brand, Stage.REVIEWING, "李四", "再次评议", now - timedelta(days=1), Stage.CULTIVATING
+    )
     with pytest.raises(lc.LifecycleError, match="本轮评议"):
         lc.advance(session, brand, Stage.DEEPENING, "李四", "推广", now)
 
@@ -116,7 +118,9 @@ def test_review_moves_the_brand_and_takes_recognition_from_the_provider(session)
     lc.advance(session, brand, Stage.REVIEWING, "张三", "申请评议", utcnow())
     lc.set_recognition_score_provider(lambda s, b: lc.RecognitionInfo(score=76.5, rank=2, out_of=9))
     try:
-        review, move = lc.review(session, brand, Decision.PROMOTE, "成效明显", four_scores(70), "王五", utcnow())
+        review, move = lc.review(
+            session, brand, Decision.PROMOTE, "成效明显", four_scores(70), "王五", utcnow()
+        )
     finally:
         lc.set_recognition_score_provider(None)
     assert brand.stage == Stage.DEEPENING
@@ -142,7 +146,9 @@ def test_review_without_index_data_leaves_recognition_empty(session) -> None:
 def test_review_refuses_a_typed_recognition_score_and_bad_scores(session) -> None:
     brand = make_brand(session, stage=Stage.REVIEWING)
     with pytest.raises(lc.LifecycleError, match="社会认可度"):
-        lc.review(session, brand, Decision.PROMOTE, "好", {**four_scores(), "recognition": 90}, "王五", utcnow())
+        lc.review(
+            session, brand, Decision.PROMOTE, "好", {**four_scores(), "recognition": 90}, "王五", utcnow()
+        )
     with pytest.raises(lc.LifecycleError, match="超出"):
         lc.review(session, brand, Decision.PROMOTE, "好", {**four_scores(), "name": 101}, "王五", utcnow())
     with pytest.raises(lc.LifecycleError, match="缺少"):
