@@ -42,6 +42,13 @@ from models.programme import STANDARD_LABELS
 DEFAULT_ACTOR = "管理员"
 
 
+class CommandError(click.ClickException):
+    """A refused command, shown to the operator in Chinese (click's own prefix is English)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True)
+
+
 def _runtime() -> Runtime:
     rt: Runtime = current_app.extensions["ghpp"]
     return rt
@@ -113,7 +120,7 @@ def invite(org_code: str, role: str, actor: str) -> None:
             union_name = invitation.union.name
             expires = invitation.expires_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     except BindingError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None
     click.echo(f"邀请码：{code}")
     click.echo(f"工会：{union_name}；身份：工会干部；有效期至 {expires}（北京时间）；仅可使用一次。")
     click.echo(f"请干部关注公众号后回复：绑定 {code}")
@@ -140,7 +147,7 @@ def report_coverage(org_code: str | None, fmt: str) -> None:
         if org_code:
             root = session.scalar(select(Union).where(Union.code == org_code))
             if root is None:
-                raise click.ClickException(f"工会代码 {org_code} 不存在")
+                raise CommandError(f"工会代码 {org_code} 不存在")
         report = cov.coverage(session, utcnow(), root)
     render = {"table": cov.as_table, "csv": cov.as_csv, "json": cov.as_json}[fmt]
     click.echo(render(report), nl=fmt != "csv")
@@ -154,19 +161,19 @@ def _load(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8-sig")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise click.ClickException(f"文件 {path.name} 格式错误：{exc}") from None
+        raise CommandError(f"文件 {path.name} 格式错误：{exc}") from None
     if not isinstance(data, dict):
-        raise click.ClickException(f"文件 {path.name} 应为键值表（YAML 映射或 JSON 对象）")
+        raise CommandError(f"文件 {path.name} 应为键值表（YAML 映射或 JSON 对象）")
     return data
 
 
 def _brand(session: Session, data: dict[str, Any]) -> Brand:
     name = str(data.get("brand") or "").strip()
     if not name:
-        raise click.ClickException("文件缺少 brand（品牌名称）")
+        raise CommandError("文件缺少 brand（品牌名称）")
     brand = find_brand_by_name(session, name)
     if brand is None:
-        raise click.ClickException(f"品牌「{name}」不存在")
+        raise CommandError(f"品牌「{name}」不存在")
     return brand
 
 
@@ -183,7 +190,7 @@ def _with_brand(
         with rt.session_factory() as session, session.begin():
             message = fn(session, _brand(session, data), data, _actor(data, actor))
     except lc.LifecycleError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None
     click.echo(message)
 
 
@@ -264,12 +271,15 @@ def brand_advance(path: Path, actor: str | None) -> None:
 
 def _gap_table(session: Session, brand: Brand) -> str:
     def fmt(value: float | None) -> str:
-        return "暂无数据" if value is None else f"{value:g}"
+        return "暂无" if value is None else f"{value:g}"
 
-    lines = ["标准            自评    上级评议    差距（自评-上级）"]
+    # One line per standard rather than columns: CJK widths break column alignment in terminals.
+    lines = ["自评与上级评议对比（差距 = 自评 − 上级）："]
     for row in lc.score_gap(session, brand):
         gap = "—" if row.gap is None else f"{row.gap:+g}"
-        lines.append(f"{row.standard.label:<12}{fmt(row.self_score):>6}{fmt(row.review_score):>10}{gap:>10}")
+        lines.append(
+            f"  {row.standard.label}：自评 {fmt(row.self_score)}，上级 {fmt(row.review_score)}，差距 {gap}"
+        )
     return "\n".join(lines)
 
 
@@ -281,7 +291,7 @@ def brand_show(name: str) -> None:
     with rt.session_factory() as session:
         brand = find_brand_by_name(session, name)
         if brand is None:
-            raise click.ClickException(f"品牌「{name}」不存在")
+            raise CommandError(f"品牌「{name}」不存在")
         click.echo(f"【{brand.name}】{brand.union.name}  当前阶段：{brand.stage.label}")
         click.echo("时间线：")
         for t in lc.timeline(session, brand):

@@ -156,7 +156,7 @@ def test_the_whole_path(app, client, wechat: WeChatServer, wechat_stub, tmp_path
     }
     out = run("brand", "review", write(tmp_path, "review.yaml", review))
     assert "推广" in out and "「评议推广」→「深化提升」" in out
-    assert "暂无数据" in out  # recognition: no index yet
+    assert "有社会认可度：自评 85，上级 暂无，差距 —" in out  # recognition: no index yet
 
     status = chat.text("o-anyone", "查询 工惠乐学")
     assert "阶段：深化提升（第 5 步，共 5 步）" in status
