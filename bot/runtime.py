@@ -17,6 +17,7 @@ from bot.wechat.crypto import MessageCrypto
 from bot.wechat.token import TokenService
 from config.settings import Settings
 from handlers.ports import WeChatApi
+from handlers.programme.binding import member_card_salt, set_member_salt
 from models.db import make_engine, make_session_factory
 
 _current: Runtime | None = None
@@ -72,6 +73,8 @@ class Runtime:
             "media_dir": str(settings.instance_dir / "media"),
             **settings.extra,
         }
+        # Member card numbers are kept only as HMACs keyed from SECRET_KEY (issue 6).
+        set_member_salt(member_card_salt(settings.secret_key))
         self.routers = RouterCache()
         self.pipeline = Pipeline(
             self.session_factory,

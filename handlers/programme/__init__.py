@@ -1,0 +1,11 @@
+"""The brand programme (issue 6): union tree and member imports, cadre invitations and binding,
+the brand lifecycle with evidence gates and a timeline, plans, progress reports and photos,
+self-evaluations and reviews against the five standards, and the coverage report.
+
+Importing this package registers its chat handlers and jobs.
+"""
+
+from handlers.programme import binding as binding
+from handlers.programme import photos as photos
+from handlers.programme import progress as progress
+from handlers.programme import status as status

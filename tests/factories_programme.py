@@ -1,0 +1,95 @@
+"""Factories for the brand programme's tests; they flush, never commit."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from handlers.programme import lifecycle as lc
+from models import Brand, Role, Union, User, utcnow
+from models.programme import Assessment, AssessmentScore, Decision, ProgressReport, Standard
+from tests.factories import make_user
+
+
+def png_bytes(seed: int = 0, padding: int = 0) -> bytes:
+    """A valid 1×1 PNG; ``seed`` changes its colour (and hash), ``padding`` its size."""
+    raw = b"\x00" + (seed & 0xFFFFFF).to_bytes(3, "big")
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    out = io.BytesIO()
+    out.write(b"\x89PNG\r\n\x1a\n")
+    out.write(chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)))
+    out.write(chunk(b"IDAT", zlib.compress(raw)))
+    if padding:
+        out.write(chunk(b"tEXt", b"pad\x00" + b"x" * padding))
+    out.write(chunk(b"IEND", b""))
+    return out.getvalue()
+
+
+def jpeg_bytes(seed: int = 0) -> bytes:
+    return b"\xff\xd8\xff\xe0" + b"JFIF\x00" + seed.to_bytes(4, "big") + b"\xff\xd9"
+
+
+def make_cadre(session: Session, union: Union, **overrides: Any) -> User:
+    return make_user(session, role=Role.CADRE, union_id=union.id, union_source="invite", **overrides)
+
+
+def make_report(
+    session: Session, brand: Brand, text: str = "开展培训12场", at: datetime | None = None
+) -> ProgressReport:
+    report = ProgressReport(brand_id=brand.id, text=text, created_at=at or utcnow())
+    session.add(report)
+    session.flush()
+    return report
+
+
+PLAN = {
+    "goals": "覆盖全市职工",
+    "measures": ["建学习点", "送课下基层"],
+    "long_term": "三年规划",
+    "this_year": "年度计划",
+}
+
+
+def five_scores(score: float = 80) -> dict[str, Any]:
+    return {s.value: {"score": score, "evidence": f"{s.label}的证明材料"} for s in Standard}
+
+
+def four_scores(score: float = 70) -> dict[str, Any]:
+    return {s.value: {"score": score} for s in Standard if s != Standard.RECOGNITION}
+
+
+def add_review(session: Session, brand: Brand, decision: Decision, at: datetime | None = None) -> Assessment:
+    """A review row without the transition review() makes, to test the gate by itself."""
+    a = Assessment(
+        brand_id=brand.id,
+        kind="review",
+        author="上级",
+        decision=decision,
+        comments="意见",
+        created_at=at or utcnow(),
+    )
+    a.scores = [AssessmentScore(standard=s, score=70, report_ids=[], photo_ids=[]) for s in Standard]
+    session.add(a)
+    session.flush()
+    return a
+
+
+def satisfy_gate(session: Session, brand: Brand, to: Any) -> None:
+    """Provide whatever evidence moving ``brand`` to ``to`` asks for."""
+    gate = lc.ALLOWED.get((brand.stage, to))
+    now = utcnow()
+    if gate == "plan":
+        lc.save_plan(session, brand, PLAN, "张三", now)
+    elif gate == "progress_and_self_evaluation":
+        make_report(session, brand)
+        lc.self_evaluate(session, brand, five_scores(), "张三", now)
+    elif gate in {d.value for d in Decision}:
+        add_review(session, brand, Decision(gate), now)
