@@ -11,3 +11,5 @@ Importing this package registers every domain module's handlers (see ``registry`
 from handlers import help as help
 from handlers import members as members
 from handlers import notify as notify
+from handlers import suggestions as suggestions
+from handlers import surveys as surveys

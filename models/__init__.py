@@ -10,6 +10,7 @@ from models.conversation import Conversation
 from models.inbound import InboundMessage
 from models.union import Union, UnionKind
 from models.user import Role, User
+from models.voice import Suggestion, SuggestionEvent, SuggestionState, SurveyResponse
 
 __all__ = [
     "Base",
@@ -19,6 +20,10 @@ __all__ = [
     "InboundMessage",
     "Role",
     "Stage",
+    "Suggestion",
+    "SuggestionEvent",
+    "SuggestionState",
+    "SurveyResponse",
     "Union",
     "UnionKind",
     "User",
