@@ -480,6 +480,9 @@ def _file(ctx: Context, text: str, anonymous: bool, brand_name: str | None) -> R
     )
 
 
+_MY_SUGGESTIONS = re.compile(r"^\s*(?:查询|查看|查)?\s*我的(?:建议|意见|投诉)\s*$")
+
+
 def _is_anonymous(intent: Intent, raw: str) -> bool:
     return intent.anonymous or raw.lstrip().startswith("匿名") or "匿名建议" in raw[:8]
 
@@ -487,6 +490,9 @@ def _is_anonymous(intent: Intent, raw: str) -> bool:
 @on_intent("suggest")
 def suggest_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     raw = inbound.text
+    if _MY_SUGGESTIONS.match(raw):
+        # The keyword stub routes "我的建议" here; it is a status query, not a suggestion.
+        return status_intent(ctx, inbound, Intent(name="status", text=raw))
     anonymous = _is_anonymous(intent, raw)
     if anonymous:
         ctx.redact_inbound = True
