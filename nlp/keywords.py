@@ -15,8 +15,9 @@ FALLBACK_CATEGORY = "其他"
 # Function words and survey filler that say nothing about content.
 _STOPWORDS = frozenset(
     str.split(
-        "的 了 是 在 我 我们 你 你们 他 她 它 和 与 及 也 都 就 很 还 又 有 没有 没 不 吧 啊 呢 吗 把 被 让 给 "
-        "对 对于 这 那 这个 那个 一个 一些 希望 建议 可以 能 能够 应该 什么 怎么 如果 因为 所以 但是 而且 "
+        "的 了 是 在 我 我们 你 你们 他 她 它 和 与 及 也 都 就 很 还 又 有 没有 没 不 吧 啊 呢 "
+        "吗 把 被 让 给 对 对于 这 那 这个 那个 一个 一些 希望 建议 可以 能 能够 应该 什么 "
+        "怎么 如果 因为 所以 但是 而且 "
         "比较 非常 觉得 感觉 一下 一点 现在 目前 已经 没什么 无 暂无 没有了"
     )
 )

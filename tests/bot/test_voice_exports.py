@@ -51,11 +51,17 @@ def _seed(engine):
                 answers[f"q3:{brand.id}"] = 8
             session.add(
                 SurveyResponse(
-                    survey_key="brand_recognition", user_id=user.id, respondent_code=f"R{i:04d}",
-                    respondent_group="W", status="complete", answers=answers,
+                    survey_key="brand_recognition",
+                    user_id=user.id,
+                    respondent_code=f"R{i:04d}",
+                    respondent_group="W",
+                    status="complete",
+                    answers=answers,
                     plan={"roster": roster, "rated": rated, "history": []},
-                    started_at=T0, updated_at=T0, submitted_at=T0 + timedelta(minutes=i),
-                )  # fmt: skip
+                    started_at=T0,
+                    updated_at=T0,
+                    submitted_at=T0 + timedelta(minutes=i),
+                )
             )
         for i in range(2):
             user = User(openid=f"o-gov-{i}")
@@ -63,19 +69,32 @@ def _seed(engine):
             session.flush()
             session.add(
                 SurveyResponse(
-                    survey_key="brand_recognition", user_id=user.id, respondent_code=f"G{i:04d}",
-                    respondent_group="G", status="complete",
+                    survey_key="brand_recognition",
+                    user_id=user.id,
+                    respondent_code=f"G{i:04d}",
+                    respondent_group="G",
+                    status="complete",
                     answers={"aware": [], "union_service": 1, "joined": 2, "channel": 2, "comment": None},
                     plan={"roster": roster, "rated": [], "history": []},
-                    started_at=T0, updated_at=T0, submitted_at=T0,
-                )  # fmt: skip
+                    started_at=T0,
+                    updated_at=T0,
+                    submitted_at=T0,
+                )
             )
         # An unfinished response is not counted.
         user = User(openid="o-unfinished")
         session.add(user)
         session.flush()
-        session.add(SurveyResponse(survey_key="brand_recognition", user_id=user.id, respondent_code="X0000",
-                                   answers={"union_service": 1}, plan={}, started_at=T0, updated_at=T0))  # fmt: skip
+        unfinished = SurveyResponse(
+            survey_key="brand_recognition",
+            user_id=user.id,
+            respondent_code="X0000",
+            answers={"union_service": 1},
+            plan={},
+            started_at=T0,
+            updated_at=T0,
+        )
+        session.add(unfinished)
         worker = User(openid="o-sugg", union_id=top.id)
         admin = User(openid="o-admin", role=Role.ADMIN)
         session.add_all([worker, admin])
@@ -168,7 +187,16 @@ def test_suggestion_export_cell_by_cell(app, clean_db, tmp_path) -> None:
                               "--since", "2026-11-23", "-o", str(xlsx)])  # fmt: skip
     assert res.exit_code == 0, res.output
     rows = list(openpyxl.load_workbook(xlsx)["数据"].iter_rows(values_only=True))
-    assert rows[0][:8] == ("ticket", "created_at", "category", "brand", "union_code", "union", "state", "anonymous")
+    assert rows[0][:8] == (
+        "ticket",
+        "created_at",
+        "category",
+        "brand",
+        "union_code",
+        "union",
+        "state",
+        "anonymous",
+    )
     assert rows[1][0] == "JY20261123-0001" and rows[1][1] == "2026-11-23 10:00"
     assert rows[1][6] == "已答复" and rows[1][7] == 0
     assert rows[1][8] == "'=HYPERLINK(食堂)"  # no formula injection

@@ -128,7 +128,7 @@ def _filed(session, tree, text="建议：食堂菜品太少"):
 
 
 def test_every_transition_and_history(session, tree) -> None:
-    top, city, base = tree
+    base = tree[2]
     _user, s = _filed(session, tree)
     cadre = _cadre(session, base)
     t = MONDAY + timedelta(hours=1)
@@ -180,7 +180,7 @@ def test_reject_needs_reason_and_only_from_submitted(session, tree) -> None:
 
 
 def test_illegal_transitions_and_permissions(session, tree) -> None:
-    top, city, base = tree
+    top, _city, base = tree
     _u, s = _filed(session, tree)
     other = make_union(session, top, name="别的市总")
     outsider = _cadre(session, other)
@@ -202,7 +202,7 @@ def test_illegal_transitions_and_permissions(session, tree) -> None:
 
 
 def test_transfer(session, tree) -> None:
-    top, city, base = tree
+    _top, city, base = tree
     _u, s = _filed(session, tree)
     cadre = _cadre(session, base)
     other = make_union(session, city, name="后勤工会")
@@ -216,7 +216,7 @@ def test_transfer(session, tree) -> None:
 
 
 def test_escalation_is_idempotent_and_climbs(session, tree) -> None:
-    top, city, base = tree
+    top, city, _base = tree
     _u, s = _filed(session, tree)
     late = MONDAY + timedelta(days=7, minutes=1)
     assert sg.escalate_overdue(session, MONDAY + timedelta(days=6)) == []

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from handlers import measures
 from handlers import surveys as sv
-from handlers.members import on_scan
 from handlers.inbound import Inbound
+from handlers.members import on_scan
 from models import Conversation, SurveyResponse
 from tests.factories import make_brand, make_ctx, make_union, make_user
 from tests.factories_voice import say
@@ -22,7 +22,10 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 def area(session):
     top = make_union(session, name="省总工会")
     base = make_union(session, top, name="机械厂工会")
-    brands = [make_brand(session, top, name=n) for n in ("工惠乐学", "查保促", "职工书屋", "匠心驿站", "娘家人", "暖心驿站")]
+    brands = [
+        make_brand(session, top, name=n)
+        for n in ("工惠乐学", "查保促", "职工书屋", "匠心驿站", "娘家人", "暖心驿站")
+    ]
     return base, brands
 
 
@@ -39,7 +42,7 @@ def _roster(session, user):
 
 
 def test_full_flow_with_every_kind_of_bad_answer(session, area, published) -> None:
-    base, brands = area
+    base = area[0]
     user = make_user(session, union_id=base.id)
     reply, _ = say(session, user, "问卷", NOW)
     assert "以下品牌您听说过哪些" in reply.text and "第 1/" in reply.text
@@ -53,7 +56,9 @@ def test_full_flow_with_every_kind_of_bad_answer(session, area, published) -> No
     # Tick every real brand plus the foil, with full-width digits and mixed separators.
     real = [i + 1 for i, item in enumerate(roster) if item["id"] is not None]
     foil = next(i + 1 for i, item in enumerate(roster) if item["id"] is None)
-    typed = "、".join(str(c) for c in [*real, foil]).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    typed = "、".join(str(c) for c in [*real, foil]).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
     reply, _ = say(session, user, typed, NOW)
     assert len(resp.plan["rated"]) == 5  # six known, five chosen at random
     assert "满意吗" in reply.text and "6. 说不清" in reply.text
@@ -171,7 +176,7 @@ def test_scene_sets_group(session, area, published) -> None:
                       event_key="survey:brand_recognition:G")  # fmt: skip
     reply = on_scan(ctx, inbound)
     assert "以下品牌" in reply.text
-    resp, roster = _roster(session, user)
+    resp, _roster_items = _roster(session, user)
     assert resp.respondent_group == "G" and resp.channel == "neutral_invited"
     reply = on_scan(make_ctx(session, user, NOW), Inbound(openid=user.openid, kind="event", created_at=NOW,
                     event="SCAN", event_key="survey:nope:G"))  # fmt: skip
@@ -194,7 +199,9 @@ def test_scene_sets_group(session, area, published) -> None:
     ],
 )
 def test_parse_answer(qtype, extra, text, expected) -> None:
-    tpl = sv.parse_template({"key": "t", "title": "t", "questions": [{"id": "a", "type": qtype, "text": "?", **extra}]})
+    tpl = sv.parse_template(
+        {"key": "t", "title": "t", "questions": [{"id": "a", "type": qtype, "text": "?", **extra}]}
+    )
     step = sv.Step("a", tpl.questions[0])
     assert sv.parse_answer(step, SurveyResponse(plan={}, answers={}), text) == expected
 
@@ -211,7 +218,9 @@ def test_parse_answer(qtype, extra, text, expected) -> None:
     ],
 )
 def test_parse_answer_rejects(qtype, extra, text) -> None:
-    tpl = sv.parse_template({"key": "t", "title": "t", "questions": [{"id": "a", "type": qtype, "text": "?", **extra}]})
+    tpl = sv.parse_template(
+        {"key": "t", "title": "t", "questions": [{"id": "a", "type": qtype, "text": "?", **extra}]}
+    )
     with pytest.raises(sv.BadAnswer):
         sv.parse_answer(sv.Step("a", tpl.questions[0]), SurveyResponse(plan={}, answers={}), text)
 
@@ -233,5 +242,7 @@ def test_bad_templates(questions) -> None:
 
 def test_roster_random_order_is_neutral(session, area) -> None:
     user = make_user(session, union_id=area[0].id)
-    orders = {tuple(i.name for i in measures.roster_for(session, user, random.Random(seed))) for seed in range(5)}
+    orders = {
+        tuple(i.name for i in measures.roster_for(session, user, random.Random(seed))) for seed in range(5)
+    }
     assert len(orders) > 1
