@@ -110,8 +110,9 @@ def add_working_days(start: datetime, days: int) -> datetime:
 # --- text -------------------------------------------------------------------------------------
 
 _LEADING = re.compile(
-    r"^(?:[\s,，。.:：;；、!！~～\-—]+|匿名地?|实名|我要|我想|想|提(?:个|一个|一条|条)?|"
-    r"(?:建议|意见|投诉|反映)(?:一下|一条|一个)?)"
+    r"^(?:[\s,，。.:：;；、!！~～\-—]+|匿名地?|实名|"
+    r"(?:我要|我想|我)?(?:提出|提|说|给工会提)?(?:个|一个|一条|条|点)?"
+    r"(?:建议|意见|投诉|反映)(?:一下|一条|一个|个)?)"
 )
 _CUT_OFF_ENDINGS = (
     *"，,、：:；;（(“\"‘'《—-",
@@ -496,7 +497,10 @@ def suggest_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     anonymous = _is_anonymous(intent, raw)
     if anonymous:
         ctx.redact_inbound = True
-    text = strip_command(intent.text if intent.text is not None else raw)
+    # A router that already stripped the command words gives text != raw; don't strip twice
+    # (content may itself begin with a word like 意见箱).
+    given = intent.text if intent.text is not None else raw
+    text = strip_command(given) if given.strip() == raw.strip() else given.strip()
     if not text:
         ctx.start_flow(FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
         return Reply(T.ASK_CONTENT_ANONYMOUS if anonymous else T.ASK_CONTENT)

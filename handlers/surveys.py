@@ -242,7 +242,9 @@ def _options_of(step: Step, resp: SurveyResponse) -> tuple[str, ...]:
 def _hint(step: Step, resp: SurveyResponse) -> str:
     q = step.question
     if q.type in ("multiple", "roster"):
-        return T.SURVEY_HINT_MULTIPLE.format(max=q.max or len(_options_of(step, resp)))
+        if q.max:
+            return T.SURVEY_HINT_MULTIPLE_MAX.format(max=q.max)
+        return T.SURVEY_HINT_MULTIPLE
     if q.type == "single":
         return T.SURVEY_HINT_SINGLE
     if q.type == "yesno":
@@ -310,16 +312,15 @@ def render(step: Step, resp: SurveyResponse, tpl: Template) -> str:
     q = step.question
     all_steps = steps(tpl, resp)
     index = next((i for i, s in enumerate(all_steps) if s.key == step.key), 0) + 1
-    title = f"第 {index}/{len(all_steps)} 题 {step.text}"
+    # No "of N": the total moves with show_if answers and the brands ticked on the roster.
+    title = f"第 {index} 题 {step.text}"
     if q.type in ("multiple", "roster"):
-        title += T.SURVEY_MULTI_TAG.format(max=q.max or len(_options_of(step, resp)))
+        title += T.SURVEY_MULTI_TAG_MAX.format(max=q.max) if q.max else T.SURVEY_MULTI_TAG
     if q.optional:
         title += T.SURVEY_OPTIONAL_TAG
     lines = [title]
     options = _options_of(step, resp)
     lines += [f"{i}. {o}" for i, o in enumerate(options, 1)]
-    if q.type == "scale" and q.dont_know:
-        lines.append(f"{(q.max or 5) + 1}. 说不清")
     if q.type in ("scale", "text"):
         lines.append(_hint(step, resp))
     return "\n".join(lines)
@@ -351,7 +352,7 @@ def begin(ctx: Context, tpl: Template, group: str | None = None, channel: str | 
     resp = session.scalar(
         select(SurveyResponse).where(SurveyResponse.survey_key == tpl.key, SurveyResponse.user_id == user.id)
     )
-    intro = T.SURVEY_INTRO.format(title=tpl.title, n=len(tpl.questions))
+    intro = T.SURVEY_INTRO.format(title=tpl.title)
     if resp is not None and resp.status == "complete":
         return Reply(T.SURVEY_DONE_ALREADY.format(title=tpl.title))
     if resp is None:

@@ -42,6 +42,9 @@ def test_working_days_skip_weekends() -> None:
         ("建议", ""),
         ("意见一下：  班车太早", "班车太早"),
         ("食堂菜品太少", "食堂菜品太少"),
+        ("建议提高夜班补贴", "提高夜班补贴"),
+        ("我想提个意见：想要更多培训", "想要更多培训"),
+        ("反映一下 宿舍漏水", "宿舍漏水"),
     ],
 )
 def test_strip_command(raw: str, expected: str) -> None:
@@ -341,3 +344,18 @@ def test_anonymous_dialogue_redacts_every_step(session, tree) -> None:
     reply, ctx3 = say(session, user, "1", MONDAY)
     assert "匿名建议已提交" in (reply.text or "") and ctx3.redact_inbound
     assert session.scalar(select(Conversation).where(Conversation.user_id == user.id)) is None
+
+
+def test_router_stripped_text_is_not_stripped_again(session, tree) -> None:
+    from handlers.inbound import Inbound
+    from nlp import Intent
+    from tests.factories import make_ctx
+
+    user = make_user(session, union_id=tree[2].id)
+    ctx = make_ctx(session, user, MONDAY)
+    inbound = Inbound(
+        openid=user.openid, kind="text", created_at=MONDAY, msg_id="x1", content="建议：意见箱坏了"
+    )
+    sg.suggest_intent(ctx, inbound, Intent(name="suggest", text="意见箱坏了"))
+    s = session.scalar(select(Suggestion).where(Suggestion.user_id == user.id))
+    assert s is not None and s.content == "意见箱坏了"

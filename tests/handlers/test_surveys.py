@@ -45,7 +45,7 @@ def test_full_flow_with_every_kind_of_bad_answer(session, area, published) -> No
     base = area[0]
     user = make_user(session, union_id=base.id)
     reply, _ = say(session, user, "问卷", NOW)
-    assert "以下品牌您听说过哪些" in reply.text and "第 1/" in reply.text
+    assert "以下品牌您听说过哪些" in reply.text and "第 1 题" in reply.text
     resp, roster = _roster(session, user)
     assert len(roster) == 7 and sum(1 for i in roster if i["id"] is None) == 1
     # Bad answers: out of range, nonsense, none + a brand together, empty-ish.
@@ -61,7 +61,7 @@ def test_full_flow_with_every_kind_of_bad_answer(session, area, published) -> No
     )
     reply, _ = say(session, user, typed, NOW)
     assert len(resp.plan["rated"]) == 5  # six known, five chosen at random
-    assert "满意吗" in reply.text and "6. 说不清" in reply.text
+    assert "满意吗" in reply.text and "回复 6 表示说不清" in reply.text
     for bad in ("7", "十", "-1"):
         reply, _ = say(session, user, bad, NOW)
         assert "1～5" in reply.text
