@@ -630,8 +630,7 @@ def parse_rating(text: str) -> str | None:
 def rate_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     rating = parse_rating(inbound.text)
     if rating is None:
-        ctx.end_flow()
-        return None  # not a rating: let the message be routed as usual
+        return None  # not a rating: routed as usual; the rating stays open until it expires
     s = ctx.session.get(Suggestion, conv.data.get("suggestion_id"))
     ctx.end_flow()
     if s is None:

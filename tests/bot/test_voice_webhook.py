@@ -199,3 +199,15 @@ def test_ticket_sequence_under_concurrency(clean_db) -> None:
 
 def test_templates_load() -> None:
     assert "brand_recognition" in templates()
+
+
+def test_survey_by_qr_scene_sets_group(app, chat, clean_db) -> None:
+    _seed(clean_db)
+    reply = chat.post(event_fields("o-gov", "subscribe", "qrscene_survey:brand_recognition:S"))
+    assert "欢迎关注" in reply and "以下品牌您听说过哪些" in reply
+    reply = chat.say("o-gov", "2")  # no brands: the foil (1) and "none" (2)
+    assert "所在工会的服务" in reply
+    with Session(clean_db) as session:
+        resp = session.scalar(select(SurveyResponse))
+        assert resp.respondent_group == "S" and resp.channel == "neutral_invited"
+        assert resp.answers == {"aware": []}

@@ -304,6 +304,10 @@ def test_rating_flow_lets_other_messages_through(session, tree) -> None:
     reply, _ = say(session, user, "帮助", MONDAY)
     assert "使用说明" in (reply.text or "")
     assert s.state == S.ANSWERED
+    reply, _ = say(session, user, "２", MONDAY)  # the rating is still open after other messages
+    assert "感谢" in (reply.text or "") and s.rating == "basic"
+    reply, _ = say(session, user, "2", MONDAY)  # and closed once given
+    assert "感谢" not in (reply.text or "")
 
 
 def test_anonymous_suggestion(session, tree) -> None:
