@@ -550,16 +550,20 @@ def _normalise(text: str) -> str:
     return text.strip().translate(_FULLWIDTH).strip("。.!！ ")
 
 
-_FULLWIDTH = str.maketrans("０１２３４５６７８９，", "0123456789,")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９，－—ＪＹｊｙ", "0123456789,--JYjy")
 
-_TICKET = re.compile(r"JY\s*(\d{8})\s*-?\s*(\d{4})(?:\s*[,，:：\s]\s*(\d{4}))?", re.IGNORECASE)
+_TICKET = re.compile(r"JY\s*(\d{8})\s*-?\s*(\d{4})(?!\d)", re.IGNORECASE)
+_CODE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
 def _parse_ticket(text: str) -> tuple[str | None, str | None]:
-    m = _TICKET.search(text.translate(_FULLWIDTH))
+    """The ticket and, for anonymous ones, the access code written after it (any wording)."""
+    text = text.translate(_FULLWIDTH)
+    m = _TICKET.search(text)
     if m is None:
         return None, None
-    return f"JY{m.group(1)}-{m.group(2)}", m.group(3)
+    code = _CODE.search(text, m.end())
+    return f"JY{m.group(1)}-{m.group(2)}", code.group(1) if code else None
 
 
 def show_ticket(ctx: Context, ticket: str, code: str | None) -> Reply:

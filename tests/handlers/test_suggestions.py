@@ -363,3 +363,16 @@ def test_router_stripped_text_is_not_stripped_again(session, tree) -> None:
     sg.suggest_intent(ctx, inbound, Intent(name="suggest", text="意见箱坏了"))
     s = session.scalar(select(Suggestion).where(Suggestion.user_id == user.id))
     assert s is not None and s.content == "意见箱坏了"
+
+
+@pytest.mark.parametrize(
+    ("text", "ticket", "code"),
+    [
+        ("查询 JY20261121-0042", "JY20261121-0042", None),
+        ("查询 jy20261121－0042 查询码：1234", "JY20261121-0042", "1234"),
+        ("查询ＪＹ20261121 0042，１２３４", "JY20261121-0042", "1234"),
+        ("JY202611210042 5678", "JY20261121-0042", "5678"),
+    ],
+)
+def test_parse_ticket(text: str, ticket: str | None, code: str | None) -> None:
+    assert sg._parse_ticket(text) == (ticket, code)
