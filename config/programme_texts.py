@@ -50,7 +50,10 @@ PHOTO_NOT_IMAGE = "抱歉，收到的文件不是图片，未能保存，请重�
 PHOTO_FLAG_DUPLICATE = "提示：这张照片此前已上传过（「{brand}」），已标记为重复照片。"
 PHOTO_FLAG_REUSED = "提示：这张照片此前已作为「{brand}」的照片上传，已标记为重复使用，请核实。"
 
-STATUS_USAGE = "请在「查询」后写上品牌名称，例如：查询 工惠乐学"
+STATUS_USAGE = (
+    "请在「查询」后写上品牌名称或建议单号，例如：查询 工惠乐学、查询 JY20261121-0001；"
+    "回复「我的建议」查看您提交的建议。"
+)
 STATUS_UNKNOWN_BRAND = "没有找到名为「{name}」的工作品牌，请核对名称。"
 STATUS_STAGE = "阶段：{stage}（第 {step} 步，共 {total} 步）"
 STATUS_NO_PROGRESS = "最近进度：暂无上报"
@@ -58,4 +61,3 @@ STATUS_PROGRESS = "最近进度：{date} {summary}"
 STATUS_RECOGNITION_NONE = "社会认可度：暂无数据"
 STATUS_RECOGNITION = "社会认可度：{score:.1f}"
 STATUS_RANK = "，排名第 {rank}/{total}"
-STATUS_TICKET_ELSEWHERE = "建议办理情况查询功能正在建设中，敬请期待。"

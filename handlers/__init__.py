@@ -12,3 +12,6 @@ from handlers import help as help
 from handlers import members as members
 from handlers import notify as notify
 from handlers import programme as programme
+from handlers import status as status
+from handlers import suggestions as suggestions
+from handlers import surveys as surveys

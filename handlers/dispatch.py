@@ -11,12 +11,15 @@ from handlers.registry import (
     FLOW_HANDLERS,
     INTENT_HANDLERS,
     MESSAGE_HANDLERS,
+    MESSAGE_HOOKS,
 )
 
 
 def handle(ctx: Context, inbound: Inbound) -> Reply:
     if inbound.kind == "event":
         return _handle_event(ctx, inbound)
+    for hook in MESSAGE_HOOKS:
+        hook(ctx, inbound)
 
     conv = ctx.conversation()
     if conv is not None:

@@ -46,6 +46,9 @@ EVENT_HANDLERS: dict[str, EventHandler] = {}
 MESSAGE_HANDLERS: dict[str, EventHandler] = {}
 CLICK_HANDLERS: dict[str, EventHandler] = {}
 JOBS: dict[str, JobFunction] = {}
+# Called for every message the user sends (not events), before it is handled.
+MessageHook = Callable[[Context, Inbound], None]
+MESSAGE_HOOKS: list[MessageHook] = []
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,6 +84,13 @@ def on_message(kind: str) -> Callable[[F], F]:
 def on_click(key: str) -> Callable[[F], F]:
     """A menu CLICK EventKey."""
     return _register(CLICK_HANDLERS, key)
+
+
+def before_message(fn: MessageHook) -> MessageHook:
+    """Run ``fn`` on every user message, e.g. to deliver what is owed to the user."""
+    if fn not in MESSAGE_HOOKS:
+        MESSAGE_HOOKS.append(fn)
+    return fn
 
 
 def job(name: str) -> Callable[[F], F]:

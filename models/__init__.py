@@ -11,6 +11,7 @@ from models.inbound import InboundMessage
 from models.programme import Standard as Standard
 from models.union import Union, UnionKind
 from models.user import Role, User
+from models.voice import Suggestion, SuggestionEvent, SuggestionState, SurveyResponse
 
 __all__ = [
     "Base",
@@ -20,6 +21,10 @@ __all__ = [
     "InboundMessage",
     "Role",
     "Stage",
+    "Suggestion",
+    "SuggestionEvent",
+    "SuggestionState",
+    "SurveyResponse",
     "Union",
     "UnionKind",
     "User",

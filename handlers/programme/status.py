@@ -13,7 +13,6 @@ from handlers.brands import find_brand_by_name
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.programme.lifecycle import STAGE_ORDER, recognition_for
-from handlers.registry import on_intent
 from models import Brand
 from models.programme import ProgressReport
 from nlp import Intent
@@ -72,10 +71,3 @@ def brand_status_reply(ctx: Context, inbound: Inbound, intent: Intent) -> Reply 
     if brand is None:
         return Reply(T.STATUS_UNKNOWN_BRAND.format(name=name) if name else T.STATUS_USAGE)
     return Reply(brand_status_text(ctx.session, brand))
-
-
-@on_intent("status")
-def status_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
-    # Suggestion tickets ("查询 JY20261121-0001") are the suggestions domain's; until its
-    # handler is merged with this one, say so rather than look for a brand called "JY…".
-    return brand_status_reply(ctx, inbound, intent) or Reply(T.STATUS_TICKET_ELSEWHERE)

@@ -275,5 +275,6 @@ def test_a_progress_report_during_the_photo_flow_is_filed_not_taken_as_caption(s
     assert session.scalar(select(Photo.activity)) is None
 
 
-def test_status_with_a_ticket_is_left_to_the_suggestions_domain(session) -> None:
-    assert "建议办理情况" in say(make_ctx(session), "查询 JY20261121-0001")
+def test_status_with_a_ticket_is_answered_by_the_suggestions_domain(session) -> None:
+    reply = say(make_ctx(session), "查询 JY20261121-0001")
+    assert "JY20261121-0001" in reply and "工作品牌" not in reply

@@ -1,0 +1,72 @@
+"""Reply texts for suggestions (建议) and surveys (问卷), Simplified Chinese."""
+
+# --- suggestions -------------------------------------------------------------------------
+ASK_CONTENT = "请直接输入您的建议（2～1000 字），回复「取消」放弃。"
+ASK_CONTENT_ANONYMOUS = (
+    "您选择了匿名提交。请直接输入您的建议（2～1000 字），回复「取消」放弃。\n"
+    "匿名建议不记录您的身份，工会看不到是谁提的。"
+)
+TOO_SHORT = "建议内容太短了（至少 {min} 个字），请再详细说说。"
+TOO_LONG = "建议内容太长了（最多 {max} 个字，您输入了 {n} 个字），请精简后重新发送。"
+DAILY_LIMIT = "您今天已提交 {n} 条建议，达到每日上限。请明天再提交，感谢您的关心！"
+NO_UNION = "系统暂未设置受理工会，建议未能提交，请稍后再试或联系工会工作人员。"
+CONFIRM = "请确认您的建议内容：\n「{text}」\n\n回复 1 确认提交，回复 2 重新输入，回复「取消」放弃。"
+CONFIRM_HINT = "请回复 1 确认提交，2 重新输入，或「取消」放弃。"
+FILED = (
+    "您的建议已提交，单号：{ticket}\n"
+    "分类：{category}；受理工会：{union}。\n"
+    "工会将在 {accept_days} 个工作日内受理。回复「查询 {ticket}」或「我的建议」可查看办理进度，"
+    "答复会通过公众号消息通知您。"
+)
+FILED_ANONYMOUS = (
+    "您的匿名建议已提交，单号：{ticket}，查询码：{code}\n"
+    "匿名的意思是：系统不保存您的微信身份，这条建议与您的账号之间没有任何记录，"
+    "工会和管理员都无法知道是谁提的。也因此我们无法主动把答复推送给您，"
+    "请记下单号和查询码，回复「查询 {ticket} {code}」查看办理进度和答复。"
+)
+STATUS_HEADER = "单号 {ticket}｜{state}"
+STATUS_LINE_CONTENT = "内容：{content}"
+STATUS_LINE_UNION = "受理工会：{union}"
+STATUS_LINE_CREATED = "提交时间：{created}"
+STATUS_LINE_DUE = "办理时限：{due} 前"
+STATUS_LINE_REASON = "不予受理的原因：{reason}"
+STATUS_LINE_ANSWER = "工会答复：{answer}"
+STATUS_LINE_RATING = "您的评价：{rating}"
+STATUS_RATE_PROMPT = "请对答复进行评价：回复 1 满意，2 基本满意，3 不满意。"
+STATUS_NOT_FOUND = "未找到单号 {ticket} 的建议，请核对单号（格式如 JY20261121-0001）。"
+STATUS_OTHERS = "单号 {ticket} 的建议当前状态：{state}。（这不是您提交的建议，不显示内容。）"
+STATUS_ANONYMOUS_NEED_CODE = (
+    "单号 {ticket} 当前状态：{state}。这是一条匿名建议，查看内容和答复请回复「查询 {ticket} 查询码」。"
+)
+MY_NONE = "您还没有提交过实名建议。回复「建议：内容」即可提交。（匿名建议请用单号和查询码查询。）"
+MY_HEADER = "您最近的建议（最多显示 10 条）："
+MY_LINE = "· {ticket}｜{state}｜{snippet}"
+MY_TAIL = "回复「查询 单号」查看详情。匿名建议不在此列出，请用单号和查询码查询。"
+ANSWER_PUSH = "您的建议（单号 {ticket}）已有答复：\n{answer}\n\n" + STATUS_RATE_PROMPT
+RATED = "感谢您的评价！"
+REOPENED = "很抱歉答复未能让您满意，建议已重新转入办理，工会将再次答复您。"
+RATE_CLOSED = "该建议已评价，感谢您的反馈。"
+RATING_LABELS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+
+# --- surveys ------------------------------------------------------------------------------
+SURVEY_NONE = "目前没有正在进行的问卷，感谢关注。"
+SURVEY_DONE_ALREADY = "您已经完成了「{title}」，每人只需填写一次，感谢参与！"
+SURVEY_INTRO = (
+    "「{title}」一题一答，回复序号作答；「上一题」返回，「跳过」跳过选答题，「取消」退出（24 小时内可继续）。"
+)
+SURVEY_RESUME = "欢迎回来，继续填写「{title}」："
+SURVEY_THANKS = "问卷已提交，感谢您的参与！"
+SURVEY_HINT_SINGLE = "请回复一个选项的序号（如 1），或选项文字。"
+SURVEY_HINT_MULTIPLE = "请回复选项序号，多个用逗号隔开（如 1,3）。"
+SURVEY_HINT_MULTIPLE_MAX = "请回复选项序号，多个用逗号隔开（如 1,3），最多选 {max} 项。"
+SURVEY_HINT_SCALE = "请回复 1～5 之间的数字。"
+SURVEY_HINT_SCALE_DK = "请回复 1～5 之间的数字，或回复 6 表示说不清。"
+SURVEY_HINT_NPS = "请回复 0～10 之间的数字。"
+SURVEY_HINT_YESNO = "请回复 1（是）或 2（否）。"
+SURVEY_HINT_TEXT = "请用文字回答（{max} 字以内）。"
+SURVEY_NOT_OPTIONAL = "这道题是必答题，不能跳过。"
+SURVEY_AT_FIRST = "已经是第一题了。"
+SURVEY_OPTIONAL_TAG = "（选答，可回复「跳过」）"
+SURVEY_MULTI_TAG = "（可多选）"
+SURVEY_MULTI_TAG_MAX = "（可多选，最多 {max} 项）"
+SURVEY_SCENE_UNKNOWN = "该问卷不存在或已结束。"

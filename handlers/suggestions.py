@@ -1,0 +1,696 @@
+"""Suggestions (建议 / 意见 / 投诉): filing, tickets, routing, the state machine, answers.
+
+Operations the dashboard calls (accept, start, answer, transfer, reject, rate) are plain
+functions taking the acting person. Anonymous suggestions store no user and set
+``ctx.redact_inbound`` on every message of their dialogue, so nothing ties them to an openid.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from config import voice_texts as T
+from handlers.context import Context, JobRequest, Reply
+from handlers.inbound import Inbound
+from handlers.notify import within_service_window
+from handlers.registry import JobContext, before_message, job, on_flow, on_intent
+from models import (
+    Brand,
+    Conversation,
+    Role,
+    Suggestion,
+    SuggestionEvent,
+    SuggestionState,
+    Union,
+    User,
+)
+from models.voice import SuggestionQuota, TicketCounter
+from nlp import Intent
+from nlp.keywords import categorise
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "suggestions.yaml"
+FLOW = "suggest"
+RATE_FLOW = "suggestion_rate"
+FLOW_TTL = timedelta(hours=1)
+RATE_TTL = timedelta(days=7)
+S = SuggestionState
+
+
+class SuggestionError(ValueError):
+    """An operation that cannot be done as asked; the message is Chinese, for the person acting."""
+
+
+@dataclass(frozen=True)
+class SuggestionConfig:
+    categories: dict[str, dict[str, float]]
+    accept_working_days: int
+    answer_working_days: int
+    min_chars: int
+    max_chars: int
+    per_day: int
+    confirm_over_chars: int
+
+
+@functools.cache
+def config() -> SuggestionConfig:
+    data: dict[str, Any] = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
+    return SuggestionConfig(
+        categories={k: dict(v or {}) for k, v in data["categories"].items()},
+        accept_working_days=int(data["deadlines"]["accept_working_days"]),
+        answer_working_days=int(data["deadlines"]["answer_working_days"]),
+        min_chars=int(data["limits"]["min_chars"]),
+        max_chars=int(data["limits"]["max_chars"]),
+        per_day=int(data["limits"]["per_day"]),
+        confirm_over_chars=int(data["limits"]["confirm_over_chars"]),
+    )
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def local_day(now: datetime) -> str:
+    return now.astimezone(SHANGHAI).strftime("%Y%m%d")
+
+
+def show_time(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """``start`` plus ``days`` working days (Mon–Fri in Asia/Shanghai), same clock time.
+
+    Public holidays and adjusted working weekends (调休) are not modelled.
+    """
+    local = start.astimezone(SHANGHAI)
+    counted = 0
+    while counted < days:
+        local += timedelta(days=1)
+        if local.weekday() < 5:
+            counted += 1
+    return local.astimezone(start.tzinfo)
+
+
+# --- text -------------------------------------------------------------------------------------
+
+_LEADING = re.compile(
+    r"^(?:[\s,，。.:：;；、!！~～\-—]+|匿名地?|实名|"
+    r"(?:我要|我想|我)?(?:提出|提|说|给工会提)?(?:个|一个|一条|条|点)?"
+    r"(?:建议|意见|投诉|反映)(?:一下|一条|一个|个)?)"
+)
+_CUT_OFF_ENDINGS = (
+    *"，,、：:；;（(“\"‘'《—-",
+    *("和", "及", "与", "的", "因为", "但是", "而且", "所以", "如果"),
+)
+
+
+def strip_command(text: str) -> str:
+    """The suggestion itself, with leading command words (建议/投诉/匿名 …) removed.
+
+    The router should already strip them; this makes the handler robust if it did not.
+    """
+    text = text.strip()
+    while True:
+        stripped = _LEADING.sub("", text, count=1)
+        if stripped == text:
+            return text.strip()
+        text = stripped
+
+
+def looks_cut_off(text: str) -> bool:
+    return text.endswith(_CUT_OFF_ENDINGS)
+
+
+def _needs_confirmation(text: str) -> bool:
+    return len(text) > config().confirm_over_chars or looks_cut_off(text)
+
+
+# --- tickets and routing ------------------------------------------------------------------------
+
+
+def next_ticket(session: Session, now: datetime) -> str:
+    """JY + Shanghai date + - + daily sequence, atomically.
+
+    One statement inserts the day's counter row or increments it and returns the new value:
+    PostgreSQL takes a row lock, so concurrent submissions queue on it; SQLite serialises
+    writers (BEGIN IMMEDIATE). The unique ticket column is the last line of defence.
+    """
+    day = local_day(now)
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(TicketCounter) if dialect == "postgresql" else sqlite_insert(TicketCounter)
+    stmt = (
+        ins.values(day=day, last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
+        .returning(TicketCounter.last)
+    )
+    seq = session.execute(stmt).scalar_one()
+    if seq > 9999:
+        raise SuggestionError("今日建议单号已用完，请明天再提交。")
+    return f"JY{day}-{seq:04d}"
+
+
+def top_union(session: Session) -> Union | None:
+    return session.scalar(select(Union).where(Union.parent_id.is_(None)).order_by(Union.id).limit(1))
+
+
+def responsible_union(session: Session, user: User | None, brand: Brand | None) -> Union | None:
+    """The brand's union when a brand is named, else the worker's union, else the top union."""
+    if brand is not None:
+        return brand.union
+    if user is not None and user.union_id is not None:
+        return session.get(Union, user.union_id)
+    return top_union(session)
+
+
+def _use_quota(session: Session, user: User, now: datetime) -> None:
+    day = local_day(now)
+    quota = session.get(SuggestionQuota, (user.id, day))
+    if quota is None:
+        quota = SuggestionQuota(user_id=user.id, day=day, count=0)
+        session.add(quota)
+    if quota.count >= config().per_day:
+        raise SuggestionError(T.DAILY_LIMIT.format(n=quota.count))
+    quota.count += 1
+
+
+def validate_content(text: str) -> str:
+    cfg = config()
+    text = text.strip()
+    if len(text) < cfg.min_chars:
+        raise SuggestionError(T.TOO_SHORT.format(min=cfg.min_chars))
+    if len(text) > cfg.max_chars:
+        raise SuggestionError(T.TOO_LONG.format(max=cfg.max_chars, n=len(text)))
+    return text
+
+
+def submit(
+    session: Session,
+    user: User,
+    content: str,
+    now: datetime,
+    *,
+    anonymous: bool = False,
+    brand: Brand | None = None,
+) -> Suggestion:
+    """File a suggestion. Anonymous ones keep no link to ``user`` (beyond the daily count)."""
+    content = validate_content(content)
+    union = responsible_union(session, user, brand)
+    if union is None:
+        raise SuggestionError(T.NO_UNION)
+    _use_quota(session, user, now)
+    category, _scores = categorise(content, config().categories)
+    suggestion = Suggestion(
+        ticket=next_ticket(session, now),
+        user_id=None if anonymous else user.id,
+        anonymous=anonymous,
+        access_code=f"{secrets.randbelow(10000):04d}" if anonymous else None,
+        content=content,
+        category=category,
+        brand_id=brand.id if brand else None,
+        union_id=union.id,
+        state=S.SUBMITTED,
+        due_at=add_working_days(now, config().accept_working_days),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(suggestion)
+    _record(suggestion, "submit", None, S.SUBMITTED, None, now, union_id=union.id)
+    session.flush()
+    return suggestion
+
+
+def _record(
+    s: Suggestion,
+    action: str,
+    from_state: SuggestionState | None,
+    to_state: SuggestionState,
+    actor: User | None,
+    now: datetime,
+    *,
+    union_id: int | None = None,
+    note: str | None = None,
+) -> None:
+    s.events.append(
+        SuggestionEvent(
+            action=action,
+            from_state=from_state.value if from_state else None,
+            to_state=to_state.value,
+            actor_id=actor.id if actor else None,
+            union_id=union_id if union_id is not None else s.union_id,
+            note=note,
+            at=now,
+        )
+    )
+    s.updated_at = now
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+TRANSITIONS: dict[str, tuple[tuple[SuggestionState, ...], SuggestionState | None]] = {
+    # action: (allowed from-states, to-state; None: unchanged)
+    "accept": ((S.SUBMITTED,), S.ACCEPTED),
+    "start": ((S.ACCEPTED,), S.IN_PROGRESS),
+    "answer": ((S.ACCEPTED, S.IN_PROGRESS), S.ANSWERED),
+    "reject": ((S.SUBMITTED,), S.REJECTED),
+    "transfer": ((S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS), None),
+    "rate": ((S.ANSWERED,), S.RATED),
+}
+
+
+def can_act(session: Session, actor: User, s: Suggestion) -> bool:
+    """Admins act everywhere; a cadre acts on suggestions of their union or its subtree."""
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role != Role.CADRE or actor.union_id is None:
+        return False
+    own = session.get(Union, actor.union_id)
+    return own is not None and s.union.is_within(own)
+
+
+def _check(session: Session, s: Suggestion, action: str, actor: User | None) -> SuggestionState | None:
+    allowed, target = TRANSITIONS[action]
+    if s.state not in allowed:
+        raise SuggestionError(f"单号 {s.ticket} 当前状态为「{s.state.label}」，不能执行此操作。")
+    if actor is not None and not can_act(session, actor, s):
+        raise SuggestionError(f"您无权处理单号 {s.ticket} 的建议。")
+    return target
+
+
+def accept(session: Session, s: Suggestion, actor: User, now: datetime) -> Suggestion:
+    target = _check(session, s, "accept", actor)
+    assert target is not None
+    prev, s.state = s.state, target
+    s.due_at = add_working_days(now, config().answer_working_days)
+    _record(s, "accept", prev, target, actor, now)
+    session.flush()
+    return s
+
+
+def start(session: Session, s: Suggestion, actor: User, now: datetime) -> Suggestion:
+    target = _check(session, s, "start", actor)
+    assert target is not None
+    prev, s.state = s.state, target
+    _record(s, "start", prev, target, actor, now)
+    session.flush()
+    return s
+
+
+def answer(session: Session, s: Suggestion, actor: User, text: str, now: datetime) -> JobRequest | None:
+    """Record the answer. Returns the push job for the caller to enqueue (None: anonymous)."""
+    target = _check(session, s, "answer", actor)
+    assert target is not None
+    text = text.strip()
+    if not text:
+        raise SuggestionError("答复内容不能为空。")
+    prev, s.state = s.state, target
+    s.answer, s.answered_at, s.answer_delivered_at, s.due_at = text, now, None, None
+    _record(s, "answer", prev, target, actor, now, note=text)
+    session.flush()
+    if s.anonymous or s.user_id is None:
+        return None  # anonymous authors read the answer when they query the ticket
+    return JobRequest("suggestion_answer", {"suggestion_id": s.id})
+
+
+def reject(session: Session, s: Suggestion, actor: User, reason: str, now: datetime) -> Suggestion:
+    target = _check(session, s, "reject", actor)
+    assert target is not None
+    reason = reason.strip()
+    if not reason:
+        raise SuggestionError("不予受理必须填写原因。")
+    prev, s.state = s.state, target
+    s.reason, s.due_at = reason, None
+    _record(s, "reject", prev, target, actor, now, note=reason)
+    session.flush()
+    return s
+
+
+def transfer(
+    session: Session, s: Suggestion, actor: User, union: Union, now: datetime, note: str | None = None
+) -> Suggestion:
+    """Hand the suggestion to another union; its accept/answer clock restarts there."""
+    _check(session, s, "transfer", actor)
+    if union.id == s.union_id:
+        raise SuggestionError("已经是该工会在办理，无需转办。")
+    s.union_id, s.union = union.id, union
+    days = config().accept_working_days if s.state == S.SUBMITTED else config().answer_working_days
+    s.due_at = add_working_days(now, days)
+    _record(s, "transfer", s.state, s.state, actor, now, union_id=union.id, note=note)
+    session.flush()
+    return s
+
+
+RATINGS = ("satisfied", "basic", "unsatisfied")
+
+
+def rate(session: Session, s: Suggestion, rating: str, now: datetime) -> Suggestion:
+    """The author rates the answer; 不满意 reopens the suggestion once."""
+    _check(session, s, "rate", None)
+    if rating not in RATINGS:
+        raise SuggestionError("评价只能是：满意、基本满意、不满意。")
+    prev = s.state
+    if rating == "unsatisfied" and s.reopen_count == 0:
+        s.reopen_count = 1
+        s.state = S.IN_PROGRESS
+        s.due_at = add_working_days(now, config().answer_working_days)
+        _record(s, "reopen", prev, S.IN_PROGRESS, None, now, note=rating)
+    else:
+        s.rating, s.state = rating, S.RATED
+        _record(s, "rate", prev, S.RATED, None, now, note=rating)
+    session.flush()
+    return s
+
+
+def escalate_overdue(session: Session, now: datetime) -> list[Suggestion]:
+    """Move overdue suggestions to the parent union with a fresh deadline.
+
+    Idempotent: an escalated suggestion gets a new deadline in the future, so a second run
+    at the same time escalates nothing. Suggestions at the top union stay there (logged).
+    Also purges daily-limit counters of past days.
+    """
+    session.execute(delete(SuggestionQuota).where(SuggestionQuota.day < local_day(now)))
+    overdue = session.scalars(
+        select(Suggestion)
+        .where(
+            Suggestion.due_at.is_not(None),
+            Suggestion.due_at < now,
+            Suggestion.state.in_((S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS)),
+        )
+        .order_by(Suggestion.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    moved: list[Suggestion] = []
+    for s in overdue:
+        parent = s.union.parent
+        days = config().accept_working_days if s.state == S.SUBMITTED else config().answer_working_days
+        s.due_at = add_working_days(now, days)
+        if parent is None:
+            _record(s, "overdue", s.state, s.state, None, now, note="已是最高级工会，无法再上交")
+            continue
+        s.union_id, s.union = parent.id, parent
+        s.escalations += 1
+        _record(s, "escalate", s.state, s.state, None, now, union_id=parent.id, note="逾期未办，上交上级工会")
+        moved.append(s)
+    session.flush()
+    return moved
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def find_ticket(session: Session, ticket: str) -> Suggestion | None:
+    return session.scalar(select(Suggestion).where(Suggestion.ticket == ticket.upper()))
+
+
+def describe(s: Suggestion) -> str:
+    lines = [T.STATUS_HEADER.format(ticket=s.ticket, state=s.state.label)]
+    lines.append(T.STATUS_LINE_CONTENT.format(content=_snippet(s.content, 100)))
+    lines.append(T.STATUS_LINE_UNION.format(union=s.union.name))
+    lines.append(T.STATUS_LINE_CREATED.format(created=show_time(s.created_at)))
+    if s.due_at is not None:
+        lines.append(T.STATUS_LINE_DUE.format(due=show_time(s.due_at)))
+    if s.state == S.REJECTED and s.reason:
+        lines.append(T.STATUS_LINE_REASON.format(reason=s.reason))
+    if s.answer and s.state in (S.ANSWERED, S.RATED):
+        lines.append(T.STATUS_LINE_ANSWER.format(answer=s.answer))
+    if s.rating:
+        lines.append(T.STATUS_LINE_RATING.format(rating=T.RATING_LABELS[s.rating]))
+    if s.state == S.ANSWERED:
+        lines.append(T.STATUS_RATE_PROMPT)
+    return "\n".join(lines)
+
+
+def _snippet(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def my_suggestions(session: Session, user: User, limit: int = 10) -> list[Suggestion]:
+    return list(
+        session.scalars(
+            select(Suggestion)
+            .where(Suggestion.user_id == user.id)
+            .order_by(Suggestion.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# --- chat -------------------------------------------------------------------------------------
+
+
+def _brand_for(ctx: Context, intent: Intent | None, text: str) -> Brand | None:
+    name = intent.brand if intent is not None else None
+    if name is None:
+        name = ctx.router.route(text).brand
+    if name is None:
+        return None
+    return ctx.session.scalar(select(Brand).where(Brand.name == name))
+
+
+def _file(ctx: Context, text: str, anonymous: bool, brand_name: str | None) -> Reply:
+    brand = ctx.session.scalar(select(Brand).where(Brand.name == brand_name)) if brand_name else None
+    try:
+        s = submit(ctx.session, ctx.user, text, ctx.now, anonymous=anonymous, brand=brand)
+    except SuggestionError as exc:
+        return Reply(str(exc))
+    ctx.end_flow()
+    if anonymous:
+        return Reply(T.FILED_ANONYMOUS.format(ticket=s.ticket, code=s.access_code))
+    return Reply(
+        T.FILED.format(
+            ticket=s.ticket,
+            category=s.category,
+            union=s.union.name,
+            accept_days=config().accept_working_days,
+        )
+    )
+
+
+_MY_SUGGESTIONS = re.compile(r"^\s*(?:查询|查看|查)?\s*我的(?:建议|意见|投诉)\s*$")
+
+
+def _is_anonymous(intent: Intent, raw: str) -> bool:
+    return intent.anonymous or raw.lstrip().startswith("匿名") or "匿名建议" in raw[:8]
+
+
+@on_intent("suggest")
+def suggest_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
+    raw = inbound.text
+    if _MY_SUGGESTIONS.match(raw):
+        # The keyword stub routes "我的建议" here; it is a status query, not a suggestion.
+        return _my_list(ctx)
+    anonymous = _is_anonymous(intent, raw)
+    if anonymous:
+        ctx.redact_inbound = True
+    # A router that already stripped the command words gives text != raw; don't strip twice
+    # (content may itself begin with a word like 意见箱).
+    given = intent.text if intent.text is not None else raw
+    text = strip_command(given) if given.strip() == raw.strip() else given.strip()
+    if not text:
+        ctx.start_flow(FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
+        return Reply(T.ASK_CONTENT_ANONYMOUS if anonymous else T.ASK_CONTENT)
+    return _take_content(ctx, text, anonymous, intent)
+
+
+def _take_content(ctx: Context, text: str, anonymous: bool, intent: Intent | None) -> Reply:
+    try:
+        text = validate_content(text)
+    except SuggestionError as exc:
+        # Keep the dialogue open so the worker can simply type again.
+        ctx.start_flow(FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
+        return Reply(str(exc))
+    brand = _brand_for(ctx, intent, text)
+    brand_name = brand.name if brand else None
+    if _needs_confirmation(text):
+        ctx.start_flow(
+            FLOW,
+            {"step": "confirm", "anonymous": anonymous, "text": text, "brand": brand_name},
+            FLOW_TTL,
+        )
+        return Reply(T.CONFIRM.format(text=text))
+    return _file(ctx, text, anonymous, brand_name)
+
+
+@on_flow(FLOW)
+def suggest_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
+    data = dict(conv.data)
+    anonymous = bool(data.get("anonymous"))
+    if anonymous:
+        ctx.redact_inbound = True
+    text = inbound.text
+    if not text:
+        return Reply(T.ASK_CONTENT)
+    if data.get("step") == "confirm":
+        answer_ = _normalise(text)
+        if answer_ in ("1", "确认", "确定", "提交", "是", "好", "对"):
+            return _file(ctx, str(data["text"]), anonymous, data.get("brand"))
+        if answer_ in ("2", "重新输入", "重写", "修改", "否"):
+            ctx.update_flow(conv, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
+            return Reply(T.ASK_CONTENT)
+        return Reply(T.CONFIRM_HINT)
+    return _take_content(ctx, strip_command(text), anonymous, None)
+
+
+def _normalise(text: str) -> str:
+    return text.strip().translate(_FULLWIDTH).strip("。.!！ ")
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９，－—ＪＹｊｙ", "0123456789,--JYjy")
+
+_TICKET = re.compile(r"JY\s*(\d{8})\s*-?\s*(\d{4})(?!\d)", re.IGNORECASE)
+_CODE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def _parse_ticket(text: str) -> tuple[str | None, str | None]:
+    """The ticket and, for anonymous ones, the access code written after it (any wording)."""
+    text = text.translate(_FULLWIDTH)
+    m = _TICKET.search(text)
+    if m is None:
+        return None, None
+    code = _CODE.search(text, m.end())
+    return f"JY{m.group(1)}-{m.group(2)}", code.group(1) if code else None
+
+
+def show_ticket(ctx: Context, ticket: str, code: str | None) -> Reply:
+    s = find_ticket(ctx.session, ticket)
+    if s is None:
+        return Reply(T.STATUS_NOT_FOUND.format(ticket=ticket))
+    if s.anonymous:
+        ctx.redact_inbound = True  # the query itself must not tie the ticket to the asker
+        if code is None or not secrets.compare_digest(code, s.access_code or ""):
+            return Reply(T.STATUS_ANONYMOUS_NEED_CODE.format(ticket=s.ticket, state=s.state.label))
+    elif s.user_id != ctx.user.id:
+        return Reply(T.STATUS_OTHERS.format(ticket=s.ticket, state=s.state.label))
+    if s.state == S.ANSWERED:
+        _start_rating(ctx, s)
+        if not s.anonymous:
+            s.answer_delivered_at = s.answer_delivered_at or ctx.now
+    return Reply(describe(s))
+
+
+def _start_rating(ctx: Context, s: Suggestion) -> None:
+    ttl = FLOW_TTL if s.anonymous else RATE_TTL
+    ctx.start_flow(RATE_FLOW, {"suggestion_id": s.id, "code": s.access_code}, ttl)
+
+
+def suggestion_status_reply(ctx: Context, inbound: Inbound, intent: Intent) -> Reply | None:
+    """The reply to "查询 JY…" or "我的建议"; None when the message asks about something else."""
+    ticket, code = _parse_ticket(inbound.text)
+    ticket = ticket or intent.ticket
+    if ticket:
+        return show_ticket(ctx, ticket, code)
+    if "建议" in inbound.text and not intent.brand:
+        return _my_list(ctx)
+    return None
+
+
+def _my_list(ctx: Context) -> Reply:
+    rows = my_suggestions(ctx.session, ctx.user)
+    if not rows:
+        return Reply(T.MY_NONE)
+    lines = [T.MY_HEADER]
+    lines += [
+        T.MY_LINE.format(ticket=s.ticket, state=s.state.label, snippet=_snippet(s.content, 20)) for s in rows
+    ]
+    lines.append(T.MY_TAIL)
+    return Reply("\n".join(lines))
+
+
+_RATING_WORDS = (("不满意", "unsatisfied"), ("基本满意", "basic"), ("满意", "satisfied"))
+_RATING_NUMBERS = {"1": "satisfied", "2": "basic", "3": "unsatisfied"}
+
+
+def parse_rating(text: str) -> str | None:
+    t = _normalise(text)
+    if t in _RATING_NUMBERS:
+        return _RATING_NUMBERS[t]
+    for word, value in _RATING_WORDS:
+        if t == word or t.startswith(word):
+            return value
+    return None
+
+
+@on_flow(RATE_FLOW)
+def rate_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
+    rating = parse_rating(inbound.text)
+    if rating is None:
+        return None  # not a rating: routed as usual; the rating stays open until it expires
+    s = ctx.session.get(Suggestion, conv.data.get("suggestion_id"))
+    ctx.end_flow()
+    if s is None:
+        return None
+    if s.anonymous:
+        ctx.redact_inbound = True
+        if conv.data.get("code") != s.access_code:
+            return None
+    elif s.user_id != ctx.user.id:
+        return None
+    if s.state != S.ANSWERED:
+        return Reply(T.RATE_CLOSED)
+    rated = rate(ctx.session, s, rating, ctx.now)
+    return Reply(T.RATED if rated.rating is not None else T.REOPENED)
+
+
+# --- delivery of answers ------------------------------------------------------------------------
+
+
+@job("suggestion_answer")
+def push_answer(jctx: JobContext, suggestion_id: int) -> None:
+    """Push an answer by customer-service message, within the 48-hour window; idempotent."""
+    s = jctx.session.get(Suggestion, suggestion_id, with_for_update=True)
+    if s is None or s.state != S.ANSWERED or s.answer_delivered_at is not None or s.user_id is None:
+        return
+    user = jctx.session.get(User, s.user_id)
+    if user is None or not user.subscribed or not within_service_window(user, jctx.now):
+        return  # delivered when the worker next writes (see owed_answers)
+    jctx.api.send_text(user.openid, T.ANSWER_PUSH.format(ticket=s.ticket, answer=s.answer))
+    s.answer_delivered_at = jctx.now
+    conv = jctx.session.scalar(select(Conversation).where(Conversation.user_id == user.id))
+    if conv is None or conv.expires_at <= jctx.now or conv.flow == RATE_FLOW:
+        if conv is None:
+            conv = Conversation(user_id=user.id, flow=RATE_FLOW, data={}, expires_at=jctx.now)
+            jctx.session.add(conv)
+        conv.flow = RATE_FLOW
+        conv.data = {"suggestion_id": s.id, "code": None}
+        conv.updated_at = jctx.now
+        conv.expires_at = jctx.now + RATE_TTL
+    jctx.session.flush()
+
+
+@before_message
+def owed_answers(ctx: Context, inbound: Inbound) -> None:
+    """The worker wrote: answers that could not be pushed before go out now."""
+    owed = ctx.session.scalars(
+        select(Suggestion.id).where(
+            Suggestion.user_id == ctx.user.id,
+            Suggestion.state == S.ANSWERED,
+            Suggestion.answer_delivered_at.is_(None),
+        )
+    ).all()
+    for sid in owed:
+        ctx.enqueue("suggestion_answer", suggestion_id=sid)
+
+
+def pending_deliveries(session: Session, now: datetime) -> list[int]:
+    """Answers still owed to named authors whose service window is open (for a sweep command)."""
+    rows = session.execute(
+        select(Suggestion.id, User)
+        .join(User, User.id == Suggestion.user_id)
+        .where(Suggestion.state == S.ANSWERED, Suggestion.answer_delivered_at.is_(None))
+    ).all()
+    return [sid for sid, user in rows if within_service_window(user, now)]
