@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from config import texts
 from handlers.context import EMPTY, Context, Reply
 from handlers.inbound import Inbound
@@ -14,6 +16,17 @@ from handlers.registry import (
     MESSAGE_HOOKS,
 )
 
+# Inside a conversation only a message that IS a request to stop breaks out: "希望取消加班"
+# is an answer to a survey question, "取消" / "我要退出" / "不填了" are not.
+_BREAK_OUT = re.compile(
+    r"^(请|我(要|想)|帮我)?(取消|退出|结束|停止|算了|不(投|答|填|做|弄|要|想)了)"
+    r"(问卷|调查|投票|操作|上报|吧|啦|了)*[\s。.!！~～]*$"
+)
+
+
+def is_break_out(text: str) -> bool:
+    return bool(_BREAK_OUT.match(text.strip()))
+
 
 def handle(ctx: Context, inbound: Inbound) -> Reply:
     if inbound.kind == "event":
@@ -24,7 +37,7 @@ def handle(ctx: Context, inbound: Inbound) -> Reply:
     conv = ctx.conversation()
     if conv is not None:
         # A conversation in progress outranks keyword routing; only 取消/退出 break out.
-        if inbound.text and ctx.router.route(inbound.text).name == "cancel":
+        if inbound.text and is_break_out(inbound.text):
             ctx.end_flow()
             ctx.intent_name = "cancel"
             return Reply(texts.CANCELLED)
