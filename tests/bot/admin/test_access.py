@@ -123,7 +123,11 @@ def test_csrf_missing_or_wrong_is_400(client: FlaskClient, world: World) -> None
     form = {"username": "newone", "union": str(world.county.id), "role": "viewer", "password": PASSWORD}
     assert client.post("/admin/accounts/", data=form).status_code == 400
     assert client.post("/admin/accounts/", data={**form, "csrf_token": "forged"}).status_code == 400
-    pw_form = {"old_password": PASSWORD, "new_password": "another-pass-9", "confirm_password": "another-pass-9"}
+    pw_form = {
+        "old_password": PASSWORD,
+        "new_password": "another-pass-9",
+        "confirm_password": "another-pass-9",
+    }
     assert client.post("/admin/password", data=pw_form).status_code == 400
     target = world.accounts["viewer"].id
     assert client.post(f"/admin/accounts/{target}/active", data={"active": "0"}).status_code == 400
@@ -138,10 +142,18 @@ def test_password_change(app: Flask, client: FlaskClient, world: World, db: Sess
     login(other_device, "county")
     login(client, "county")
     token = csrf(client, "/admin/password")
-    wrong_old = {"old_password": "nope-nope-1", "new_password": "Fresh-pass-77", "confirm_password": "Fresh-pass-77"}
+    wrong_old = {
+        "old_password": "nope-nope-1",
+        "new_password": "Fresh-pass-77",
+        "confirm_password": "Fresh-pass-77",
+    }
     response = client.post("/admin/password", data={**wrong_old, "csrf_token": token})
     assert response.status_code == 400 and "当前密码不正确" in response.get_data(as_text=True)
-    mismatch = {"old_password": PASSWORD, "new_password": "Fresh-pass-77", "confirm_password": "Fresh-pass-78"}
+    mismatch = {
+        "old_password": PASSWORD,
+        "new_password": "Fresh-pass-77",
+        "confirm_password": "Fresh-pass-78",
+    }
     response = client.post("/admin/password", data={**mismatch, "csrf_token": token})
     assert response.status_code == 400 and "不一致" in response.get_data(as_text=True)
     short = {"old_password": PASSWORD, "new_password": "short", "confirm_password": "short"}
