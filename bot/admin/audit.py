@@ -53,6 +53,7 @@ def record(
 
 
 ACTION_LABELS = {
+    "account.login": "登录",
     "account.create": "创建账号",
     "account.activate": "启用账号",
     "account.deactivate": "停用账号",

@@ -186,8 +186,15 @@ def login() -> Any:
                 account = db().scalar(select(AdminAccount).where(AdminAccount.username == username))
                 ok = security.verify_password(account.password_hash if account else None, password)
                 if account is not None and ok and account.active:
+                    from bot.admin.audit import record
+
                     limiter.succeeded(username, address)
+                    before = {
+                        "last_login_at": account.last_login_at.isoformat() if account.last_login_at else None
+                    }
                     account.last_login_at = utcnow()
+                    after = {"last_login_at": account.last_login_at.isoformat()}
+                    record(db(), "account.login", "admin_account", account.id, before, after, actor=account)
                     db().commit()
                     session.clear()  # a new session on login: no fixation
                     session.permanent = True
@@ -286,7 +293,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _errors(exc: HTTPException) -> Any:
-        if request.blueprint and request.blueprint.startswith("admin"):
+        if request.path.startswith("/admin"):
             return _error_page(exc)
         if request.blueprint == "api_v1":
             from bot.admin.api import json_error

@@ -227,7 +227,13 @@ def test_account_creation_is_validated_and_audited(as_user, world: World, db: Se
 
     audit = text(client, "/admin/audit/")
     assert "创建账号" in audit and "停用账号" in audit and "newcadre" in audit
-    entries = list(db.scalars(select(AuditEntry).where(AuditEntry.actor == "county").order_by(AuditEntry.id)))
+    entries = list(
+        db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.actor == "county", AuditEntry.action != "account.login")
+            .order_by(AuditEntry.id)
+        )
+    )
     assert [e.action for e in entries] == ["account.create", "account.deactivate"]
     created, deactivated = entries
     assert created.before is None and created.after == {
@@ -257,6 +263,15 @@ def test_audit_page_is_scoped_and_exports(as_user, world: World) -> None:  # typ
     assert "停用账号" not in text(other, "/admin/audit/")
     other.post("/admin/logout", data={"csrf_token": csrf(other, "/admin/")})
     assert "停用账号" in text(as_user("province"), "/admin/audit/")
+
+
+def test_logins_are_audited_and_unknown_admin_urls_get_a_chinese_404(as_user, db: Session) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("viewer")
+    missing = client.get("/admin/no-such-page")
+    assert missing.status_code == 404 and "页面不存在" in missing.get_data(as_text=True)
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "account.login"))
+    assert entry is not None and entry.actor == "viewer"
+    assert entry.before == {"last_login_at": None} and entry.after is not None
 
 
 def test_pagination(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
