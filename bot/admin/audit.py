@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "account.password": "修改密码",
     "account.reset_password": "重置密码",
     "token.create": "创建接口令牌",
+    "token.revoke": "作废接口令牌",
 }
 
 

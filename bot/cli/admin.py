@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from bot.admin.accounts import AccountError, account_snapshot, create_account, create_api_token
 from bot.admin.audit import record
-from bot.admin.security import hash_password
+from bot.admin.export import display
+from bot.admin.security import PasswordError, check_new_password, hash_password
 from bot.runtime import Runtime
-from models import Union
-from models.admin import AdminAccount, AdminRole
+from models import Union, utcnow
+from models.admin import AdminAccount, AdminRole, ApiToken
 from models.migrate import upgrade
 
 CLI_ACTOR = "命令行"
@@ -89,6 +90,81 @@ def token(username: str, name: str) -> None:
     click.echo(f"已为 {username} 生成接口令牌（只显示这一次）：")
     click.echo(value)
     click.echo("调用方式：Authorization: Bearer <令牌>")
+
+
+@admin_group.command("password", help="重置账号密码（忘记密码或被停用时由运维使用），并重新启用账号。")
+@click.option("--username", required=True, help="用户名")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取一行作为新密码")
+@with_appcontext
+def reset_password(username: str, password_stdin: bool) -> None:
+    rt = _runtime()
+    with rt.session_factory() as session, session.begin():
+        account = session.scalar(select(AdminAccount).where(AdminAccount.username == username))
+        if account is None:
+            raise click.ClickException(f"账号 {username} 不存在。")
+        password = _read_password(password_stdin)
+        try:
+            check_new_password(password, username)
+        except PasswordError as exc:
+            raise click.ClickException(str(exc)) from None
+        before = account_snapshot(account)
+        account.password_hash = hash_password(password)
+        account.active = True
+        record(
+            session,
+            "account.reset_password",
+            "admin_account",
+            account.id,
+            before,
+            account_snapshot(account),
+            actor_name=CLI_ACTOR,
+            union_id=account.union_id,
+        )
+    click.echo(f"账号 {username} 的密码已重置，原有登录已失效。")
+
+
+@admin_group.command("revoke-token", help="作废接口令牌（按令牌开头的字符，即 admin tokens 列出的前缀）。")
+@click.option("--prefix", required=True, help="令牌前 12 个字符，如 ghpp_AbCdEfG")
+@with_appcontext
+def revoke_token(prefix: str) -> None:
+    rt = _runtime()
+    with rt.session_factory() as session, session.begin():
+        rows = list(
+            session.scalars(select(ApiToken).where(ApiToken.prefix == prefix, ApiToken.revoked_at.is_(None)))
+        )
+        if len(rows) != 1:
+            raise click.ClickException(
+                f"没有找到前缀为 {prefix} 的有效令牌。"
+                if not rows
+                else f"前缀 {prefix} 对应多个令牌，请联系开发人员。"
+            )
+        row = rows[0]
+        row.revoked_at = utcnow()
+        record(
+            session,
+            "token.revoke",
+            "api_token",
+            row.id,
+            {"prefix": row.prefix, "revoked": False},
+            {"prefix": row.prefix, "revoked": True},
+            actor_name=CLI_ACTOR,
+            union_id=row.account.union_id,
+        )
+    click.echo(f"令牌 {prefix}… 已作废。")
+
+
+@admin_group.command("tokens", help="列出接口令牌（只显示前缀，不显示令牌本身）。")
+@with_appcontext
+def list_tokens() -> None:
+    rt = _runtime()
+    with rt.session_factory() as session:
+        rows = list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+        if not rows:
+            click.echo("暂无接口令牌。")
+        for row in rows:
+            state = "已作废" if row.revoked_at else "有效"
+            used = display(row.last_used_at) or "从未使用"
+            click.echo(f"{row.prefix}…  {row.account.username:<12} {row.name}  {state}  最近使用：{used}")
 
 
 @admin_group.command("seed-demo", help="演示模式下创建演示账号并打印随机密码（每次运行重置密码）。")

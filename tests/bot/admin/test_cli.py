@@ -120,3 +120,46 @@ def test_demo_mode_cookie_is_not_secure_for_plain_http(
         store=store,
     )
     assert forced.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_password_reset_reenables_and_ends_sessions(app: Flask, world: World) -> None:
+    runner = app.test_cli_runner()
+    browser = app.test_client()
+    assert login(browser, "viewer").status_code == 302
+    with app.extensions["ghpp"].session_factory() as db:
+        account = db.get(AdminAccount, world.accounts["viewer"].id)
+        assert account is not None
+        account.active = False
+        db.commit()
+    result = runner.invoke(
+        args=["admin", "password", "--username", "viewer", "--password-stdin"], input="Reset-pass-123\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "密码已重置" in result.output
+    assert browser.get("/admin/").status_code == 302
+    assert login(app.test_client(), "viewer", "Reset-pass-123").status_code == 302
+    weak = runner.invoke(args=["admin", "password", "--username", "viewer", "--password-stdin"], input="x\n")
+    assert weak.exit_code != 0 and "至少 10 个字符" in weak.output
+    ghost = runner.invoke(args=["admin", "password", "--username", "ghost", "--password-stdin"], input="x\n")
+    assert ghost.exit_code != 0 and "不存在" in ghost.output
+
+
+def test_list_and_revoke_tokens(app: Flask, world: World) -> None:
+    runner = app.test_cli_runner()
+    assert "暂无接口令牌" in runner.invoke(args=["admin", "tokens"]).output
+    token = re.search(
+        r"(ghpp_\S+)", runner.invoke(args=["admin", "token", "--username", "county"]).output
+    ).group(1)  # type: ignore[union-attr]
+    listing = runner.invoke(args=["admin", "tokens"]).output
+    assert token[:12] in listing and token not in listing and "有效" in listing and "从未使用" in listing
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/overview", headers=headers).status_code == 200
+    result = runner.invoke(args=["admin", "revoke-token", "--prefix", token[:12]])
+    assert result.exit_code == 0, result.output
+    assert app.test_client().get("/api/v1/overview", headers=headers).status_code == 401
+    assert "已作废" in runner.invoke(args=["admin", "tokens"]).output
+    again = runner.invoke(args=["admin", "revoke-token", "--prefix", token[:12]])
+    assert again.exit_code != 0 and "没有找到" in again.output
+    with app.extensions["ghpp"].session_factory() as db:
+        actions = list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions[-2:] == ["token.create", "token.revoke"]
