@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app bot
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint worker bench
+.PHONY: install assets run test lint worker bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -15,16 +15,27 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-run: install
+# Apache ECharts from the npm registry (pinned in package.json / package-lock.json), served
+# locally by the dashboard: intranets have no internet, so no CDN.
+bot/static/vendor/echarts.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p bot/static/vendor
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE bot/static/vendor/
+
+assets: bot/static/vendor/echarts.min.js
+
+run: install assets
 	$(PY) -m bot.devenv
 	$(FLASK) seed-demo
+	$(FLASK) admin seed-demo
 	@echo ""
 	@echo "服务启动于 http://$(HOST):$(PORT)/wechat"
+	@echo "管理后台：http://$(HOST):$(PORT)/admin/ （用上面打印的演示账号登录）"
 	@echo "另开一个终端与公众号对话：$(FLASK) chat --openid demo-worker --url http://$(HOST):$(PORT)/wechat"
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install
+test: install assets
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -27,10 +27,11 @@ def create_app(settings: Settings | None = None, **runtime_overrides: Any) -> Fl
     runtime = Runtime(settings, **runtime_overrides).make_current()
     app.extensions["ghpp"] = runtime
 
-    from bot import webhook
+    from bot import admin, webhook
     from bot.cli import register_cli
 
     app.register_blueprint(webhook.bp)
+    admin.init_app(app)
     register_cli(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

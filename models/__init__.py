@@ -4,6 +4,7 @@ May import config. Must not import bot, handlers or nlp. Alembic migrations live
 ``models/migrations``. Importing this package registers every model on ``Base.metadata``.
 """
 
+from models import admin as _admin  # noqa: F401  (registers the dashboard models)
 from models.base import Base, utcnow
 from models.brand import Brand, BrandAlias, Stage
 from models.conversation import Conversation

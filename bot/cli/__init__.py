@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.cli import chat, core, programme, voice
+from bot.cli import admin, chat, core, programme, voice
 
 
 def register_cli(app: Flask) -> None:
-    for module in (core, chat, programme, voice):
+    for module in (core, chat, programme, voice, admin):
         for command in module.commands:
             app.cli.add_command(command)

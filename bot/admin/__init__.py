@@ -1,0 +1,24 @@
+"""The web dashboard (/admin) and its JSON API (/api/v1).
+
+Each domain is one module here with a blueprint ``bp`` (URL prefix /admin/<domain>) that
+declares its menu entry as ``nav = web.NavItem.of(...)``; list it in ``DOMAINS`` and it is served,
+protected by login and CSRF, and shown in the menu. See docs/readme/admin.md.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.admin import accounts, api, audit, brands, overview, unions, web
+
+# Order = order in the menu. Add a domain module here (one line) to serve its pages.
+DOMAINS = (overview, unions, brands, accounts, audit)
+
+
+def init_app(app: Flask) -> None:
+    web.NAV[:] = [module.nav for module in DOMAINS]
+    web.init_app(app)
+    app.register_blueprint(web.bp)
+    for module in DOMAINS:
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api.bp)

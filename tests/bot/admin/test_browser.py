@@ -1,0 +1,196 @@
+"""End to end in headless Chromium (Debian's package, driven by Playwright; no browser download):
+log in, see the ECharts funnel drawn, walk the pages, export XLSX, check the no-script fallback.
+
+Screenshots go to test-artifacts/ (and to docs/screenshots/ with GHPP_DOC_SCREENSHOTS=1).
+Skips without chromium/Playwright/ECharts, except under REQUIRE_SERVICES=1 (CI), where it fails.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from bot.admin.accounts import create_account
+from config.settings import PROJECT_ROOT
+from handlers.demo import load_demo
+from models.admin import AdminRole
+from tests.conftest import REQUIRE_SERVICES
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ECHARTS = PROJECT_ROOT / "bot" / "static" / "vendor" / "echarts.min.js"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "Browser-demo-42"
+
+
+def _require_browser() -> None:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append("chromium (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("playwright (pip install -r requirements-dev.txt)")
+    if not ECHARTS.exists():
+        missing.append("ECharts (make assets)")
+    if missing:
+        message = "browser test needs " + ", ".join(missing)
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _shot_dirs() -> list[Path]:
+    dirs = [PROJECT_ROOT / "test-artifacts"]
+    if os.environ.get("GHPP_DOC_SCREENSHOTS") == "1":
+        dirs.append(PROJECT_ROOT / "docs" / "screenshots")
+    for d in dirs:
+        d.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    _require_browser()
+    # The browser talks plain http to 127.0.0.1 here; production keeps the Secure flag.
+    app.config["SESSION_COOKIE_SECURE"] = False
+    with app.extensions["ghpp"].session_factory() as db, db.begin():
+        load_demo(db)
+        from sqlalchemy import select
+
+        from models import Union
+
+        province = db.scalar(select(Union).where(Union.code == "SD"))
+        assert province is not None
+        create_account(db, province, "admin", AdminRole.ADMIN, PASSWORD, actor_name="测试")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def shoot(page: Any, name: str) -> None:
+    for directory in _shot_dirs():
+        page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
+def test_login_overview_chart_pages_and_xlsx_export(live_server: str, browser: Any, tmp_path: Path) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, accept_downloads=True, locale="zh-CN"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    page.goto(f"{live_server}/admin/")
+    assert "/admin/login" in page.url
+    shoot(page, "login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
+    assert page.locator("h1").inner_text() == "山东省总工会 · 总览"
+
+    # The funnel: a canvas drawn by ECharts, with the five stages in its legend and real pixels.
+    page.wait_for_selector("#stage-funnel canvas")
+    legend = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('stage-funnel')).getOption().legend[0].data"
+    )
+    assert legend == ["品牌提出", "制定方案", "培育创建", "评议推广", "深化提升"]
+    values = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('stage-funnel'))"
+        ".getOption().series[0].data.map(d => d.value)"
+    )
+    assert values == [1, 2, 4, 3, 2]  # the demo fixture's 12 brands
+    painted = page.evaluate(
+        """() => { const c = document.querySelector('#stage-funnel canvas');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; }"""
+    )
+    assert painted > 1000
+    shoot(page, "overview")
+
+    page.click("nav.mainnav >> text=工作品牌")
+    page.wait_for_url(f"{live_server}/admin/brands/")
+    assert page.locator("table.data tbody tr").count() == 12
+    page.select_option("select[name=stage]", "cultivating")
+    page.click("form.filters button")
+    assert page.locator("table.data tbody tr").count() == 4
+    shoot(page, "brands")
+    with page.expect_download() as download_info:
+        page.click("a.button >> text=XLSX")
+    target = tmp_path / "brands.xlsx"
+    download_info.value.save_as(str(target))
+    sheet = openpyxl.load_workbook(io.BytesIO(target.read_bytes())).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == ["品牌名称", "别名", "所属工会", "阶段", "更新时间"]
+    assert len(rows) == 5 and {r[3] for r in rows[1:]} == {"培育创建"}
+
+    page.click("table.data >> text=幸福驿站")
+    assert page.locator("h1").inner_text() == "幸福驿站"
+    shoot(page, "brand-detail")
+    page.click("nav.mainnav >> text=组织架构")
+    assert page.locator("ul.tree li").count() == 21
+    shoot(page, "unions")
+    page.click("nav.mainnav >> text=账号管理")
+    shoot(page, "accounts")
+    assert errors == []
+    context.close()
+
+
+def test_phone_layout_and_no_script_fallback(live_server: str, browser: Any) -> None:
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, java_script_enabled=False
+    )
+    page = phone.new_page()
+    page.goto(f"{live_server}/admin/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
+    # Without scripts the chart stays hidden and the table carries the numbers.
+    assert page.locator("#stage-funnel").is_hidden()
+    assert page.locator("table.data >> text=培育创建").is_visible()
+    # The menu folds behind a CSS-only toggle on a phone.
+    assert page.locator("nav.mainnav").is_hidden()
+    page.click("label.nav-toggle-label")
+    assert page.locator("nav.mainnav").is_visible()
+    shoot(page, "overview-phone")
+    phone.close()
