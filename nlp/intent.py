@@ -17,6 +17,9 @@ INTENTS = (
     "unknown",
 )
 
+# Intent.text of a "status" intent when the user asks about their own suggestions (我的建议).
+MY_SUGGESTIONS = "我的建议"
+
 
 @dataclass(frozen=True)
 class BrandEntry:

@@ -1,0 +1,168 @@
+"""Brand resolution: which brand of the catalogue a message names, and how sure we are.
+
+Four ways, tried in order, first hit wins:
+exact name or alias (1.0) → partial name, e.g. 乐学 for 工惠乐学 (0.85) → sound, for voice
+homophones such as 工会乐学 (0.8). Two-character names and partials count only when jieba
+keeps them as one token, so "快乐学习" does not name 工惠乐学.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+from nlp.intent import BrandEntry
+from nlp.lexicon import Lexicon
+from nlp.normalize import clean
+from nlp.segment import word_freq
+
+EXACT, PARTIAL, PINYIN = "exact", "partial", "pinyin"
+CONFIDENCE = {EXACT: 1.0, PARTIAL: 0.85, PINYIN: 0.8}
+# A two-character fragment this common in jieba's dictionary is an ordinary word (化工, 幸福…).
+_COMMON_WORD_FREQ = 50
+_MIN_PINYIN_LEN = 3
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+
+
+@dataclass(frozen=True)
+class BrandMatch:
+    name: str
+    start: int
+    end: int
+    kind: str
+
+    @property
+    def confidence(self) -> float:
+        return CONFIDENCE[self.kind]
+
+
+@lru_cache(maxsize=8192)
+def fuzzy_pinyin(char: str) -> str:
+    """Pinyin without tone, folded the way Mandarin speakers and recognisers confuse it."""
+    syllable = lazy_pinyin(char, style=Style.NORMAL, errors="default")[0]
+    for a, b in _FUZZY_INITIALS:
+        if syllable.startswith(a):
+            syllable = b + syllable[len(a) :]
+            break
+    if syllable.startswith("l"):
+        syllable = "n" + syllable[1:]
+    if syllable.endswith(("ing", "eng")):
+        syllable = syllable[:-1]
+    return syllable
+
+
+def _is_cjk(text: str) -> bool:
+    return all("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+class BrandIndex:
+    def __init__(self, brands: Sequence[BrandEntry], lexicon: Lexicon) -> None:
+        self.surfaces: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        # Names first, so a brand's name beats another brand's alias.
+        for entry in brands:
+            self._add_surface(entry.name, entry.name, ambiguous)
+        for entry in brands:
+            for alias in entry.aliases:
+                self._add_surface(alias, entry.name, ambiguous)
+        self.by_name: dict[str, BrandEntry] = {e.name: e for e in brands}
+        alternatives = sorted(self.surfaces, key=len, reverse=True)
+        self._surface_re = (
+            re.compile("|".join(re.escape(s) for s in alternatives)) if alternatives else None
+        )
+
+        owners: dict[str, set[str]] = {}
+        generic = lexicon.generic_brand_parts
+        for surface, name in self.surfaces.items():
+            if not _is_cjk(surface):
+                continue
+            for size in range(2, len(surface)):
+                for i in range(len(surface) - size + 1):
+                    part = surface[i : i + size]
+                    if part in generic or part in self.surfaces or self._all_generic(part, generic):
+                        continue
+                    owners.setdefault(part, set()).add(name)
+        self.partials = {
+            part: next(iter(names))
+            for part, names in owners.items()
+            if len(names) == 1 and (len(part) > 2 or word_freq(part) < _COMMON_WORD_FREQ)
+        }
+        self._partial_sizes = sorted({len(p) for p in self.partials}, reverse=True)
+
+        sounds: dict[tuple[str, ...], set[str]] = {}
+        for surface, name in self.surfaces.items():
+            if len(surface) >= _MIN_PINYIN_LEN and _is_cjk(surface):
+                sounds.setdefault(tuple(fuzzy_pinyin(c) for c in surface), set()).add(name)
+        self.sounds = {key: next(iter(names)) for key, names in sounds.items() if len(names) == 1}
+        self._sound_sizes = sorted({len(k) for k in self.sounds}, reverse=True)
+
+    def _add_surface(self, raw: str, name: str, ambiguous: set[str]) -> None:
+        surface = clean(raw).lower()
+        if not surface or surface in ambiguous:
+            return
+        owner = self.surfaces.get(surface)
+        if owner is not None and owner != name:
+            if surface == clean(owner).lower():
+                return  # another brand's exact name: keep it
+            del self.surfaces[surface]
+            ambiguous.add(surface)
+            return
+        self.surfaces[surface] = name
+
+    @staticmethod
+    def _all_generic(part: str, generic: frozenset[str]) -> bool:
+        # "工会服务" is made of generic pieces only: it names no brand in particular.
+        if len(part) < 4:
+            return False
+        return any(part[:i] in generic and part[i:] in generic for i in range(2, len(part) - 1))
+
+    def all_words(self) -> list[str]:
+        return list(self.surfaces)
+
+    def find(self, text: str, boundaries: frozenset[int]) -> list[BrandMatch]:
+        """Brand mentions in ``text`` (lower-cased, cleaned), leftmost first.
+
+        ``boundaries`` are jieba's token boundaries: a two-character match must sit on them.
+        """
+        exact = []
+        if self._surface_re is not None:
+            for m in self._surface_re.finditer(text):
+                if len(m.group(0)) <= 2 and not (m.start() in boundaries and m.end() in boundaries):
+                    continue
+                exact.append(BrandMatch(self.surfaces[m.group(0)], m.start(), m.end(), EXACT))
+        if exact:
+            return exact
+        partial = self._find_partial(text, boundaries)
+        if partial is not None:
+            return [partial]
+        sound = self._find_sound(text)
+        return [sound] if sound is not None else []
+
+    def _find_partial(self, text: str, boundaries: frozenset[int]) -> BrandMatch | None:
+        for size in self._partial_sizes:
+            for i in range(len(text) - size + 1):
+                name = self.partials.get(text[i : i + size])
+                if name is None:
+                    continue
+                if size <= 2 and not (i in boundaries and i + size in boundaries):
+                    continue
+                return BrandMatch(name, i, i + size, PARTIAL)
+        return None
+
+    def _find_sound(self, text: str) -> BrandMatch | None:
+        if not self._sound_sizes:
+            return None
+        sounds = [fuzzy_pinyin(c) if "\u4e00" <= c <= "\u9fff" else "" for c in text]
+        for size in self._sound_sizes:
+            for i in range(len(text) - size + 1):
+                window = sounds[i : i + size]
+                if "" in window:
+                    continue
+                name = self.sounds.get(tuple(window))
+                if name is not None:
+                    return BrandMatch(name, i, i + size, PINYIN)
+        return None
