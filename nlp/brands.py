@@ -86,10 +86,13 @@ class BrandIndex:
                     if part in generic or part in self.surfaces or self._all_generic(part, generic):
                         continue
                     owners.setdefault(part, set()).add(name)
+        tails = {surface[-2:] for surface in self.surfaces}
+        # A two-character fragment must be rare (乐学), or be the name's head noun (驿站 of
+        # 幸福驿站): people shorten a name to its last word.
         self.partials = {
             part: next(iter(names))
             for part, names in owners.items()
-            if len(names) == 1 and (len(part) > 2 or word_freq(part) < _COMMON_WORD_FREQ)
+            if len(names) == 1 and (len(part) > 2 or part in tails or word_freq(part) < _COMMON_WORD_FREQ)
         }
         self._partial_sizes = sorted({len(p) for p in self.partials}, reverse=True)
 

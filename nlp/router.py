@@ -39,9 +39,10 @@ _SCORE_OUT_OF_RANGE = re.compile(r"(?<![\d.])(?:[06-9]|\d{2,})\s*(?:分(?![钟�
 _NUMBER_PATTERNS = (
     re.compile(r"第?\s*(\d{1,3})\s*号"),
     re.compile(r"第\s*(\d{1,3})\s*个?"),
-    re.compile(r"(?:投|选|支持|给|投给)\s*(\d{1,3})(?![\d分星年月天个人岁次])"),
+    re.compile(r"(?:投|选|支持|给|投给)\s*(\d{1,3})(?![\d分星年月天个人岁次票])"),
 )
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.!]?\s*$")
+_MINE = re.compile(r"我.{0,4}?(的|提的|提交的|反映的|投诉的|说的)(建议|意见|投诉|问题|事)|我的")
 _BIND_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,31}")
 _ANON_NEGATED = re.compile(r"(不|不用|不要|无需|不必|没必要)(要)?匿名")
 _EDGE_PUNCT = re.compile(r"^[\s,.!?~、:;。，！？…·\-—_]+|[\s,.!?~、:;。，！？…·\-—_]+$")
@@ -89,11 +90,9 @@ class Router:
         self._index = BrandIndex(self._brands, self._lexicon)
         segment.add_brand_words(self._index.all_words())
         self._padding = padding_pattern(self._lexicon.padding)
-        self._greeting_only = re.compile(
-            r"^(?:"
-            + "|".join(re.escape(g) for g in sorted(self._lexicon.greetings, key=len, reverse=True))
-            + r"|[\s,.!?~、:;。，！？…·])+$"
-        )
+        greetings = "|".join(re.escape(g) for g in sorted(self._lexicon.greetings, key=len, reverse=True))
+        punct = r"[\s,.!?~、:;。，！？…·]"
+        self._greeting_only = re.compile(rf"^{punct}*(?:{greetings})(?:{greetings}|{punct})*$")
         self._protected = protected_pattern(self._lexicon.numeral_words)
         # token → [(intent, weight)], synonyms folded in
         self._token_weights: dict[str, list[tuple[str, float]]] = {}
@@ -175,7 +174,7 @@ class Router:
         if a.ticket and best not in ("suggest", "cancel"):
             # A quoted ticket is a question about that suggestion, whatever else was said.
             return Intent("status", ticket=a.ticket, brand=brand.name if brand else None)
-        if not meaningful:
+        if not meaningful and not ranked:
             if a.cleaned and self._greeting_only.match(a.cleaned.lower()):
                 return Intent("help")
             return Intent("unknown", suggestions=_DEFAULT_SUGGESTIONS)
@@ -185,12 +184,15 @@ class Router:
             if bare:
                 return Intent("vote", number=int(bare.group(1)), confidence=_BARE_NUMBER_CONFIDENCE)
             if brand is not None:
-                # Only a brand name: probably a vote, but ask ("您是想给『…』投票吗？").
-                return Intent(
+                # A brand and a rating word ("查保促一般") is a rating; a brand alone is probably
+                # a vote, but ask ("您是想给『…』投票吗？").
+                rated = self._extract_score(a.masked)[0] is not None
+                return self._with_arguments(
                     "vote",
-                    brand=brand.name,
-                    confidence=min(_BARE_BRAND_CONFIDENCE, brand.confidence),
-                    suggestions=("vote", "status"),
+                    a,
+                    brand,
+                    brand.confidence if rated else min(_BARE_BRAND_CONFIDENCE, brand.confidence),
+                    () if rated else ("vote", "status"),
                 )
             suggestions = tuple(name for name, _ in ranked[:3]) or _DEFAULT_SUGGESTIONS
             return Intent("unknown", suggestions=suggestions)
@@ -234,7 +236,7 @@ class Router:
                 suggestions=suggestions,
             )
         if name == "status":
-            mine = brand is None and bool(re.search(r"我(的|提的|提交的|反映的|投诉的)", a.masked))
+            mine = brand is None and bool(_MINE.search(a.masked))
             return Intent(
                 "status",
                 brand=brand_name,
