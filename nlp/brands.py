@@ -34,6 +34,8 @@ class BrandMatch:
     start: int
     end: int
     kind: str
+    # A partial match that is also an everyday word (驿站): not enough on its own to ask "投票吗？"
+    weak: bool = False
 
     @property
     def confidence(self) -> float:
@@ -153,7 +155,8 @@ class BrandIndex:
                     continue
                 if size <= 2 and not (i in boundaries and i + size in boundaries):
                     continue
-                return BrandMatch(name, i, i + size, PARTIAL)
+                part = text[i : i + size]
+                return BrandMatch(name, i, i + size, PARTIAL, weak=word_freq(part) >= _COMMON_WORD_FREQ)
         return None
 
     def _find_sound(self, text: str) -> BrandMatch | None:

@@ -81,8 +81,17 @@ def _stars(match: re.Match[str]) -> str:
     return f" {filled}星 " if filled else " "
 
 
-def clean(text: str, wechat_emoji: frozenset[str] = frozenset()) -> str:
-    text = unicodedata.normalize("NFKC", text)
+def _fold_alnum(text: str) -> str:
+    """Full-width letters, digits and spaces → half-width; Chinese punctuation stays (，。：)."""
+    return "".join(
+        chr(ord(c) - 0xFEE0) if ("０" <= c <= "９" or "Ａ" <= c <= "Ｚ" or "ａ" <= c <= "ｚ") else " " if c == "\u3000" else c
+        for c in text
+    )
+
+
+def clean(text: str, wechat_emoji: frozenset[str] = frozenset(), *, for_analysis: bool = True) -> str:
+    """``for_analysis``: fold everything (NFKC); otherwise keep the user's punctuation."""
+    text = unicodedata.normalize("NFKC", text) if for_analysis else _fold_alnum(text)
     text = to_simplified(text)
     text = _STARS.sub(_stars, text)  # "★★★★★" is a rating, not decoration
     text = _THUMBS.sub(" 赞 ", text)

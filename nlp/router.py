@@ -42,6 +42,7 @@ _NUMBER_PATTERNS = (
     re.compile(r"(?:投|选|支持|给|投给)\s*(\d{1,3})(?![\d分星年月天个人岁次票])"),
 )
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.!]?\s*$")
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _MINE = re.compile(r"我.{0,4}?(的|提的|提交的|反映的|投诉的|说的)(建议|意见|投诉|问题|事)|我的")
 _BIND_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,31}")
 _ANON_NEGATED = re.compile(r"(不|不用|不要|无需|不必|没必要)(要)?匿名")
@@ -58,6 +59,7 @@ _TIE_CONFIDENCE = 0.7
 class Analysis:
     """Everything the router saw, for ``explain`` and the evaluation report."""
 
+    raw: str
     cleaned: str
     analysed: str = ""
     tokens: list[str] = field(default_factory=list)
@@ -119,10 +121,11 @@ class Router:
 
     def analyse(self, text: str) -> Analysis:
         cleaned = clean(text, self._lexicon.wechat_emoji)
-        analysis = Analysis(cleaned=cleaned)
+        analysis = Analysis(raw=text, cleaned=cleaned)
         ticket, lowered = _ticket(cleaned.lower())
         analysis.ticket = ticket
-        analysed = strip_padding(lowered, self._padding)
+        # Spaces inside Chinese text carry nothing ("齐鲁 工匠", "查询 工惠乐学"); latin words keep theirs.
+        analysed = _CJK_SPACE.sub("", strip_padding(lowered, self._padding))
         analysis.analysed = analysed
         tokens = segment.cut(analysed)
         boundaries = {0}
@@ -183,7 +186,7 @@ class Router:
             bare = _BARE_NUMBER.match(a.masked)
             if bare:
                 return Intent("vote", number=int(bare.group(1)), confidence=_BARE_NUMBER_CONFIDENCE)
-            if brand is not None:
+            if brand is not None and not brand.weak:
                 # A brand and a rating word ("查保促一般") is a rating; a brand alone is probably
                 # a vote, but ask ("您是想给『…』投票吗？").
                 rated = self._extract_score(a.masked)[0] is not None
@@ -251,7 +254,7 @@ class Router:
             return Intent(
                 "suggest",
                 brand=brand_name,
-                text=self._content(a.cleaned, "suggest", None) or None,
+                text=self._content(a.raw, "suggest", None) or None,
                 anonymous=anonymous,
                 confidence=confidence,
                 suggestions=suggestions,
@@ -260,12 +263,12 @@ class Router:
             return Intent(
                 "progress",
                 brand=brand_name,
-                text=self._content(a.cleaned, "progress", brand_name) or None,
+                text=self._content(a.raw, "progress", brand_name) or None,
                 confidence=confidence,
                 suggestions=suggestions,
             )
         if name == "bind":
-            content = self._content(a.cleaned, "bind", None)
+            content = self._content(a.raw, "bind", None)
             code = _BIND_CODE.search(content)
             return Intent(
                 "bind",
@@ -290,9 +293,9 @@ class Router:
             return None, masked[: match.start()] + " " + masked[match.end() :]
         return None, masked
 
-    def _content(self, cleaned: str, intent: str, brand_name: str | None) -> str:
-        """The user's own words with command words (建议：, 上报进度, 绑定…) cut off."""
-        text = strip_padding(cleaned, self._padding)
+    def _content(self, raw: str, intent: str, brand_name: str | None) -> str:
+        """The user's own words (punctuation kept) with command words (建议：, 上报进度…) cut off."""
+        text = strip_padding(clean(raw, self._lexicon.wechat_emoji, for_analysis=False), self._padding)
         patterns = self._lexicon.strip.get(intent, ())
         changed = True
         while changed and text:

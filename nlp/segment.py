@@ -9,6 +9,7 @@ dictionary and every brand name to it.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -17,6 +18,8 @@ from pathlib import Path
 import jieba
 
 from nlp.lexicon import Lexicon, load_lexicon
+
+log = logging.getLogger(__name__)
 
 # jieba logs its loading chatter at DEBUG/INFO to stderr; keep the CLI's stderr for real problems.
 jieba.setLogLevel(logging.WARNING)
@@ -33,7 +36,24 @@ _added: set[str] = set()
 
 
 def default_cache_dir() -> Path:
-    return Path(tempfile.gettempdir()) / "ghpp-jieba"
+    # Per user: jieba's cache is a marshal dump, not something to read from a shared directory.
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"ghpp-jieba-{uid}"
+
+
+def _writable_dir(preferred: Path | None) -> Path:
+    for candidate in (preferred, default_cache_dir()):
+        if candidate is None:
+            continue
+        try:
+            candidate.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            log.warning("jieba cache directory %s is not writable; trying the next one", candidate)
+            continue
+        if os.access(candidate, os.W_OK):
+            return candidate
+    # Last resort: jieba builds the dictionary in memory and logs that it could not dump the cache.
+    return Path(tempfile.gettempdir())
 
 
 def warm_up(cache_dir: Path | str | None = None, lexicon: Lexicon | None = None) -> jieba.Tokenizer:
@@ -45,12 +65,12 @@ def warm_up(cache_dir: Path | str | None = None, lexicon: Lexicon | None = None)
         if _tokenizer is not None:
             return _tokenizer
         lexicon = lexicon or load_lexicon()
-        directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = _writable_dir(Path(cache_dir) if cache_dir is not None else None)
         tokenizer = jieba.Tokenizer()
         tokenizer.tmp_dir = str(directory)
         tokenizer.initialize()
-        tokenizer.load_userdict(str(lexicon.userdict))
+        with lexicon.userdict.open("rb") as fh:  # jieba leaves a path's file open
+            tokenizer.load_userdict(fh)
         for word in lexicon.all_words():
             if word not in tokenizer.FREQ or not tokenizer.FREQ[word]:
                 tokenizer.add_word(word, KEYWORD_FREQ)
