@@ -1,4 +1,4 @@
-"""``python -m nlp route --brands BRANDS.txt < messages.txt > routes.jsonl`` and ``python -m nlp eval FILE``."""
+"""Operator commands: ``python -m nlp route --brands BRANDS.txt < in.txt > out.jsonl``, ``… eval FILE``."""
 
 from __future__ import annotations
 

@@ -73,9 +73,7 @@ class BrandIndex:
                 self._add_surface(alias, entry.name, ambiguous)
         self.by_name: dict[str, BrandEntry] = {e.name: e for e in brands}
         alternatives = sorted(self.surfaces, key=len, reverse=True)
-        self._surface_re = (
-            re.compile("|".join(re.escape(s) for s in alternatives)) if alternatives else None
-        )
+        self._surface_re = re.compile("|".join(re.escape(s) for s in alternatives)) if alternatives else None
 
         owners: dict[str, set[str]] = {}
         generic = lexicon.generic_brand_parts

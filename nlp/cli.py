@@ -50,9 +50,9 @@ def route_candidate(router: Router, text: str) -> Intent:
     """Route, then read a typed candidate number against the brand list (line i = number i)."""
     intent = router.route(text)
     brands = router.brands
-    if intent.name == "vote" and intent.brand is None and intent.number is not None:
-        if 1 <= intent.number <= len(brands):
-            intent = replace(intent, brand=brands[intent.number - 1].name)
+    number = intent.number
+    if intent.name == "vote" and intent.brand is None and number is not None and 1 <= number <= len(brands):
+        intent = replace(intent, brand=brands[number - 1].name)
     return intent
 
 
@@ -212,12 +212,12 @@ def format_report(report: Report) -> str:
         row_total = sum(report.confusion[(expected, got)] for got in INTENTS)
         predicted_total = sum(report.confusion[(other, expected)] for other in INTENTS)
         correct = report.confusion[(expected, expected)]
-        cells = "".join(
-            str(report.confusion[(expected, got)] or ".").rjust(6) for got in INTENTS
-        )
+        cells = "".join(str(report.confusion[(expected, got)] or ".").rjust(6) for got in INTENTS)
         precision = f"{correct / predicted_total:.0%}" if predicted_total else "-"
         recall = f"{correct / row_total:.0%}" if row_total else "-"
-        out.append(f"{_LABELS[expected]}({expected})".ljust(14) + cells + f"{row_total:7d}{precision:>7}{recall:>8}")
+        out.append(
+            f"{_LABELS[expected]}({expected})".ljust(14) + cells + f"{row_total:7d}{precision:>7}{recall:>8}"
+        )
     if report.failures:
         out.append("")
         out.append(f"未通过的样本（{len(report.failures)} 条）：")
@@ -252,18 +252,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             count = route_stream(router, sys.stdin, sys.stdout)
             sys.stdout.flush()
             elapsed = time.perf_counter() - started
-            print(f"已路由 {count} 条消息，用时 {elapsed:.2f} 秒。", file=sys.stderr)
+            sys.stderr.write(f"已路由 {count} 条消息，用时 {elapsed:.2f} 秒。\n")
             return 0
         examples, brands_path = read_examples(args.file)
         brands_file = args.brands or brands_path
         if brands_file is None:
             raise InputError("评测需要品牌文件：请用 --brands 指定，或在评测文件中写一行「@brands 文件名」。")
         report = evaluate(Router(read_brands(brands_file)), examples)
-        print(format_report(report))
+        sys.stdout.write(format_report(report) + "\n")
         below = (args.min_intent is not None and report.intent_accuracy < args.min_intent) or (
             args.min_brand is not None and report.brand_accuracy < args.min_brand
         )
         return 1 if below else 0
     except InputError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        sys.stderr.write(f"错误：{exc}\n")
         return 2

@@ -97,7 +97,9 @@ def _table(path: Path, name: str, raw: dict[str, Any]) -> IntentTable:
     for variant, canonical in synonyms_raw.items():
         canonical = str(canonical).lower()
         if canonical not in keywords:
-            raise LexiconError(f"路由词表 {path} 中 {name}.synonyms.{variant} 指向的「{canonical}」不是关键词。")
+            raise LexiconError(
+                f"路由词表 {path} 中 {name}.synonyms.{variant} 指向的「{canonical}」不是关键词。"
+            )
         synonyms[str(variant).lower()] = canonical
     patterns = tuple(
         (_compile(path, f"{name}.patterns", str(p)), w)

@@ -57,14 +57,106 @@ _STARS = re.compile(r"[★☆⭐🌟]+")
 _THUMBS = re.compile(r"[👍]+")
 # WeChat's older text emoticons ("/::)"), sent by some clients instead of "[微笑]".
 _OLD_CODES = (
-    ":)", ":~", ":B", ":|", "8-)", ":<", ":$", ":X", ":Z", ":'(", ":-|", ":@", ":P", ":D", ":O", ":(",
-    ":+", "--b", ":Q", ":T", ",@P", ",@-D", ":d", ",@o", ":g", "|-)", ":!", ":L", ":>", ":,@", ",@f",
-    ":-S", "?", ",@x", ",@@", ":8", ",@!", "!!!", "xx", "bye", "wipe", "dig", "handclap", "&-(", "B-)",
-    "<@", "@>", ":-O", ">-|", "P-(", ":'|", "X-)", ":*", "@x", "8*", "pd", "<W>", "beer", "basketb", "oo",
-    "coffee", "eat", "pig", "rose", "fade", "showlove", "heart", "break", "cake", "li", "bome", "kn",
-    "footb", "ladybug", "shit", "moon", "sun", "gift", "hug", "strong", "weak", "share", "v", "@)", "jj",
-    "@@", "bad", "lvu", "no", "ok", "love", "<L>", "jump", "shake", "<O>", "circle", "kotow", "turn",
-    "skip", "oY",
+    ":)",
+    ":~",
+    ":B",
+    ":|",
+    "8-)",
+    ":<",
+    ":$",
+    ":X",
+    ":Z",
+    ":'(",
+    ":-|",
+    ":@",
+    ":P",
+    ":D",
+    ":O",
+    ":(",
+    ":+",
+    "--b",
+    ":Q",
+    ":T",
+    ",@P",
+    ",@-D",
+    ":d",
+    ",@o",
+    ":g",
+    "|-)",
+    ":!",
+    ":L",
+    ":>",
+    ":,@",
+    ",@f",
+    ":-S",
+    "?",
+    ",@x",
+    ",@@",
+    ":8",
+    ",@!",
+    "!!!",
+    "xx",
+    "bye",
+    "wipe",
+    "dig",
+    "handclap",
+    "&-(",
+    "B-)",
+    "<@",
+    "@>",
+    ":-O",
+    ">-|",
+    "P-(",
+    ":'|",
+    "X-)",
+    ":*",
+    "@x",
+    "8*",
+    "pd",
+    "<W>",
+    "beer",
+    "basketb",
+    "oo",
+    "coffee",
+    "eat",
+    "pig",
+    "rose",
+    "fade",
+    "showlove",
+    "heart",
+    "break",
+    "cake",
+    "li",
+    "bome",
+    "kn",
+    "footb",
+    "ladybug",
+    "shit",
+    "moon",
+    "sun",
+    "gift",
+    "hug",
+    "strong",
+    "weak",
+    "share",
+    "v",
+    "@)",
+    "jj",
+    "@@",
+    "bad",
+    "lvu",
+    "no",
+    "ok",
+    "love",
+    "<L>",
+    "jump",
+    "shake",
+    "<O>",
+    "circle",
+    "kotow",
+    "turn",
+    "skip",
+    "oY",
 )
 _OLD_EMOTICON = re.compile(
     "/:(?:" + "|".join(re.escape(c) for c in sorted(_OLD_CODES, key=len, reverse=True)) + ")"
@@ -84,7 +176,11 @@ def _stars(match: re.Match[str]) -> str:
 def _fold_alnum(text: str) -> str:
     """Full-width letters, digits and spaces → half-width; Chinese punctuation stays (，。：)."""
     return "".join(
-        chr(ord(c) - 0xFEE0) if ("０" <= c <= "９" or "Ａ" <= c <= "Ｚ" or "ａ" <= c <= "ｚ") else " " if c == "\u3000" else c
+        chr(ord(c) - 0xFEE0)
+        if ("０" <= c <= "９" or "Ａ" <= c <= "Ｚ" or "ａ" <= c <= "ｚ")
+        else " "
+        if c == "\u3000"
+        else c
         for c in text
     )
 
@@ -106,7 +202,20 @@ def clean(text: str, wechat_emoji: frozenset[str] = frozenset(), *, for_analysis
     return _SPACES.sub(" ", text).strip()
 
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千]+")
 # A numeral is a number when a counter follows it, or a voting verb / 第 precedes it.

@@ -197,8 +197,11 @@ class Router:
                     brand.confidence if rated else min(_BARE_BRAND_CONFIDENCE, brand.confidence),
                     () if rated else ("vote", "status"),
                 )
-            suggestions = tuple(name for name, _ in ranked[:3]) or _DEFAULT_SUGGESTIONS
-            return Intent("unknown", suggestions=suggestions)
+            closest = [name for name, _ in ranked]
+            if brand is not None:  # a weak brand mention: voting or asking about it
+                closest += ["vote", "status"]
+            closest += _DEFAULT_SUGGESTIONS
+            return Intent("unknown", suggestions=tuple(dict.fromkeys(closest))[:3])
 
         confidence = 1.0
         suggestions: tuple[str, ...] = ()
@@ -306,9 +309,7 @@ class Router:
                     text, changed = stripped, True
             if brand_name is not None:
                 entry = self._index.by_name.get(brand_name)
-                for surface in sorted(
-                    (brand_name, *(entry.aliases if entry else ())), key=len, reverse=True
-                ):
+                for surface in sorted((brand_name, *(entry.aliases if entry else ())), key=len, reverse=True):
                     if surface and text.lower().startswith(surface.lower()):
                         text, changed = text[len(surface) :].strip(), True
                         break

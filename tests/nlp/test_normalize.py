@@ -29,7 +29,16 @@ def test_clean(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("run", "value"),
-    [("三", 3), ("十", 10), ("十二", 12), ("二十", 20), ("二十一", 21), ("一百零五", 105), ("一一三八", 1138), ("两", 2)],
+    [
+        ("三", 3),
+        ("十", 10),
+        ("十二", 12),
+        ("二十", 20),
+        ("二十一", 21),
+        ("一百零五", 105),
+        ("一一三八", 1138),
+        ("两", 2),
+    ],
 )
 def test_chinese_to_int(run: str, value: int) -> None:
     assert chinese_to_int(run) == value

@@ -17,7 +17,10 @@ def check(intent: Intent, expected: dict[str, object]) -> None:
 # (message, expected fields): only the fields listed are checked.
 CASES: list[tuple[str, dict[str, object]]] = [
     # vote
-    ("投票给工惠乐学", {"name": "vote", "brand": "工惠乐学", "score": None, "number": None, "confidence": 1.0}),
+    (
+        "投票给工惠乐学",
+        {"name": "vote", "brand": "工惠乐学", "score": None, "number": None, "confidence": 1.0},
+    ),
     ("投3号", {"name": "vote", "number": 3, "brand": None}),
     ("投三号", {"name": "vote", "number": 3}),
     ("我投第九个", {"name": "vote", "number": 9}),
@@ -82,7 +85,10 @@ CASES: list[tuple[str, dict[str, object]]] = [
         "上报进度 工惠乐学 本周开展电工培训两期",
         {"name": "progress", "brand": "工惠乐学", "text": "本周开展电工培训两期"},
     ),
-    ("汇报一下查保促本月工作，排查隐患36处", {"name": "progress", "brand": "查保促", "text": "本月工作，排查隐患36处"}),
+    (
+        "汇报一下查保促本月工作，排查隐患36处",
+        {"name": "progress", "brand": "查保促", "text": "本月工作，排查隐患36处"},
+    ),
     ("发活动照片", {"name": "progress", "text": None}),
     # bind: the code goes in text
     ("绑定 AB12CD", {"name": "bind", "text": "AB12CD"}),
