@@ -31,6 +31,9 @@ class IntentTable:
     # variant token → canonical keyword
     synonyms: dict[str, str]
     patterns: tuple[tuple[re.Pattern[str], float], ...]
+    # A command that is only itself when short ("取消"); in longer messages it scores less.
+    max_chars: int | None = None
+    long_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,13 @@ def _table(path: Path, name: str, raw: dict[str, Any]) -> IntentTable:
         (_compile(path, f"{name}.patterns", str(p)), w)
         for p, w in _weights(path, f"{name}.patterns", raw.get("patterns"), lower=False).items()
     )
-    return IntentTable(name, keywords, synonyms, patterns)
+    max_chars = raw.get("max_chars")
+    long_factor = raw.get("long_factor", 1.0)
+    if max_chars is not None and (not isinstance(max_chars, int) or max_chars < 1):
+        raise LexiconError(f"路由词表 {path} 中 {name}.max_chars 应为正整数。")
+    if not isinstance(long_factor, int | float) or not 0 <= long_factor <= 1:
+        raise LexiconError(f"路由词表 {path} 中 {name}.long_factor 应为 0–1 之间的数。")
+    return IntentTable(name, keywords, synonyms, patterns, max_chars, float(long_factor))
 
 
 def _str_list(path: Path, key: str, raw: object) -> tuple[str, ...]:

@@ -154,10 +154,13 @@ class Router:
         for token in tokens:
             for name, weight in self._token_weights.get(token, ()):
                 scores[name] = scores.get(name, 0.0) + weight
+        length = len(_MEANINGFUL.findall(masked))
         for name, table in self._lexicon.intents.items():
             for pattern, weight in table.patterns:
                 if pattern.search(masked):
                     scores[name] = scores.get(name, 0.0) + weight
+            if table.max_chars is not None and length > table.max_chars and name in scores:
+                scores[name] *= table.long_factor
         return {k: v for k, v in scores.items() if v > 0}
 
     # -- routing ----------------------------------------------------------------------------

@@ -107,6 +107,9 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("我不想投票了", {"name": "cancel"}),
     ("算了不弄了", {"name": "cancel"}),
     ("不绑定了", {"name": "cancel"}),
+    # trap: 取消 inside a longer message is a suggestion (it must not break out of a flow)
+    ("建议取消加班制度", {"name": "suggest", "text": "取消加班制度"}),
+    ("希望取消早上的打卡", {"name": "suggest"}),
     # unknown
     ("今天天气不错", {"name": "unknown"}),
     ("。。。", {"name": "unknown"}),
