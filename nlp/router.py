@@ -213,6 +213,8 @@ class Router:
             suggestions = (best, ranked[1][0])
         if brand is not None and best in ("vote", "status", "suggest", "progress", "survey"):
             confidence = min(confidence, brand.confidence)
+            if best == "vote" and len({m.name for m in a.brands}) > 1:
+                confidence = min(confidence, _TIE_CONFIDENCE)  # two brands named: vote for which?
         return self._with_arguments(best, a, brand, confidence, suggestions)
 
     def _with_arguments(

@@ -149,6 +149,12 @@ def test_tie_lowers_confidence(router: Router) -> None:
     assert set(intent.suggestions) == {"cancel", "bind"}
 
 
+def test_two_brands_in_a_vote_ask_back(router: Router) -> None:
+    intent = router.route("投票给爱心妈妈小屋和幸福驿站")
+    assert (intent.name, intent.brand) == ("vote", "爱心妈妈小屋")
+    assert intent.confidence < 1
+
+
 def test_candidate_number_resolves_against_brand_list(router: Router) -> None:
     intent = route_candidate(router, "投8号")
     assert (intent.brand, intent.number) == ("工惠乐学", 8)
