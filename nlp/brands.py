@@ -57,6 +57,14 @@ def fuzzy_pinyin(char: str) -> str:
     return syllable
 
 
+_SPOKEN = str.maketrans("0123456789", "零一二三四五六七八九")
+
+
+def _spoken_digits(surface: str) -> set[str]:
+    spoken = surface.translate(_SPOKEN)
+    return {spoken, spoken.replace("一", "幺"), surface.replace("0", "〇").translate(_SPOKEN)} - {surface}
+
+
 def _is_cjk(text: str) -> bool:
     return all("\u4e00" <= c <= "\u9fff" for c in text)
 
@@ -71,6 +79,11 @@ class BrandIndex:
         for entry in brands:
             for alias in entry.aliases:
                 self._add_surface(alias, entry.name, ambiguous)
+        # Voice recognition writes digits as characters: 1138工程 → 一一三八工程 / 幺幺三八工程.
+        for surface, name in list(self.surfaces.items()):
+            if any(c.isascii() and c.isdigit() for c in surface):
+                for variant in _spoken_digits(surface):
+                    self._add_surface(variant, name, ambiguous)
         self.by_name: dict[str, BrandEntry] = {e.name: e for e in brands}
         alternatives = sorted(self.surfaces, key=len, reverse=True)
         self._surface_re = re.compile("|".join(re.escape(s) for s in alternatives)) if alternatives else None

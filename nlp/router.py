@@ -41,7 +41,8 @@ _NUMBER_PATTERNS = (
     re.compile(r"第\s*(\d{1,3})\s*个?"),
     re.compile(r"(?:投|选|支持|给|投给)\s*(\d{1,3})(?![\d分星年月天个人岁次票])"),
 )
-_BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.!]?\s*$")
+# A lone number is a candidate number only up to 99; "123" is not a vote.
+_BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.!]?\s*$")
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _MINE = re.compile(r"我.{0,4}?(的|提的|提交的|反映的|投诉的|说的)(建议|意见|投诉|问题|事)|我的")
 _BIND_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,31}")
@@ -87,7 +88,7 @@ class Router:
 
     def __init__(self, brands: Sequence[BrandEntry] = (), *, lexicon: Lexicon | None = None) -> None:
         self._lexicon = lexicon or load_lexicon()
-        segment.warm_up(lexicon=self._lexicon)
+        segment.add_lexicon(self._lexicon)
         self._brands = list(brands)
         self._index = BrandIndex(self._brands, self._lexicon)
         segment.add_brand_words(self._index.all_words())

@@ -33,6 +33,7 @@ KEYWORD_FREQ = 20_000
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
 _added: set[str] = set()
+_loaded: set[Path] = set()
 
 
 def default_cache_dir() -> Path:
@@ -69,13 +70,26 @@ def warm_up(cache_dir: Path | str | None = None, lexicon: Lexicon | None = None)
         tokenizer = jieba.Tokenizer()
         tokenizer.tmp_dir = str(directory)
         tokenizer.initialize()
+        _load_lexicon(tokenizer, lexicon)
+        _tokenizer = tokenizer  # published only when complete
+        return tokenizer
+
+
+def _load_lexicon(tokenizer: jieba.Tokenizer, lexicon: Lexicon) -> None:
+    if lexicon.userdict not in _loaded:
         with lexicon.userdict.open("rb") as fh:  # jieba leaves a path's file open
             tokenizer.load_userdict(fh)
-        for word in lexicon.all_words():
-            if word not in tokenizer.FREQ or not tokenizer.FREQ[word]:
-                tokenizer.add_word(word, KEYWORD_FREQ)
-        _tokenizer = tokenizer
-        return tokenizer
+        _loaded.add(lexicon.userdict)
+    for word in lexicon.all_words():
+        if not tokenizer.FREQ.get(word):
+            tokenizer.add_word(word, KEYWORD_FREQ)
+
+
+def add_lexicon(lexicon: Lexicon) -> None:
+    """Make a (custom) lexicon's user dictionary and keywords jieba words too."""
+    tokenizer = warm_up(lexicon=lexicon)
+    with _lock:
+        _load_lexicon(tokenizer, lexicon)
 
 
 def is_ready() -> bool:

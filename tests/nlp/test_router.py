@@ -39,6 +39,8 @@ CASES: list[tuple[str, dict[str, object]]] = [
     # trap: a brand with a number in its name is not a candidate number
     ("支持1138工程", {"name": "vote", "brand": "1138工程", "number": None}),
     ("1138工程打5分", {"name": "vote", "brand": "1138工程", "number": None, "score": 5}),
+    ("一一三八工程四分", {"name": "vote", "brand": "1138工程", "score": 4}),  # digits as voice writes them
+    ("幺幺三八工程怎么样了", {"name": "status", "brand": "1138工程"}),
     ("投七种模式", {"name": "vote", "brand": "七种模式", "number": None}),
     ("第一主席非常满意", {"name": "vote", "brand": "第一主席", "number": None, "score": 5}),
     # trap: 投一票 is not "number 1"
@@ -75,6 +77,8 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("建议不用匿名，我叫王强，希望修车棚", {"name": "suggest", "anonymous": False}),
     ("给查保促提个建议：多去小厂", {"name": "suggest", "brand": "查保促", "text": "多去小厂"}),
     ("食堂饭菜很不满意，又贵又难吃", {"name": "suggest", "score": None}),
+    ("职工书屋开放时间太短了", {"name": "suggest", "brand": "职工书屋"}),
+    ("幸福驿站太好了", {"name": "vote", "brand": "幸福驿站"}),  # praise, not a complaint
     ("提建议", {"name": "suggest", "text": None}),
     ("建议多组织快乐学习活动", {"name": "suggest", "brand": None}),  # 快乐/学习, not 乐学
     # survey
@@ -112,6 +116,7 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("希望取消早上的打卡", {"name": "suggest"}),
     # unknown
     ("今天天气不错", {"name": "unknown"}),
+    ("123", {"name": "unknown", "number": None}),  # a lone number above 99 is not a candidate
     ("。。。", {"name": "unknown"}),
     ("😂😂😂", {"name": "unknown"}),
     ("", {"name": "unknown"}),
