@@ -24,6 +24,7 @@ EXACT, PARTIAL, PINYIN = "exact", "partial", "pinyin"
 CONFIDENCE = {EXACT: 1.0, PARTIAL: 0.85, PINYIN: 0.8}
 # A two-character fragment this common in jieba's dictionary is an ordinary word (化工, 幸福…).
 _COMMON_WORD_FREQ = 50
+_COMMON_TAIL_FREQ = 1000
 _MIN_PINYIN_LEN = 3
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 
@@ -79,8 +80,9 @@ class BrandIndex:
         for entry in brands:
             for alias in entry.aliases:
                 self._add_surface(alias, entry.name, ambiguous)
+        written = dict(self.surfaces)
         # Voice recognition writes digits as characters: 1138工程 → 一一三八工程 / 幺幺三八工程.
-        for surface, name in list(self.surfaces.items()):
+        for surface, name in written.items():
             if any(c.isascii() and c.isdigit() for c in surface):
                 for variant in _spoken_digits(surface):
                     self._add_surface(variant, name, ambiguous)
@@ -90,7 +92,7 @@ class BrandIndex:
 
         owners: dict[str, set[str]] = {}
         generic = lexicon.generic_brand_parts
-        for surface, name in self.surfaces.items():
+        for surface, name in written.items():
             if not _is_cjk(surface):
                 continue
             for size in range(2, len(surface)):
@@ -99,9 +101,13 @@ class BrandIndex:
                     if part in generic or part in self.surfaces or self._all_generic(part, generic):
                         continue
                     owners.setdefault(part, set()).add(name)
-        tails = {surface[-2:] for surface in self.surfaces}
-        # A two-character fragment must be rare (乐学), or be the name's head noun (驿站 of
-        # 幸福驿站): people shorten a name to its last word.
+        # A two-character fragment must be rare (乐学), or be the last word of a brand's name
+        # (驿站 of 幸福驿站: people shorten a name to it) and not too common (培训, 发展 are not).
+        tails = {
+            clean(e.name).lower()[-2:]
+            for e in brands
+            if word_freq(clean(e.name).lower()[-2:]) < _COMMON_TAIL_FREQ
+        }
         self.partials = {
             part: next(iter(names))
             for part, names in owners.items()

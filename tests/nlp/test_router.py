@@ -121,6 +121,9 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("😂😂😂", {"name": "unknown"}),
     ("", {"name": "unknown"}),
     ("菜鸟驿站的快递到了吗", {"name": "unknown", "brand": None}),
+    # common words that end a brand name or alias are not that brand
+    ("公司发展怎么样了", {"brand": None}),
+    ("培训什么时候开始", {"brand": None}),
 ]
 
 
