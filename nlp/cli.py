@@ -226,6 +226,25 @@ def format_report(report: Report) -> str:
     return "\n".join(out)
 
 
+def explain(router: Router, message: str) -> str:
+    a = router.analyse(message)
+    intent = route_candidate(router, message)
+    scores = "，".join(f"{name} {score:g}" for name, score in sorted(a.scores.items(), key=lambda kv: -kv[1]))
+    brands = "，".join(f"{m.name}（{m.kind}，{m.confidence:g}）" for m in a.brands)
+    return "\n".join(
+        [
+            f"消息：{message}",
+            f"  归一化：{a.cleaned}",
+            f"  分词：{' / '.join(a.tokens) or '（无）'}",
+            f"  品牌：{brands or '（无）'}",
+            f"  打分文本：{a.masked}",
+            f"  得分：{scores or '（无）'}",
+            f"  结果：{json.dumps(intent.as_json(), ensure_ascii=False)}，"
+            f"置信度 {intent.confidence:g}，备选 {list(intent.suggestions)}",
+        ]
+    )
+
+
 # -- entry point ------------------------------------------------------------------------------
 
 
@@ -235,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     route_p = sub.add_parser("route", help="路由标准输入中的消息（每行一条），输出 JSON Lines")
     route_p.add_argument("--brands", type=Path, required=True, help="品牌文件：每行「名称|别名1|别名2」")
     route_p.add_argument("--cache-dir", type=Path, default=None, help="jieba 缓存目录（默认系统临时目录）")
+    explain_p = sub.add_parser("explain", help="显示路由对一条消息的分析过程（调词表时用）")
+    explain_p.add_argument("--brands", type=Path, required=True, help="品牌文件：每行「名称|别名1|别名2」")
+    explain_p.add_argument("messages", nargs="+", help="要分析的消息")
     eval_p = sub.add_parser("eval", help="在标注文件上评测路由，打印分意图的混淆报告")
     eval_p.add_argument("file", type=Path)
     eval_p.add_argument("--brands", type=Path, default=None, help="品牌文件（默认用评测文件中的 @brands）")
@@ -253,6 +275,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
             elapsed = time.perf_counter() - started
             sys.stderr.write(f"已路由 {count} 条消息，用时 {elapsed:.2f} 秒。\n")
+            return 0
+        if args.command == "explain":
+            router = Router(read_brands(args.brands))
+            for message in args.messages:
+                sys.stdout.write(explain(router, message) + "\n")
             return 0
         examples, brands_path = read_examples(args.file)
         brands_file = args.brands or brands_path

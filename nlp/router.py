@@ -58,7 +58,7 @@ _TIE_CONFIDENCE = 0.7
 
 @dataclass
 class Analysis:
-    """Everything the router saw, for ``explain`` and the evaluation report."""
+    """Everything the router saw (``python -m nlp explain`` prints it)."""
 
     raw: str
     cleaned: str

@@ -83,6 +83,14 @@ def test_eval_prints_confusion_report(tmp_path: Path) -> None:
         assert label in result.stdout
 
 
+def test_explain_shows_the_steps(tmp_path: Path) -> None:
+    result = run(["explain", "--brands", str(BRANDS_FILE), "麻烦问一下，查保促进度怎么样了？"], "", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "查保促（exact，1）" in result.stdout
+    assert "打分文本：Ⓑ进度怎么样了?" in result.stdout
+    assert '"intent": "status"' in result.stdout
+
+
 def test_eval_threshold_fails(tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text(f"@brands {BRANDS_FILE}\nhelp | | | 投票给工惠乐学\n", encoding="utf-8")
