@@ -19,6 +19,7 @@ from config.settings import Settings
 from handlers.ports import WeChatApi
 from handlers.programme.binding import member_card_salt, set_member_salt
 from models.db import make_engine, make_session_factory
+from nlp import Router
 
 _current: Runtime | None = None
 _current_lock = threading.Lock()
@@ -35,6 +36,8 @@ class Runtime:
         api: WeChatApi | None = None,
     ) -> None:
         self.settings = settings
+        # jieba's dictionary loads here, once per process, not on the first message.
+        Router.warm_up(settings.instance_dir / "cache" / "jieba")
         self.engine = engine or make_engine(settings.database_url)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
         if store is not None:

@@ -1,10 +1,13 @@
 """The message router: text → Intent.
 
 Only this package imports jieba. It depends on nothing of ours except ``config`` (keyword
-tables as data); no database, no Flask. It takes the brand catalogue as input.
+tables as data in config/router/); no database, no Flask. It takes the brand catalogue as input.
+Modules: normalize (text clean-up), segment (jieba, loaded once per process), brands (brand
+resolution), lexicon (the tables), router (Router), cli (``python -m nlp route|eval``).
+What each Intent field holds per intent: docs/readme/router.md.
 """
 
-from nlp.intent import INTENTS, BrandEntry, Intent
+from nlp.intent import INTENTS, MY_SUGGESTIONS, BrandEntry, Intent
 from nlp.router import Router
 
-__all__ = ["INTENTS", "BrandEntry", "Intent", "Router"]
+__all__ = ["INTENTS", "MY_SUGGESTIONS", "BrandEntry", "Intent", "Router"]

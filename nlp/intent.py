@@ -17,6 +17,9 @@ INTENTS = (
     "unknown",
 )
 
+# Intent.text of a "status" intent when the user asks about their own suggestions (我的建议).
+MY_SUGGESTIONS = "我的建议"
+
 
 @dataclass(frozen=True)
 class BrandEntry:
@@ -28,16 +31,26 @@ class BrandEntry:
 
 @dataclass(frozen=True)
 class Intent:
+    """What a message asks for. The full per-intent table is in docs/readme/router.md."""
+
     name: str
+    # Canonical brand name (vote, status, suggest, survey, progress), or None.
     brand: str | None = None
+    # vote: the candidate number typed (投3号, 第三个, a bare "3").
     number: int | None = None
+    # vote: 1–5 when the user rates (5分, 四星, 非常满意=5 … 非常不满意=1).
     score: int | None = None
+    # status: a quoted ticket in canonical form, JY20261121-0042.
     ticket: str | None = None
+    # suggest/progress: the content without command words; bind: the code (upper case);
+    # status: MY_SUGGESTIONS when asking about one's own suggestions.
     text: str | None = None
+    # suggest: the user asked to stay anonymous.
     anonymous: bool = False
     # Below 1.0 the router is guessing: the bot should ask back before acting.
     confidence: float = 1.0
-    # For "unknown": the intents closest to what was typed, best first ("您是不是想：…").
+    # For "unknown": the intents closest to what was typed, best first ("您是不是想：…");
+    # when confidence < 1, the alternatives.
     suggestions: tuple[str, ...] = field(default_factory=tuple)
 
     def as_json(self) -> dict[str, object]:

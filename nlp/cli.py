@@ -1,0 +1,296 @@
+"""``python -m nlp route`` and ``python -m nlp eval``: the router on files, for operators.
+
+route: BRANDS.txt (one brand per line, ``name`` or ``name|alias1|alias2``; the i-th brand line is
+candidate number i) and messages on stdin → one JSON object per message on stdout.
+eval: a labelled file (format in tests/data/router_eval.txt) → accuracy and a confusion report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TextIO
+
+from nlp.intent import INTENTS, BrandEntry, Intent
+from nlp.router import Router
+
+
+class InputError(ValueError):
+    """A brands or evaluation file the operator must fix (Chinese message)."""
+
+
+def read_brands(path: Path) -> list[BrandEntry]:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取品牌文件 {path}：{exc}") from exc
+    brands: list[BrandEntry] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, *aliases = (part.strip() for part in line.split("|"))
+        if not name:
+            raise InputError(f"品牌文件 {path} 第 {number} 行：品牌名为空。")
+        if name in seen:
+            raise InputError(f"品牌文件 {path} 第 {number} 行：品牌「{name}」重复。")
+        seen.add(name)
+        brands.append(BrandEntry(name, tuple(a for a in aliases if a)))
+    return brands
+
+
+def route_candidate(router: Router, text: str) -> Intent:
+    """Route, then read a typed candidate number against the brand list (line i = number i)."""
+    intent = router.route(text)
+    brands = router.brands
+    number = intent.number
+    if intent.name == "vote" and intent.brand is None and number is not None and 1 <= number <= len(brands):
+        intent = replace(intent, brand=brands[number - 1].name)
+    return intent
+
+
+def route_stream(router: Router, lines: Iterable[str], out: TextIO) -> int:
+    count = 0
+    for line in lines:
+        intent = route_candidate(router, line.rstrip("\r\n"))
+        out.write(json.dumps(intent.as_json(), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    line: int
+    intent: str
+    brand: str | None
+    number: int | None
+    score: int | None
+    ticket: str | None
+    anonymous: bool
+    text: str | None  # checked only when given
+    message: str
+
+
+def read_examples(path: Path) -> tuple[list[Example], Path | None]:
+    """``intent | brand | args | message``; args ``number=3;score=5;ticket=…;anon;text=…``.
+
+    A line ``@brands FILE`` names the catalogue (relative to the evaluation file).
+    """
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取评测文件 {path}：{exc}") from exc
+    examples: list[Example] = []
+    brands_path: Path | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@brands"):
+            brands_path = path.parent / line.removeprefix("@brands").strip()
+            continue
+        parts = [p.strip() for p in raw.split("|", 3)]
+        if len(parts) != 4 or parts[0] not in INTENTS:
+            raise InputError(f"评测文件 {path} 第 {number} 行格式错误：应为「意图 | 品牌 | 参数 | 消息」。")
+        fields: dict[str, str] = {}
+        for item in filter(None, (a.strip() for a in parts[2].split(";"))):
+            key, _, value = item.partition("=")
+            fields[key.strip()] = value.strip()
+        unknown = set(fields) - {"number", "score", "ticket", "anon", "text"}
+        if unknown:
+            raise InputError(f"评测文件 {path} 第 {number} 行：未知参数 {'、'.join(sorted(unknown))}。")
+        try:
+            examples.append(
+                Example(
+                    line=number,
+                    intent=parts[0],
+                    brand=parts[1] or None,
+                    number=int(fields["number"]) if "number" in fields else None,
+                    score=int(fields["score"]) if "score" in fields else None,
+                    ticket=fields.get("ticket"),
+                    anonymous="anon" in fields,
+                    text=fields.get("text"),
+                    message=parts[3],
+                )
+            )
+        except ValueError as exc:
+            raise InputError(f"评测文件 {path} 第 {number} 行：参数应为整数（{exc}）。") from exc
+    return examples, brands_path
+
+
+@dataclass
+class Report:
+    total: int
+    intent_ok: int
+    brand_ok: int
+    args_ok: int
+    confusion: Counter[tuple[str, str]]
+    failures: list[tuple[Example, Intent, list[str]]]
+
+    @property
+    def intent_accuracy(self) -> float:
+        return self.intent_ok / self.total if self.total else 0.0
+
+    @property
+    def brand_accuracy(self) -> float:
+        return self.brand_ok / self.total if self.total else 0.0
+
+    @property
+    def args_accuracy(self) -> float:
+        return self.args_ok / self.total if self.total else 0.0
+
+
+def evaluate(router: Router, examples: Sequence[Example]) -> Report:
+    report = Report(len(examples), 0, 0, 0, Counter(), [])
+    for ex in examples:
+        got = route_candidate(router, ex.message)
+        problems = []
+        report.confusion[(ex.intent, got.name)] += 1
+        if got.name == ex.intent:
+            report.intent_ok += 1
+        else:
+            problems.append(f"意图 {got.name}≠{ex.intent}")
+        if got.brand == ex.brand:
+            report.brand_ok += 1
+        else:
+            problems.append(f"品牌 {got.brand}≠{ex.brand}")
+        wrong_args = [
+            f"{key} {mine!r}≠{want!r}"
+            for key, mine, want in (
+                ("number", got.number, ex.number),
+                ("score", got.score, ex.score),
+                ("ticket", got.ticket, ex.ticket),
+                ("anonymous", got.anonymous, ex.anonymous),
+                ("text", got.text, ex.text if ex.text is not None else got.text),
+            )
+            if mine != want
+        ]
+        if not wrong_args:
+            report.args_ok += 1
+        problems.extend(wrong_args)
+        if problems:
+            report.failures.append((ex, got, problems))
+    return report
+
+
+_LABELS = {
+    "vote": "投票",
+    "list": "候选",
+    "status": "查询",
+    "suggest": "建议",
+    "survey": "问卷",
+    "progress": "进度",
+    "bind": "绑定",
+    "help": "帮助",
+    "cancel": "取消",
+    "unknown": "未知",
+}
+
+
+def format_report(report: Report) -> str:
+    out = [
+        f"样本数：{report.total}",
+        f"意图准确率：{report.intent_accuracy:.1%}（{report.intent_ok}/{report.total}）",
+        f"品牌准确率：{report.brand_accuracy:.1%}（{report.brand_ok}/{report.total}）",
+        f"参数准确率：{report.args_accuracy:.1%}（{report.args_ok}/{report.total}）",
+        "",
+        "按意图（行：标注，列：路由结果）：",
+    ]
+    header = "标注＼结果".ljust(8) + "".join(_LABELS[i].rjust(5) for i in INTENTS) + "   样本  准确率  召回率"
+    out.append(header)
+    for expected in INTENTS:
+        row_total = sum(report.confusion[(expected, got)] for got in INTENTS)
+        predicted_total = sum(report.confusion[(other, expected)] for other in INTENTS)
+        correct = report.confusion[(expected, expected)]
+        cells = "".join(str(report.confusion[(expected, got)] or ".").rjust(6) for got in INTENTS)
+        precision = f"{correct / predicted_total:.0%}" if predicted_total else "-"
+        recall = f"{correct / row_total:.0%}" if row_total else "-"
+        out.append(
+            f"{_LABELS[expected]}({expected})".ljust(14) + cells + f"{row_total:7d}{precision:>7}{recall:>8}"
+        )
+    if report.failures:
+        out.append("")
+        out.append(f"未通过的样本（{len(report.failures)} 条）：")
+        for ex, _got, problems in report.failures:
+            out.append(f"  第 {ex.line} 行「{ex.message}」：{'；'.join(problems)}")
+    return "\n".join(out)
+
+
+def explain(router: Router, message: str) -> str:
+    a = router.analyse(message)
+    intent = route_candidate(router, message)
+    scores = "，".join(f"{name} {score:g}" for name, score in sorted(a.scores.items(), key=lambda kv: -kv[1]))
+    brands = "，".join(f"{m.name}（{m.kind}，{m.confidence:g}）" for m in a.brands)
+    return "\n".join(
+        [
+            f"消息：{message}",
+            f"  归一化：{a.cleaned}",
+            f"  分词：{' / '.join(a.tokens) or '（无）'}",
+            f"  品牌：{brands or '（无）'}",
+            f"  打分文本：{a.masked}",
+            f"  得分：{scores or '（无）'}",
+            f"  结果：{json.dumps(intent.as_json(), ensure_ascii=False)}，"
+            f"置信度 {intent.confidence:g}，备选 {list(intent.suggestions)}",
+        ]
+    )
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nlp", description="工会品牌通消息路由")
+    sub = parser.add_subparsers(dest="command", required=True)
+    route_p = sub.add_parser("route", help="路由标准输入中的消息（每行一条），输出 JSON Lines")
+    route_p.add_argument("--brands", type=Path, required=True, help="品牌文件：每行「名称|别名1|别名2」")
+    route_p.add_argument("--cache-dir", type=Path, default=None, help="jieba 缓存目录（默认系统临时目录）")
+    explain_p = sub.add_parser("explain", help="显示路由对一条消息的分析过程（调词表时用）")
+    explain_p.add_argument("--brands", type=Path, required=True, help="品牌文件：每行「名称|别名1|别名2」")
+    explain_p.add_argument("messages", nargs="+", help="要分析的消息")
+    eval_p = sub.add_parser("eval", help="在标注文件上评测路由，打印分意图的混淆报告")
+    eval_p.add_argument("file", type=Path)
+    eval_p.add_argument("--brands", type=Path, default=None, help="品牌文件（默认用评测文件中的 @brands）")
+    eval_p.add_argument("--min-intent", type=float, default=None, help="意图准确率低于此值时返回 1")
+    eval_p.add_argument("--min-brand", type=float, default=None, help="品牌准确率低于此值时返回 1")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "route":
+            started = time.perf_counter()
+            Router.warm_up(args.cache_dir)
+            router = Router(read_brands(args.brands))
+            sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+            sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            count = route_stream(router, sys.stdin, sys.stdout)
+            sys.stdout.flush()
+            elapsed = time.perf_counter() - started
+            sys.stderr.write(f"已路由 {count} 条消息，用时 {elapsed:.2f} 秒。\n")
+            return 0
+        if args.command == "explain":
+            router = Router(read_brands(args.brands))
+            for message in args.messages:
+                sys.stdout.write(explain(router, message) + "\n")
+            return 0
+        examples, brands_path = read_examples(args.file)
+        brands_file = args.brands or brands_path
+        if brands_file is None:
+            raise InputError("评测需要品牌文件：请用 --brands 指定，或在评测文件中写一行「@brands 文件名」。")
+        report = evaluate(Router(read_brands(brands_file)), examples)
+        sys.stdout.write(format_report(report) + "\n")
+        below = (args.min_intent is not None and report.intent_accuracy < args.min_intent) or (
+            args.min_brand is not None and report.brand_accuracy < args.min_brand
+        )
+        return 1 if below else 0
+    except InputError as exc:
+        sys.stderr.write(f"错误：{exc}\n")
+        return 2
