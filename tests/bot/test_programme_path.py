@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from itertools import count
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from sqlalchemy import select
 from models import Brand, InboundMessage, Role, Stage, User
 from models.programme import Photo, PhotoStatus, ProgressReport, StageTransition
 from tests.factories_programme import jpeg_bytes, png_bytes
-from tests.wechat_protocol import WeChatServer, message_xml, text_fields
+from tests.wechat_chat import Chat
+from tests.wechat_protocol import WeChatServer
 
 TREE = """code,name,parent_code,kind,members
 P,示范省总工会,,province,
@@ -31,32 +31,6 @@ BRANDS = """name,org_code,aliases,stage
 查保促,K1,,proposed
 """
 _msg = count(5000)
-
-
-class Chat:
-    def __init__(self, client, wechat: WeChatServer) -> None:
-        self.client, self.wechat = client, wechat
-
-    def post(self, fields: dict[str, str | int]) -> str:
-        req = self.wechat.sign(message_xml(fields))
-        resp = self.client.post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
-        assert resp.status_code == 200
-        return self.wechat.open_reply(resp.get_data(as_text=True)).get("Content", "")
-
-    def text(self, openid: str, content: str) -> str:
-        return self.post(text_fields(openid, content, next(_msg)))
-
-    def image(self, openid: str, media_id: str) -> str:
-        return self.post(
-            {
-                "FromUserName": openid,
-                "CreateTime": int(time.time()),
-                "MsgType": "image",
-                "PicUrl": f"http://mmbiz.invalid/{media_id}",
-                "MediaId": media_id,
-                "MsgId": next(_msg),
-            }
-        )
 
 
 def write(tmp_path: Path, name: str, content: str | dict) -> str:

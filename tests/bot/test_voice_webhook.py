@@ -18,23 +18,10 @@ from handlers import suggestions as sg
 from handlers.surveys import templates
 from models import Role, Suggestion, SurveyResponse, Union, UnionKind, User, utcnow
 from models.union import assign_path
-from tests.wechat_protocol import WeChatServer, event_fields, message_xml, text_fields
+from tests.wechat_chat import Chat
+from tests.wechat_protocol import event_fields
 
 _ids = itertools.count(5000)
-
-
-class Chat:
-    def __init__(self, client, wechat: WeChatServer) -> None:
-        self.client, self.wechat = client, wechat
-
-    def post(self, fields: dict[str, str | int]) -> str:
-        req = self.wechat.sign(message_xml(fields))
-        resp = self.client.post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
-        assert resp.status_code == 200
-        return self.wechat.open_reply(resp.get_data(as_text=True)).get("Content", "")
-
-    def say(self, openid: str, text: str, msg_id: int | None = None) -> str:
-        return self.post(text_fields(openid, text, msg_id or next(_ids)))
 
 
 @pytest.fixture
