@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Brand, Union, User
+from models import Brand, Union, UnionKind, User
 
 # Fictitious brand names shown once in every roster: whoever "knows" one is not counted.
 FOIL_NAMES = ("职工暖心加油站", "匠心筑梦工坊", "劳模连心桥", "职工智慧书苑")
@@ -83,8 +83,20 @@ def publish(session: Session, response: MeasuredResponse) -> None:
         sink(session, response)
 
 
+# A province department's or an industrial union's brand serves the whole province: their
+# members sit in the city/county branches of the tree, not below the department itself.
+_PROVINCE_WIDE = {UnionKind.PROVINCE_DEPT, UnionKind.INDUSTRY}
+
+
+def area_root(union: Union) -> Union:
+    """The union whose subtree is the service area of a brand owned by ``union``."""
+    if union.kind in _PROVINCE_WIDE and union.parent is not None:
+        return union.parent
+    return union
+
+
 def brands_in_area(session: Session, user: User) -> list[Brand]:
-    """Brands whose service area (the owning union's subtree) contains the user.
+    """Brands whose service area contains the user (RECOGNITION.md: the owning union's subtree).
 
     Users with no union (社会公众) are in every brand's area.
     """
@@ -93,7 +105,7 @@ def brands_in_area(session: Session, user: User) -> list[Brand]:
         return brands
     union = session.get(Union, user.union_id)
     assert union is not None
-    return [b for b in brands if union.path.startswith(b.union.path)]
+    return [b for b in brands if union.path.startswith(area_root(b.union).path)]
 
 
 def default_roster(session: Session, user: User, rng: random.Random) -> list[RosterItem]:
