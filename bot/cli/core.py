@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -11,6 +14,7 @@ from flask.cli import with_appcontext
 from bot.runtime import Runtime
 from config.settings import PROJECT_ROOT
 from handlers.demo import load_demo
+from handlers.inbound_log import brand_catalogue_lines, logged_texts
 from models.migrate import upgrade
 
 
@@ -71,4 +75,47 @@ def menu_create() -> None:
     click.echo("菜单已发布。")
 
 
-commands = [db_group, seed_demo, worker, menu_group]
+@click.group("inbound", help="公众号收到的消息记录。")
+def inbound_group() -> None:
+    pass
+
+
+@inbound_group.command(
+    "export", help="导出文字和语音消息，供评测和改进消息路由（不含 openid，不含匿名建议）。"
+)
+@click.option("--since", help="起始日期（北京时间，含），YYYY-MM-DD")
+@click.option("--until", help="截止日期（北京时间，不含），YYYY-MM-DD")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def inbound_export(since: str | None, until: str | None, output: Path) -> None:
+    """Writes OUTPUT (a draft evaluation file) and OUTPUT.brands.txt (the catalogue it refers to).
+
+    Each line is "intent | | | message" with the intent the router gave at the time: a person
+    corrects the labels, then `python -m nlp eval OUTPUT` scores the current router on them.
+    """
+    with runtime().session_factory() as session:
+        rows = logged_texts(session, _shanghai_day(since, "--since"), _shanghai_day(until, "--until"))
+        brands = brand_catalogue_lines(session)
+    brands_path = output.with_name(output.name + ".brands.txt")
+    brands_path.write_text("\n".join(brands) + "\n", encoding="utf-8")
+    lines = [
+        "# 从消息记录导出的评测草稿：第一列是当时路由给出的意图，请人工核对、补上品牌和参数后再评测。",
+        "# 格式：意图 | 品牌 | 参数 | 消息",
+        f"@brands {brands_path.name}",
+        *(f"{row.intent or 'unknown'} | | | {row.text}" for row in rows),
+    ]
+    output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    click.echo(f"已导出 {len(rows)} 条消息到 {output}（品牌目录：{brands_path}）。")
+
+
+def _shanghai_day(value: str | None, option: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，收到 {value!r}", param_hint=option) from exc
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+commands = [db_group, seed_demo, worker, menu_group, inbound_group]

@@ -54,3 +54,23 @@ def test_menu_create_publishes_the_menu(app, wechat_stub) -> None:  # type: igno
     assert result.exit_code == 0, result.output
     body = wechat_stub.calls_to("menu/create")[0].body
     assert [b["name"] for b in body["button"]] == ["品牌投票", "职工心声", "帮助"]
+
+
+def test_inbound_export_feeds_the_router_evaluation(app, client, wechat, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from nlp.cli import main as nlp_main
+    from tests.wechat_chat import Chat
+
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    chat = Chat(client, wechat)
+    chat.say("o-export", "帮助")
+    chat.say("o-export", "查询 工惠乐学")
+    chat.say("o-export", "匿名建议 车间太吵\n没人管")
+    out = tmp_path / "logged.txt"
+    result = runner.invoke(args=["inbound", "export", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    body = out.read_text(encoding="utf-8")
+    assert "help | | | 帮助" in body and "status | | | 查询 工惠乐学" in body
+    assert "车间太吵" not in body and "o-export" not in body  # anonymous and openids never exported
+    assert "工惠乐学|乐学" in (tmp_path / "logged.txt.brands.txt").read_text(encoding="utf-8")
+    assert nlp_main(["eval", str(out)]) == 0
