@@ -440,7 +440,9 @@ def self_evaluation(brand_id: int) -> Any:
         session.rollback()
         return render_brand(brand, {"self": str(exc)}, 400)
     scores = {s.standard.value: s.score for s in saved.scores}
-    record(session, "brand.self_evaluate", "brand", brand.id, None, {"assessment_id": saved.id, "scores": scores})
+    record(
+        session, "brand.self_evaluate", "brand", brand.id, None, {"assessment_id": saved.id, "scores": scores}
+    )
     session.commit()
     return _done(brand, "自评已保存。")
 
@@ -518,7 +520,8 @@ def _scope_problems(
         root = session.get(Union, sc.root_id)
         assert root is not None
         root_parent = root.parent.code if root.parent else ""
-        file_codes = {row.get("code", "") for _, row in rows}
+        # New unions of this file may be parents; existing ones only when in scope.
+        new_codes = {row.get("code", "") for _, row in rows} - all_codes
         for line, row in rows:
             code, parent = row.get("code", ""), row.get("parent_code", "")
             if code in all_codes and code not in in_scope:
@@ -528,11 +531,13 @@ def _scope_problems(
                     problems.append(f"第{line}行：不能通过导入移动本级工会 {code}")
             elif not parent:
                 problems.append(f"第{line}行：上级工会代码（parent_code）为空，新工会必须挂在您管辖的工会下")
-            elif parent not in in_scope and parent not in file_codes:
+            elif parent not in in_scope and parent not in new_codes:
                 problems.append(f"第{line}行：上级工会代码 {parent} 不在您的管辖范围内")
     else:
         owners = dict(
-            session.execute(select(Brand.name, Union.code).join(Union, Union.id == Brand.union_id)).tuples()
+            session.execute(select(Brand.name, Union.code).join(Union, Union.id == Brand.union_id))
+            .tuples()
+            .all()
         )
         for line, row in rows:
             code, name = row.get("org_code", ""), row.get("name", "")
@@ -576,7 +581,11 @@ def imports() -> Any:
                     session.rollback()  # nothing half-imported
                     errors = exc.errors
         if result is not None:
-            after = {"file": (upload.filename if upload else "")[:200], "created": result.created, "updated": result.updated}
+            after = {
+                "file": (upload.filename if upload else "")[:200],
+                "created": result.created,
+                "updated": result.updated,
+            }
             record(session, f"import.{kind}", "import", None, None, after)
             session.commit()
         else:
@@ -745,7 +754,12 @@ def overdue_reviews_panel(session: Session, sc: Scope) -> Table | None:
         return None
     table = Table(
         "评议逾期",
-        [Column("brand", "品牌"), Column("union", "工会"), Column("since", "进入评议推广"), Column("days", "天数")],
+        [
+            Column("brand", "品牌"),
+            Column("union", "工会"),
+            Column("since", "进入评议推广"),
+            Column("days", "天数"),
+        ],
     )
     for o in report.overdue[:10]:
         table.add(brand=o.brand, union=o.union, since=o.reviewing_since, days=o.days)
@@ -758,7 +772,12 @@ def quiet_brands_panel(session: Session, sc: Scope) -> Table | None:
         return None
     table = Table(
         "超过60天未上报",
-        [Column("brand", "品牌"), Column("union", "工会"), Column("last", "最近上报"), Column("days", "天数")],
+        [
+            Column("brand", "品牌"),
+            Column("union", "工会"),
+            Column("last", "最近上报"),
+            Column("days", "天数"),
+        ],
     )
     for q in report.quiet[:10]:
         table.add(brand=q.brand, union=q.union, last=q.last_report or "从未上报", days=q.days)
