@@ -111,7 +111,8 @@ def brand(brand_id: int) -> Response:
 
 @bp.route("/brands/<int:brand_id>/timeline")
 def brand_timeline(brand_id: int) -> Response:
-    from bot.admin.programme import brand_timeline as build, timeline_json
+    from bot.admin.programme import brand_timeline as build
+    from bot.admin.programme import timeline_json
 
     session = web.db()
     return jsonify(timeline_json(build(session, _scope().brand(session, brand_id))))

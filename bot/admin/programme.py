@@ -582,7 +582,7 @@ def imports() -> Any:
                     errors = exc.errors
         if result is not None:
             after = {
-                "file": (upload.filename if upload else "")[:200],
+                "file": ((upload.filename or "") if upload else "")[:200],
                 "created": result.created,
                 "updated": result.updated,
             }
