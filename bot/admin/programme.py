@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, has_request_context, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -684,8 +684,17 @@ def invitations() -> Any:
 
 
 def coverage_report(session: Session, sc: Scope) -> cov.CoverageReport:
-    root = session.get(Union, sc.root_id)
-    return cov.coverage(session, utcnow(), root)
+    """The coverage operation for the scope's subtree; computed once per request (two panels use it)."""
+    key = ("coverage", sc.root_id)
+    cache: dict[Any, cov.CoverageReport] | None = (
+        g.setdefault("programme_cache", {}) if has_request_context() else None
+    )
+    if cache is not None and key in cache:
+        return cache[key]
+    report = cov.coverage(session, utcnow(), session.get(Union, sc.root_id))
+    if cache is not None:
+        cache[key] = report
+    return report
 
 
 def coverage_table(report: cov.CoverageReport) -> Table:

@@ -125,9 +125,12 @@ def test_recognition_comes_from_the_provider_hook(as_user, world: World) -> None
 def test_forms_are_shown_by_permission(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
     county = as_user("county")
     own = county.get(f"/admin/brands/{world.county_brand.id}").get_data(as_text=True)
-    assert 'id="plan-form"' in own and 'id="self-form"' in own and 'id="review-form"' not in own
+    assert 'id="plan-form"' in own and 'id="self-form"' in own and 'id="review-box"' not in own
     child = county.get(f"/admin/brands/{world.grassroots_brand.id}").get_data(as_text=True)
-    assert 'id="review-form"' in child and 'id="plan-form"' not in child
+    assert 'id="review-box"' in child and 'id="plan-form"' not in child
+    assert 'id="review-form"' not in child  # shown once the brand is under review
+    reviewing = as_user("province").get(f"/admin/brands/{world.other_brand.id}").get_data(as_text=True)
+    assert 'id="review-form"' in reviewing
 
 
 # --- the review form ------------------------------------------------------------------------
