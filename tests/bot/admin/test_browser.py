@@ -317,5 +317,14 @@ def test_open_a_brand_and_submit_the_superiors_review(live_server: str, browser:
     gap = page.locator("table.gap").inner_text()
     assert "有完善机制" in gap and "+5" in gap  # self 85, review 80
     shoot(page, "brand-timeline")
+    # The dossier prints without the menu and forms, photos loaded (not lazy) for the printer.
+    page.click("text=评审材料（可打印）")
+    page.wait_for_selector(".dossier")
+    page.emulate_media(media="print")
+    assert not page.locator("header.topbar").is_visible()
+    assert "工会工作品牌评审材料：工惠乐学" in page.locator("h1").inner_text()
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('.gallery img')].every(i => i.complete && i.naturalWidth)"
+    )
     assert errors == []
     context.close()

@@ -299,7 +299,14 @@ def test_photo_route_serves_bytes_in_scope_only(app: Flask, as_user, world: Worl
     county.post("/admin/logout", data={"csrf_token": csrf(county, "/admin/")})
     # The cadre of the photo's own union sees it too.
     assert as_user("cadre").get(f"/admin/programme/photos/{photo.id}").status_code == 200
-    assert not app.static_folder or "media" not in str(app.static_folder)
+    # No public path serves the media directory.
+    anonymous = app.test_client()
+    for url in (
+        f"/static/{photo.storage_key}",
+        f"/admin/static/{photo.storage_key}",
+        f"/media/{photo.storage_key}",
+    ):
+        assert anonymous.get(url).status_code == 404, url
 
 
 def test_overview_panels_show_latest_photos_and_overdue_reviews(  # type: ignore[no-untyped-def]
