@@ -368,6 +368,8 @@ def _brand_for_write(brand_id: int, allowed: Callable[[Permissions], bool]) -> B
     brand = web.scope().brand(web.db(), brand_id)  # 404 outside the subtree
     if not allowed(Permissions.of(account, brand)):
         abort(403)
+    # Lock the brand row: of two reviews submitted at once, the second sees the new stage.
+    web.db().refresh(brand, with_for_update=True)
     return brand
 
 

@@ -326,5 +326,19 @@ def test_open_a_brand_and_submit_the_superiors_review(live_server: str, browser:
     assert page.evaluate(
         "() => [...document.querySelectorAll('.gallery img')].every(i => i.complete && i.naturalWidth)"
     )
+    page.emulate_media(media="screen")
+    page.goto(f"{live_server}/admin/programme/coverage")
+    assert "品牌创建覆盖情况（山东省总工会）" in page.locator("h1").inner_text()
+    headers = page.locator("table.data thead th").all_inner_texts()
+    assert headers == ["类别", "工会代码", "工会", "品牌", "说明", "天数"]
+    page.screenshot(path=str(PROJECT_ROOT / "test-artifacts" / "coverage.png"), full_page=True)
+    page.goto(f"{live_server}/admin/programme/import")
+    bad = "code,name,parent_code,kind\nX1,新工会,SD,planet\n".encode()
+    page.set_input_files(
+        "input[name=file]", files=[{"name": "orgs.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
+    page.click("#import-form button")
+    assert "第2行" in page.locator(".errors").inner_text()
+    page.screenshot(path=str(PROJECT_ROOT / "test-artifacts" / "import-errors.png"), full_page=True)
     assert errors == []
     context.close()
