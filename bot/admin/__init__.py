@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.admin import accounts, api, audit, brands, overview, unions, web
+from bot.admin import accounts, api, audit, brands, overview, programme, unions, web
 
 # Order = order in the menu. Add a domain module here (one line) to serve its pages.
-DOMAINS = (overview, unions, brands, accounts, audit)
+DOMAINS = (overview, unions, brands, programme, accounts, audit)
 
 
 def init_app(app: Flask) -> None:

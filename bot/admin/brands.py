@@ -109,15 +109,9 @@ def index() -> Any:
 
 @bp.route("/<int:brand_id>")
 def detail(brand_id: int) -> Any:
-    brand = web.scope().brand(web.db(), brand_id)
-    stages = list(Stage)
-    return render_template(
-        "admin/brand_detail.html",
-        brand=brand,
-        stages=stages,
-        stage_index=stages.index(brand.stage),
-        ancestors=list(reversed(brand.union.ancestors())),
-    )
+    from bot.admin.programme import render_brand  # the timeline and forms live with the programme
+
+    return render_brand(web.scope().brand(web.db(), brand_id))
 
 
 nav = web.NavItem.of("admin_brands.index", "工作品牌")

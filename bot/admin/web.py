@@ -45,6 +45,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 # Endpoints reachable without logging in.
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
 SESSION_LIFETIME = timedelta(hours=8)
+# Upload endpoints → their body limit; the app-wide MAX_CONTENT_LENGTH (256 KB) is the webhook's.
+UPLOAD_LIMITS: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ def _admin_guard() -> WerkzeugResponse | None:
     if not request.blueprint or not request.blueprint.startswith("admin"):
         return None
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.endpoint in UPLOAD_LIMITS:  # before the CSRF check reads the form
+            request.max_content_length = UPLOAD_LIMITS[request.endpoint]
         security.check_csrf()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None

@@ -194,3 +194,151 @@ def test_phone_layout_and_no_script_fallback(live_server: str, browser: Any) -> 
     assert page.locator("nav.mainnav").is_visible()
     shoot(page, "overview-phone")
     phone.close()
+
+
+def _gradient_png(width: int, height: int, tint: tuple[int, int, int]) -> bytes:
+    """A real-looking photo stand-in (no imaging library needed): a coloured gradient PNG."""
+    import struct
+    import zlib
+
+    rows = b"".join(
+        b"\x00"
+        + bytes(
+            v
+            for x in range(width)
+            for v in ((tint[0] * x // width) % 256, (tint[1] * y // height) % 256, tint[2])
+        )
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _brand_evidence(app: Flask) -> None:
+    """Progress reports with photos and a self-evaluation for the demo brand under review (工惠乐学)."""
+    import hashlib
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from handlers.programme import lifecycle as lc
+    from handlers.programme.storage import LocalStorage, photo_key
+    from models import Brand, Role, utcnow
+    from models.programme import Photo, PhotoStatus, ProgressReport
+    from tests.factories import make_user
+
+    storage = LocalStorage(Path(app.extensions["ghpp"].job_options["media_dir"]))
+    with app.extensions["ghpp"].session_factory() as db, db.begin():
+        brand = db.scalar(select(Brand).where(Brand.name == "工惠乐学"))
+        assert brand is not None
+        now = utcnow()
+        cadre = make_user(db, role=Role.CADRE, union_id=brand.union_id, union_source="invite")
+        texts = ("本月开展技能培训 12 场，参训职工 860 人次", "“乐学课堂”进车间 5 次，新增线上课程 20 门")
+        for i, text in enumerate(texts):
+            report = ProgressReport(
+                brand_id=brand.id, author_id=cadre.id, text=text, created_at=now - timedelta(days=20 - 10 * i)
+            )
+            db.add(report)
+            db.flush()
+            for j, tint in enumerate(((200, 120, 60), (60, 160, 220))):
+                content = _gradient_png(240, 160, (tint[0], tint[1], 40 + 60 * i))
+                sha = hashlib.sha256(content).hexdigest()
+                key = photo_key(sha, "png")
+                storage.put(key, content, "image/png")
+                db.add(
+                    Photo(
+                        media_id=f"demo-{i}-{j}",
+                        uploader_id=cadre.id,
+                        brand_id=brand.id,
+                        report_id=report.id,
+                        activity=("车间技能比武", "线上课堂")[j],
+                        captured_at=report.created_at,
+                        status=PhotoStatus.STORED,
+                        sha256=sha,
+                        size=len(content),
+                        content_type="image/png",
+                        storage_key=key,
+                        stored_at=report.created_at,
+                        flag="duplicate" if (i, j) == (1, 1) else None,
+                    )
+                )
+        scores = {
+            s: {"score": v, "evidence": e}
+            for s, v, e in (
+                ("name", 90, "名称简洁，职工认知度高"),
+                ("mechanism", 85, "建立季度例会与考核办法"),
+                ("carriers", 88, "线上线下课程 60 门"),
+                ("demonstration", 80, "在 3 个县区推广"),
+                ("recognition", 75, "职工满意度调查 92%"),
+            )
+        }
+        lc.self_evaluate(db, brand, scores, "ly-admin（临沂市总工会）", now - timedelta(days=5))
+
+
+def test_open_a_brand_and_submit_the_superiors_review(live_server: str, browser: Any, app: Flask) -> None:
+    _brand_evidence(app)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/admin/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
+    page.goto(f"{live_server}/admin/brands/?q=工惠乐学")
+    page.click("table.data >> text=工惠乐学")
+    assert page.locator("h1").inner_text() == "工惠乐学"
+    # The gallery's photos load through the scoped route and are real images.
+    page.wait_for_selector(".gallery img")
+    loaded = page.evaluate("() => [...document.querySelectorAll('.gallery img')].map(i => i.naturalWidth)")
+    assert loaded == [240] * 4
+    assert "重复上传" in page.locator("#reports").inner_text()
+    form = page.locator("#review-form")
+    for name, value in (("name", "88"), ("mechanism", "80"), ("carriers", "85"), ("demonstration", "78")):
+        form.locator(f"input[name=score_{name}]").fill(value)
+    form.locator("textarea[name=evidence_mechanism]").fill("季度例会制度已运行一年")
+    form.locator("input[name=decision][value=promote]").check()
+    form.locator("textarea[name=comments]").fill("机制健全、载体丰富，同意在全省推广。")
+    shoot(page, "brand-review")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash-success")
+    assert "评议已提交：推广" in page.locator(".flash-success").inner_text()
+    assert "深化提升" in page.locator("dl.facts").inner_text()
+    gap = page.locator("table.gap").inner_text()
+    assert "有完善机制" in gap and "+5" in gap  # self 85, review 80
+    shoot(page, "brand-timeline")
+    # The dossier prints without the menu and forms, photos loaded (not lazy) for the printer.
+    page.click("text=评审材料（可打印）")
+    page.wait_for_selector(".dossier")
+    page.emulate_media(media="print")
+    assert not page.locator("header.topbar").is_visible()
+    assert "工会工作品牌评审材料：工惠乐学" in page.locator("h1").inner_text()
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('.gallery img')].every(i => i.complete && i.naturalWidth)"
+    )
+    page.emulate_media(media="screen")
+    page.goto(f"{live_server}/admin/programme/coverage")
+    assert "品牌创建覆盖情况（山东省总工会）" in page.locator("h1").inner_text()
+    headers = page.locator("table.data thead th").all_inner_texts()
+    assert headers == ["类别", "工会代码", "工会", "品牌", "说明", "天数"]
+    page.screenshot(path=str(PROJECT_ROOT / "test-artifacts" / "coverage.png"), full_page=True)
+    page.goto(f"{live_server}/admin/programme/import")
+    bad = "code,name,parent_code,kind\nX1,新工会,SD,planet\n".encode()
+    page.set_input_files(
+        "input[name=file]", files=[{"name": "orgs.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
+    page.click("#import-form button")
+    assert "第2行" in page.locator(".errors").inner_text()
+    page.screenshot(path=str(PROJECT_ROOT / "test-artifacts" / "import-errors.png"), full_page=True)
+    assert errors == []
+    context.close()

@@ -1,0 +1,140 @@
+"""Brand programme pages on a province-sized tree (run by hand: python bench/admin_brands_bench.py).
+
+The admin bench's tree (1,777 unions, 5,000 brands) plus, per brand, a timeline entry, two progress
+reports and two stored photos, and a self-evaluation for brands under review. Times the brand page,
+the dossier, the photo route, the coverage page and its XLSX, the overview with its panels, and
+one review submission (median of 5 requests, Flask test client, no network).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import select
+
+from bench.admin_bench import PASSWORD, build, timed
+from bot import create_app
+from bot.admin.accounts import create_account
+from config.settings import Settings
+from handlers.programme import lifecycle as lc
+from handlers.programme.storage import LocalStorage, photo_key
+from models import Brand, Role, Stage, Union, User, utcnow
+from models.admin import AdminRole
+from models.migrate import upgrade
+from models.programme import Photo, PhotoStatus, ProgressReport, StageTransition
+from tests.factories_programme import png_bytes
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp())
+    settings = Settings(
+        wechat_token="benchtoken",
+        wechat_appid="wxbench",
+        wechat_secret="x",
+        secret_key="bench-secret-key-0123456789",
+        database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
+        instance_dir=tmp,
+        extra={"GHPP_SIMULATE_WECHAT": "1"},
+    )
+    app = create_app(settings)
+    runtime = app.extensions["ghpp"]
+    upgrade(runtime.engine)
+    storage = LocalStorage(Path(runtime.job_options["media_dir"]))
+    now = utcnow()
+    with runtime.session_factory() as session, session.begin():
+        province, county = build(session)
+        create_account(session, province, "province", AdminRole.ADMIN, PASSWORD, actor_name="bench")
+        create_account(session, county, "county", AdminRole.ADMIN, PASSWORD, actor_name="bench")
+        cadre = User(openid="bench-cadre", role=Role.CADRE)
+        session.add(cadre)
+        session.flush()
+        n = 0
+        for brand in session.scalars(select(Brand)):
+            at = now - timedelta(days=90)
+            brand.created_at = at  # every brand quiet: the coverage page at its largest
+            session.add(
+                StageTransition(brand_id=brand.id, to_stage=brand.stage, actor="bench", reason="导入", at=at)
+            )
+            for r in range(2):
+                report = ProgressReport(brand_id=brand.id, author_id=cadre.id, text=f"进度{r}", created_at=at)
+                session.add(report)
+                session.flush()
+                for _ in range(1):
+                    content = png_bytes(n)
+                    key = photo_key(f"{n:064x}", "png")
+                    storage.put(key, content, "image/png")
+                    session.add(
+                        Photo(
+                            media_id=f"b{n}",
+                            uploader_id=cadre.id,
+                            brand_id=brand.id,
+                            report_id=report.id,
+                            captured_at=at,
+                            status=PhotoStatus.STORED,
+                            storage_key=key,
+                            content_type="image/png",
+                        )
+                    )
+                    n += 1
+            if brand.stage == Stage.REVIEWING:
+                scores = {
+                    s: {"score": 80}
+                    for s in ("name", "mechanism", "carriers", "demonstration", "recognition")
+                }
+                lc.self_evaluate(session, brand, scores, "bench", at)
+        in_county = select(Union.id).where(Union.path.startswith(county.path))
+        sample = session.scalar(
+            select(Brand).where(Brand.union_id.in_(in_county), Brand.stage == Stage.REVIEWING)
+        )
+        assert sample is not None
+        brand_id = sample.id
+        photo_id = session.scalar(select(Photo.id).where(Photo.brand_id == brand_id))
+    print(f"SQLite, 1,777 unions, 5,000 brands, 10,000 reports, {n:,} photos; median of 5 requests, ms")
+    for username in ("province", "county"):
+        client = app.test_client()
+        token = re.search(
+            r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").get_data(as_text=True)
+        )
+        assert token
+        form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
+        assert client.post("/admin/login", data=form).status_code == 302
+        for url in (
+            "/admin/",
+            f"/admin/brands/{brand_id}",
+            f"/admin/programme/brands/{brand_id}/dossier",
+            f"/admin/programme/photos/{photo_id}",
+            "/admin/programme/coverage",
+            "/admin/programme/coverage?format=xlsx",
+            "/admin/programme/invitations",
+        ):
+            print(f"{username:<9} {url:<46} {timed(client, url):8.1f}")
+    # One review by the province admin (a strict ancestor): write, audit, commit, redirect.
+    client = app.test_client()
+    login(client, "province")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/").get_data(as_text=True))
+    assert token
+    form = {f"score_{s}": "80" for s in ("name", "mechanism", "carriers", "demonstration")}
+    form |= {"decision": "continue", "comments": "继续培育", "csrf_token": token.group(1)}
+    start = time.perf_counter()
+    response = client.post(f"/admin/programme/brands/{brand_id}/review", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    elapsed = (time.perf_counter() - start) * 1000
+    print(f"{'province':<9} {'POST review (write, audit, commit)':<46} {elapsed:8.1f}")
+
+
+def login(client, username: str) -> None:  # type: ignore[no-untyped-def]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").get_data(as_text=True))
+    assert token
+    form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
+    assert client.post("/admin/login", data=form).status_code == 302
+
+
+if __name__ == "__main__":
+    main()
