@@ -31,6 +31,7 @@ from models.admin import AuditEntry
 
 bp = Blueprint("admin_suggestions", __name__, url_prefix="/admin/suggestions")
 PAGE_SIZE = 50
+ADMIN_ACTIONS = ("accept", "start", "answer", "transfer", "reject")  # rate is the author's
 OPEN_STATES = (SuggestionState.SUBMITTED, SuggestionState.ACCEPTED, SuggestionState.IN_PROGRESS)
 EVENT_LABELS = {
     "submit": "提交",
@@ -282,7 +283,7 @@ def _admin_actions(session: Session, s: Suggestion) -> Table:
 def _render_detail(s: Suggestion, error: str | None = None, form: dict[str, str] | None = None) -> Any:
     session = web.db()
     sc = web.scope()
-    allowed = {a for a, (states, _t) in ops.TRANSITIONS.items() if s.state in states}
+    allowed = {a for a, (states, _t) in ops.TRANSITIONS.items() if s.state in states} & set(ADMIN_ACTIONS)
     body = render_template(
         "admin/suggestion_detail.html",
         s=s,
@@ -373,7 +374,7 @@ def _action_view(action: str) -> Any:
     return view
 
 
-for _action in ("accept", "start", "answer", "transfer", "reject"):
+for _action in ADMIN_ACTIONS:
     bp.add_url_rule(
         f"/<int:suggestion_id>/{_action}", f"act_{_action}", _action_view(_action), methods=["POST"]
     )
@@ -415,8 +416,8 @@ def topics() -> Any:
         total=len(rows),
         cat_table=cat_table,
         kw_table=kw_table,
-        cat_chart={"type": "bar", "title": "建议数", "data": cat_table.rows},
-        kw_chart={"type": "bar", "title": "提到的建议数", "data": kw_table.rows},
+        cat_chart={"type": "hbar", "title": "建议数", "data": cat_table.rows},
+        kw_chart={"type": "hbar", "title": "提到的建议数", "data": kw_table.rows},
     )
 
 

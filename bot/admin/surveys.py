@@ -138,7 +138,7 @@ def question_view(q: dict[str, Any], index: int) -> dict[str, Any]:
             view["chart"] = {
                 "id": f"q{index}",
                 "spec": {
-                    "type": "bar",
+                    "type": "hbar",
                     "title": "人数",
                     "data": [{"name": r["name"], "value": r["count"]} for r in table.rows],
                 },
@@ -153,7 +153,7 @@ def question_view(q: dict[str, Any], index: int) -> dict[str, Any]:
         if table.rows:
             view["chart"] = {
                 "id": f"q{index}",
-                "spec": {"type": "bar", "title": "提到的人数", "data": table.rows},
+                "spec": {"type": "hbar", "title": "提到的人数", "data": table.rows},
             }
     groups = []
     for g, summary in (q.get("groups") or {}).items():

@@ -354,7 +354,7 @@ def test_topics_this_month_chart_and_table(as_user, voice: Voice) -> None:  # ty
     html = page(as_user("county"), "/admin/suggestions/topics")
     assert "本月共 3 条建议" in html
     spec = json.loads(re.search(r'id="topic-categories-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
-    assert spec["type"] == "bar" and sum(d["value"] for d in spec["data"]) == 3
+    assert spec["type"] == "hbar" and sum(d["value"] for d in spec["data"]) == 3
     keywords = json.loads(re.search(r'id="topic-keywords-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
     names = [d["name"] for d in keywords["data"]]
     assert names and all(d["value"] >= 1 for d in keywords["data"])
@@ -423,7 +423,7 @@ def test_survey_results_scoped_with_charts_and_suppression(
     assert "3.83（95% 置信区间" in html  # mean of 5,4,4,3,5,2
     assert "<script>alert" not in html and "<img src=x" not in html
     spec = json.loads(re.search(r'id="q\d+-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
-    assert spec["type"] == "bar"
+    assert spec["type"] == "hbar"
     assert "技能培训" in html  # a multiple-choice option counted per option
     other = page(as_user("other"), "/admin/surveys/brand_recognition")
     assert 'id="survey-n">3<' in other and 'id="suppressed"' in other and "置信区间" not in other
