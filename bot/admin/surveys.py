@@ -8,7 +8,9 @@ union (no parent), so a province sees every response, like the CLI. Results with
 respondents would otherwise show each one's answers); breakdowns by group are suppressed per
 group by ``survey_results`` itself.
 
-Templates are read-only here: see docs/readme/admin-voice.md for why editing is not offered.
+Admins of a top union (no parent) open and close surveys: surveys are not owned by a union, so
+a county must not close the province's survey for everyone. Templates themselves are read-only
+here: see docs/readme/admin-voice.md for why editing is not offered.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.admin import web
+from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from bot.admin.voice_common import report_response
-from handlers.surveys import Template, templates
+from handlers.surveys import Template, is_open, set_open, templates
 from handlers.voice_reports import GROUP_LABELS, MIN_GROUP_N, Respondents, survey_results, survey_table
-from models import SurveyResponse, Union, User
+from models import SurveyResponse, Union, User, utcnow
 from models.admin import AdminRole
 
 bp = Blueprint("admin_surveys", __name__, url_prefix="/admin/surveys")
@@ -72,9 +75,18 @@ def _template(key: str) -> Template:
     return tpl
 
 
+ACTION_LABELS.update({"survey.open": "开启问卷", "survey.close": "关闭问卷"})
+
+
+def can_schedule(session: Session, sc: Scope) -> bool:
+    root = session.get(Union, sc.root_id)
+    return sc.can_write and root is not None and root.parent_id is None
+
+
 @bp.route("/")
 def index() -> Any:
-    counts = response_counts(web.db(), web.scope())
+    session = web.db()
+    counts = response_counts(session, web.scope())
     table = Table(
         "问卷",
         [
@@ -91,12 +103,50 @@ def index() -> Any:
         table.add(
             key=tpl.key,
             title=tpl.title + ("（默认）" if tpl.default else ""),
-            state="进行中" if tpl.active else "已关闭",
+            state="进行中" if is_open(session, tpl) else "已关闭",
             questions=len(tpl.questions),
             complete=c.get("complete", 0),
             in_progress=c.get("in_progress", 0),
         )
-    return render_template("admin/surveys.html", table=table)
+    return render_template(
+        "admin/surveys.html",
+        table=table,
+        schedule=[(t, is_open(session, t)) for t in templates().values()],
+        can_schedule=can_schedule(session, web.scope()),
+    )
+
+
+def _schedule(key: str, open_: bool) -> Any:
+    tpl = _template(key)
+    session = web.db()
+    if not can_schedule(session, web.scope()):
+        abort(403)
+    account = web.current_account()
+    before = set_open(session, tpl, open_, utcnow(), account.username)
+    record(
+        session,
+        f"survey.{'open' if open_ else 'close'}",
+        "survey",
+        tpl.key,
+        {"open": before},
+        {"open": open_},
+    )
+    session.commit()
+    done = "开启，职工发送“问卷”即可参加" if open_ else "关闭，不再接受新的回答（已有答卷保留）"
+    flash(f"问卷「{tpl.title}」已{done}。", "success")
+    return redirect(url_for("admin_surveys.index"))
+
+
+@bp.route("/<key>/open", methods=["POST"])
+@web.write_required
+def open_survey(key: str) -> Any:
+    return _schedule(key, True)
+
+
+@bp.route("/<key>/close", methods=["POST"])
+@web.write_required
+def close_survey(key: str) -> Any:
+    return _schedule(key, False)
 
 
 def _since() -> date | None:
@@ -134,7 +184,7 @@ def question_view(q: dict[str, Any], index: int) -> dict[str, Any]:
         for opt, count, pct in q["options"]:
             table.add(name=opt, count=count, pct=f"{pct:.1f}%", value=count)
         view["table"] = table
-        if q["n"]:
+        if q["n"] and table.rows:
             view["chart"] = {
                 "id": f"q{index}",
                 "spec": {

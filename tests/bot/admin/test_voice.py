@@ -504,3 +504,27 @@ def test_api_suggestions_scoped_and_filtered(as_user, voice: Voice, ids: Ids, db
     assert client.get(f"/api/v1/suggestions?union={ids.other_county}", headers=headers).status_code == 404
     bad = client.get("/api/v1/suggestions?from=soon", headers=headers)
     assert bad.status_code == 400 and "日期格式" in bad.json["error"]  # type: ignore[index]
+
+
+def test_open_and_close_surveys_top_union_admins_only(as_user, db: Session) -> None:  # type: ignore[no-untyped-def]
+    for username in ("county", "viewer", "cadre"):
+        client = as_user(username)
+        listing = page(client, "/admin/surveys/")
+        assert 'id="schedule"' not in listing
+        token = csrf(client, "/admin/surveys/")
+        response = client.post("/admin/surveys/brand_recognition/close", data={"csrf_token": token})
+        assert response.status_code == 403, username
+    client = as_user("province")
+    assert client.post("/admin/surveys/brand_recognition/close").status_code == 400  # no CSRF token
+    token = csrf(client, "/admin/surveys/")
+    assert client.post("/admin/surveys/nope/close", data={"csrf_token": token}).status_code == 404
+    response = client.post("/admin/surveys/brand_recognition/close", data={"csrf_token": token})
+    assert response.status_code == 302
+    listing = page(client, "/admin/surveys/")
+    assert "已关闭" in listing and "不再接受新的回答" in listing
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "survey.close"))
+    assert entry is not None and entry.before == {"open": True} and entry.after == {"open": False}
+    db.rollback()
+    assert client.post("/admin/surveys/brand_recognition/open", data={"csrf_token": token}).status_code == 302
+    assert "进行中" in page(client, "/admin/surveys/")
+    assert "开启问卷" in page(client, "/admin/audit/")
