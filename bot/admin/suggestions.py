@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -314,9 +314,20 @@ def _snapshot(s: Suggestion) -> dict[str, Any]:
     return {"ticket": s.ticket, "state": s.state.label, "union": s.union.code}
 
 
+def _get_for_update(suggestion_id: int) -> Suggestion:
+    """The suggestion, row-locked until commit: two admins acting at once are serialised, so
+    the second sees the first's state (and gets the operation's error) instead of answering twice."""
+    sc = web.scope()
+    stmt = sc.where_union(select(Suggestion).where(Suggestion.id == suggestion_id), Suggestion.union_id)
+    s: Suggestion | None = web.db().scalar(stmt.with_for_update(of=Suggestion))
+    if s is None:
+        abort(404)
+    return s
+
+
 def _act(suggestion_id: int, action: str) -> Any:
     session = web.db()
-    s = _get(suggestion_id)
+    s = _get_for_update(suggestion_id)
     form = {k: request.form.get(k, "") for k in ("answer", "reason", "union", "note")}
     before = _snapshot(s)
     now = utcnow()

@@ -528,3 +528,34 @@ def test_open_and_close_surveys_top_union_admins_only(as_user, db: Session) -> N
     assert client.post("/admin/surveys/brand_recognition/open", data={"csrf_token": token}).status_code == 302
     assert "进行中" in page(client, "/admin/surveys/")
     assert "开启问卷" in page(client, "/admin/audit/")
+
+
+@pytest.mark.postgres
+def test_two_admins_answering_at_once_push_once(
+    app: Flask, world: World, voice: Voice, wechat_stub: WeChatStub
+) -> None:
+    import threading
+
+    from tests.bot.admin.conftest import login
+
+    clients = [app.test_client(), app.test_client()]
+    for c in clients:
+        assert login(c, "county").status_code == 302
+    url = f"/admin/suggestions/{voice.named.id}"
+    assert post(clients[0], url + "/accept")[0] == 302
+    tokens = [csrf(c, "/admin/suggestions/") for c in clients]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def answer(i: int) -> None:
+        barrier.wait()
+        response = clients[i].post(url + "/answer", data={"csrf_token": tokens[i], "answer": f"答复{i}"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=answer, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(statuses) == [302, 400]
+    assert len(wechat_stub.calls_to("message/custom/send")) == 1
