@@ -163,7 +163,7 @@ def test_readers_get_403_on_writes_and_see_no_forms(as_user, voice: Voice, usern
 
 def test_writes_without_csrf_are_400(as_user, voice: Voice, db: Session) -> None:  # type: ignore[no-untyped-def]
     client = as_user("county")
-    for action in ("accept", "answer", "reject"):
+    for action in ("accept", "start", "answer", "transfer", "reject"):
         response = client.post(
             f"/admin/suggestions/{voice.named.id}/{action}", data={"answer": "x", "reason": "y"}
         )
