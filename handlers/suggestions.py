@@ -1,7 +1,9 @@
 """Suggestions (建议 / 意见 / 投诉): filing, tickets, routing, the state machine, answers.
 
 Operations the dashboard calls (accept, start, answer, transfer, reject, rate) are plain
-functions taking the acting person. Anonymous suggestions store no user and set
+functions taking the acting person: a WeChat cadre/admin (checked by ``can_act``), or None
+when the caller has already checked authority (the dashboard, whose account is scoped to a
+subtree and whose write is recorded in its audit log). Anonymous suggestions store no user and set
 ``ctx.redact_inbound`` on every message of their dialogue, so nothing ties them to an openid.
 """
 
@@ -292,7 +294,7 @@ def _check(session: Session, s: Suggestion, action: str, actor: User | None) -> 
     return target
 
 
-def accept(session: Session, s: Suggestion, actor: User, now: datetime) -> Suggestion:
+def accept(session: Session, s: Suggestion, actor: User | None, now: datetime) -> Suggestion:
     target = _check(session, s, "accept", actor)
     assert target is not None
     prev, s.state = s.state, target
@@ -302,7 +304,7 @@ def accept(session: Session, s: Suggestion, actor: User, now: datetime) -> Sugge
     return s
 
 
-def start(session: Session, s: Suggestion, actor: User, now: datetime) -> Suggestion:
+def start(session: Session, s: Suggestion, actor: User | None, now: datetime) -> Suggestion:
     target = _check(session, s, "start", actor)
     assert target is not None
     prev, s.state = s.state, target
@@ -311,7 +313,9 @@ def start(session: Session, s: Suggestion, actor: User, now: datetime) -> Sugges
     return s
 
 
-def answer(session: Session, s: Suggestion, actor: User, text: str, now: datetime) -> JobRequest | None:
+def answer(
+    session: Session, s: Suggestion, actor: User | None, text: str, now: datetime
+) -> JobRequest | None:
     """Record the answer. Returns the push job for the caller to enqueue (None: anonymous)."""
     target = _check(session, s, "answer", actor)
     assert target is not None
@@ -327,7 +331,7 @@ def answer(session: Session, s: Suggestion, actor: User, text: str, now: datetim
     return JobRequest("suggestion_answer", {"suggestion_id": s.id})
 
 
-def reject(session: Session, s: Suggestion, actor: User, reason: str, now: datetime) -> Suggestion:
+def reject(session: Session, s: Suggestion, actor: User | None, reason: str, now: datetime) -> Suggestion:
     target = _check(session, s, "reject", actor)
     assert target is not None
     reason = reason.strip()
@@ -341,7 +345,12 @@ def reject(session: Session, s: Suggestion, actor: User, reason: str, now: datet
 
 
 def transfer(
-    session: Session, s: Suggestion, actor: User, union: Union, now: datetime, note: str | None = None
+    session: Session,
+    s: Suggestion,
+    actor: User | None,
+    union: Union,
+    now: datetime,
+    note: str | None = None,
 ) -> Suggestion:
     """Hand the suggestion to another union; its accept/answer clock restarts there."""
     _check(session, s, "transfer", actor)

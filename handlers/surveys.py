@@ -34,6 +34,7 @@ from handlers.measures import (
 from handlers.members import on_scene
 from handlers.registry import on_flow, on_intent
 from models import Brand, Conversation, SurveyResponse, User
+from models.survey_admin import SurveySchedule
 from nlp import Intent
 
 SURVEY_DIR = Path(__file__).resolve().parent.parent / "config" / "surveys"
@@ -165,6 +166,36 @@ def templates() -> dict[str, Template]:
             raise TemplateError(f"{path.name}: 问卷 key「{tpl.key}」重复")
         found[tpl.key] = tpl
     return found
+
+
+def is_open(session: Session, tpl: Template) -> bool:
+    """Open for answers: the dashboard's open/close setting, else the template's ``active``."""
+    row = session.get(SurveySchedule, tpl.key)
+    return tpl.active if row is None else row.open
+
+
+def open_default_template(session: Session) -> Template | None:
+    """The survey "问卷" starts: the default one if open, else the first open one."""
+    candidates = [t for t in templates().values() if is_open(session, t)]
+    for tpl in candidates:
+        if tpl.default:
+            return tpl
+    return candidates[0] if candidates else None
+
+
+def set_open(session: Session, tpl: Template, open_: bool, now: datetime, by: str) -> bool:
+    """Open or close ``tpl`` for new and resumed answers; returns the previous state.
+
+    Closing keeps every answer: complete responses stay in the results, unfinished ones stay
+    unfinished (and can resume if it is opened again within their 24-hour window)."""
+    before = is_open(session, tpl)
+    row = session.get(SurveySchedule, tpl.key)
+    if row is None:
+        row = SurveySchedule(key=tpl.key, open=open_)
+        session.add(row)
+    row.open, row.changed_at, row.changed_by = open_, now, by
+    session.flush()
+    return before
 
 
 def default_template() -> Template | None:
@@ -432,6 +463,9 @@ def survey_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | N
     if tpl is None or resp is None or resp.status == "complete":
         ctx.end_flow()
         return None
+    if not is_open(ctx.session, tpl):
+        ctx.end_flow()
+        return Reply(T.SURVEY_CLOSED)
     step = current_step(tpl, resp)
     if step is None:
         return _ask_next(ctx, tpl, resp)
@@ -511,7 +545,7 @@ def measured_response(tpl: Template, resp: SurveyResponse) -> MeasuredResponse |
 
 @on_intent("survey")
 def survey_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
-    tpl = default_template()
+    tpl = open_default_template(ctx.session)
     if tpl is None:
         return Reply(T.SURVEY_NONE)
     return begin(ctx, tpl)
@@ -522,7 +556,7 @@ def survey_scene(ctx: Context, inbound: Inbound, rest: str) -> Reply | None:
     """Scene "survey:<key>" or "survey:<key>:<G|S|W>": an organiser's link setting the group."""
     key, _, group = rest.partition(":")
     tpl = templates().get(key)
-    if tpl is None or not tpl.active:
+    if tpl is None or not is_open(ctx.session, tpl):
         return Reply(T.SURVEY_SCENE_UNKNOWN)
     group = group.upper() if group.upper() in GROUPS else "W"
     return begin(ctx, tpl, group=group, channel="neutral_invited")

@@ -10,20 +10,21 @@ import csv
 import io
 import math
 import statistics
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from config.voice_texts import RATING_LABELS
-from handlers.suggestions import SHANGHAI, show_time
+from handlers.suggestions import SHANGHAI, config, show_time
 from handlers.surveys import DONT_KNOW, GROUPS, Question, Template, brand_names, templates
-from models import Suggestion, SurveyResponse, Union
+from models import Suggestion, SurveyResponse, Union, User
 from models.union import subtree_ids
 from nlp.keywords import top_keywords
 
@@ -52,12 +53,27 @@ class Table:
 # --- survey results ------------------------------------------------------------------------
 
 
-def completed(session: Session, key: str, since: date | None = None) -> list[SurveyResponse]:
+@dataclass(frozen=True)
+class Respondents:
+    """Which respondents count: those bound to one of ``union_ids`` (a select of union ids),
+    plus those bound to no union when ``unbound`` (only the top union's view includes them)."""
+
+    union_ids: Select[tuple[int]]
+    unbound: bool = False
+
+
+def completed(
+    session: Session, key: str, since: date | None = None, within: Respondents | None = None
+) -> list[SurveyResponse]:
     stmt = (
         select(SurveyResponse)
         .where(SurveyResponse.survey_key == key, SurveyResponse.status == "complete")
         .order_by(SurveyResponse.id)
     )
+    if within is not None:
+        bound = User.union_id.in_(within.union_ids)
+        cond = or_(bound, User.union_id.is_(None)) if within.unbound else bound
+        stmt = stmt.where(SurveyResponse.user_id.in_(select(User.id).where(cond)))
     rows = list(session.scalars(stmt))
     if since is not None:
         start = datetime.combine(since, time(0), SHANGHAI)
@@ -128,9 +144,11 @@ def _roster_summary(q: Question, responses: list[SurveyResponse], session: Sessi
     return {"key": q.id, "type": "roster", "n": len(responses), "options": options}
 
 
-def survey_results(session: Session, key: str, since: date | None = None) -> dict[str, Any]:
+def survey_results(
+    session: Session, key: str, since: date | None = None, within: Respondents | None = None
+) -> dict[str, Any]:
     tpl = templates()[key]
-    responses = completed(session, key, since)
+    responses = completed(session, key, since, within)
     by_group = {g: [r for r in responses if r.respondent_group == g] for g in GROUPS}
     questions = []
     for akey, q, title in _question_rows(tpl, responses):
@@ -199,9 +217,11 @@ def _mean_text(s: dict[str, Any]) -> str:
 # --- exports --------------------------------------------------------------------------------
 
 
-def survey_table(session: Session, key: str, since: date | None = None) -> Table:
+def survey_table(
+    session: Session, key: str, since: date | None = None, within: Respondents | None = None
+) -> Table:
     tpl = templates()[key]
-    responses = completed(session, key, since)
+    responses = completed(session, key, since, within)
     headers = ["respondent", "group", "channel", "started_at", "submitted_at"]
     codebook = [
         ["respondent", "受访者编号（随机编号，不对应微信身份）", "文本", ""],
@@ -325,6 +345,11 @@ def suggestion_table(session: Session, union_code: str | None = None, since: dat
         stmt = stmt.where(Suggestion.union_id.in_(subtree_ids(session, union)))
     if since is not None:
         stmt = stmt.where(Suggestion.created_at >= datetime.combine(since, time(0), SHANGHAI))
+    return suggestions_as_table(session.scalars(stmt))
+
+
+def suggestions_as_table(suggestions: Iterable[Suggestion]) -> Table:
+    """The suggestion export of exactly these suggestions (the CLI's and the dashboard's)."""
     rows = [
         [
             s.ticket,
@@ -344,13 +369,24 @@ def suggestion_table(session: Session, union_code: str | None = None, since: dat
             s.escalations,
             show_time(s.due_at) if s.due_at else None,
         ]
-        for s in session.scalars(stmt)
+        for s in suggestions
     ]
     return Table(
         [c[0] for c in SUGGESTION_COLUMNS],
         rows,
         [[c[0], c[1], "", c[2]] for c in SUGGESTION_COLUMNS],
     )
+
+
+def suggestion_topics(suggestions: Iterable[Suggestion], n: int = 15) -> dict[str, list[tuple[str, int]]]:
+    """What workers raise: suggestions per category (table order) and the top content keywords."""
+    items = list(suggestions)
+    counts = Counter(s.category for s in items)
+    order = list(config().categories) + sorted(set(counts) - set(config().categories))
+    return {
+        "categories": [(c, counts[c]) for c in order if counts[c]],
+        "keywords": top_keywords([s.content for s in items], n),
+    }
 
 
 def write_table(table: Table, fmt: str, out: Path | io.BytesIO | io.StringIO) -> None:

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.admin import accounts, api, audit, brands, overview, programme, unions, web
+from bot.admin import (  # voice_api adds its routes to the API blueprint
+    accounts,
+    api,
+    audit,
+    brands,
+    overview,
+    programme,
+    suggestions,
+    surveys,
+    unions,
+    voice_api,  # noqa: F401
+    web,
+)
 
 # Order = order in the menu. Add a domain module here (one line) to serve its pages.
-DOMAINS = (overview, unions, brands, programme, accounts, audit)
+DOMAINS = (overview, unions, brands, programme, suggestions, surveys, accounts, audit)
 
 
 def init_app(app: Flask) -> None:

@@ -40,10 +40,9 @@ def _nothing_yet(_session: Session, _scope: Scope) -> Table | None:
     return None
 
 
-# Placeholders until the campaign, suggestion and progress domains register real providers.
+# Placeholders until a domain registers the real provider under the same key.
 register_panel("campaigns", "进行中的活动", _nothing_yet)
 register_panel("participation", "参与情况（投票与问卷 / 会员数）", _nothing_yet)
-register_panel("overdue", "逾期的建议与评议", _nothing_yet)
 register_panel("photos", "最新活动照片", _nothing_yet)
 
 

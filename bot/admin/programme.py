@@ -795,7 +795,7 @@ def quiet_brands_panel(session: Session, sc: Scope) -> Table | None:
     return table
 
 
-overview.register_panel("overdue", "逾期的评议（进入评议推广超过 30 天）", overdue_reviews_panel)
+overview.register_panel("overdue_reviews", "逾期的评议（进入评议推广超过 30 天）", overdue_reviews_panel)
 overview.register_panel("quiet", "超过 60 天未上报进度的品牌", quiet_brands_panel)
 overview.register_panel("photos", "最新活动照片", latest_photos_panel)
 

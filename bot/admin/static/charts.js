@@ -25,6 +25,18 @@
         yAxis: { type: "value" },
         series: [{ name: spec.title, type: "bar", data: spec.data.map(function (d) { return d.value; }), itemStyle: { color: "#b71c1c" } }]
       };
+    },
+    // Horizontal bars for counts with long labels (categories, keywords, survey options): every
+    // label stays readable, largest first from the top, whole-number ticks.
+    hbar: function (spec) {
+      return {
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        grid: { left: 8, right: 40, top: 10, bottom: 10, containLabel: true },
+        xAxis: { type: "value", minInterval: 1 },
+        yAxis: { type: "category", inverse: true, axisLabel: { interval: 0 }, data: spec.data.map(function (d) { return d.name; }) },
+        series: [{ name: spec.title, type: "bar", data: spec.data.map(function (d) { return d.value; }),
+                   itemStyle: { color: "#b71c1c" }, label: { show: true, position: "right" } }]
+      };
     }
   };
   document.querySelectorAll("[data-chart]").forEach(function (el) {

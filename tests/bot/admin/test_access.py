@@ -14,7 +14,15 @@ from models.admin import AdminAccount, AuditEntry
 from tests.bot.admin.conftest import PASSWORD, World, csrf, login
 
 # A value for each URL parameter so every dashboard route can be requested.
-PARAMS = {"brand_id": "1", "union_id": "1", "account_id": "1", "photo_id": "1", "filename": "admin.css"}
+PARAMS = {
+    "brand_id": "1",
+    "union_id": "1",
+    "account_id": "1",
+    "photo_id": "1",
+    "filename": "admin.css",
+    "suggestion_id": "1",
+    "key": "brand_recognition",
+}
 
 
 def admin_routes(app: Flask) -> list[tuple[str, str]]:

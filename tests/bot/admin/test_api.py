@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
@@ -30,8 +32,12 @@ def test_openapi_document_is_public_and_lists_every_api_route(app: Flask, client
     assert response.status_code == 200
     doc = yaml.safe_load(response.get_data(as_text=True))
     assert doc["openapi"].startswith("3.")
-    documented = {"/api/v1" + p.replace("{brand_id}", "<int:brand_id>") for p in doc["paths"]}
-    served = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1")}
+    documented = {"/api/v1" + re.sub(r"\{(\w+)\}", r"<\1>", p) for p in doc["paths"]}
+    served = {
+        re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", r.rule)
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/v1")
+    }
     assert served == documented
 
 

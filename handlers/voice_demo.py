@@ -1,0 +1,92 @@
+"""Demo suggestions and survey answers, so the dashboard's voice pages have something to show.
+
+Only for the demo (``flask --app bot voice-demo`` refuses outside demo mode). Suggestions go
+through the real operations (submit, accept, answer, reject), so their tickets, categories,
+deadlines and history are what a worker's message would produce.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers import suggestions as ops
+from models import SurveyResponse, Union, User
+
+DEMO_PREFIX = "demo-voice-"
+# (union code, text, anonymous, what the union has done so far)
+SUGGESTIONS = (
+    ("BZ-BC-001", "食堂的饭菜品种太少，希望增加几个窗口，晚班也能吃上热饭", False, "answer"),
+    ("BZ-BC-001", "车间夏天太热，防暑降温用品发放不及时", True, "accept"),
+    ("BZ-BC-001", "劳保手套质量差，一周就磨破了，希望更换供应商", False, None),
+    ("BZ-BC-002", "夜班护士的休息室太小，希望改善值班休息条件", False, "accept"),
+    ("BZ-BC-002", "希望工会多组织技能培训和岗位练兵活动", False, None),
+    ("BZ-ZP-001", "纺织车间噪音大，希望发放降噪耳塞并定期体检", False, None),
+    ("BZ-ZP-001", "女职工休息室和母婴室不够用", True, None),
+    ("LY-LS-001", "物流园夜间装卸没有休息的地方，希望建职工驿站", False, "reject"),
+    ("JN-LX-001", "加班费计算标准不清楚，希望公开", False, None),
+)
+ANSWER = "已与相关部门协商，下周起增加两个窗口，晚班供应热饭。"
+REASON = "属于企业经营事项，已转告企业行政，建议通过职代会提出。"
+
+
+def load_voice_demo(session: Session, now: datetime) -> dict[str, int]:
+    """Add the demo workers, suggestions and survey responses once; a second run adds nothing."""
+    if session.scalar(select(User.id).where(User.openid.startswith(DEMO_PREFIX)).limit(1)) is not None:
+        return {"suggestions": 0, "responses": 0}
+    unions = {u.code: u for u in session.scalars(select(Union))}
+    workers: dict[str, User] = {}
+    for i, (code, text, anonymous, done) in enumerate(SUGGESTIONS):
+        if code not in unions:
+            continue
+        worker = workers.get(code)
+        if worker is None:
+            worker = User(openid=f"{DEMO_PREFIX}{code}", union_id=unions[code].id, last_message_at=now)
+            session.add(worker)
+            session.flush()
+            workers[code] = worker
+        filed_at = now - timedelta(days=len(SUGGESTIONS) - i)
+        s = ops.submit(session, worker, text, filed_at, anonymous=anonymous)
+        if done in ("accept", "answer"):
+            ops.accept(session, s, None, filed_at + timedelta(hours=2))
+        if done == "answer":
+            ops.answer(session, s, None, ANSWER, filed_at + timedelta(days=1))
+            s.answer_delivered_at = filed_at + timedelta(days=1)  # the demo has no one to push to
+        if done == "reject":
+            ops.reject(session, s, None, REASON, filed_at + timedelta(hours=3))
+    responses = 0
+    for i in range(12):
+        code = ("BZ-BC-001", "BZ-BC-002", "BZ-ZP-001")[i % 3]
+        if code not in unions:
+            continue
+        user = User(openid=f"{DEMO_PREFIX}resp-{i}", union_id=unions[code].id)
+        session.add(user)
+        session.flush()
+        answers: dict[str, object] = {
+            "aware": [],
+            "union_service": (5, 4, 4, 3, 5, 2, 4, 5, 3, 4, 4, 5)[i],
+            "joined": 1 if i % 3 else 2,
+            "channel": 1 + i % 4,
+            "comment": ("希望多开展技能培训", "希望职工书屋延长开放时间", None)[i % 3],
+        }
+        if i % 3:
+            answers["activity"] = [1 + i % 5, 1 + (i + 1) % 5] if i % 2 else [1 + i % 5]
+        session.add(
+            SurveyResponse(
+                survey_key="brand_recognition",
+                user_id=user.id,
+                respondent_code="D" + secrets.token_hex(6).upper(),
+                status="complete",
+                answers=answers,
+                plan={"roster": [], "rated": [], "history": []},
+                started_at=now - timedelta(days=2),
+                updated_at=now - timedelta(days=2),
+                submitted_at=now - timedelta(days=2),
+            )
+        )
+        responses += 1
+    session.flush()
+    return {"suggestions": len(SUGGESTIONS), "responses": responses}
