@@ -11,3 +11,4 @@ Importing this package registers every domain module's handlers (see ``registry`
 from handlers import help as help
 from handlers import members as members
 from handlers import notify as notify
+from handlers import recognition as recognition

@@ -8,6 +8,7 @@ from models.base import Base, utcnow
 from models.brand import Brand, BrandAlias, Stage
 from models.conversation import Conversation
 from models.inbound import InboundMessage
+from models.recognition import Campaign, CampaignBrand, CampaignKind, RecognitionEvent  # noqa: F401
 from models.union import Union, UnionKind
 from models.user import Role, User
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.cli import chat, core
+from bot.cli import chat, core, recognition
 
 
 def register_cli(app: Flask) -> None:
-    for module in (core, chat):
+    for module in (core, chat, recognition):
         for command in module.commands:
             app.cli.add_command(command)
