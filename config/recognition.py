@@ -7,6 +7,7 @@ file stops loading with a Chinese message for the operator naming the field.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -128,7 +129,7 @@ def parse_config(data: Any) -> RecognitionConfig:
     if not (isinstance(fmap, list) and len(fmap) == 5):
         raise RecognitionConfigError("认可度配置 scale.five_point_map 应为 5 个数")
     points = tuple(_num({"v": v}, "v", 0, 100) for v in fmap)
-    if any(b <= a for a, b in zip(points, points[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(points)):
         raise RecognitionConfigError("认可度配置 scale.five_point_map 应严格递增")
     items = tuple(
         _num(data, f"{ri}.composite_items.{k}", 0) for k in ("q1_overall", "q2_vs_expect", "q3_recommend")
@@ -171,7 +172,9 @@ def parse_config(data: Any) -> RecognitionConfig:
     if centering not in ("auto", "on", "off"):
         raise RecognitionConfigError("认可度配置 groups.G.reviewer_centering 只能是 auto、on 或 off")
     if _get(data, f"{ri}.support_votes_in_index") is not False:
-        raise RecognitionConfigError("认可度配置：投票数（参与热度）不得计入指数，support_votes_in_index 必须为 false")
+        raise RecognitionConfigError(
+            "认可度配置：投票数（参与热度）不得计入指数，support_votes_in_index 必须为 false"
+        )
     r = f"{af}.rules"
     rules = RuleParams(
         link_hop_brands=_int(data, f"{r}.F3_link_hopper.distinct_brands", 2),

@@ -10,12 +10,19 @@ LIST_OTHER_CAMPAIGNS = "其他进行中的活动：{names}"
 WHICH_BRAND = "请告诉我要投给哪个品牌，例如「投3号」或「投票给品牌名」。回复「候选」查看候选名单。"
 NUMBER_UNKNOWN = "「{number}号」不在候选名单中。回复「候选」查看编号。"
 BRAND_NOT_IN_CAMPAIGN = "「{brand}」不在正在进行的活动中。回复「候选」查看候选名单。"
-VOTE_RECORDED = "已为「{brand}」投上一票（{campaign}）。您已支持 {used}/{k} 个品牌。投票不能撤回；还可以支持其他品牌。"
+VOTE_RECORDED = (
+    "已为「{brand}」投上一票（{campaign}）。您已支持 {used}/{k} 个品牌。投票不能撤回；还可以支持其他品牌。"
+)
 VOTE_ALREADY = "您已经为「{brand}」投过票了，每个品牌每人一票，这次不再重复计票。谢谢您的支持！"
 VOTE_FULL = "您在本次活动中已支持 {k} 个品牌（{brands}），已达上限，这次没有计票。"
-ASK_SCORE = "请为「{brand}」打分：回复 1–5 的数字（5 非常满意，4 满意，3 一般，2 不满意，1 非常不满意）。回复「取消」放弃。"
+ASK_SCORE = (
+    "请为「{brand}」打分：回复 1–5 的数字（5 非常满意，4 满意，3 一般，2 不满意，1 非常不满意）。"
+    "回复「取消」放弃。"
+)
 ASK_SCORE_AGAIN = "没看懂这个分数。请回复 1–5 的数字，例如「4」。回复「取消」放弃。"
-RATING_RECORDED = "已记录：「{brand}」{score}分（{campaign}）。想修改时再发一次「{brand} 新分数」即可，以最后一次为准。"
+RATING_RECORDED = (
+    "已记录：「{brand}」{score}分（{campaign}）。想修改时再发一次「{brand} 新分数」即可，以最后一次为准。"
+)
 RATING_REPLACED = "已把「{brand}」的评分从 {old}分 改为 {score}分（{campaign}），以最后一次为准。"
 RATING_SAME = "已记录过「{brand}」{score}分，无需重复提交。想修改时发送「{brand} 新分数」。"
 RATE_LIMITED = "您在一小时内提交得太频繁了（上限 {limit} 次），为防止刷票，请稍后再试。已提交的不受影响。"

@@ -90,11 +90,17 @@ def campaign_list() -> None:
         if not rows:
             click.echo("还没有活动。")
         for c in rows:
-            state = "进行中" if c.is_open(now) else ("已结束" if c.closed_at or (c.closes_at and c.closes_at <= now) else "未开始")
+            state = (
+                "进行中"
+                if c.is_open(now)
+                else ("已结束" if c.closed_at or (c.closes_at and c.closes_at <= now) else "未开始")
+            )
             closes = c.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if c.closes_at else "不限"
             extra = f"，每人最多 {c.max_choices} 个" if c.kind.value == "vote" else ""
             blind = "，结束前不公开结果" if c.blind else ""
-            click.echo(f"{c.name}｜{c.kind.label}｜{state}｜候选 {len(c.entries)} 个｜截止 {closes}{extra}{blind}")
+            click.echo(
+                f"{c.name}｜{c.kind.label}｜{state}｜候选 {len(c.entries)} 个｜截止 {closes}{extra}{blind}"
+            )
 
 
 @campaign_group.command("invite-reviewer", help="为党政评议人（G 组）生成一次性邀请码。")
@@ -128,7 +134,9 @@ def recognition_group(ctx: click.Context, campaign_name: str | None, fmt: str) -
             except CampaignError as exc:
                 raise click.ClickException(str(exc)) from exc
         else:
-            c_or_none = session.scalar(select(Campaign).order_by(Campaign.opens_at.desc(), Campaign.id.desc()))
+            c_or_none = session.scalar(
+                select(Campaign).order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+            )
             if c_or_none is None:
                 raise click.ClickException("还没有活动。")
             c = c_or_none
@@ -153,7 +161,9 @@ def recognition_scan(name: str) -> None:
         if session.scalar(select(RecognitionSnapshot.id).where(RecognitionSnapshot.campaign_id == c.id)):
             raise click.ClickException("活动已有正式结果快照，不能再改动标记")
         summary = run_rules(session, c, utcnow())
-    click.echo("防刷票规则已运行：" + ("，".join(f"{k} {v} 条" for k, v in sorted(summary.items())) or "无新标记"))
+    click.echo(
+        "防刷票规则已运行：" + ("，".join(f"{k} {v} 条" for k, v in sorted(summary.items())) or "无新标记")
+    )
 
 
 @recognition_group.command("decide", help="复核一条标记：confirm 确认排除 / restore 恢复计入。")

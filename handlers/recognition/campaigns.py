@@ -102,7 +102,9 @@ def find_campaign(session: Session, name: str) -> Campaign:
 
 def open_campaigns(session: Session, now: datetime) -> list[Campaign]:
     rows = session.scalars(
-        select(Campaign).where(Campaign.closed_at.is_(None)).order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+        select(Campaign)
+        .where(Campaign.closed_at.is_(None))
+        .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
     )
     return [c for c in rows if c.is_open(now)]
 
@@ -144,13 +146,16 @@ def respondent(session: Session, user: User, campaign: Campaign) -> Respondent:
 
 
 def submissions_last_hour(session: Session, ident: str, now: datetime) -> int:
-    return session.scalar(
-        select(func.count(RecognitionEvent.id)).where(
-            RecognitionEvent.identity_hash == ident,
-            RecognitionEvent.submitted_at > now - timedelta(hours=1),
-            RecognitionEvent.submitted_at <= now,
+    return (
+        session.scalar(
+            select(func.count(RecognitionEvent.id)).where(
+                RecognitionEvent.identity_hash == ident,
+                RecognitionEvent.submitted_at > now - timedelta(hours=1),
+                RecognitionEvent.submitted_at <= now,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def _insert(session: Session, event: RecognitionEvent) -> bool:
@@ -199,7 +204,13 @@ def _base_event(
 
 
 def _guard(
-    session: Session, rsp: Respondent, campaign: Campaign, brand: Brand, key: str, now: datetime, cfg: RecognitionConfig
+    session: Session,
+    rsp: Respondent,
+    campaign: Campaign,
+    brand: Brand,
+    key: str,
+    now: datetime,
+    cfg: RecognitionConfig,
 ) -> Outcome | None:
     if session.scalar(select(RecognitionEvent.id).where(RecognitionEvent.event_key == key)) is not None:
         return Outcome("duplicate", brand.name, campaign.name)
@@ -242,7 +253,9 @@ def record_vote(
     if campaign.kind is CampaignKind.VOTE and len(voted_ids) >= campaign.max_choices:
         names = tuple(b.name for b in session.scalars(select(Brand).where(Brand.id.in_(voted_ids))))
         return Outcome("full", brand.name, campaign.name, limit=campaign.max_choices, voted=names)
-    event = RecognitionEvent(kind="support_vote", **_base_event(rsp, campaign, brand.id, key, now, channel, src))
+    event = RecognitionEvent(
+        kind="support_vote", **_base_event(rsp, campaign, brand.id, key, now, channel, src)
+    )
     if not _insert(session, event):
         # Same key (a retry) or the one-vote index (a concurrent duplicate): nothing counted twice.
         return Outcome("already", brand.name, campaign.name)
@@ -308,7 +321,11 @@ def _code_hash(code: str) -> str:
 
 
 def invite_reviewer(
-    session: Session, campaign: Campaign, reviewer_name: str, unit_name: str, recuse_union_code: str | None = None
+    session: Session,
+    campaign: Campaign,
+    reviewer_name: str,
+    unit_name: str,
+    recuse_union_code: str | None = None,
 ) -> str:
     """A one-time code for a party/government reviewer; only its hash is stored."""
     import secrets

@@ -30,7 +30,15 @@ REPLY_LIMIT_BYTES = 2048
 _PAGE = re.compile(r"(?:候选|名单)\s*(\d+)")
 _DIGIT = re.compile(r"^\s*([1-5])\s*分?\s*$")
 # Longest first: 非常不满意 must not read as 满意.
-_WORD_SCORES = (("非常不满意", 1), ("很不满意", 1), ("不满意", 2), ("非常满意", 5), ("很满意", 5), ("满意", 4), ("一般", 3))
+_WORD_SCORES = (
+    ("非常不满意", 1),
+    ("很不满意", 1),
+    ("不满意", 2),
+    ("非常满意", 5),
+    ("很满意", 5),
+    ("满意", 4),
+    ("一般", 3),
+)
 
 
 def score_from_text(text: str) -> int | None:
@@ -139,7 +147,9 @@ def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
     if o.status == "full":
         return Reply(t.VOTE_FULL.format(k=o.limit, brands="、".join(o.voted)))
     if o.status == "replaced":
-        return Reply(t.RATING_REPLACED.format(brand=o.brand, old=o.previous, score=o.score, campaign=o.campaign))
+        return Reply(
+            t.RATING_REPLACED.format(brand=o.brand, old=o.previous, score=o.score, campaign=o.campaign)
+        )
     if o.status in ("same", "duplicate") and o.score is not None:
         return Reply(t.RATING_SAME.format(brand=o.brand, score=o.score))
     if o.score is not None:

@@ -261,7 +261,13 @@ class Priors:
         return {
             "m_awareness": self.m_awareness,
             "groups": {
-                g: {"p0": p.p0, "mu0": p.mu0, "sigma": p.sigma, "m_reputation": p.m_reputation, "source": p.source}
+                g: {
+                    "p0": p.p0,
+                    "mu0": p.mu0,
+                    "sigma": p.sigma,
+                    "m_reputation": p.m_reputation,
+                    "source": p.source,
+                }
                 for g, p in sorted(self.groups.items())
             },
         }
@@ -318,7 +324,10 @@ def cohort_priors(inputs: Sequence[BrandInput], config: RecognitionConfig) -> Pr
             for inp in inputs:
                 mean, _, ne = _raw_component(inp.awareness.get(g, ()), phi)
                 home_only = home_cap(inp.awareness.get(g, ()), phi).home_only
-                if mean is not None and component_state(ne, config.show_awareness, config.rank_awareness, home_only) == OK:
+                if (
+                    mean is not None
+                    and component_state(ne, config.show_awareness, config.rank_awareness, home_only) == OK
+                ):
                     p_values.append(mean)
         means: list[float] = []
         pooled_num = pooled_den = 0.0
@@ -383,7 +392,9 @@ def compute_brand(inp: BrandInput, priors: Priors, config: RecognitionConfig) ->
             gc.rank_reputation,
             phi if g != "G" else 1.0,
             level,
-            top_box_flags=flags if flags is not None and len(flags) == len(inp.reputation.get(g, ())) else None,
+            top_box_flags=flags
+            if flags is not None and len(flags) == len(inp.reputation.get(g, ()))
+            else None,
         )
     scores: dict[str, float] = {}
     index = var = 0.0

@@ -8,6 +8,7 @@ decisions are never overwritten by a re-run of the same rule version. IP and dev
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -67,9 +68,25 @@ def poisson_sf(c: int, lam: float) -> float:
         total += term
         k += 1
         log_term += math.log(lam) - math.log(k)
-        if k > lam and term < total * 1e-16:
+        if k > lam and term <= total * 1e-16:
             break
     return min(1.0, total)
+
+
+def robust_cv(gaps: Sequence[float]) -> float:
+    """1.4826·MAD / median of the gaps: a CV that a few human arrivals inside a bot run cannot
+    inflate (a plain CV jumps with one long gap). Poisson arrivals give ≈ 1.0, a 3 s ± 0.2 s bot ≈ 0.05."""
+    ordered = sorted(gaps)
+    mid = _median(ordered)
+    if mid <= 0:
+        return 0.0 if len(set(ordered)) == 1 else math.inf
+    mad = _median(sorted(abs(g - mid) for g in ordered))
+    return 1.4826 * mad / mid
+
+
+def _median(ordered: Sequence[float]) -> float:
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2.0
 
 
 def _link_hopper(events: Sequence[Ev], cfg: RecognitionConfig, out: dict[tuple[int, str], Wanted]) -> None:
@@ -126,11 +143,17 @@ def _bursts(events: Sequence[Ev], cfg: RecognitionConfig) -> dict[int, list[tupl
     return windows
 
 
+def _is_new(e: Ev, cut: timedelta) -> bool:
+    return e.first_seen_at is not None and e.at - e.first_seen_at < cut
+
+
 def _in(at: datetime, spans: Sequence[tuple[datetime, datetime]]) -> bool:
     return any(lo <= at < hi for lo, hi in spans)
 
 
-def detect(events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionConfig) -> dict[tuple[int, str], Wanted]:
+def detect(
+    events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionConfig
+) -> dict[tuple[int, str], Wanted]:
     """The flags the rules want now, by (event id, rule id)."""
     r = cfg.rules
     out: dict[tuple[int, str], Wanted] = {}
@@ -140,45 +163,59 @@ def detect(events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionCo
     windows = _bursts(events, cfg)
     subs = [e for e in events if e.kind in SUBMISSION_KINDS and e.brand_id is not None]
     for brand_id, spans in windows.items():
-        inside = sorted((e for e in subs if e.brand_id == brand_id and _in(e.at, spans)), key=lambda e: (e.at, e.id))
+        inside = sorted(
+            (e for e in subs if e.brand_id == brand_id and _in(e.at, spans)), key=lambda e: (e.at, e.id)
+        )
         for e in inside:
             out.setdefault(
                 (e.id, "B1_burst"),
-                Wanted(FlagStatus.WATCH, {"bin_min": r.burst_bin_min, "p": r.burst_poisson_p}, "突发集中提交"),
+                Wanted(
+                    FlagStatus.WATCH, {"bin_min": r.burst_bin_min, "p": r.burst_poisson_p}, "突发集中提交"
+                ),
             )
-        gaps = [(b.at - a.at).total_seconds() for a, b in zip(inside, inside[1:], strict=False)]
+        gaps = [(b.at - a.at).total_seconds() for a, b in itertools.pairwise(inside)]
         machine = False
+        machine_run: list[Ev] = []
         if len(inside) >= r.timing_min_arrivals and gaps:
-            mean = sum(gaps) / len(gaps)
-            sd = math.sqrt(sum((g - mean) ** 2 for g in gaps) / len(gaps))
-            machine = mean > 0 and sd / mean < r.timing_cv_max
+            machine = robust_cv(gaps) < r.timing_cv_max
         if machine:
-            for e in inside:
+            # Only the regular run: a human arrival that falls between two bots splits a gap and
+            # stays out. Band: median ± 3 robust SDs (at least 10 % of the median).
+            mid = _median(sorted(gaps))
+            band = max(3 * robust_cv(gaps) * mid, 0.1 * mid)
+
+            ok_gap = [abs(g - mid) <= band for g in gaps]
+            machine_run = [
+                e
+                for i, e in enumerate(inside)
+                if (i > 0 and ok_gap[i - 1]) or (i < len(ok_gap) and ok_gap[i])
+            ]
+            for e in machine_run:
                 out[(e.id, "B2_timing")] = Wanted(
                     FlagStatus.SUSPECT, {"cv_max": r.timing_cv_max}, "突发中提交间隔过于规律（疑似机器）"
                 )
         new_cut = timedelta(hours=r.new_first_seen_h)
 
-        def is_new(e: Ev) -> bool:
-            return e.first_seen_at is not None and e.at - e.first_seen_at < new_cut
-
         others = [e for e in subs if e.brand_id != brand_id and _in(e.at, spans)]
-        share_new = sum(map(is_new, inside)) / len(inside) if inside else 0.0
-        share_cohort = sum(map(is_new, others)) / len(others) if others else 0.0
+        share_new = sum(_is_new(e, new_cut) for e in inside) / len(inside) if inside else 0.0
+        share_cohort = sum(_is_new(e, new_cut) for e in others) / len(others) if others else 0.0
         if inside and share_new >= r.new_share and share_new >= r.new_vs_cohort * share_cohort:
-            status = FlagStatus.SUSPECT if machine else FlagStatus.WATCH
+            run_ids = {e.id for e in machine_run} if machine else set()
             for e in inside:
-                if is_new(e):
+                status = FlagStatus.SUSPECT if e.id in run_ids else FlagStatus.WATCH
+                if _is_new(e, new_cut):
                     out[(e.id, "B3_new_identity")] = Wanted(
-                        status, {"share": r.new_share, "first_seen_h": r.new_first_seen_h}, "突发中新关注身份占比异常"
+                        status,
+                        {"share": r.new_share, "first_seen_h": r.new_first_seen_h},
+                        "突发中新关注身份占比异常",
                     )
         rated_in = [e for e in inside if e.q1 is not None]
         rated_out = [e for e in subs if e.brand_id == brand_id and e.q1 is not None and not _in(e.at, spans)]
         if len(rated_in) >= r.shift_min_n and len(rated_out) >= r.shift_min_n:
-            for label, test in (("高分", lambda q: q == 5), ("低分", lambda q: q == 1)):
+            for label, box in (("高分", 5), ("低分", 1)):
                 delta = 100.0 * (
-                    sum(test(e.q1) for e in rated_in) / len(rated_in)
-                    - sum(test(e.q1) for e in rated_out) / len(rated_out)
+                    sum(e.q1 == box for e in rated_in) / len(rated_in)
+                    - sum(e.q1 == box for e in rated_out) / len(rated_out)
                 )
                 if delta >= r.shift_delta_pts:
                     affiliation: dict[str, int] = defaultdict(int)
@@ -189,7 +226,11 @@ def detect(events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionCo
                     for e in rated_in:
                         out[(e.id, "B5_score_shift")] = Wanted(
                             FlagStatus.WATCH,
-                            {"delta_pts": round(delta, 1), "box": label, "affiliation": dict(sorted(affiliation.items()))},
+                            {
+                                "delta_pts": round(delta, 1),
+                                "box": label,
+                                "affiliation": dict(sorted(affiliation.items())),
+                            },
                             f"突发内{label}占比明显偏离平时",
                         )
     _exchange_ring(subs, brand_paths, cfg, out)
@@ -197,7 +238,10 @@ def detect(events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionCo
 
 
 def _exchange_ring(
-    subs: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionConfig, out: dict[tuple[int, str], Wanted]
+    subs: Sequence[Ev],
+    brand_paths: dict[int, str],
+    cfg: RecognitionConfig,
+    out: dict[tuple[int, str], Wanted],
 ) -> None:
     """B7: home members of A rate B via B's link and home members of B rate A, within 48 h."""
     r = cfg.rules
@@ -229,7 +273,9 @@ def _exchange_ring(
         if n_ab >= r.ring_min_each and n_ba >= r.ring_min_each:
             for e in both:
                 out[(e.id, "B7_exchange_ring")] = Wanted(
-                    FlagStatus.WATCH, {"pair": [a, b], "min_each": r.ring_min_each}, "两个品牌的本单位成员互相评价（疑似换票圈）"
+                    FlagStatus.WATCH,
+                    {"pair": [a, b], "min_each": r.ring_min_each},
+                    "两个品牌的本单位成员互相评价（疑似换票圈）",
                 )
 
 
@@ -308,18 +354,40 @@ def run_rules(
         if current is not None and current.rule_version == version:
             continue  # unchanged, or already adjudicated by a person under this version
         _write(
-            session, event_id, rule_id, version, (current.version_no + 1) if current else 1,
-            w.status, w.params, "system", w.reason, "raise" if current is None else "reflag", now,
-        )  # fmt: skip
+            session,
+            event_id,
+            rule_id,
+            version,
+            (current.version_no + 1) if current else 1,
+            w.status,
+            w.params,
+            "system",
+            w.reason,
+            "raise" if current is None else "reflag",
+            now,
+        )
         written[rule_id] += 1
     for (event_id, rule_id), current in sorted(latest.items()):
-        if (event_id, rule_id) in wanted or current.decided_by != "system" or current.status == FlagStatus.RESTORED:
+        if (
+            (event_id, rule_id) in wanted
+            or current.decided_by != "system"
+            or current.status == FlagStatus.RESTORED
+        ):
             continue
         # The rule (or its new version) no longer fires: the event counts again.
         _write(
-            session, event_id, rule_id, cfg.rule_version(rule_id), current.version_no + 1,
-            FlagStatus.RESTORED, current.params, "system", "规则重判后不再命中", "reflag", now,
-        )  # fmt: skip
+            session,
+            event_id,
+            rule_id,
+            cfg.rule_version(rule_id),
+            current.version_no + 1,
+            FlagStatus.RESTORED,
+            current.params,
+            "system",
+            "规则重判后不再命中",
+            "reflag",
+            now,
+        )
         written[rule_id] += 1
     return dict(written)
 
@@ -346,6 +414,15 @@ def decide_flag(
         raise FraudError(f"标记 {flag_id} 已有更新的版本 #{newest.id}，请对最新版本复核")
     status = FlagStatus.EXCLUDED_FRAUD if decision == "confirm" else FlagStatus.RESTORED
     return _write(
-        session, flag.event_id, flag.rule_id, flag.rule_version, flag.version_no + 1,
-        status, flag.params, actor, reason.strip(), decision, now,
-    )  # fmt: skip
+        session,
+        flag.event_id,
+        flag.rule_id,
+        flag.rule_version,
+        flag.version_no + 1,
+        status,
+        flag.params,
+        actor,
+        reason.strip(),
+        decision,
+        now,
+    )

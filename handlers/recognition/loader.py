@@ -121,7 +121,9 @@ def build_inputs(
         known = set(payload.get("aware", []))
         for brand_id in payload.get("shown", []):
             if brand_id in aware:
-                aware[brand_id][ev.grp].append(Obs(1.0 if brand_id in known else 0.0, 1.0, home(ev, brand_id)))
+                aware[brand_id][ev.grp].append(
+                    Obs(1.0 if brand_id in known else 0.0, 1.0, home(ev, brand_id))
+                )
     rep: dict[int, dict[str, list[Obs]]] = {b: defaultdict(list) for b in paths}
     top: dict[int, dict[str, list[bool]]] = {b: defaultdict(list) for b in paths}
     g_scores: list[tuple[str, int, float]] = []
@@ -139,7 +141,7 @@ def build_inputs(
         rep[brand_id][ev.grp].append(Obs(s, 1.0, home(ev, brand_id)))
         top[brand_id][ev.grp].append((ev.q1 or 0) >= 4)
         counts[brand_id].ratings += 1
-    for ident, brand_id, s in _centre_reviewers(g_scores, cfg):
+    for _ident, brand_id, s in _centre_reviewers(g_scores, cfg):
         rep[brand_id]["G"].append(Obs(s))
         counts[brand_id].ratings += 1
     inputs = [
@@ -157,7 +159,9 @@ def build_inputs(
     return Loaded(inputs=inputs, counts=counts, cutoff_event_id=max((e.id for e in events), default=0))
 
 
-def _centre_reviewers(scores: list[tuple[str, int, float]], cfg: RecognitionConfig) -> list[tuple[str, int, float]]:
+def _centre_reviewers(
+    scores: list[tuple[str, int, float]], cfg: RecognitionConfig
+) -> list[tuple[str, int, float]]:
     """Centre each reviewer on the panel mean when brands are scored by different panels (§2.7)."""
     mode = cfg.reviewer_centering
     by_reviewer: dict[str, list[float]] = defaultdict(list)
@@ -204,5 +208,7 @@ def load_campaign(
     states = flag_states(session, flagged)
     brands = [(e.brand_id, e.brand.name, e.brand.union.path) for e in campaign.entries]
     loaded = build_inputs(events, brands, states, cfg, include_suspects)
-    loaded.cutoff_flag_id = session.scalar(select(RecognitionFlag.id).order_by(RecognitionFlag.id.desc()).limit(1)) or 0
+    loaded.cutoff_flag_id = (
+        session.scalar(select(RecognitionFlag.id).order_by(RecognitionFlag.id.desc()).limit(1)) or 0
+    )
     return loaded

@@ -31,7 +31,8 @@ class BrandRecognition:
 
     def text(self) -> str:
         """One short paragraph for a WeChat reply."""
-        head = f"「{self.detail['brand']}」社会认可度（{self.campaign}，{'实时' if self.live else '正式结果'}）："
+        kind = "实时" if self.live else "正式结果"
+        head = f"「{self.detail['brand']}」社会认可度（{self.campaign}，{kind}）："
         if self.index is None or self.ci is None:
             body = f"{self.status}，暂不显示指数。"
         else:
@@ -44,7 +45,9 @@ class BrandRecognition:
         return f"{head}{body}参与热度 {self.heat}（不计入指数）。\n{self.disclosure}"
 
 
-def brand_recognition(session: Session, brand_id: int, include_blind: bool = False) -> BrandRecognition | None:
+def brand_recognition(
+    session: Session, brand_id: int, include_blind: bool = False
+) -> BrandRecognition | None:
     """The latest campaign with results containing the brand; blind open campaigns only for admins."""
     campaigns = session.scalars(
         select(Campaign)
@@ -60,16 +63,16 @@ def brand_recognition(session: Session, brand_id: int, include_blind: bool = Fal
             (b for b in report["brands"] if b["brand"] == _brand_name(campaign, brand_id)),
             None,
         )
-        if entry is None or entry["ratings"] == 0 and entry["heat"] == 0:
+        if entry is None or (entry["ratings"] == 0 and entry["heat"] == 0):
             continue
         return BrandRecognition(
             campaign=campaign.name,
             live=bool(report["live"]),
             index=entry["index"],
-            ci=tuple(entry["ci"]) if entry["ci"] else None,  # type: ignore[arg-type]
+            ci=tuple(entry["ci"]) if entry["ci"] else None,
             status=entry["status"],
             tier=entry["tier"],
-            rank_range=tuple(entry["rank_range"]) if entry["rank_range"] else None,  # type: ignore[arg-type]
+            rank_range=tuple(entry["rank_range"]) if entry["rank_range"] else None,
             ratings=entry["ratings"],
             heat=entry["heat"],
             suspect=entry["suspect"],

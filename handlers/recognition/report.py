@@ -109,7 +109,9 @@ def build_report(
                 "rank_range": list(b.rank_range) if b.rank_range else None,
                 "raw_index": _r(b.raw_index),
                 "index_with_suspects": _r(alt.index) if alt.shown else None,
-                "shortfall": "需补充：" + "、".join(f"{k} {v} 份" for k, v in b.shortfall) if b.shortfall else None,
+                "shortfall": "需补充：" + "、".join(f"{k} {v} 份" for k, v in b.shortfall)
+                if b.shortfall
+                else None,
             }
         )
     return {
@@ -169,7 +171,9 @@ def compute_report(
     loaded = load_campaign(session, campaign, cfg)
     result = compute_cohort(loaded.inputs, cfg, priors=priors, seed_text=seed_text(campaign))
     loaded_all = load_campaign(session, campaign, cfg, include_suspects=True)
-    with_suspects = compute_cohort(loaded_all.inputs, cfg, priors=result.priors, seed_text=seed_text(campaign))
+    with_suspects = compute_cohort(
+        loaded_all.inputs, cfg, priors=result.priors, seed_text=seed_text(campaign)
+    )
     last = session.scalar(
         select(func.max(RecognitionEvent.submitted_at)).where(RecognitionEvent.campaign_id == campaign.id)
     )
@@ -183,10 +187,14 @@ def canonical(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def take_snapshot(session: Session, campaign: Campaign, cfg: RecognitionConfig | None = None) -> RecognitionSnapshot:
+def take_snapshot(
+    session: Session, campaign: Campaign, cfg: RecognitionConfig | None = None
+) -> RecognitionSnapshot:
     """The official, immutable result: canonical JSON with its sha256 (§2.12)."""
     cfg = cfg or default_config()
-    existing = session.scalar(select(RecognitionSnapshot).where(RecognitionSnapshot.campaign_id == campaign.id))
+    existing = session.scalar(
+        select(RecognitionSnapshot).where(RecognitionSnapshot.campaign_id == campaign.id)
+    )
     if existing is not None:
         return existing
     body = canonical(compute_report(session, campaign, cfg))
@@ -202,7 +210,9 @@ def take_snapshot(session: Session, campaign: Campaign, cfg: RecognitionConfig |
     return snap
 
 
-def reproduce_snapshot(session: Session, snap: RecognitionSnapshot, cfg: RecognitionConfig | None = None) -> str:
+def reproduce_snapshot(
+    session: Session, snap: RecognitionSnapshot, cfg: RecognitionConfig | None = None
+) -> str:
     """Recompute a snapshot's body from the events with its frozen priors (audit re-run)."""
     campaign = session.get(Campaign, snap.campaign_id)
     assert campaign is not None
@@ -218,7 +228,9 @@ _live_cache: dict[int, tuple[tuple[int, int, str, datetime | None], dict[str, An
 
 def data_version(session: Session, campaign: Campaign) -> tuple[int, int]:
     """Monotone counters that change whenever a rating or a flag arrives."""
-    ev = session.scalar(select(func.max(RecognitionEvent.id)).where(RecognitionEvent.campaign_id == campaign.id))
+    ev = session.scalar(
+        select(func.max(RecognitionEvent.id)).where(RecognitionEvent.campaign_id == campaign.id)
+    )
     fl = session.scalar(select(func.max(RecognitionFlag.id)))
     return (ev or 0, fl or 0)
 
@@ -246,18 +258,41 @@ def csv_text(report: dict[str, Any]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(
-        ["活动", "品牌", "社会认可度", "可信区间下限", "可信区间上限", "状态", "分档", "名次区间",
-         "有效评价数", "参与热度", "待核查", "含待核查指数", "方法版本"]  # fmt: skip
+        [
+            "活动",
+            "品牌",
+            "社会认可度",
+            "可信区间下限",
+            "可信区间上限",
+            "状态",
+            "分档",
+            "名次区间",
+            "有效评价数",
+            "参与热度",
+            "待核查",
+            "含待核查指数",
+            "方法版本",
+        ]
     )
     for b in report["brands"]:
         ci = b["ci"] or [None, None]
         rr = b["rank_range"]
         writer.writerow(
-            [report["campaign"], b["brand"], "" if b["index"] is None else f"{b['index']:.1f}",
-             "" if ci[0] is None else f"{ci[0]:.1f}", "" if ci[1] is None else f"{ci[1]:.1f}",
-             b["status"], b["tier"] or "", f"第{rr[0]}–{rr[1]}位" if rr else "", b["ratings"], b["heat"],
-             b["suspect"], "" if b["index_with_suspects"] is None else f"{b['index_with_suspects']:.1f}",
-             report["method_version"]]  # fmt: skip
+            [
+                report["campaign"],
+                b["brand"],
+                "" if b["index"] is None else f"{b['index']:.1f}",
+                "" if ci[0] is None else f"{ci[0]:.1f}",
+                "" if ci[1] is None else f"{ci[1]:.1f}",
+                b["status"],
+                b["tier"] or "",
+                f"第{rr[0]}–{rr[1]}位" if rr else "",
+                b["ratings"],
+                b["heat"],
+                b["suspect"],
+                "" if b["index_with_suspects"] is None else f"{b['index_with_suspects']:.1f}",
+                report["method_version"],
+            ]
         )
     writer.writerow([report["disclosure"]])
     return buf.getvalue()
@@ -265,7 +300,9 @@ def csv_text(report: dict[str, Any]) -> str:
 
 def table_text(report: dict[str, Any]) -> str:
     lines = [f"活动：{report['campaign']}（{report['label']}）  方法版本 v{report['method_version']}"]
-    lines.append("品牌 | 社会认可度 [95%可信区间] | 状态 | 分档 | 名次 | 有效评价 | 参与热度 | 待核查 | 含待核查")
+    lines.append(
+        "品牌 | 社会认可度 [95%可信区间] | 状态 | 分档 | 名次 | 有效评价 | 参与热度 | 待核查 | 含待核查"
+    )
     for b in report["brands"]:
         value = "样本不足" if b["index"] is None else f"{b['index']:.1f} [{b['ci'][0]:.1f}, {b['ci'][1]:.1f}]"
         rr = f"第{b['rank_range'][0]}–{b['rank_range'][1]}位" if b["rank_range"] else "—"

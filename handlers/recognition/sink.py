@@ -39,7 +39,9 @@ def record_measured_response(session: Session, response: MeasuredResponse) -> No
         "submitted_at": response.submitted_at,
     }
     prefix = f"survey:{response.source_key}"
-    if session.scalar(select(RecognitionEvent.id).where(RecognitionEvent.event_key.like(f"{prefix}:%")).limit(1)):
+    if session.scalar(
+        select(RecognitionEvent.id).where(RecognitionEvent.event_key.like(f"{prefix}:%")).limit(1)
+    ):
         return
     if response.roster is not None and group in ("W", "S"):
         shown = [i.brand_id for i in response.roster.shown if i.brand_id is not None]

@@ -20,11 +20,16 @@ T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 @pytest.fixture
 def brands(session: Session) -> list:  # type: ignore[type-arg]
     city = make_union(session, name="滨州市总工会")
-    return [make_brand(session, union=make_union(session, parent=city), name=n) for n in ("工惠乐学", "幸福驿站", "职工书屋")]
+    return [
+        make_brand(session, union=make_union(session, parent=city), name=n)
+        for n in ("工惠乐学", "幸福驿站", "职工书屋")
+    ]
 
 
 def make_campaign(session: Session, kind: str = "rating", k: int = 2, **kw: object) -> Campaign:
-    return create_campaign(session, kw.pop("name", f"测评{kind}"), kind, "all", T0 - timedelta(days=1), max_choices=k, **kw)  # type: ignore[arg-type]
+    return create_campaign(
+        session, kw.pop("name", f"测评{kind}"), kind, "all", T0 - timedelta(days=1), max_choices=k, **kw
+    )  # type: ignore[arg-type]
 
 
 Say = Callable[..., Reply]

@@ -127,7 +127,9 @@ def test_index_rows(brand, gs, raw_index, ri, ci) -> None:  # type: ignore[no-un
 
 
 def test_statuses_tiers_and_shortfall() -> None:
-    cohort = compute_cohort([JIA, YI, BING], default_config(), priors=PRIORS, reference_median=M, seed_text="ex")
+    cohort = compute_cohort(
+        [JIA, YI, BING], default_config(), priors=PRIORS, reference_median=M, seed_text="ex"
+    )
     by_name = {b.name: b for b in cohort.brands}
     assert [b.name for b in cohort.brands] == ["甲", "乙", "丙"]
     assert by_name["甲"].status == OK and by_name["甲"].tier == "A"
