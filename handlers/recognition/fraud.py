@@ -109,7 +109,9 @@ def _link_hopper(events: Sequence[Ev], cfg: RecognitionConfig, out: dict[tuple[i
                     )
 
 
-def _bursts(events: Sequence[Ev], cfg: RecognitionConfig) -> dict[int, list[tuple[datetime, datetime]]]:
+def _bursts(
+    events: Sequence[Ev], cfg: RecognitionConfig, n_candidates: int = 1
+) -> dict[int, list[tuple[datetime, datetime]]]:
     """B1: windows (±margin) around 10-min bins that are improbable under the brand's baseline."""
     r = cfg.rules
     bin_s = r.burst_bin_min * 60
@@ -122,7 +124,7 @@ def _bursts(events: Sequence[Ev], cfg: RecognitionConfig) -> dict[int, list[tupl
         b = int(e.at.timestamp()) // bin_s
         per_brand[e.brand_id][b] += 1
         cohort[b] += 1
-    n_brands = max(len(per_brand), 1)
+    n_brands = max(len(per_brand), n_candidates, 1)
     windows: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     margin = timedelta(minutes=r.burst_margin_min)
     for brand_id, bins in per_brand.items():
@@ -160,7 +162,7 @@ def detect(
     if not events:
         return out
     _link_hopper(events, cfg, out)
-    windows = _bursts(events, cfg)
+    windows = _bursts(events, cfg, len(brand_paths))
     subs = [e for e in events if e.kind in SUBMISSION_KINDS and e.brand_id is not None]
     for brand_id, spans in windows.items():
         inside = sorted(
