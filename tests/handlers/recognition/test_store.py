@@ -37,7 +37,7 @@ def response(
         started_at=T0,
         submitted_at=T0 + timedelta(minutes=3),
         roster=RosterAnswer(
-            shown=tuple(RosterItem(b, f"b{b}") for b in shown) + (RosterItem(None, "职工暖心加油站"),),
+            shown=(*tuple(RosterItem(b, f"b{b}") for b in shown), RosterItem(None, "职工暖心加油站")),
             aware_brand_ids=tuple(aware),
             foil_ticked=foil,
         ),
