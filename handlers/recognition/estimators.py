@@ -81,6 +81,86 @@ def home_cap(obs: Sequence[Obs], phi: float) -> CapResult:
     return CapResult(weights, lam, share, after, home_only=home > 0 and away == 0)
 
 
+@dataclass(frozen=True)
+class Sums:
+    """Weighted sums of one side (home or away) of a cell: all the estimators need."""
+
+    n: int = 0
+    w: float = 0.0
+    w2: float = 0.0
+    wx: float = 0.0
+    wx2: float = 0.0
+    wtop: float = 0.0
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Sufficient statistics of one (brand, group, component): home and away sums.
+
+    The home cap multiplies every home weight by the same λ, so capped totals follow from
+    these sums; the database can aggregate them without shipping a million rows.
+    """
+
+    home: Sums = Sums()
+    away: Sums = Sums()
+
+    @classmethod
+    def of(cls, obs: Sequence[Obs], top: Sequence[bool] | None = None) -> Cell:
+        flags = list(top) if top is not None and len(top) == len(obs) else [False] * len(obs)
+
+        def side(is_home: bool) -> Sums:
+            rows = [(o, f) for o, f in zip(obs, flags, strict=True) if o.home == is_home]
+            return Sums(
+                n=len(rows),
+                w=math.fsum(o.weight for o, _ in rows),
+                w2=math.fsum(o.weight * o.weight for o, _ in rows),
+                wx=math.fsum(o.weight * o.value for o, _ in rows),
+                wx2=math.fsum(o.weight * o.value * o.value for o, _ in rows),
+                wtop=math.fsum(o.weight for o, f in rows if f),
+            )
+
+        return cls(side(True), side(False))
+
+    @property
+    def n(self) -> int:
+        return self.home.n + self.away.n
+
+
+@dataclass(frozen=True)
+class Capped:
+    n: int
+    w: float
+    n_eff: float
+    mean: float | None
+    s2: float | None  # weighted S² with the n_eff/(n_eff−1) correction
+    top: float | None
+    lam: float
+    share_before: float
+    share_after: float
+    home_only: bool
+
+
+def capped(cell: Cell, phi: float) -> Capped:
+    h, a = cell.home, cell.away
+    total = h.w + a.w
+    share = h.w / total if total > 0 else 0.0
+    lam = phi * a.w / ((1.0 - phi) * h.w) if a.w > 0 and share > phi else 1.0
+    w = lam * h.w + a.w
+    w2 = lam * lam * h.w2 + a.w2
+    ne = w * w / w2 if w2 > 0 else 0.0
+    if w <= 0:
+        return Capped(cell.n, 0.0, 0.0, None, None, None, lam, share, 0.0, False)
+    mean = (lam * h.wx + a.wx) / w
+    pop_var = max(0.0, (lam * h.wx2 + a.wx2) / w - mean * mean)
+    s2 = pop_var * ne / (ne - 1.0) if ne > 1.0 + _TOL else None
+    top = 100.0 * (lam * h.wtop + a.wtop) / w
+    return Capped(cell.n, w, ne, mean, s2, top, lam, share, lam * h.w / w, h.w > 0 and a.w == 0)
+
+
+def _cell(data: Sequence[Obs] | Cell, top: Sequence[bool] | None = None) -> Cell:
+    return data if isinstance(data, Cell) else Cell.of(data, top)
+
+
 def component_state(neff: float, show: float, rank: float, home_only: bool = False) -> str:
     if neff + _TOL < show:
         return INSUFFICIENT
@@ -119,22 +199,35 @@ class Component:
 
 
 def awareness(
-    obs: Sequence[Obs], group: str, p0: float, m: float, show: float, rank: float, phi: float, level: float
+    obs: Sequence[Obs] | Cell,
+    group: str,
+    p0: float,
+    m: float,
+    show: float,
+    rank: float,
+    phi: float,
+    level: float,
+    exact: bool = True,
 ) -> Component:
-    """Beta-shrunk weighted share of respondents aware of the brand (§2.6)."""
-    cap = home_cap(obs, phi)
-    w = cap.weights
-    total = math.fsum(w)
-    ne = n_eff(w)
-    p_hat = math.fsum(wi * o.value for wi, o in zip(w, obs, strict=True)) / total if total > 0 else None
+    """Beta-shrunk weighted share of respondents aware of the brand (§2.6).
+
+    ``exact=False`` uses the normal approximation for the interval (sensitivity pass only).
+    """
+    c = capped(_cell(obs), phi)
+    ne = c.n_eff
+    p_hat = c.mean
     k_eff = (p_hat or 0.0) * ne
     a = k_eff + m * p0
     b = ne - k_eff + m * (1.0 - p0)
-    if a + b > 0 and a > 0 and b > 0:
+    if a > 0 and b > 0:
         est = 100.0 * a / (a + b)
         var = 100.0**2 * a * b / ((a + b) ** 2 * (a + b + 1.0))
         tail = (1.0 - level) / 2.0
-        ci = (100.0 * beta_ppf(tail, a, b), 100.0 * beta_ppf(1.0 - tail, a, b))
+        if exact:
+            ci = (100.0 * beta_ppf(tail, a, b), 100.0 * beta_ppf(1.0 - tail, a, b))
+        else:
+            half = z_quantile(1.0 - tail) * math.sqrt(var)
+            ci = (max(0.0, est - half), min(100.0, est + half))
     else:  # no data and no prior strength: the prior point, with the widest honest interval
         est, var, ci = 100.0 * p0, 100.0**2 / 12.0, (0.0, 100.0)
     raw_ci = None
@@ -144,7 +237,7 @@ def awareness(
     return Component(
         kind="A",
         group=group,
-        n=len(obs),
+        n=c.n,
         n_eff=ne,
         raw=100.0 * p_hat if p_hat is not None else None,
         raw_ci=raw_ci,
@@ -152,20 +245,20 @@ def awareness(
         estimate=est,
         variance=var,
         ci=ci,
-        state=component_state(ne, show, rank, cap.home_only),
+        state=component_state(ne, show, rank, c.home_only),
         show_threshold=show,
         rank_threshold=rank,
         prior=100.0 * p0,
         m=m,
-        lam=cap.lam,
-        home_share_before=cap.home_share_before,
-        home_share_after=cap.home_share_after,
-        home_only=cap.home_only,
+        lam=c.lam,
+        home_share_before=c.share_before,
+        home_share_after=c.share_after,
+        home_only=c.home_only,
     )
 
 
 def reputation(
-    obs: Sequence[Obs],
+    obs: Sequence[Obs] | Cell,
     group: str,
     mu0: float,
     sigma: float,
@@ -178,17 +271,11 @@ def reputation(
     top_box_flags: Sequence[bool] | None = None,
 ) -> Component:
     """Normal-shrunk weighted mean composite with a variance blend (§2.7)."""
-    cap = home_cap(obs, phi)
-    w = cap.weights
-    total = math.fsum(w)
-    ne = n_eff(w)
+    c = capped(_cell(obs, top_box_flags), phi)
+    ne = c.n_eff
     z = z_quantile(0.5 + level / 2.0)
-    if total > 0:
-        mean = math.fsum(wi * o.value for wi, o in zip(w, obs, strict=True)) / total
-        pop_var = math.fsum(wi * (o.value - mean) ** 2 for wi, o in zip(w, obs, strict=True)) / total
-        s2 = pop_var * ne / (ne - 1.0) if ne > 1.0 + _TOL else 0.0
-    else:
-        mean, s2 = None, 0.0
+    mean = c.mean
+    s2 = c.s2 or 0.0
     dof = max(ne - 1.0, 0.0)
     sigma_blend2 = (nu0 * sigma**2 + dof * s2) / (nu0 + dof) if nu0 + dof > 0 else s2
     denom = ne + m
@@ -203,29 +290,27 @@ def reputation(
     if mean is not None and ne > 1.0 + _TOL:
         half_raw = t_ppf(0.5 + level / 2.0, ne - 1.0) * math.sqrt(s2 / ne)
         raw_ci = (mean - half_raw, mean + half_raw)
-    top = None
-    if top_box_flags is not None and total > 0:
-        top = 100.0 * math.fsum(wi for wi, f in zip(w, top_box_flags, strict=True) if f) / total
+    top = c.top if (top_box_flags is not None or isinstance(obs, Cell)) else None
     return Component(
         kind="R",
         group=group,
-        n=len(obs),
+        n=c.n,
         n_eff=ne,
         raw=mean,
         raw_ci=raw_ci,
-        raw_var=s2 if mean is not None else None,
+        raw_var=c.s2 if mean is not None else None,
         estimate=est,
         variance=var,
         ci=ci,
-        state=component_state(ne, show, rank, cap.home_only),
+        state=component_state(ne, show, rank, c.home_only),
         show_threshold=show,
         rank_threshold=rank,
         prior=mu0,
         m=m,
-        lam=cap.lam,
-        home_share_before=cap.home_share_before,
-        home_share_after=cap.home_share_after,
-        home_only=cap.home_only,
+        lam=c.lam,
+        home_share_before=c.share_before,
+        home_share_after=c.share_after,
+        home_only=c.home_only,
         top_box=top,
     )
 
@@ -237,8 +322,8 @@ def reputation(
 class BrandInput:
     brand_id: int
     name: str
-    awareness: Mapping[str, Sequence[Obs]] = field(default_factory=dict)  # W, S
-    reputation: Mapping[str, Sequence[Obs]] = field(default_factory=dict)  # W, S, G
+    awareness: Mapping[str, Sequence[Obs] | Cell] = field(default_factory=dict)  # W, S
+    reputation: Mapping[str, Sequence[Obs] | Cell] = field(default_factory=dict)  # W, S, G
     top_box: Mapping[str, Sequence[bool]] = field(default_factory=dict)
     under_review: bool = False
 
@@ -300,17 +385,10 @@ class CohortResult:
     reference_median: float | None
 
 
-def _raw_component(obs: Sequence[Obs], phi: float) -> tuple[float | None, float | None, float]:
-    """(raw mean, weighted S², n_eff) after the home cap, for the cohort priors."""
-    cap = home_cap(obs, phi)
-    total = math.fsum(cap.weights)
-    ne = n_eff(cap.weights)
-    if total <= 0:
-        return None, None, 0.0
-    mean = math.fsum(w * o.value for w, o in zip(cap.weights, obs, strict=True)) / total
-    pop_var = math.fsum(w * (o.value - mean) ** 2 for w, o in zip(cap.weights, obs, strict=True)) / total
-    s2 = pop_var * ne / (ne - 1.0) if ne > 1.0 + _TOL else None
-    return mean, s2, ne
+def _raw_component(obs: Sequence[Obs] | Cell, phi: float) -> tuple[float | None, float | None, float, bool]:
+    """(raw mean, weighted S², n_eff, home only) after the home cap, for the cohort priors."""
+    c = capped(_cell(obs), phi)
+    return c.mean, c.s2, c.n_eff, c.home_only
 
 
 def cohort_priors(inputs: Sequence[BrandInput], config: RecognitionConfig) -> Priors:
@@ -322,8 +400,7 @@ def cohort_priors(inputs: Sequence[BrandInput], config: RecognitionConfig) -> Pr
         p_values: list[float] = []
         if g != "G":
             for inp in inputs:
-                mean, _, ne = _raw_component(inp.awareness.get(g, ()), phi)
-                home_only = home_cap(inp.awareness.get(g, ()), phi).home_only
+                mean, _, ne, home_only = _raw_component(inp.awareness.get(g, ()), phi)
                 if (
                     mean is not None
                     and component_state(ne, config.show_awareness, config.rank_awareness, home_only) == OK
@@ -334,8 +411,7 @@ def cohort_priors(inputs: Sequence[BrandInput], config: RecognitionConfig) -> Pr
         per_brand: list[tuple[float, float]] = []
         for inp in inputs:
             obs = inp.reputation.get(g, ())
-            mean, s2, ne = _raw_component(obs, phi)
-            home_only = home_cap(obs, phi).home_only
+            mean, s2, ne, home_only = _raw_component(obs, phi)
             state = component_state(ne, gc.show_reputation, gc.rank_reputation, home_only)
             if mean is not None and state == OK:
                 means.append(mean)

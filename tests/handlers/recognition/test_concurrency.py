@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from handlers.recognition.campaigns import record_rating, record_vote
 from models import Brand, User
 from models.recognition import Campaign, RecognitionEvent
+from tests.conftest import need
 from tests.factories import make_brand, make_user
 from tests.handlers.recognition.conftest import T0, make_campaign
 
 
 @pytest.mark.postgres
 def test_concurrent_votes_and_ratings_count_once(engine: Engine, clean_db: Engine) -> None:
+    need("postgres")  # explicit: threads against SQLite would only test SQLite's file lock
     with Session(engine) as s, s.begin():
         brand = make_brand(s, name="并发品牌")
         vote_c = make_campaign(s, "vote", k=3, name="并发评选")
