@@ -440,7 +440,9 @@ def cohort_priors(inputs: Sequence[BrandInput], config: RecognitionConfig) -> Pr
     return Priors(groups=result, m_awareness=config.m_awareness)
 
 
-def compute_brand(inp: BrandInput, priors: Priors, config: RecognitionConfig) -> BrandResult:
+def compute_brand(
+    inp: BrandInput, priors: Priors, config: RecognitionConfig, exact: bool = True
+) -> BrandResult:
     phi, level = config.home_cap_phi, config.level
     comps: dict[tuple[str, str], Component] = {}
     for g in GROUPS:
@@ -455,6 +457,7 @@ def compute_brand(inp: BrandInput, priors: Priors, config: RecognitionConfig) ->
                 config.rank_awareness,
                 phi,
                 level,
+                exact=exact,
             )
         flags = inp.top_box.get(g)
         comps[(g, "R")] = reputation(
@@ -563,17 +566,19 @@ def compute_cohort(
     priors: Priors | None = None,
     seed_text: str = "",
     reference_median: float | None = None,
+    light: bool = False,
 ) -> CohortResult:
     """Priors (unless frozen ones are given), every brand, the median, tiers and rank ranges."""
     ordered = sorted(inputs, key=lambda i: i.brand_id)
     pri = priors or cohort_priors(ordered, config)
-    results = [compute_brand(i, pri, config) for i in ordered]
+    # light: the with-suspects sensitivity pass needs indices only (no exact beta CIs, no ranks).
+    results = [compute_brand(i, pri, config, exact=not light) for i in ordered]
     ok_indices = [r.index for r in results if r.status == OK]
     reference = reference_median
     if reference is None and ok_indices:
         reference = median(ok_indices)
     shown = [r for r in results if r.shown]
-    ranges = rank_ranges(shown, config.rank_draws, seed_from(seed_text), config.level)
+    ranges = {} if light else rank_ranges(shown, config.rank_draws, seed_from(seed_text), config.level)
     final: list[BrandResult] = []
     for r in results:
         tier = tier_for(r.ci, reference) if r.status == OK and reference is not None else None

@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Session
 
 from config.recognition import RecognitionConfig
-from handlers.recognition.estimators import BrandInput, Obs
+from handlers.recognition.estimators import BrandInput, Cell, Obs, Sums
+from models import Brand, Union
 from models.recognition import EXCLUDING, Campaign, FlagStatus, RecognitionEvent, RecognitionFlag
 
 NEUTRAL_CHANNELS = frozenset({"neutral_invited", "neutral_open", "third_party"})
@@ -181,34 +183,203 @@ def _centre_reviewers(
     return [(i, b, min(100.0, max(0.0, s - means[i] + grand))) for i, b, s in scores]
 
 
-EVENT_COLUMNS = (
-    RecognitionEvent.id,
-    RecognitionEvent.kind,
-    RecognitionEvent.identity_hash,
-    RecognitionEvent.grp,
-    RecognitionEvent.union_path,
-    RecognitionEvent.channel,
-    RecognitionEvent.src_brand_id,
-    RecognitionEvent.brand_id,
-    RecognitionEvent.q1,
-    RecognitionEvent.q2,
-    RecognitionEvent.q3,
-    RecognitionEvent.payload,
-    RecognitionEvent.submitted_at,
-)
+def _latest_flag_ids(campaign_id: int, statuses: frozenset[FlagStatus]) -> Select[tuple[int]]:
+    """Event ids whose latest flag of some rule has one of these statuses."""
+    F, E = RecognitionFlag, RecognitionEvent
+    ranked = (
+        select(
+            F.event_id,
+            F.status,
+            func.row_number().over(partition_by=(F.event_id, F.rule_id), order_by=F.id.desc()).label("rn"),
+        )
+        .where(F.event_id.in_(select(E.id).where(E.campaign_id == campaign_id)))
+        .subquery()
+    )
+    return select(ranked.c.event_id).where(ranked.c.rn == 1, ranked.c.status.in_([s.value for s in statuses]))
+
+
+def _side(
+    acc: dict[tuple[int, str, bool], list[float]], key: tuple[int, str, bool], n: int, s: float, top: bool
+) -> None:
+    row = acc.setdefault(key, [0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    row[0] += n
+    row[1] += n
+    row[2] += n
+    row[3] += n * s
+    row[4] += n * s * s
+    row[5] += n if top else 0
+
+
+def _cells(acc: dict[tuple[int, str, bool], list[float]], brand_id: int, group: str) -> Cell:
+    def sums(home: bool) -> Sums:
+        r = acc.get((brand_id, group, home))
+        return Sums(int(r[0]), r[1], r[2], r[3], r[4], r[5]) if r else Sums()
+
+    return Cell(sums(True), sums(False))
 
 
 def load_campaign(
     session: Session, campaign: Campaign, cfg: RecognitionConfig, include_suspects: bool = False
 ) -> Loaded:
-    # Plain rows, not ORM objects: a campaign can hold a million events.
-    rows = session.execute(select(*EVENT_COLUMNS).where(RecognitionEvent.campaign_id == campaign.id))
-    events: list[Any] = list(rows)
-    flagged = select(RecognitionEvent.id).where(RecognitionEvent.campaign_id == campaign.id)
-    states = flag_states(session, flagged)
+    """The same result as ``build_inputs`` on every event, but the database aggregates the ratings.
+
+    Ratings (the bulk) are deduplicated with a window function and summed per (brand, group,
+    home, answer pattern); roster ballots and G scores are read as rows.
+    """
+    E, B, U = RecognitionEvent, Brand, Union
+    cid = campaign.id
     brands = [(e.brand_id, e.brand.name, e.brand.union.path) for e in campaign.entries]
-    loaded = build_inputs(events, brands, states, cfg, include_suspects)
-    loaded.cutoff_flag_id = (
-        session.scalar(select(RecognitionFlag.id).order_by(RecognitionFlag.id.desc()).limit(1)) or 0
+    paths = {b: p for b, _, p in brands}
+    by_path: dict[str, list[int]] = defaultdict(list)
+    for b, path in paths.items():
+        by_path[path].append(b)
+    excluded_ids = _latest_flag_ids(cid, frozenset(EXCLUDING))
+    watch_ids = _latest_flag_ids(cid, frozenset({FlagStatus.WATCH}))
+    ex = E.id.in_(excluded_ids)
+    keep = ~ex if not include_suspects else sa_true()
+
+    # Disclosure counts per brand.
+    counts = {b: BrandCounts() for b in paths}
+    count_rows = session.execute(
+        select(E.brand_id, E.kind, ex.label("ex"), E.id.in_(watch_ids).label("wt"), func.count())
+        .where(E.campaign_id == cid, E.brand_id.is_not(None))
+        .group_by(E.brand_id, E.kind, "ex", "wt")
     )
-    return loaded
+    for brand_id, kind, is_ex, is_wt, n in count_rows:
+        if brand_id not in counts:
+            continue
+        c = counts[brand_id]
+        c.submissions += n
+        if is_ex:
+            c.suspect += n
+        elif is_wt:
+            c.watch += n
+        if kind == "support_vote" and not is_ex:
+            c.heat += n
+
+    # Ratings: latest per (identity, brand) among kept events, summed in the database.
+    inner = (
+        select(
+            E.id,
+            E.identity_hash,
+            E.brand_id,
+            E.grp,
+            E.q1,
+            E.q2,
+            E.q3,
+            E.channel,
+            E.src_brand_id,
+            E.union_path,
+            E.submitted_at,
+        )
+        .where(E.campaign_id == cid, E.kind == "rating", E.grp.in_(("W", "S")), keep)
+        .subquery()
+    )
+    ranked = select(
+        inner,
+        func.row_number()
+        .over(
+            partition_by=(inner.c.identity_hash, inner.c.brand_id),
+            order_by=(inner.c.submitted_at.desc(), inner.c.id.desc()),
+        )
+        .label("rn"),
+    ).subquery()
+    home = case(
+        (and_(ranked.c.channel == "brand", ranked.c.src_brand_id == ranked.c.brand_id), True),
+        (ranked.c.union_path.like(U.path.concat("%")), True),
+        else_=False,
+    )
+    agg = session.execute(
+        select(
+            ranked.c.brand_id,
+            ranked.c.grp,
+            home.label("home"),
+            ranked.c.q1,
+            ranked.c.q2,
+            ranked.c.q3,
+            func.count(),
+        )
+        .join(B, B.id == ranked.c.brand_id)
+        .join(U, U.id == B.union_id)
+        .where(ranked.c.rn == 1, ranked.c.q1.is_not(None))
+        .group_by(ranked.c.brand_id, ranked.c.grp, "home", ranked.c.q1, ranked.c.q2, ranked.c.q3)
+        .order_by(ranked.c.brand_id, ranked.c.grp, "home", ranked.c.q1, ranked.c.q2, ranked.c.q3)
+    )
+    rep: dict[tuple[int, str, bool], list[float]] = {}
+    for brand_id, grp, is_home, q1, q2, q3, n in agg:
+        if brand_id not in paths:
+            continue
+        s = composite(q1, q2, q3, cfg)
+        assert s is not None
+        _side(rep, (brand_id, grp, bool(is_home)), n, s, q1 >= 4)
+        counts[brand_id].ratings += n
+
+    # Roster ballots: latest per identity; awareness per shown brand.
+    ballots: dict[str, Any] = {}
+    for row in session.execute(
+        select(E.identity_hash, E.grp, E.union_path, E.payload)
+        .where(
+            E.campaign_id == cid,
+            E.kind == "roster_ballot",
+            E.grp.in_(("W", "S")),
+            E.channel.in_(NEUTRAL_CHANNELS),
+            keep,
+        )
+        .order_by(E.submitted_at, E.id)
+    ):
+        ballots[row.identity_hash] = row
+    aw: dict[tuple[int, str, bool], list[float]] = {}
+    for row in ballots.values():
+        payload = row.payload or {}
+        if payload.get("foil"):
+            continue
+        known = set(payload.get("aware", []))
+        home_brands = set()
+        if row.union_path:
+            parts = row.union_path.strip("/").split("/")
+            for i in range(1, len(parts) + 1):
+                home_brands.update(by_path.get("/" + "/".join(parts[:i]) + "/", ()))
+        for brand_id in payload.get("shown", []):
+            if brand_id in paths:
+                y = 1.0 if brand_id in known else 0.0
+                _side(aw, (brand_id, row.grp, brand_id in home_brands), 1, y, False)
+
+    # G review scores: few rows; centring needs them individually.
+    latest_g: dict[tuple[str, int], Any] = {}
+    for row in session.execute(
+        select(E.identity_hash, E.brand_id, E.payload)
+        .where(E.campaign_id == cid, E.kind == "review_score", E.grp == "G", keep)
+        .order_by(E.submitted_at, E.id)
+    ):
+        if row.brand_id in paths:
+            latest_g[(row.identity_hash, row.brand_id)] = row
+    g_scores = []
+    for (ident, brand_id), row in sorted(latest_g.items()):
+        items = [x for x in (row.payload or {}).get("items", []) if x is not None]
+        if items:
+            g_scores.append((ident, brand_id, sum(cfg.five_point_map[i - 1] for i in items) / len(items)))
+    g_obs: dict[int, list[Obs]] = defaultdict(list)
+    for _ident, brand_id, s in _centre_reviewers(g_scores, cfg):
+        g_obs[brand_id].append(Obs(s))
+        counts[brand_id].ratings += 1
+
+    inputs = []
+    for b_id, name, _ in brands:
+        c = counts[b_id]
+        inputs.append(
+            BrandInput(
+                brand_id=b_id,
+                name=name,
+                awareness={g: _cells(aw, b_id, g) for g in ("W", "S")},
+                reputation={
+                    "W": _cells(rep, b_id, "W"),
+                    "S": _cells(rep, b_id, "S"),
+                    "G": tuple(g_obs[b_id]),
+                },
+                under_review=c.submissions > 0
+                and c.suspect / c.submissions >= cfg.brand_review_suspect_share,
+            )
+        )
+    cutoff = session.scalar(select(func.max(E.id)).where(E.campaign_id == cid)) or 0
+    flag_cut = session.scalar(select(func.max(RecognitionFlag.id))) or 0
+    return Loaded(inputs=inputs, counts=counts, cutoff_event_id=cutoff, cutoff_flag_id=flag_cut)

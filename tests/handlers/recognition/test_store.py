@@ -178,3 +178,42 @@ def test_brand_recognition_query(session: Session, brands) -> None:  # type: ign
     assert brand_recognition(session, brands[1].id) is None
     assert brand_recognition(session, brands[1].id, include_blind=True) is not None
     assert default_config().version == rec.method_version
+
+
+def test_sql_loader_matches_reference_loader(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+    """The database aggregation gives the same index as the row-by-row reference (build_inputs)."""
+    import random
+
+    from handlers.recognition.estimators import compute_cohort
+    from handlers.recognition.loader import build_inputs, flag_states, load_campaign
+
+    rng = random.Random(11)
+    c = make_campaign(session, "rating")
+    ids = [b.id for b in brands]
+    users = [
+        make_user(session, union_id=rng.choice(brands).union_id if rng.random() < 0.5 else None, union_source="member")
+        for _ in range(60)
+    ]
+    for i in range(400):
+        u = rng.choice(users)
+        b = rng.choice(brands)
+        channel = rng.choice(["self", "brand"])
+        record_rating(session, u, c, b, rng.randint(1, 5), f"r{i}", T0 + timedelta(minutes=i), channel, b.id)
+    for i, u in enumerate(users):
+        aware = [b for b in ids if rng.random() < 0.4]
+        publish(session, response(u.id, c.id, f"s{i}", ids, aware, foil=rng.random() < 0.1))
+    _burst(session, c, brands[2])
+    run_rules(session, c, T0 + timedelta(days=1))
+    cfg = default_config()
+    events = list(session.scalars(select(RecognitionEvent)))
+    ref_brands = [(b.id, b.name, b.union.path) for b in brands]
+    for include in (False, True):
+        ref = build_inputs(events, ref_brands, flag_states(session), cfg, include_suspects=include)
+        sql = load_campaign(session, c, cfg, include_suspects=include)
+        a = compute_cohort(ref.inputs, cfg, seed_text="x")
+        b = compute_cohort(sql.inputs, cfg, seed_text="x")
+        for x, y in zip(a.brands, b.brands, strict=True):
+            assert x.name == y.name and x.status == y.status
+            assert x.index == pytest.approx(y.index, abs=1e-9)
+            assert x.ci == pytest.approx(y.ci, abs=1e-9)
+        assert {k: vars(v) for k, v in ref.counts.items()} == {k: vars(v) for k, v in sql.counts.items()}
