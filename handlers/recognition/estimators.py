@@ -472,7 +472,7 @@ def compute_brand(
             phi if g != "G" else 1.0,
             level,
             top_box_flags=flags
-            if flags is not None and len(flags) == len(inp.reputation.get(g, ()))
+            if flags is not None and _sized(inp.reputation.get(g, ())) == len(flags)
             else None,
         )
     scores: dict[str, float] = {}
@@ -522,6 +522,10 @@ def compute_brand(
         status=status,
         shortfall=shortfall,
     )
+
+
+def _sized(data: Sequence[Obs] | Cell) -> int:
+    return data.n if isinstance(data, Cell) else len(data)
 
 
 def tier_for(ci: tuple[float, float], reference: float) -> str:

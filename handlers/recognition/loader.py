@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select, tuple_
 from sqlalchemy import true as sa_true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from config.recognition import RecognitionConfig
 from handlers.recognition.estimators import BrandInput, Cell, Obs, Sums
@@ -257,53 +257,41 @@ def load_campaign(
         if kind == "support_vote" and not is_ex:
             c.heat += n
 
-    # Ratings: latest per (identity, brand) among kept events, summed in the database.
-    inner = (
-        select(
-            E.id,
-            E.identity_hash,
-            E.brand_id,
-            E.grp,
-            E.q1,
-            E.q2,
-            E.q3,
-            E.channel,
-            E.src_brand_id,
-            E.union_path,
-            E.submitted_at,
+    # Ratings: latest per (identity, brand) among kept events, summed in the database. "Latest"
+    # is an anti-join (no later kept rating of the same key): a hash join, cheaper than a sort.
+    later = aliased(E)
+    later_keep = ~later.id.in_(excluded_ids) if not include_suspects else sa_true()
+    superseded = (
+        select(later.id)
+        .where(
+            later.campaign_id == cid,
+            later.kind == "rating",
+            later.identity_hash == E.identity_hash,
+            later.brand_id == E.brand_id,
+            tuple_(later.submitted_at, later.id) > tuple_(E.submitted_at, E.id),
+            later_keep,
         )
-        .where(E.campaign_id == cid, E.kind == "rating", E.grp.in_(("W", "S")), keep)
-        .subquery()
+        .exists()
     )
-    ranked = select(
-        inner,
-        func.row_number()
-        .over(
-            partition_by=(inner.c.identity_hash, inner.c.brand_id),
-            order_by=(inner.c.submitted_at.desc(), inner.c.id.desc()),
-        )
-        .label("rn"),
-    ).subquery()
     home = case(
-        (and_(ranked.c.channel == "brand", ranked.c.src_brand_id == ranked.c.brand_id), True),
-        (ranked.c.union_path.like(U.path.concat("%")), True),
+        (and_(E.channel == "brand", E.src_brand_id == E.brand_id), True),
+        (E.union_path.like(U.path.concat("%")), True),
         else_=False,
     )
     agg = session.execute(
-        select(
-            ranked.c.brand_id,
-            ranked.c.grp,
-            home.label("home"),
-            ranked.c.q1,
-            ranked.c.q2,
-            ranked.c.q3,
-            func.count(),
-        )
-        .join(B, B.id == ranked.c.brand_id)
+        select(E.brand_id, E.grp, home.label("home"), E.q1, E.q2, E.q3, func.count())
+        .join(B, B.id == E.brand_id)
         .join(U, U.id == B.union_id)
-        .where(ranked.c.rn == 1, ranked.c.q1.is_not(None))
-        .group_by(ranked.c.brand_id, ranked.c.grp, "home", ranked.c.q1, ranked.c.q2, ranked.c.q3)
-        .order_by(ranked.c.brand_id, ranked.c.grp, "home", ranked.c.q1, ranked.c.q2, ranked.c.q3)
+        .where(
+            E.campaign_id == cid,
+            E.kind == "rating",
+            E.grp.in_(("W", "S")),
+            keep,
+            ~superseded,
+            E.q1.is_not(None),
+        )
+        .group_by(E.brand_id, E.grp, "home", E.q1, E.q2, E.q3)
+        .order_by(E.brand_id, E.grp, "home", E.q1, E.q2, E.q3)
     )
     rep: dict[tuple[int, str, bool], list[float]] = {}
     for brand_id, grp, is_home, q1, q2, q3, n in agg:
@@ -334,7 +322,7 @@ def load_campaign(
         if payload.get("foil"):
             continue
         known = set(payload.get("aware", []))
-        home_brands = set()
+        home_brands: set[int] = set()
         if row.union_path:
             parts = row.union_path.strip("/").split("/")
             for i in range(1, len(parts) + 1):

@@ -170,10 +170,13 @@ def compute_report(
     cfg = cfg or default_config()
     loaded = load_campaign(session, campaign, cfg)
     result = compute_cohort(loaded.inputs, cfg, priors=priors, seed_text=seed_text(campaign))
-    loaded_all = load_campaign(session, campaign, cfg, include_suspects=True)
-    with_suspects = compute_cohort(
-        loaded_all.inputs, cfg, priors=result.priors, seed_text=seed_text(campaign)
-    )
+    if any(c.suspect for c in loaded.counts.values()):
+        loaded_all = load_campaign(session, campaign, cfg, include_suspects=True)
+        with_suspects = compute_cohort(
+            loaded_all.inputs, cfg, priors=result.priors, seed_text=seed_text(campaign), light=True
+        )
+    else:  # nothing excluded: the sensitivity pass would recompute the same numbers
+        with_suspects = result
     last = session.scalar(
         select(func.max(RecognitionEvent.submitted_at)).where(RecognitionEvent.campaign_id == campaign.id)
     )

@@ -191,7 +191,11 @@ def test_sql_loader_matches_reference_loader(session: Session, brands) -> None: 
     c = make_campaign(session, "rating")
     ids = [b.id for b in brands]
     users = [
-        make_user(session, union_id=rng.choice(brands).union_id if rng.random() < 0.5 else None, union_source="member")
+        make_user(
+            session,
+            union_id=rng.choice(brands).union_id if rng.random() < 0.5 else None,
+            union_source="member",
+        )
         for _ in range(60)
     ]
     for i in range(400):
