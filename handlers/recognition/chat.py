@@ -248,5 +248,5 @@ def reviewer_reply(ctx: Context, invite: ReviewerInvite | None) -> Reply:
     return Reply(t.REVIEWER_BOUND.format(campaign=campaign.name, unit=invite.unit_name))
 
 
-_ = default_config  # loaded (and validated) at import, so a bad file stops start-up
+# Loaded (and validated) at import: a bad config file stops start-up with its Chinese message.
 default_config()

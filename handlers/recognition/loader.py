@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from config.recognition import RecognitionConfig
 from handlers.recognition.estimators import BrandInput, Cell, Obs, Sums
+from handlers.recognition.stats import cronbach_alpha
 from models import Brand, Union
 from models.recognition import EXCLUDING, Campaign, FlagStatus, RecognitionEvent, RecognitionFlag
 
@@ -39,6 +40,8 @@ class Loaded:
     counts: dict[int, BrandCounts] = field(default_factory=dict)
     cutoff_event_id: int = 0
     cutoff_flag_id: int = 0
+    # Cronbach's α of (q1, q2, q3) per group over complete answers (§2.4); None: too few.
+    reliability: dict[str, float | None] = field(default_factory=dict)
 
 
 def composite(q1: int | None, q2: int | None, q3: int | None, cfg: RecognitionConfig) -> float | None:
@@ -294,6 +297,7 @@ def load_campaign(
         .order_by(E.brand_id, E.grp, "home", E.q1, E.q2, E.q3)
     )
     rep: dict[tuple[int, str, bool], list[float]] = {}
+    complete: dict[str, list[tuple[tuple[float, ...], int]]] = defaultdict(list)
     for brand_id, grp, is_home, q1, q2, q3, n in agg:
         if brand_id not in paths:
             continue
@@ -301,6 +305,10 @@ def load_campaign(
         assert s is not None
         _side(rep, (brand_id, grp, bool(is_home)), n, s, q1 >= 4)
         counts[brand_id].ratings += n
+        if q2 is not None and q3 is not None:
+            # q3 (0–10) on the 0–100 scale like the others, so α sees the composite's items
+            item_vec = (cfg.five_point_map[q1 - 1], cfg.five_point_map[q2 - 1], q3 * cfg.ltr_multiplier)
+            complete[grp].append((item_vec, n))
 
     # Roster ballots: latest per identity; awareness per shown brand.
     ballots: dict[str, Any] = {}
@@ -370,4 +378,7 @@ def load_campaign(
         )
     cutoff = session.scalar(select(func.max(E.id)).where(E.campaign_id == cid)) or 0
     flag_cut = session.scalar(select(func.max(RecognitionFlag.id))) or 0
-    return Loaded(inputs=inputs, counts=counts, cutoff_event_id=cutoff, cutoff_flag_id=flag_cut)
+    reliability = {g: cronbach_alpha(complete[g]) for g in ("W", "S")}
+    return Loaded(
+        inputs=inputs, counts=counts, cutoff_event_id=cutoff, cutoff_flag_id=flag_cut, reliability=reliability
+    )

@@ -126,6 +126,13 @@ def build_report(
         "priors": _priors_json(result.priors),
         "disclosure": DISCLOSURE.format(version=cfg.version, date=data_date(cutoff, cutoff)),
         "heat_title": HEAT_TITLE,
+        "reliability": {
+            g: {
+                "alpha": None if a is None else round(a, 3),
+                "warn": a is not None and a < cfg.reliability_alpha_warn,
+            }
+            for g, a in sorted(loaded.reliability.items())
+        },
         "brands": brands,
     }
 

@@ -116,3 +116,21 @@ def median(values: list[float]) -> float:
     n = len(ordered)
     mid = n // 2
     return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
+
+
+def cronbach_alpha(patterns: list[tuple[tuple[float, ...], int]]) -> float | None:
+    """Cronbach's α from (item vector, count) pairs; None below 3 answers or without variance."""
+    n = sum(c for _, c in patterns)
+    if n < 3 or not patterns:
+        return None
+    k = len(patterns[0][0])
+
+    def var(values: list[tuple[float, int]]) -> float:
+        mean = sum(v * c for v, c in values) / n
+        return sum(c * (v - mean) ** 2 for v, c in values) / (n - 1)
+
+    item_var = sum(var([(x[j], c) for x, c in patterns]) for j in range(k))
+    total_var = var([(sum(x), c) for x, c in patterns])
+    if total_var <= 0 or k < 2:
+        return None
+    return k / (k - 1) * (1.0 - item_var / total_var)

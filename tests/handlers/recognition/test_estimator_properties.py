@@ -227,3 +227,16 @@ def test_determinism_byte_identical() -> None:
     dump = lambda r: canonical({"b": [(b.name, b.index, b.ci, b.rank_range, b.status) for b in r.brands]})  # noqa: E731
     assert dump(one) == dump(two)
     assert all(b.rank_range is not None for b in one.brands if b.shown)
+
+
+def test_cronbach_alpha_reference() -> None:
+    from handlers.recognition.stats import cronbach_alpha
+
+    rows = [(4, 4, 8), (5, 4, 9), (2, 3, 4), (3, 3, 6), (5, 5, 10), (1, 2, 3), (4, 3, 7)]
+    items = list(zip(*rows, strict=True))
+    k = len(items)
+    var = lambda xs: sum((x - sum(xs) / len(xs)) ** 2 for x in xs) / (len(xs) - 1)  # noqa: E731
+    expected = k / (k - 1) * (1 - sum(var(i) for i in items) / var([sum(r) for r in rows]))
+    got = cronbach_alpha([(tuple(float(x) for x in r), 1) for r in rows])
+    assert got == pytest.approx(expected)
+    assert cronbach_alpha([((4.0, 4.0, 8.0), 2)]) is None
