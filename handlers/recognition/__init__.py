@@ -6,4 +6,5 @@ them; ``chat`` and ``sink`` are the entry points from WeChat and from the survey
 """
 
 from handlers.recognition import chat as chat
+from handlers.recognition import roster as roster
 from handlers.recognition import sink as sink

@@ -240,3 +240,27 @@ def test_cronbach_alpha_reference() -> None:
     got = cronbach_alpha([(tuple(float(x) for x in r), 1) for r in rows])
     assert got == pytest.approx(expected)
     assert cronbach_alpha([((4.0, 4.0, 8.0), 2)]) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(5, 120), st.floats(40, 95)), min_size=3, max_size=12),
+    st.integers(0, 10**6),
+)
+def test_tiers_agree_with_intervals(brands, seed) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    inputs = []
+    for i, (n, mean) in enumerate(brands):
+        vals = [Obs(min(100.0, max(0.0, rng.gauss(mean, 15)))) for _ in range(n)]
+        aw = [Obs(float(rng.random() < 0.4)) for _ in range(n)]
+        g = [Obs(min(100.0, max(0.0, rng.gauss(mean, 8)))) for _ in range(6)]
+        inputs.append(BrandInput(i + 1, f"b{i}", {"W": aw, "S": aw}, {"W": vals, "S": vals, "G": g}))
+    result = compute_cohort(inputs, default_config(), seed_text=str(seed))
+    m = result.reference_median
+    for b in result.brands:
+        if b.status != OK:
+            assert b.tier is None
+        else:
+            assert m is not None
+            expected = "A" if b.ci[0] > m else "C" if b.ci[1] < m else "B"
+            assert b.tier == expected

@@ -221,3 +221,43 @@ def test_sql_loader_matches_reference_loader(session: Session, brands) -> None: 
             assert x.index == pytest.approx(y.index, abs=1e-9)
             assert x.ci == pytest.approx(y.ci, abs=1e-9)
         assert {k: vars(v) for k, v in ref.counts.items()} == {k: vars(v) for k, v in sql.counts.items()}
+
+
+def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+    """§6 case 17: never outside the area, exactly one foil, positions a permutation (χ²)."""
+    import random
+
+    from scipy import stats
+
+    from handlers.measures import roster_for
+    from tests.factories import make_brand, make_union
+
+    outside = make_brand(session, union=make_union(session, name="外市总工会"), name="外地品牌")
+    c = make_campaign(session, "rating")
+    c.opens_at = T0 - timedelta(days=400)  # open now, whatever today's date
+    session.flush()
+    worker = make_user(session, union_id=brands[0].union_id, union_source="member")
+    rng = random.Random(5)
+    positions = {b.id: [0] * 2 for b in brands[:1]}
+    for _ in range(2000):
+        roster = roster_for(session, worker, rng)
+        assert sum(1 for i in roster if i.is_foil) == 1
+        assert outside.id not in {i.brand_id for i in roster}
+        ids = [i.brand_id for i in roster]
+        assert ids.count(brands[0].id) == 1
+        positions[brands[0].id][ids.index(brands[0].id)] += 1
+    # The worker's area holds one brand (its own union's) plus the foil: two equally likely positions.
+    assert stats.chisquare(positions[brands[0].id]).pvalue > 0.001
+    public = make_user(session)
+    public_ids = {i.brand_id for i in roster_for(session, public, rng)}
+    assert {b.id for b in brands} <= public_ids and outside.id in public_ids
+
+
+def test_unsure_is_missing_not_fifty() -> None:
+    from handlers.recognition.loader import composite
+
+    cfg = default_config()
+    assert composite(None, 5, 10, cfg) is None  # no q1: not in reputation
+    assert composite(4, None, None, cfg) == 75.0  # 说不清 on q2/q3: left out, not 50
+    assert composite(4, 2, None, cfg) == pytest.approx((0.5 * 75 + 0.25 * 25) / 0.75)
+    assert composite(5, 5, 10, cfg) == 100.0
