@@ -77,6 +77,9 @@ def campaign_close(name: str) -> None:
         now = utcnow()
         c.closed_at = min(now, c.closes_at) if c.closes_at else now
         session.flush()
+        # The rules run once more over the whole round, so the official numbers exclude every
+        # current suspect; adjudicate (recognition decide) before closing.
+        run_rules(session, c, now)
         snap = take_snapshot(session, c)
         click.echo(f"活动「{name}」已结束。正式结果快照 sha256：{snap.sha256}")
 

@@ -182,6 +182,7 @@ class Outcome:
     used: int = 0
     limit: int = 0
     voted: tuple[str, ...] = ()
+    event_id: int | None = None
 
 
 def _base_event(
@@ -259,7 +260,14 @@ def record_vote(
     if not _insert(session, event):
         # Same key (a retry) or the one-vote index (a concurrent duplicate): nothing counted twice.
         return Outcome("already", brand.name, campaign.name)
-    return Outcome("recorded", brand.name, campaign.name, used=len(voted_ids) + 1, limit=campaign.max_choices)
+    return Outcome(
+        "recorded",
+        brand.name,
+        campaign.name,
+        used=len(voted_ids) + 1,
+        limit=campaign.max_choices,
+        event_id=event.id,
+    )
 
 
 def latest_rating(session: Session, campaign: Campaign, ident: str, brand_id: int) -> RecognitionEvent | None:
@@ -309,8 +317,10 @@ def record_rating(
     if not _insert(session, event):
         return Outcome("duplicate", brand.name, campaign.name, score=score)
     if previous is not None:
-        return Outcome("replaced", brand.name, campaign.name, score=score, previous=previous.q1)
-    return Outcome("recorded", brand.name, campaign.name, score=score)
+        return Outcome(
+            "replaced", brand.name, campaign.name, score=score, previous=previous.q1, event_id=event.id
+        )
+    return Outcome("recorded", brand.name, campaign.name, score=score, event_id=event.id)
 
 
 # --- G reviewers ----------------------------------------------------------------------------

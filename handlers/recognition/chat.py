@@ -19,7 +19,9 @@ from handlers.recognition.campaigns import (
     record_vote,
     redeem_reviewer_code,
 )
-from handlers.registry import on_click, on_flow, on_intent
+from handlers.recognition.fraud import run_rules
+from handlers.recognition.report import campaign_has_snapshot
+from handlers.registry import JobContext, job, on_click, on_flow, on_intent
 from models import Brand, Conversation
 from models.recognition import Campaign, CampaignKind, ReviewerInvite
 
@@ -135,6 +137,24 @@ def _resolve(ctx: Context, brand_name: str | None, number: int | None) -> tuple[
     return Reply(t.WHICH_BRAND)
 
 
+# The rules re-run over the whole campaign every this many events (a background job), so the
+# live view's flags stay current without scanning on every message.
+SCAN_EVERY = 50
+
+
+@job("recognition_scan")
+def scan_job(jctx: JobContext, campaign_id: int) -> None:
+    campaign = jctx.session.get(Campaign, campaign_id)
+    if campaign is None or campaign_has_snapshot(jctx.session, campaign):
+        return  # an official snapshot is final: its flags are not touched any more
+    run_rules(jctx.session, campaign, jctx.now)
+
+
+def _maybe_scan(ctx: Context, campaign: Campaign, o: Outcome) -> None:
+    if o.event_id is not None and o.event_id % SCAN_EVERY == 0:
+        ctx.enqueue("recognition_scan", campaign_id=campaign.id)
+
+
 def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
     if o.status == "limited":
         return Reply(t.RATE_LIMITED.format(limit=o.limit))
@@ -184,13 +204,16 @@ def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     key = _key(inbound)
     if campaign.kind is CampaignKind.VOTE:
         outcome = record_vote(ctx.session, ctx.user, campaign, brand, key, ctx.now)
+        _maybe_scan(ctx, campaign, outcome)
         return outcome_reply(outcome, campaign)
     score = intent.score if intent.score is not None else score_from_text(inbound.text)
     if score is None:
         # 「投票给X」 in a rating campaign: heat (参与热度, outside the index), then ask for the score.
         record_vote(ctx.session, ctx.user, campaign, brand, _key(inbound, ":heat"), ctx.now)
         return _ask_score(ctx, campaign, brand, "self", None)
-    return outcome_reply(record_rating(ctx.session, ctx.user, campaign, brand, score, key, ctx.now), campaign)
+    outcome = record_rating(ctx.session, ctx.user, campaign, brand, score, key, ctx.now)
+    _maybe_scan(ctx, campaign, outcome)
+    return outcome_reply(outcome, campaign)
 
 
 @on_flow(FLOW_SCORE)
@@ -213,6 +236,7 @@ def score_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | No
     outcome = record_rating(
         ctx.session, ctx.user, campaign, brand, score, _key(inbound), ctx.now, data["channel"], data["src"]
     )
+    _maybe_scan(ctx, campaign, outcome)
     return outcome_reply(outcome, campaign)
 
 

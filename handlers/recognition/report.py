@@ -197,6 +197,13 @@ def canonical(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def campaign_has_snapshot(session: Session, campaign: Campaign) -> bool:
+    return (
+        session.scalar(select(RecognitionSnapshot.id).where(RecognitionSnapshot.campaign_id == campaign.id))
+        is not None
+    )
+
+
 def take_snapshot(
     session: Session, campaign: Campaign, cfg: RecognitionConfig | None = None
 ) -> RecognitionSnapshot:

@@ -164,3 +164,20 @@ def test_closed_campaign_refuses(session, brands, say) -> None:
     session.flush()
     assert "没有正在进行" in say(make_user(session), "投1号").text
     assert session.scalar(select(func.count(RecognitionEvent.id))) == 0
+
+
+def test_rules_rerun_every_50_events(session, brands) -> None:  # type: ignore[no-untyped-def]
+    from handlers.recognition.chat import SCAN_EVERY, scan_job
+    from handlers.registry import JOBS, JobContext
+
+    campaign = make_campaign(session, "rating")
+    jobs = []
+    for i in range(SCAN_EVERY + 5):
+        user = make_user(session)
+        ctx = make_ctx(session, user, T0)
+        handle(ctx, Inbound(user.openid, "text", T0, msg_id=str(i), content="投工惠乐学 4分"))
+        jobs.extend(ctx.jobs)
+    scans = [j for j in jobs if j.name == "recognition_scan"]
+    assert len(scans) >= 1 and scans[0].kwargs == {"campaign_id": campaign.id}
+    assert JOBS["recognition_scan"] is scan_job
+    scan_job(JobContext(session=session, api=None, now=T0, options={}, jobs=[]), campaign.id)  # type: ignore[arg-type]
