@@ -558,10 +558,18 @@ def rank_ranges(
     ranks = np.empty_like(order)
     rows = np.arange(draws)[:, None]
     ranks[rows, order] = np.arange(1, len(results) + 1)
+    # Percentiles of each column from its rank histogram (one bincount instead of 500 sorts);
+    # the same as numpy's "inverted_cdf" quantile.
+    n = len(results)
+    hist = np.bincount((np.arange(n) * (n + 1) + ranks).ravel(), minlength=n * (n + 1)).reshape(n, n + 1)
+    cdf = np.cumsum(hist, axis=1)
     tail = (1.0 - level) / 2.0
-    lo = np.quantile(ranks, tail, axis=0, method="inverted_cdf")
-    hi = np.quantile(ranks, 1.0 - tail, axis=0, method="inverted_cdf")
-    return {r.brand_id: (int(lo[i]), int(hi[i])) for i, r in enumerate(results)}
+    out: dict[int, tuple[int, int]] = {}
+    for i, r in enumerate(results):
+        lo = int(np.searchsorted(cdf[i], tail * draws, side="left"))
+        hi = int(np.searchsorted(cdf[i], (1.0 - tail) * draws, side="left"))
+        out[r.brand_id] = (lo, hi)
+    return out
 
 
 def compute_cohort(

@@ -264,3 +264,22 @@ def test_tiers_agree_with_intervals(brands, seed) -> None:  # type: ignore[no-un
             assert m is not None
             expected = "A" if b.ci[0] > m else "C" if b.ci[1] < m else "B"
             assert b.tier == expected
+
+
+def test_rank_ranges_match_numpy_quantiles() -> None:
+    import numpy as np
+
+    from handlers.recognition.estimators import rank_ranges, seed_from
+
+    result = compute_cohort([JIA, YI, BING], default_config(), seed_text="r")
+    shown = [b for b in result.brands if b.shown]
+    ours = rank_ranges(shown, 4000, seed_from("q"))
+    rng = np.random.default_rng(seed_from("q"))
+    sample = rng.standard_normal((4000, len(shown))) * np.sqrt([b.variance for b in shown]) + [
+        b.index for b in shown
+    ]
+    ranks = np.argsort(np.argsort(-sample, axis=1), axis=1) + 1
+    lo = np.quantile(ranks, 0.025, axis=0, method="inverted_cdf")
+    hi = np.quantile(ranks, 0.975, axis=0, method="inverted_cdf")
+    assert ours == {b.brand_id: (int(lo[i]), int(hi[i])) for i, b in enumerate(shown)}
+    assert ours[1] == (1, 1)  # 甲 is first in (almost) every draw
