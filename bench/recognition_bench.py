@@ -40,6 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reset", action="store_true", help="drop and recreate the public schema first")
     parser.add_argument("--ratings", type=int, default=N_RATINGS)
+    parser.add_argument(
+        "--suspects", type=int, default=1000, help="flag this many ratings suspect (forces the second pass)"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -142,6 +145,17 @@ def main() -> None:
         f"生成数据：{args.ratings:,} 条评价 + {N_BALLOTS:,} 份知晓名单问卷，"
         f"用时 {time.perf_counter() - start:.1f} 秒"
     )
+    with engine.begin() as conn:
+        # Suspect flags on random ratings: the report then also computes the with-suspects pass.
+        conn.execute(
+            text(
+                "INSERT INTO recognition_flag (event_id, rule_id, rule_version, version_no, status, params,"
+                " decided_by, reason, created_at) SELECT id, 'B2_timing', 'B2_timing@1.0.0', 1, 'suspect',"
+                " '{}', 'system', 'bench', now() FROM recognition_event WHERE kind = 'rating'"
+                " ORDER BY md5(id::text) LIMIT :n"
+            ),
+            {"n": args.suspects},
+        )
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))  # what autovacuum would have done by then
         conn.commit()

@@ -42,6 +42,16 @@ class Loaded:
     cutoff_flag_id: int = 0
     # Cronbach's α of (q1, q2, q3) per group over complete answers (§2.4); None: too few.
     reliability: dict[str, float | None] = field(default_factory=dict)
+    ratings: RatingAgg | None = None
+
+
+@dataclass
+class RatingAgg:
+    """Rating sums per (brand, group, home), complete item vectors per group, counts per brand."""
+
+    rep: dict[tuple[int, str, bool], list[float]]
+    complete: dict[str, list[tuple[tuple[float, ...], int]]]
+    n_by_brand: dict[int, int]
 
 
 def composite(q1: int | None, q2: int | None, q3: int | None, cfg: RecognitionConfig) -> float | None:
@@ -221,15 +231,114 @@ def _cells(acc: dict[tuple[int, str, bool], list[float]], brand_id: int, group: 
     return Cell(sums(True), sums(False))
 
 
+def _add_rating(
+    agg: RatingAgg,
+    brand_id: int,
+    grp: str,
+    home: bool,
+    q: tuple[int, int | None, int | None],
+    n: int,
+    cfg: RecognitionConfig,
+) -> None:
+    q1, q2, q3 = q
+    s = composite(q1, q2, q3, cfg)
+    assert s is not None
+    _side(agg.rep, (brand_id, grp, home), n, s, q1 >= 4)
+    agg.n_by_brand[brand_id] = agg.n_by_brand.get(brand_id, 0) + n
+    if q2 is not None and q3 is not None:
+        # q3 (0–10) on the 0–100 scale like the others, so α sees the composite's items
+        item_vec = (cfg.five_point_map[q1 - 1], cfg.five_point_map[q2 - 1], q3 * cfg.ltr_multiplier)
+        agg.complete[grp].append((item_vec, n))
+
+
+def _with_suspects(
+    session: Session,
+    cid: int,
+    kept: RatingAgg,
+    paths: dict[int, str],
+    excluded_ids: Select[tuple[int]],
+    cfg: RecognitionConfig,
+) -> RatingAgg:
+    """The with-suspects rating sums, from the kept ones: only keys holding an excluded rating change.
+
+    Sums are additive, so each such key's kept contribution is taken out and its all-events
+    contribution put in; a million-row pass is not repeated for a few suspect ratings.
+    """
+    E = RecognitionEvent
+    agg = RatingAgg(
+        rep={k: list(v) for k, v in kept.rep.items()},
+        complete=defaultdict(list, {g: list(v) for g, v in kept.complete.items()}),
+        n_by_brand=dict(kept.n_by_brand),
+    )
+    keys = select(E.identity_hash, E.brand_id).where(E.id.in_(excluded_ids), E.kind == "rating")
+    rows = session.execute(
+        select(
+            E.id,
+            E.identity_hash,
+            E.brand_id,
+            E.grp,
+            E.q1,
+            E.q2,
+            E.q3,
+            E.channel,
+            E.src_brand_id,
+            E.union_path,
+            E.submitted_at,
+            E.id.in_(excluded_ids).label("ex"),
+        )
+        .where(
+            E.campaign_id == cid,
+            E.kind == "rating",
+            E.grp.in_(("W", "S")),
+            tuple_(E.identity_hash, E.brand_id).in_(keys),
+        )
+        .order_by(E.submitted_at, E.id)
+    )
+    by_key: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for row in rows:
+        if row.brand_id in paths:
+            by_key[(row.identity_hash, row.brand_id)].append(row)
+
+    def put(row: Any, n: int) -> None:
+        if row is None or row.q1 is None:
+            return
+        home = (row.channel == "brand" and row.src_brand_id == row.brand_id) or (
+            row.union_path is not None and row.union_path.startswith(paths[row.brand_id])
+        )
+        _add_rating(agg, row.brand_id, row.grp, bool(home), (row.q1, row.q2, row.q3), n, cfg)
+
+    for key in sorted(by_key):
+        evs = by_key[key]  # in time order
+        latest_all = evs[-1]
+        kept_rows = [r for r in evs if not r.ex]
+        latest_kept = kept_rows[-1] if kept_rows else None
+        if latest_kept is not latest_all:
+            put(latest_kept, -1)
+            put(latest_all, 1)
+    return agg
+
+
+def load_both(session: Session, campaign: Campaign, cfg: RecognitionConfig) -> tuple[Loaded, Loaded]:
+    """(without suspects, with suspects); the second reuses the first's million-row aggregation."""
+    kept = load_campaign(session, campaign, cfg)
+    if not any(c.suspect for c in kept.counts.values()):
+        return kept, kept
+    return kept, load_campaign(session, campaign, cfg, include_suspects=True, kept_ratings=kept.ratings)
+
+
 def load_campaign(
-    session: Session, campaign: Campaign, cfg: RecognitionConfig, include_suspects: bool = False
+    session: Session,
+    campaign: Campaign,
+    cfg: RecognitionConfig,
+    include_suspects: bool = False,
+    kept_ratings: RatingAgg | None = None,
 ) -> Loaded:
     """The same result as ``build_inputs`` on every event, but the database aggregates the ratings.
 
-    Ratings (the bulk) are deduplicated with a window function and summed per (brand, group,
-    home, answer pattern); roster ballots and G scores are read as rows.
+    Ratings (the bulk) are deduplicated with an anti-join and summed per (brand, group, home,
+    answer pattern); roster ballots and G scores are read as rows.
     """
-    E, B, U = RecognitionEvent, Brand, Union
+    E = RecognitionEvent
     cid = campaign.id
     if session.get_bind().dialect.name == "postgresql":
         # Transaction-scoped: lets the planner hash-aggregate a million ratings instead of
@@ -266,53 +375,14 @@ def load_campaign(
 
     # Ratings: latest per (identity, brand) among kept events, summed in the database. "Latest"
     # is an anti-join (no later kept rating of the same key): a hash join, cheaper than a sort.
-    later = aliased(E)
-    later_keep = ~later.id.in_(excluded_ids) if not include_suspects else sa_true()
-    superseded = (
-        select(later.id)
-        .where(
-            later.campaign_id == cid,
-            later.kind == "rating",
-            later.identity_hash == E.identity_hash,
-            later.brand_id == E.brand_id,
-            tuple_(later.submitted_at, later.id) > tuple_(E.submitted_at, E.id),
-            later_keep,
-        )
-        .exists()
-    )
-    home = case(
-        (and_(E.channel == "brand", E.src_brand_id == E.brand_id), True),
-        (E.union_path.like(U.path.concat("%")), True),
-        else_=False,
-    )
-    agg = session.execute(
-        select(E.brand_id, E.grp, home.label("home"), E.q1, E.q2, E.q3, func.count())
-        .join(B, B.id == E.brand_id)
-        .join(U, U.id == B.union_id)
-        .where(
-            E.campaign_id == cid,
-            E.kind == "rating",
-            E.grp.in_(("W", "S")),
-            keep,
-            ~superseded,
-            E.q1.is_not(None),
-        )
-        .group_by(E.brand_id, E.grp, "home", E.q1, E.q2, E.q3)
-        .order_by(E.brand_id, E.grp, "home", E.q1, E.q2, E.q3)
-    )
-    rep: dict[tuple[int, str, bool], list[float]] = {}
-    complete: dict[str, list[tuple[tuple[float, ...], int]]] = defaultdict(list)
-    for brand_id, grp, is_home, q1, q2, q3, n in agg:
-        if brand_id not in paths:
-            continue
-        s = composite(q1, q2, q3, cfg)
-        assert s is not None
-        _side(rep, (brand_id, grp, bool(is_home)), n, s, q1 >= 4)
+    if include_suspects and kept_ratings is not None:
+        ratings = _with_suspects(session, cid, kept_ratings, paths, excluded_ids, cfg)
+    else:
+        ratings = _aggregate_ratings(session, cid, paths, excluded_ids, include_suspects, cfg)
+    rep = ratings.rep
+    complete = ratings.complete
+    for brand_id, n in ratings.n_by_brand.items():
         counts[brand_id].ratings += n
-        if q2 is not None and q3 is not None:
-            # q3 (0–10) on the 0–100 scale like the others, so α sees the composite's items
-            item_vec = (cfg.five_point_map[q1 - 1], cfg.five_point_map[q2 - 1], q3 * cfg.ltr_multiplier)
-            complete[grp].append((item_vec, n))
 
     # Roster ballots: latest per identity; awareness per shown brand.
     ballots: dict[str, Any] = {}
@@ -384,5 +454,61 @@ def load_campaign(
     flag_cut = session.scalar(select(func.max(RecognitionFlag.id))) or 0
     reliability = {g: cronbach_alpha(complete[g]) for g in ("W", "S")}
     return Loaded(
-        inputs=inputs, counts=counts, cutoff_event_id=cutoff, cutoff_flag_id=flag_cut, reliability=reliability
+        inputs=inputs,
+        counts=counts,
+        cutoff_event_id=cutoff,
+        cutoff_flag_id=flag_cut,
+        reliability=reliability,
+        ratings=ratings,
     )
+
+
+def _aggregate_ratings(
+    session: Session,
+    cid: int,
+    paths: dict[int, str],
+    excluded_ids: Select[tuple[int]],
+    include_suspects: bool,
+    cfg: RecognitionConfig,
+) -> RatingAgg:
+    E, B, U = RecognitionEvent, Brand, Union
+    keep = ~E.id.in_(excluded_ids) if not include_suspects else sa_true()
+    later = aliased(E)
+    later_keep = ~later.id.in_(excluded_ids) if not include_suspects else sa_true()
+    superseded = (
+        select(later.id)
+        .where(
+            later.campaign_id == cid,
+            later.kind == "rating",
+            later.identity_hash == E.identity_hash,
+            later.brand_id == E.brand_id,
+            tuple_(later.submitted_at, later.id) > tuple_(E.submitted_at, E.id),
+            later_keep,
+        )
+        .exists()
+    )
+    home = case(
+        (and_(E.channel == "brand", E.src_brand_id == E.brand_id), True),
+        (E.union_path.like(U.path.concat("%")), True),
+        else_=False,
+    )
+    rows = session.execute(
+        select(E.brand_id, E.grp, home.label("home"), E.q1, E.q2, E.q3, func.count())
+        .join(B, B.id == E.brand_id)
+        .join(U, U.id == B.union_id)
+        .where(
+            E.campaign_id == cid,
+            E.kind == "rating",
+            E.grp.in_(("W", "S")),
+            keep,
+            ~superseded,
+            E.q1.is_not(None),
+        )
+        .group_by(E.brand_id, E.grp, "home", E.q1, E.q2, E.q3)
+        .order_by(E.brand_id, E.grp, "home", E.q1, E.q2, E.q3)
+    )
+    agg = RatingAgg(rep={}, complete=defaultdict(list), n_by_brand={})
+    for brand_id, grp, is_home, q1, q2, q3, n in rows:
+        if brand_id in paths:
+            _add_rating(agg, brand_id, grp, bool(is_home), (q1, q2, q3), n, cfg)
+    return agg

@@ -26,7 +26,7 @@ from handlers.recognition.estimators import (
     Priors,
     compute_cohort,
 )
-from handlers.recognition.loader import Loaded, load_campaign
+from handlers.recognition.loader import Loaded, load_both
 from models.recognition import Campaign, RecognitionEvent, RecognitionFlag, RecognitionSnapshot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -175,10 +175,9 @@ def compute_report(
     priors: Priors | None = None,
 ) -> dict[str, Any]:
     cfg = cfg or default_config()
-    loaded = load_campaign(session, campaign, cfg)
+    loaded, loaded_all = load_both(session, campaign, cfg)
     result = compute_cohort(loaded.inputs, cfg, priors=priors, seed_text=seed_text(campaign))
-    if any(c.suspect for c in loaded.counts.values()):
-        loaded_all = load_campaign(session, campaign, cfg, include_suspects=True)
+    if loaded_all is not loaded:
         with_suspects = compute_cohort(
             loaded_all.inputs, cfg, priors=result.priors, seed_text=seed_text(campaign), light=True
         )

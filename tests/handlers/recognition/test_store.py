@@ -185,7 +185,7 @@ def test_sql_loader_matches_reference_loader(session: Session, brands) -> None: 
     import random
 
     from handlers.recognition.estimators import compute_cohort
-    from handlers.recognition.loader import build_inputs, flag_states, load_campaign
+    from handlers.recognition.loader import build_inputs, flag_states, load_both, load_campaign
 
     rng = random.Random(11)
     c = make_campaign(session, "rating")
@@ -208,12 +208,31 @@ def test_sql_loader_matches_reference_loader(session: Session, brands) -> None: 
         publish(session, response(u.id, c.id, f"s{i}", ids, aware, foil=rng.random() < 0.1))
     _burst(session, c, brands[2])
     run_rules(session, c, T0 + timedelta(days=1))
+    # Suspects on some ordinary ratings too, so that a kept earlier rating is the fallback.
+    ordinary = list(session.scalars(select(RecognitionEvent).where(RecognitionEvent.event_key.like("r%"))))
+    for ev in rng.sample(ordinary, 40):
+        session.add(
+            RecognitionFlag(
+                event_id=ev.id,
+                rule_id="T_manual",
+                rule_version="t",
+                status=FlagStatus.SUSPECT,
+                decided_by="system",
+                reason="t",
+            )
+        )
+    session.flush()
     cfg = default_config()
     events = list(session.scalars(select(RecognitionEvent)))
     ref_brands = [(b.id, b.name, b.union.path) for b in brands]
-    for include in (False, True):
+    kept, corrected = load_both(session, c, cfg)
+    assert corrected is not kept  # the burst left suspects: the corrected pass ran
+    for include, sql in (
+        (False, kept),
+        (True, load_campaign(session, c, cfg, include_suspects=True)),
+        (True, corrected),
+    ):
         ref = build_inputs(events, ref_brands, flag_states(session), cfg, include_suspects=include)
-        sql = load_campaign(session, c, cfg, include_suspects=include)
         a = compute_cohort(ref.inputs, cfg, seed_text="x")
         b = compute_cohort(sql.inputs, cfg, seed_text="x")
         for x, y in zip(a.brands, b.brands, strict=True):
