@@ -269,6 +269,7 @@ def reputation(
     phi: float,
     level: float,
     top_box_flags: Sequence[bool] | None = None,
+    exact: bool = True,
 ) -> Component:
     """Normal-shrunk weighted mean composite with a variance blend (§2.7)."""
     c = capped(_cell(obs, top_box_flags), phi)
@@ -288,7 +289,8 @@ def reputation(
     ci = (max(0.0, est - half), min(100.0, est + half))
     raw_ci = None
     if mean is not None and ne > 1.0 + _TOL:
-        half_raw = t_ppf(0.5 + level / 2.0, ne - 1.0) * math.sqrt(s2 / ne)
+        q = t_ppf(0.5 + level / 2.0, ne - 1.0) if exact else z
+        half_raw = q * math.sqrt(s2 / ne)
         raw_ci = (mean - half_raw, mean + half_raw)
     top = c.top if (top_box_flags is not None or isinstance(obs, Cell)) else None
     return Component(
@@ -474,6 +476,7 @@ def compute_brand(
             top_box_flags=flags
             if flags is not None and _sized(inp.reputation.get(g, ())) == len(flags)
             else None,
+            exact=exact,
         )
     scores: dict[str, float] = {}
     index = var = 0.0

@@ -43,6 +43,7 @@ class Loaded:
     # Cronbach's α of (q1, q2, q3) per group over complete answers (§2.4); None: too few.
     reliability: dict[str, float | None] = field(default_factory=dict)
     ratings: RatingAgg | None = None
+    awareness: dict[tuple[int, str, bool], list[float]] | None = None
 
 
 @dataclass
@@ -323,7 +324,7 @@ def load_both(session: Session, campaign: Campaign, cfg: RecognitionConfig) -> t
     kept = load_campaign(session, campaign, cfg)
     if not any(c.suspect for c in kept.counts.values()):
         return kept, kept
-    return kept, load_campaign(session, campaign, cfg, include_suspects=True, kept_ratings=kept.ratings)
+    return kept, load_campaign(session, campaign, cfg, include_suspects=True, kept=kept)
 
 
 def load_campaign(
@@ -331,7 +332,7 @@ def load_campaign(
     campaign: Campaign,
     cfg: RecognitionConfig,
     include_suspects: bool = False,
-    kept_ratings: RatingAgg | None = None,
+    kept: Loaded | None = None,
 ) -> Loaded:
     """The same result as ``build_inputs`` on every event, but the database aggregates the ratings.
 
@@ -354,12 +355,16 @@ def load_campaign(
     ex = E.id.in_(excluded_ids)
     keep = ~ex if not include_suspects else sa_true()
 
-    # Disclosure counts per brand.
+    # Disclosure counts per brand (the same in both passes).
     counts = {b: BrandCounts() for b in paths}
-    count_rows = session.execute(
-        select(E.brand_id, E.kind, ex.label("ex"), E.id.in_(watch_ids).label("wt"), func.count())
-        .where(E.campaign_id == cid, E.brand_id.is_not(None))
-        .group_by(E.brand_id, E.kind, "ex", "wt")
+    count_rows: Any = (
+        ()
+        if kept is not None
+        else session.execute(
+            select(E.brand_id, E.kind, ex.label("ex"), E.id.in_(watch_ids).label("wt"), func.count())
+            .where(E.campaign_id == cid, E.brand_id.is_not(None))
+            .group_by(E.brand_id, E.kind, "ex", "wt")
+        )
     )
     for brand_id, kind, is_ex, is_wt, n in count_rows:
         if brand_id not in counts:
@@ -372,11 +377,14 @@ def load_campaign(
             c.watch += n
         if kind == "support_vote" and not is_ex:
             c.heat += n
+    if kept is not None:
+        for b, kc in kept.counts.items():
+            counts[b] = BrandCounts(kc.heat, 0, kc.suspect, kc.watch, kc.submissions)
 
     # Ratings: latest per (identity, brand) among kept events, summed in the database. "Latest"
     # is an anti-join (no later kept rating of the same key): a hash join, cheaper than a sort.
-    if include_suspects and kept_ratings is not None:
-        ratings = _with_suspects(session, cid, kept_ratings, paths, excluded_ids, cfg)
+    if include_suspects and kept is not None and kept.ratings is not None:
+        ratings = _with_suspects(session, cid, kept.ratings, paths, excluded_ids, cfg)
     else:
         ratings = _aggregate_ratings(session, cid, paths, excluded_ids, include_suspects, cfg)
     rep = ratings.rep
@@ -384,21 +392,39 @@ def load_campaign(
     for brand_id, n in ratings.n_by_brand.items():
         counts[brand_id].ratings += n
 
-    # Roster ballots: latest per identity; awareness per shown brand.
+    # Roster ballots: latest per identity; awareness per shown brand. The with-suspects pass
+    # reuses the kept sums when no ballot is excluded.
     ballots: dict[str, Any] = {}
-    for row in session.execute(
-        select(E.identity_hash, E.grp, E.union_path, E.payload)
-        .where(
-            E.campaign_id == cid,
-            E.kind == "roster_ballot",
-            E.grp.in_(("W", "S")),
-            E.channel.in_(NEUTRAL_CHANNELS),
-            keep,
+    reuse_aw = (
+        kept is not None
+        and kept.awareness is not None
+        and session.scalar(
+            select(func.count()).where(
+                E.id.in_(excluded_ids), E.kind == "roster_ballot", E.campaign_id == cid
+            )
         )
-        .order_by(E.submitted_at, E.id)
-    ):
+        == 0
+    )
+    ballot_rows: Any = (
+        ()
+        if reuse_aw
+        else session.execute(
+            select(E.identity_hash, E.grp, E.union_path, E.payload)
+            .where(
+                E.campaign_id == cid,
+                E.kind == "roster_ballot",
+                E.grp.in_(("W", "S")),
+                E.channel.in_(NEUTRAL_CHANNELS),
+                keep,
+            )
+            .order_by(E.submitted_at, E.id)
+        )
+    )
+    for row in ballot_rows:
         ballots[row.identity_hash] = row
-    aw: dict[tuple[int, str, bool], list[float]] = {}
+    aw: dict[tuple[int, str, bool], list[float]] = (
+        kept.awareness if reuse_aw and kept is not None and kept.awareness is not None else {}
+    )
     for row in ballots.values():
         payload = row.payload or {}
         if payload.get("foil"):
@@ -460,6 +486,7 @@ def load_campaign(
         cutoff_flag_id=flag_cut,
         reliability=reliability,
         ratings=ratings,
+        awareness=aw,
     )
 
 
