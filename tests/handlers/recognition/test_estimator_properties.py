@@ -101,6 +101,7 @@ def test_width_non_increasing_in_n() -> None:
     assert widths == sorted(widths, reverse=True)
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 100), weights, st.booleans()), min_size=1, max_size=40), st.randoms())
 def test_invariances(rows, rnd) -> None:  # type: ignore[no-untyped-def]
     obs = [Obs(v, w, h) for v, w, h in rows]
@@ -134,6 +135,7 @@ def test_home_cap(home, away, phi) -> None:  # type: ignore[no-untyped-def]
         assert c.state in (INSUFFICIENT, PROVISIONAL)
 
 
+@settings(deadline=None)
 @given(st.integers(0, 5000))
 def test_group_isolation(flood) -> None:  # type: ignore[no-untyped-def]
     cfg = default_config()
