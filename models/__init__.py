@@ -11,6 +11,7 @@ from models.brand import Brand, BrandAlias, Stage
 from models.conversation import Conversation
 from models.inbound import InboundMessage
 from models.programme import Standard as Standard
+from models.recognition import Campaign, CampaignBrand, CampaignKind, RecognitionEvent  # noqa: F401
 from models.union import Union, UnionKind
 from models.user import Role, User
 from models.voice import Suggestion, SuggestionEvent, SuggestionState, SurveyResponse

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -93,3 +95,14 @@ def satisfy_gate(session: Session, brand: Brand, to: Any) -> None:
         lc.self_evaluate(session, brand, five_scores(), "张三", now)
     elif gate in {d.value for d in Decision}:
         add_review(session, brand, Decision(gate), now)
+
+
+@contextmanager
+def recognition_provider(provider: lc.RecognitionProvider) -> Iterator[None]:
+    """Install a recognition provider for one block, then put back whatever was there."""
+    previous = lc.recognition_provider()
+    lc.set_recognition_score_provider(provider)
+    try:
+        yield
+    finally:
+        lc.set_recognition_score_provider(previous)

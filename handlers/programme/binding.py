@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -97,6 +98,20 @@ def failed_attempts(session: Session, user: User, now: datetime) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+# One-time codes of other domains sent as "绑定 <code>" (a G reviewer's "PY…" code): the
+# domain registers its code's shape and a redeemer returning (reply, accepted).
+CodeRedeemer = Callable[[Context, str], tuple[Reply, bool]]
+CODE_REDEEMERS: list[tuple[re.Pattern[str], CodeRedeemer]] = []
+
+
+def on_code(pattern: str) -> Callable[[CodeRedeemer], CodeRedeemer]:
+    def decorator(fn: CodeRedeemer) -> CodeRedeemer:
+        CODE_REDEEMERS.append((re.compile(pattern), fn))
+        return fn
+
+    return decorator
+
+
 def _fail(ctx: Context, kind: str, text: str) -> Reply:
     ctx.session.add(BindAttempt(user_id=ctx.user.id, at=ctx.now, kind=kind))
     ctx.session.flush()
@@ -172,6 +187,10 @@ def bind_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     ctx.redact_inbound = True
     if failed_attempts(ctx.session, ctx.user, ctx.now) >= MAX_FAILED_ATTEMPTS:
         return Reply(T.BIND_TOO_MANY)
+    for pattern, redeem in CODE_REDEEMERS:
+        if pattern.fullmatch(value.upper()):
+            reply, accepted = redeem(ctx, value.upper())
+            return reply if accepted else _fail(ctx, "code", reply.text or T.BIND_USAGE)
     is_member = any(w in inbound.text for w in _MEMBER_WORDS) or not re.fullmatch(
         rf"[0-9A-Za-z]{{{CODE_LENGTH}}}", value
     )

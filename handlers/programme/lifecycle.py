@@ -65,6 +65,8 @@ class RecognitionInfo:
     rank: int | None = None
     out_of: int | None = None
     campaign: str | None = None
+    # The index's own one-paragraph account (interval, status, disclosure) for chat replies.
+    summary: str | None = None
 
 
 RecognitionProvider = Callable[[Session, Brand], RecognitionInfo | None]
@@ -81,6 +83,11 @@ def set_recognition_score_provider(provider: RecognitionProvider | None) -> None
     """The recognition index registers itself here; None restores the default (暂无数据)."""
     global _recognition_provider
     _recognition_provider = provider or _no_recognition_data
+
+
+def recognition_provider() -> RecognitionProvider:
+    """The provider in use (tests put it back after swapping in their own)."""
+    return _recognition_provider
 
 
 def recognition_for(session: Session, brand: Brand) -> RecognitionInfo | None:

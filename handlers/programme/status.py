@@ -51,6 +51,8 @@ def brand_status_text(session: Session, brand: Brand) -> str:
     info = recognition_for(session, brand)
     if info is None:
         lines.append(T.STATUS_RECOGNITION_NONE)
+    elif info.summary:
+        lines.append(info.summary)
     else:
         text = T.STATUS_RECOGNITION.format(score=info.score)
         if info.rank is not None:

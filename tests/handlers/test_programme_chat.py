@@ -22,7 +22,7 @@ from handlers.programme.binding import (
 from models import Role, Stage, utcnow
 from models.programme import BindAttempt, Invitation, MemberCard, Photo, PhotoStatus, ProgressReport
 from tests.factories import make_brand, make_ctx, make_union
-from tests.factories_programme import make_cadre, make_report
+from tests.factories_programme import make_cadre, make_report, recognition_provider
 
 _ids = count(1)
 
@@ -247,11 +247,8 @@ def test_status_for_anyone(session) -> None:
         "社会认可度：暂无数据",
     ]
     make_report(session, brand, "本月开展培训12场，参与职工600人次", at=utcnow().replace(hour=17, minute=0))
-    lc.set_recognition_score_provider(lambda s, b: lc.RecognitionInfo(score=81.5, rank=3, out_of=20))
-    try:
+    with recognition_provider(lambda s, b: lc.RecognitionInfo(score=81.5, rank=3, out_of=20)):
         reply = say(ctx, "查询 乐学")
-    finally:
-        lc.set_recognition_score_provider(None)
     assert "最近进度：" in reply and "本月开展培训12场" in reply
     assert reply.splitlines()[-1] == "社会认可度：81.5，排名第 3/20"
 

@@ -16,6 +16,7 @@ from tests.factories_programme import (
     five_scores,
     four_scores,
     make_report,
+    recognition_provider,
     satisfy_gate,
 )
 
@@ -116,13 +117,10 @@ def test_review_moves_the_brand_and_takes_recognition_from_the_provider(session)
     make_report(session, brand)
     lc.self_evaluate(session, brand, five_scores(90), "张三", utcnow())
     lc.advance(session, brand, Stage.REVIEWING, "张三", "申请评议", utcnow())
-    lc.set_recognition_score_provider(lambda s, b: lc.RecognitionInfo(score=76.5, rank=2, out_of=9))
-    try:
+    with recognition_provider(lambda s, b: lc.RecognitionInfo(score=76.5, rank=2, out_of=9)):
         review, move = lc.review(
             session, brand, Decision.PROMOTE, "成效明显", four_scores(70), "王五", utcnow()
         )
-    finally:
-        lc.set_recognition_score_provider(None)
     assert brand.stage == Stage.DEEPENING
     assert move.reason.startswith("上级评议：推广")
     recognition = review.score_for(Standard.RECOGNITION)

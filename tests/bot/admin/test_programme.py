@@ -31,7 +31,7 @@ from models.programme import (
 from tests.bot.admin.conftest import World, csrf
 from tests.bot.admin.test_api import bearer, token_for
 from tests.factories import make_user
-from tests.factories_programme import png_bytes
+from tests.factories_programme import png_bytes, recognition_provider
 
 XSS = '<script>alert("x")</script>'
 REVIEW_FORM = {
@@ -114,11 +114,8 @@ def test_brand_page_shows_timeline_gallery_and_escapes_text(  # type: ignore[no-
 
 
 def test_recognition_comes_from_the_provider_hook(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
-    lc.set_recognition_score_provider(lambda s, b: lc.RecognitionInfo(score=72.5, rank=3, out_of=40))
-    try:
+    with recognition_provider(lambda s, b: lc.RecognitionInfo(score=72.5, rank=3, out_of=40)):
         page = as_user("county").get(f"/admin/brands/{world.county_brand.id}").get_data(as_text=True)
-    finally:
-        lc.set_recognition_score_provider(None)
     assert "72.5" in page and "排名第 3" in page
 
 

@@ -1,0 +1,11 @@
+"""Votes, ratings and the 社会认可度 index (RECOGNITION.md).
+
+``estimators`` and ``stats`` are the pure maths; ``loader`` reads events; ``campaigns`` records
+them; ``chat`` and ``sink`` are the entry points from WeChat and from the survey engine;
+``fraud`` flags suspicious responses; ``report`` and ``queries`` serve the results.
+"""
+
+from handlers.recognition import chat as chat
+from handlers.recognition import links as links
+from handlers.recognition import roster as roster
+from handlers.recognition import sink as sink

@@ -1,0 +1,375 @@
+"""Campaign operations: create, close, candidates, and recording votes and ratings.
+
+Everything a respondent submits becomes an append-only ``RecognitionEvent`` keyed by its
+inbound message (or survey response), so WeChat's retries and concurrent deliveries are
+counted once by the database's unique keys, not by luck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.recognition import RecognitionConfig, default_config
+from models import Brand, Role, Union, User
+from models.recognition import (
+    Campaign,
+    CampaignBrand,
+    CampaignKind,
+    RecognitionEvent,
+    RecognitionSecret,
+    ReviewerInvite,
+)
+
+
+class CampaignError(ValueError):
+    """An operation that cannot be done as asked (Chinese message for operators)."""
+
+
+def identity_hash(session: Session, openid: str) -> str:
+    """Salted sha256 of the openid: what the index stores instead of the openid."""
+    salt = session.scalar(select(RecognitionSecret.salt).where(RecognitionSecret.id == 1)) or ""
+    return hashlib.sha256(f"{salt}:{openid}".encode()).hexdigest()
+
+
+def create_campaign(
+    session: Session,
+    name: str,
+    kind: str,
+    brands: str | Sequence[str],
+    now: datetime,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    max_choices: int = 1,
+    blind: bool = False,
+) -> Campaign:
+    name = name.strip()
+    if not name:
+        raise CampaignError("活动名称不能为空")
+    if session.scalar(select(Campaign).where(Campaign.name == name)):
+        raise CampaignError(f"活动「{name}」已存在")
+    try:
+        kind_enum = CampaignKind(kind)
+    except ValueError as exc:
+        raise CampaignError(f"活动类型只能是 rating（满意度测评）或 vote（评选投票），现为 {kind}") from exc
+    if max_choices < 1:
+        raise CampaignError("每人可支持的品牌数（--max-choices）至少为 1")
+    opens = opens_at or now
+    if closes_at is not None and closes_at <= opens:
+        raise CampaignError("结束时间必须晚于开始时间")
+    if isinstance(brands, str) and brands.strip() == "all":
+        chosen = list(session.scalars(select(Brand).order_by(Brand.id)))
+    else:
+        names = [n.strip() for n in (brands.split(",") if isinstance(brands, str) else brands) if n.strip()]
+        from handlers.brands import find_brand_by_name
+
+        chosen = []
+        for n in names:
+            brand = find_brand_by_name(session, n)
+            if brand is None:
+                raise CampaignError(f"找不到品牌「{n}」")
+            if brand not in chosen:
+                chosen.append(brand)
+    if not chosen:
+        raise CampaignError("活动至少需要一个候选品牌")
+    campaign = Campaign(
+        name=name,
+        kind=kind_enum,
+        opens_at=opens,
+        closes_at=closes_at,
+        max_choices=max_choices,
+        blind=blind,
+    )
+    campaign.entries = [CampaignBrand(brand=b, number=i) for i, b in enumerate(chosen, start=1)]
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def find_campaign(session: Session, name: str) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.name == name))
+    if campaign is None:
+        raise CampaignError(f"找不到活动「{name}」")
+    return campaign
+
+
+def open_campaigns(session: Session, now: datetime) -> list[Campaign]:
+    rows = session.scalars(
+        select(Campaign)
+        .where(Campaign.closed_at.is_(None))
+        .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+    )
+    return [c for c in rows if c.is_open(now)]
+
+
+def campaigns_for_brand(session: Session, brand_id: int, now: datetime) -> list[Campaign]:
+    return [c for c in open_campaigns(session, now) if any(e.brand_id == brand_id for e in c.entries)]
+
+
+def entry_by_number(campaign: Campaign, number: int) -> CampaignBrand | None:
+    return next((e for e in campaign.entries if e.number == number), None)
+
+
+# --- who is answering -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Respondent:
+    identity: str
+    group: str  # W / S / G
+    union_path: str | None
+    first_seen_at: datetime | None
+    recuse_path: str | None = None
+
+
+def respondent(session: Session, user: User, campaign: Campaign) -> Respondent:
+    """Group by verification, never self-declared: G invited, W bound to a union, else S."""
+    ident = identity_hash(session, user.openid)
+    invite = session.scalar(
+        select(ReviewerInvite).where(
+            ReviewerInvite.campaign_id == campaign.id, ReviewerInvite.identity_hash == ident
+        )
+    )
+    if invite is not None:
+        recuse = session.get(Union, invite.recuse_union_id) if invite.recuse_union_id else None
+        return Respondent(ident, "G", None, user.first_seen_at, recuse.path if recuse else None)
+    if user.union_id is not None and user.union_source in ("member", "qrcode") and user.union is not None:
+        return Respondent(ident, "W", user.union.path, user.first_seen_at)
+    return Respondent(ident, "S", None, user.first_seen_at)
+
+
+def submissions_last_hour(session: Session, ident: str, now: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count(RecognitionEvent.id)).where(
+                RecognitionEvent.identity_hash == ident,
+                RecognitionEvent.submitted_at > now - timedelta(hours=1),
+                RecognitionEvent.submitted_at <= now,
+            )
+        )
+        or 0
+    )
+
+
+def _insert(session: Session, event: RecognitionEvent) -> bool:
+    """Insert one event; False when its key (or the one-vote rule) already holds one."""
+    try:
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+# --- outcomes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # recorded / replaced / same / duplicate / already / full / limited / closed / recused
+    brand: str
+    campaign: str
+    score: int | None = None
+    previous: int | None = None
+    used: int = 0
+    limit: int = 0
+    voted: tuple[str, ...] = ()
+    event_id: int | None = None
+
+
+def _base_event(
+    rsp: Respondent, campaign: Campaign, brand_id: int, key: str, now: datetime, channel: str, src: int | None
+) -> dict[str, Any]:
+    return {
+        "event_key": key,
+        "campaign_id": campaign.id,
+        "identity_hash": rsp.identity,
+        "grp": rsp.group,
+        "union_path": rsp.union_path,
+        "identity_first_seen_at": rsp.first_seen_at,
+        "channel": channel,
+        "src_brand_id": src if channel == "brand" else None,
+        "brand_id": brand_id,
+        "payload": {},
+        "started_at": now,
+        "submitted_at": now,
+    }
+
+
+def _guard(
+    session: Session,
+    rsp: Respondent,
+    campaign: Campaign,
+    brand: Brand,
+    key: str,
+    now: datetime,
+    cfg: RecognitionConfig,
+) -> Outcome | None:
+    if session.scalar(select(RecognitionEvent.id).where(RecognitionEvent.event_key == key)) is not None:
+        return Outcome("duplicate", brand.name, campaign.name)
+    if not campaign.is_open(now):
+        return Outcome("closed", brand.name, campaign.name)
+    limit = cfg.submissions_per_hour
+    if submissions_last_hour(session, rsp.identity, now) >= limit:
+        return Outcome("limited", brand.name, campaign.name, limit=limit)
+    return None
+
+
+def record_vote(
+    session: Session,
+    user: User,
+    campaign: Campaign,
+    brand: Brand,
+    key: str,
+    now: datetime,
+    channel: str = "self",
+    src: int | None = None,
+    config: RecognitionConfig | None = None,
+) -> Outcome:
+    """A support vote (参与热度): once per brand, at most K brands per campaign."""
+    cfg = config or default_config()
+    rsp = respondent(session, user, campaign)
+    blocked = _guard(session, rsp, campaign, brand, key, now, cfg)
+    if blocked is not None:
+        return blocked
+    voted_ids = list(
+        session.scalars(
+            select(RecognitionEvent.brand_id).where(
+                RecognitionEvent.campaign_id == campaign.id,
+                RecognitionEvent.identity_hash == rsp.identity,
+                RecognitionEvent.kind == "support_vote",
+            )
+        )
+    )
+    if brand.id in voted_ids:
+        return Outcome("already", brand.name, campaign.name)
+    if campaign.kind is CampaignKind.VOTE and len(voted_ids) >= campaign.max_choices:
+        names = tuple(b.name for b in session.scalars(select(Brand).where(Brand.id.in_(voted_ids))))
+        return Outcome("full", brand.name, campaign.name, limit=campaign.max_choices, voted=names)
+    event = RecognitionEvent(
+        kind="support_vote", **_base_event(rsp, campaign, brand.id, key, now, channel, src)
+    )
+    if not _insert(session, event):
+        # Same key (a retry) or the one-vote index (a concurrent duplicate): nothing counted twice.
+        return Outcome("already", brand.name, campaign.name)
+    return Outcome(
+        "recorded",
+        brand.name,
+        campaign.name,
+        used=len(voted_ids) + 1,
+        limit=campaign.max_choices,
+        event_id=event.id,
+    )
+
+
+def latest_rating(session: Session, campaign: Campaign, ident: str, brand_id: int) -> RecognitionEvent | None:
+    return session.scalar(
+        select(RecognitionEvent)
+        .where(
+            RecognitionEvent.campaign_id == campaign.id,
+            RecognitionEvent.identity_hash == ident,
+            RecognitionEvent.brand_id == brand_id,
+            RecognitionEvent.kind.in_(("rating", "review_score")),
+        )
+        .order_by(RecognitionEvent.submitted_at.desc(), RecognitionEvent.id.desc())
+        .limit(1)
+    )
+
+
+def record_rating(
+    session: Session,
+    user: User,
+    campaign: Campaign,
+    brand: Brand,
+    score: int,
+    key: str,
+    now: datetime,
+    channel: str = "self",
+    src: int | None = None,
+    config: RecognitionConfig | None = None,
+) -> Outcome:
+    """A 1–5 rating (q1 overall satisfaction); a later one replaces the earlier in the index."""
+    if not 1 <= score <= 5:
+        raise CampaignError("评分只能是 1–5 分")
+    cfg = config or default_config()
+    rsp = respondent(session, user, campaign)
+    blocked = _guard(session, rsp, campaign, brand, key, now, cfg)
+    if blocked is not None:
+        return blocked
+    if rsp.recuse_path is not None and brand.union.path.startswith(rsp.recuse_path):
+        return Outcome("recused", brand.name, campaign.name)
+    previous = latest_rating(session, campaign, rsp.identity, brand.id)
+    if previous is not None and previous.q1 == score:
+        return Outcome("same", brand.name, campaign.name, score=score)
+    kind = "review_score" if rsp.group == "G" else "rating"
+    fields = _base_event(rsp, campaign, brand.id, key, now, channel, src)
+    if kind == "review_score":
+        fields["payload"] = {"items": [score]}
+    event = RecognitionEvent(kind=kind, q1=score, **fields)
+    if not _insert(session, event):
+        return Outcome("duplicate", brand.name, campaign.name, score=score)
+    if previous is not None:
+        return Outcome(
+            "replaced", brand.name, campaign.name, score=score, previous=previous.q1, event_id=event.id
+        )
+    return Outcome("recorded", brand.name, campaign.name, score=score, event_id=event.id)
+
+
+# --- G reviewers ----------------------------------------------------------------------------
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def invite_reviewer(
+    session: Session,
+    campaign: Campaign,
+    reviewer_name: str,
+    unit_name: str,
+    recuse_union_code: str | None = None,
+) -> str:
+    """A one-time code for a party/government reviewer; only its hash is stored."""
+    import secrets
+
+    recuse_id = None
+    if recuse_union_code:
+        union = session.scalar(select(Union).where(Union.code == recuse_union_code))
+        if union is None:
+            raise CampaignError(f"回避单位的工会代码 {recuse_union_code} 不存在")
+        recuse_id = union.id
+    code = "PY" + secrets.token_hex(4).upper()
+    session.add(
+        ReviewerInvite(
+            campaign_id=campaign.id,
+            code_hash=_code_hash(code),
+            reviewer_name=reviewer_name,
+            unit_name=unit_name,
+            recuse_union_id=recuse_id,
+        )
+    )
+    session.flush()
+    return code
+
+
+def redeem_reviewer_code(session: Session, user: User, code: str, now: datetime) -> ReviewerInvite | None:
+    """Bind the code's reviewer role to this follower; None when unknown or used by someone else."""
+    invite = session.scalar(select(ReviewerInvite).where(ReviewerInvite.code_hash == _code_hash(code)))
+    # Union staff cannot hold G codes (§4.3 P8): G is the party/government view from outside.
+    if invite is None or user.role is not Role.WORKER:
+        return None
+    ident = identity_hash(session, user.openid)
+    if invite.identity_hash is not None:
+        return invite if invite.identity_hash == ident else None
+    invite.identity_hash = ident
+    invite.used_at = now
+    session.flush()
+    return invite

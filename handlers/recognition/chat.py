@@ -1,0 +1,284 @@
+"""Votes and ratings in WeChat: 「投票」 lists the candidates, 「投3号」 votes, 「品牌 5分」 rates."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from config import recognition_texts as t
+from config.recognition import default_config
+from handlers.context import Context, Reply
+from handlers.inbound import Inbound
+from handlers.members import on_scene
+from handlers.programme.binding import on_code
+from handlers.recognition.campaigns import (
+    Outcome,
+    campaigns_for_brand,
+    entry_by_number,
+    open_campaigns,
+    record_rating,
+    record_vote,
+    redeem_reviewer_code,
+)
+from handlers.recognition.fraud import run_rules
+from handlers.recognition.report import campaign_has_snapshot
+from handlers.registry import JobContext, job, on_click, on_flow, on_intent
+from models import Brand, Conversation
+from models.recognition import Campaign, CampaignKind, ReviewerInvite
+
+FLOW_SCORE = "recognition_score"
+FLOW_TTL = timedelta(minutes=10)
+# WeChat truncates passive text replies above 2048 bytes (UTF-8).
+REPLY_LIMIT_BYTES = 2048
+_PAGE = re.compile(r"(?:候选|名单)\s*(\d+)")
+_DIGIT = re.compile(r"^\s*([1-5])\s*分?\s*$")
+# Longest first: 非常不满意 must not read as 满意.
+_WORD_SCORES = (
+    ("非常不满意", 1),
+    ("很不满意", 1),
+    ("不满意", 2),
+    ("非常满意", 5),
+    ("很满意", 5),
+    ("满意", 4),
+    ("一般", 3),
+)
+
+
+def score_from_text(text: str) -> int | None:
+    m = _DIGIT.match(text)
+    if m:
+        return int(m.group(1))
+    for word, score in _WORD_SCORES:
+        if word in text:
+            return score
+    return None
+
+
+def _closes(c: Campaign) -> str:
+    if c.closes_at is None:
+        return "长期开放"
+    from zoneinfo import ZoneInfo
+
+    return c.closes_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("截至%m月%d日%H:%M")
+
+
+def candidate_pages(campaign: Campaign, others: list[str]) -> list[str]:
+    """The candidate list cut into replies of at most 2048 bytes each."""
+    head = t.LIST_HEADER.format(name=campaign.name, kind=campaign.kind.label, closes=_closes(campaign))
+    foot = (
+        t.LIST_FOOT_VOTE.format(k=campaign.max_choices)
+        if campaign.kind is CampaignKind.VOTE
+        else t.LIST_FOOT_RATING
+    )
+    if others:
+        foot += "\n" + t.LIST_OTHER_CAMPAIGNS.format(names="、".join(others))
+    lines = [t.LIST_LINE.format(number=e.number, brand=e.brand.name) for e in campaign.entries]
+    reserve = len(t.LIST_MORE.format(page=999, pages=999, next=999).encode()) + 4
+    budget = REPLY_LIMIT_BYTES - len(head.encode()) - len(foot.encode()) - reserve
+    pages: list[list[str]] = [[]]
+    used = 0
+    for line in lines:
+        size = len(line.encode()) + 1
+        if pages[-1] and used + size > budget:
+            pages.append([])
+            used = 0
+        pages[-1].append(line)
+        used += size
+    out = []
+    for i, chunk in enumerate(pages, start=1):
+        parts = [head, *chunk]
+        if len(pages) > 1:
+            parts.append(t.LIST_MORE.format(page=i, pages=len(pages), next=i % len(pages) + 1))
+        parts.append(foot)
+        out.append("\n".join(parts))
+    return out
+
+
+def _list_reply(ctx: Context, page: int = 1) -> Reply:
+    campaigns = open_campaigns(ctx.session, ctx.now)
+    if not campaigns:
+        return Reply(t.NO_OPEN_CAMPAIGN)
+    pages = candidate_pages(campaigns[0], [c.name for c in campaigns[1:]])
+    return Reply(pages[min(max(page, 1), len(pages)) - 1])
+
+
+@on_intent("list")
+def list_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
+    m = _PAGE.search(inbound.text)
+    return _list_reply(ctx, int(m.group(1)) if m else 1)
+
+
+@on_click("MENU_LIST")
+def list_click(ctx: Context, inbound: Inbound) -> Reply:
+    return _list_reply(ctx)
+
+
+@on_click("MENU_VOTE")
+def vote_click(ctx: Context, inbound: Inbound) -> Reply:
+    return _list_reply(ctx)
+
+
+def _resolve(ctx: Context, brand_name: str | None, number: int | None) -> tuple[Campaign, Brand] | Reply:
+    campaigns = open_campaigns(ctx.session, ctx.now)
+    if not campaigns:
+        return Reply(t.NO_OPEN_CAMPAIGN)
+    if brand_name:
+        from handlers.brands import find_brand_by_name
+
+        brand = find_brand_by_name(ctx.session, brand_name)
+        found = campaigns_for_brand(ctx.session, brand.id, ctx.now) if brand else []
+        if brand is None or not found:
+            return Reply(t.BRAND_NOT_IN_CAMPAIGN.format(brand=brand_name))
+        return found[0], brand
+    if number is not None:
+        entry = entry_by_number(campaigns[0], number)
+        if entry is None:
+            return Reply(t.NUMBER_UNKNOWN.format(number=number))
+        return campaigns[0], entry.brand
+    return Reply(t.WHICH_BRAND)
+
+
+# The rules re-run over the whole campaign every this many events (a background job), so the
+# live view's flags stay current without scanning on every message.
+SCAN_EVERY = 50
+
+
+@job("recognition_scan")
+def scan_job(jctx: JobContext, campaign_id: int) -> None:
+    campaign = jctx.session.get(Campaign, campaign_id)
+    if campaign is None or campaign_has_snapshot(jctx.session, campaign):
+        return  # an official snapshot is final: its flags are not touched any more
+    run_rules(jctx.session, campaign, jctx.now)
+
+
+def _maybe_scan(ctx: Context, campaign: Campaign, o: Outcome) -> None:
+    if o.event_id is not None and o.event_id % SCAN_EVERY == 0:
+        ctx.enqueue("recognition_scan", campaign_id=campaign.id)
+
+
+def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
+    if o.status == "limited":
+        return Reply(t.RATE_LIMITED.format(limit=o.limit))
+    if o.status == "closed":
+        return Reply(t.CAMPAIGN_CLOSED.format(campaign=o.campaign))
+    if o.status == "recused":
+        return Reply(t.REVIEW_RECUSED.format(brand=o.brand))
+    if o.status == "already":
+        return Reply(t.VOTE_ALREADY.format(brand=o.brand))
+    if o.status == "full":
+        return Reply(t.VOTE_FULL.format(k=o.limit, brands="、".join(o.voted)))
+    if o.status == "replaced":
+        return Reply(
+            t.RATING_REPLACED.format(brand=o.brand, old=o.previous, score=o.score, campaign=o.campaign)
+        )
+    if o.status in ("same", "duplicate") and o.score is not None:
+        return Reply(t.RATING_SAME.format(brand=o.brand, score=o.score))
+    if o.score is not None:
+        return Reply(t.RATING_RECORDED.format(brand=o.brand, score=o.score, campaign=o.campaign))
+    if o.status == "duplicate":
+        return Reply(t.VOTE_ALREADY.format(brand=o.brand))
+    return Reply(t.VOTE_RECORDED.format(brand=o.brand, campaign=o.campaign, used=o.used, k=o.limit))
+
+
+def _key(inbound: Inbound, suffix: str = "") -> str:
+    return f"chat:{inbound.dedupe_key}{suffix}"[:255]
+
+
+def _ask_score(ctx: Context, campaign: Campaign, brand: Brand, channel: str, src: int | None) -> Reply:
+    ctx.start_flow(
+        FLOW_SCORE,
+        {"campaign_id": campaign.id, "brand_id": brand.id, "channel": channel, "src": src, "tries": 0},
+        FLOW_TTL,
+    )
+    return Reply(t.ASK_SCORE.format(brand=brand.name))
+
+
+@on_intent("vote")
+def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
+    from nlp import Intent
+
+    assert isinstance(intent, Intent)
+    resolved = _resolve(ctx, intent.brand, intent.number)
+    if isinstance(resolved, Reply):
+        return resolved
+    campaign, brand = resolved
+    key = _key(inbound)
+    if campaign.kind is CampaignKind.VOTE:
+        outcome = record_vote(ctx.session, ctx.user, campaign, brand, key, ctx.now)
+        _maybe_scan(ctx, campaign, outcome)
+        return outcome_reply(outcome, campaign)
+    score = intent.score if intent.score is not None else score_from_text(inbound.text)
+    if score is None:
+        # 「投票给X」 in a rating campaign: heat (参与热度, outside the index), then ask for the score.
+        record_vote(ctx.session, ctx.user, campaign, brand, _key(inbound, ":heat"), ctx.now)
+        return _ask_score(ctx, campaign, brand, "self", None)
+    outcome = record_rating(ctx.session, ctx.user, campaign, brand, score, key, ctx.now)
+    _maybe_scan(ctx, campaign, outcome)
+    return outcome_reply(outcome, campaign)
+
+
+@on_flow(FLOW_SCORE)
+def score_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
+    data = dict(conv.data)
+    score = score_from_text(inbound.text) if inbound.text else None
+    if score is None:
+        # Something else entirely: let the router have it. A short unparseable answer: ask again.
+        if len(inbound.text) > 6 or data.get("tries", 0) >= 2:
+            ctx.end_flow()
+            return None
+        data["tries"] = data.get("tries", 0) + 1
+        ctx.update_flow(conv, data, FLOW_TTL)
+        return Reply(t.ASK_SCORE_AGAIN)
+    campaign = ctx.session.get(Campaign, data["campaign_id"])
+    brand = ctx.session.get(Brand, data["brand_id"])
+    ctx.end_flow()
+    if campaign is None or brand is None:
+        return Reply(t.NO_OPEN_CAMPAIGN)
+    outcome = record_rating(
+        ctx.session, ctx.user, campaign, brand, score, _key(inbound), ctx.now, data["channel"], data["src"]
+    )
+    _maybe_scan(ctx, campaign, outcome)
+    return outcome_reply(outcome, campaign)
+
+
+@on_scene("brand")
+def brand_scene(ctx: Context, inbound: Inbound, rest: str) -> Reply | None:
+    """A brand's own QR code: opens its rating directly; the channel is marked ``brand``."""
+    brand = ctx.session.get(Brand, int(rest)) if rest.isdigit() else None
+    if brand is None:
+        return Reply(t.BRAND_QR_UNKNOWN)
+    found = campaigns_for_brand(ctx.session, brand.id, ctx.now)
+    if not found:
+        return Reply(t.NO_OPEN_CAMPAIGN)
+    ratings = [c for c in found if c.kind is CampaignKind.RATING]
+    if ratings:
+        return _ask_score(ctx, ratings[0], brand, "brand", brand.id)
+    campaign = found[0]
+    entry = next(e for e in campaign.entries if e.brand_id == brand.id)
+    return Reply(t.BRAND_QR_VOTE.format(brand=brand.name, number=entry.number, campaign=campaign.name))
+
+
+@on_scene("review")
+def reviewer_scene(ctx: Context, inbound: Inbound, rest: str) -> Reply | None:
+    """A reviewer's invitation QR code (scene ``review:<code>``) makes them a G reviewer."""
+    invite = redeem_reviewer_code(ctx.session, ctx.user, rest, ctx.now)
+    return reviewer_reply(ctx, invite)
+
+
+@on_code(r"PY[0-9A-F]{8}")
+def reviewer_code_by_text(ctx: Context, code: str) -> tuple[Reply, bool]:
+    """ "绑定 PY1A2B3C4D" (or "评议 …"): the same as scanning the reviewer's QR code."""
+    invite = redeem_reviewer_code(ctx.session, ctx.user, code, ctx.now)
+    return reviewer_reply(ctx, invite), invite is not None
+
+
+def reviewer_reply(ctx: Context, invite: ReviewerInvite | None) -> Reply:
+    if invite is None:
+        return Reply(t.REVIEWER_CODE_BAD)
+    campaign = ctx.session.get(Campaign, invite.campaign_id)
+    assert campaign is not None
+    return Reply(t.REVIEWER_BOUND.format(campaign=campaign.name, unit=invite.unit_name))
+
+
+# Loaded (and validated) at import: a bad config file stops start-up with its Chinese message.
+default_config()

@@ -1,0 +1,334 @@
+"""Results of a campaign: the report (table/JSON/CSV rows), the immutable snapshot, the live view."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config.recognition import GROUPS, RecognitionConfig, default_config
+from handlers.recognition.estimators import (
+    GROUP_LABELS,
+    STATUS_LABELS,
+    TIER_LABELS,
+    BrandResult,
+    CohortResult,
+    Component,
+    GroupPrior,
+    Priors,
+    compute_cohort,
+)
+from handlers.recognition.loader import Loaded, load_both
+from models.recognition import Campaign, RecognitionEvent, RecognitionFlag, RecognitionSnapshot
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DISCLOSURE = (
+    "本指数基于职工和公众自愿参与的线上评价及党政评议，非随机抽样调查。括号内为模型可信区间（95%），"
+    "反映样本量带来的不确定性，不代表抽样误差；样本不足的品牌已向同级平均水平调整。"
+    "方法版本 v{version}，数据截至 {date}。"
+)
+HEAT_TITLE = "参与热度（不计入社会认可度）"
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x + 0.0, 1)
+
+
+def _ci(ci: tuple[float, float] | None) -> list[float | None] | None:
+    return None if ci is None else [_r(ci[0]), _r(ci[1])]
+
+
+def _component_json(c: Component) -> dict[str, Any]:
+    shown = c.state != "insufficient"
+    return {
+        "n": c.n,
+        "n_eff": _r(c.n_eff),
+        "state": c.state,
+        "display": f"{c.estimate:.1f}" if shown else f"样本不足 ({c.n_eff:.0f}/{c.show_threshold:.0f})",
+        "value": _r(c.estimate) if shown else None,
+        "ci": _ci(c.ci) if shown else None,
+        "raw": _r(c.raw) if shown else None,
+        "prior": _r(c.prior),
+        "m": c.m,
+        "shrink_weight": round(c.shrink_weight, 3),
+        "home_share": [round(c.home_share_before, 3), round(c.home_share_after, 3)],
+        "top_box": _r(c.top_box) if shown else None,
+    }
+
+
+def _groups_json(b: BrandResult) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for g in GROUPS:
+        entry: dict[str, Any] = {"label": GROUP_LABELS[g], "score": _r(b.group_scores[g])}
+        if (g, "A") in b.components:
+            entry["awareness"] = _component_json(b.components[(g, "A")])
+        entry["reputation"] = _component_json(b.components[(g, "R")])
+        out[g] = entry
+    return out
+
+
+def data_date(loaded_cutoff: datetime | None, now: datetime) -> str:
+    return (loaded_cutoff or now).astimezone(SHANGHAI).strftime("%Y-%m-%d")
+
+
+def build_report(
+    campaign: Campaign,
+    result: CohortResult,
+    loaded: Loaded,
+    without: CohortResult,
+    cfg: RecognitionConfig,
+    cutoff: datetime,
+    live: bool,
+) -> dict[str, Any]:
+    """The report in the issue's JSON shape (plus disclosure, priors and sensitivity figures)."""
+    with_all = {b.brand_id: b for b in without.brands}
+    brands = []
+    for b in result.brands:
+        c = loaded.counts[b.brand_id]
+        alt = with_all[b.brand_id]
+        brands.append(
+            {
+                "brand": b.name,
+                "index": _r(b.index) if b.shown else None,
+                "ci": _ci(b.ci) if b.shown else None,
+                "status": STATUS_LABELS[b.status],
+                "tier": TIER_LABELS[b.tier] if b.tier else None,
+                "ratings": c.ratings,
+                "heat": c.heat,
+                "suspect": c.suspect,
+                "watch": c.watch,
+                "groups": _groups_json(b),
+                "rank_range": list(b.rank_range) if b.rank_range else None,
+                "raw_index": _r(b.raw_index),
+                "index_with_suspects": _r(alt.index) if alt.shown else None,
+                "shortfall": "需补充：" + "、".join(f"{k} {v} 份" for k, v in b.shortfall)
+                if b.shortfall
+                else None,
+            }
+        )
+    return {
+        "campaign": campaign.name,
+        "method_version": cfg.version,
+        "anti_fraud_version": cfg.anti_fraud_version,
+        "config_digest": cfg.digest,
+        "live": live,
+        "label": "实时（未定稿）" if live else "正式结果",
+        "data_cutoff": cutoff.astimezone(UTC).isoformat(),
+        "reference_median": _r(result.reference_median),
+        "priors": _priors_json(result.priors),
+        "disclosure": DISCLOSURE.format(version=cfg.version, date=data_date(cutoff, cutoff)),
+        "heat_title": HEAT_TITLE,
+        "reliability": {
+            g: {
+                "alpha": None if a is None else round(a, 3),
+                "warn": a is not None and a < cfg.reliability_alpha_warn,
+            }
+            for g, a in sorted(loaded.reliability.items())
+        },
+        "brands": brands,
+    }
+
+
+def _priors_json(p: Priors) -> dict[str, Any]:
+    return {
+        "m_awareness": p.m_awareness,
+        "groups": {
+            g: {
+                "p0": gp.p0,
+                "mu0": round(gp.mu0, 6),
+                "sigma": round(gp.sigma, 6),
+                "m_reputation": round(gp.m_reputation, 6),
+                "source": gp.source,
+            }
+            for g, gp in sorted(p.groups.items())
+        },
+    }
+
+
+def priors_from_json(data: dict[str, Any]) -> Priors:
+    return Priors(
+        groups={
+            g: GroupPrior(v["p0"], v["mu0"], v["sigma"], v["m_reputation"], v["source"])
+            for g, v in data["groups"].items()
+        },
+        m_awareness=data["m_awareness"],
+    )
+
+
+def seed_text(campaign: Campaign) -> str:
+    return f"campaign:{campaign.id}:{campaign.name}"
+
+
+def compute_report(
+    session: Session,
+    campaign: Campaign,
+    cfg: RecognitionConfig | None = None,
+    now: datetime | None = None,
+    priors: Priors | None = None,
+) -> dict[str, Any]:
+    cfg = cfg or default_config()
+    loaded, loaded_all = load_both(session, campaign, cfg)
+    result = compute_cohort(loaded.inputs, cfg, priors=priors, seed_text=seed_text(campaign))
+    if loaded_all is not loaded:
+        with_suspects = compute_cohort(
+            loaded_all.inputs, cfg, priors=result.priors, seed_text=seed_text(campaign), light=True
+        )
+    else:  # nothing excluded: the sensitivity pass would recompute the same numbers
+        with_suspects = result
+    last = session.scalar(
+        select(func.max(RecognitionEvent.submitted_at)).where(RecognitionEvent.campaign_id == campaign.id)
+    )
+    cutoff = campaign.closed_at or last or now or campaign.opens_at
+    if campaign.closed_at is not None and last is not None:
+        cutoff = min(campaign.closed_at, max(last, campaign.opens_at))
+    return build_report(campaign, result, loaded, with_suspects, cfg, cutoff, live=campaign.closed_at is None)
+
+
+def canonical(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def campaign_has_snapshot(session: Session, campaign: Campaign) -> bool:
+    return (
+        session.scalar(select(RecognitionSnapshot.id).where(RecognitionSnapshot.campaign_id == campaign.id))
+        is not None
+    )
+
+
+def take_snapshot(
+    session: Session, campaign: Campaign, cfg: RecognitionConfig | None = None
+) -> RecognitionSnapshot:
+    """The official, immutable result: canonical JSON with its sha256 (§2.12)."""
+    cfg = cfg or default_config()
+    existing = session.scalar(
+        select(RecognitionSnapshot).where(RecognitionSnapshot.campaign_id == campaign.id)
+    )
+    if existing is not None:
+        return existing
+    body = canonical(compute_report(session, campaign, cfg))
+    snap = RecognitionSnapshot(
+        campaign_id=campaign.id,
+        method_version=cfg.version,
+        config_digest=cfg.digest,
+        body=body,
+        sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+    )
+    session.add(snap)
+    session.flush()
+    return snap
+
+
+def reproduce_snapshot(
+    session: Session, snap: RecognitionSnapshot, cfg: RecognitionConfig | None = None
+) -> str:
+    """Recompute a snapshot's body from the events with its frozen priors (audit re-run)."""
+    campaign = session.get(Campaign, snap.campaign_id)
+    assert campaign is not None
+    frozen = priors_from_json(json.loads(snap.body)["priors"])
+    return canonical(compute_report(session, campaign, cfg, priors=frozen))
+
+
+# --- live view --------------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_live_cache: dict[int, tuple[tuple[int, int, str, datetime | None], dict[str, Any]]] = {}
+
+
+def data_version(session: Session, campaign: Campaign) -> tuple[int, int]:
+    """Monotone counters that change whenever a rating or a flag arrives."""
+    ev = session.scalar(
+        select(func.max(RecognitionEvent.id)).where(RecognitionEvent.campaign_id == campaign.id)
+    )
+    fl = session.scalar(select(func.max(RecognitionFlag.id)))
+    return (ev or 0, fl or 0)
+
+
+def results(session: Session, campaign: Campaign, cfg: RecognitionConfig | None = None) -> dict[str, Any]:
+    """The official snapshot when closed, else the live view, cached until new data arrives."""
+    cfg = cfg or default_config()
+    snap = session.scalar(select(RecognitionSnapshot).where(RecognitionSnapshot.campaign_id == campaign.id))
+    if snap is not None:
+        data: dict[str, Any] = json.loads(snap.body)
+        return data
+    key = (*data_version(session, campaign), cfg.digest, campaign.closed_at)
+    with _cache_lock:
+        hit = _live_cache.get(campaign.id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    report = compute_report(session, campaign, cfg)
+    with _cache_lock:
+        _live_cache[campaign.id] = (key, report)
+    return report
+
+
+def csv_text(report: dict[str, Any]) -> str:
+    """CSV export: every row carries n, interval, status and the method version (§5)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(
+        [
+            "活动",
+            "品牌",
+            "社会认可度",
+            "可信区间下限",
+            "可信区间上限",
+            "状态",
+            "分档",
+            "名次区间",
+            "有效评价数",
+            "参与热度",
+            "待核查",
+            "含待核查指数",
+            "方法版本",
+        ]
+    )
+    for b in report["brands"]:
+        ci = b["ci"] or [None, None]
+        rr = b["rank_range"]
+        writer.writerow(
+            [
+                report["campaign"],
+                b["brand"],
+                "" if b["index"] is None else f"{b['index']:.1f}",
+                "" if ci[0] is None else f"{ci[0]:.1f}",
+                "" if ci[1] is None else f"{ci[1]:.1f}",
+                b["status"],
+                b["tier"] or "",
+                f"第{rr[0]}–{rr[1]}位" if rr else "",
+                b["ratings"],
+                b["heat"],
+                b["suspect"],
+                "" if b["index_with_suspects"] is None else f"{b['index_with_suspects']:.1f}",
+                report["method_version"],
+            ]
+        )
+    writer.writerow([report["disclosure"]])
+    return buf.getvalue()
+
+
+def table_text(report: dict[str, Any]) -> str:
+    lines = [f"活动：{report['campaign']}（{report['label']}）  方法版本 v{report['method_version']}"]
+    lines.append(
+        "品牌 | 社会认可度 [95%可信区间] | 状态 | 分档 | 名次 | 有效评价 | 参与热度 | 待核查 | 含待核查"
+    )
+    for b in report["brands"]:
+        value = "样本不足" if b["index"] is None else f"{b['index']:.1f} [{b['ci'][0]:.1f}, {b['ci'][1]:.1f}]"
+        rr = f"第{b['rank_range'][0]}–{b['rank_range'][1]}位" if b["rank_range"] else "—"
+        alt = "—" if b["index_with_suspects"] is None else f"{b['index_with_suspects']:.1f}"
+        lines.append(
+            f"{b['brand']} | {value} | {b['status']} | {b['tier'] or '—'} | {rr} | {b['ratings']} | "
+            f"{b['heat']} | {b['suspect']} | {alt}"
+        )
+        if b["shortfall"]:
+            lines.append(f"    {b['shortfall']}")
+    lines.append(f"{report['heat_title']}：参与热度为投票次数，仅反映动员情况。")
+    lines.append(report["disclosure"])
+    return "\n".join(lines)
