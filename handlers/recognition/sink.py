@@ -6,22 +6,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.measures import MeasuredResponse, on_measured_response
-from handlers.recognition.campaigns import _insert, respondent
+from handlers.recognition.campaigns import _insert, open_campaigns, respondent
 from models import User
-from models.recognition import Campaign, RecognitionEvent
+from models.recognition import Campaign, CampaignKind, RecognitionEvent
 
 CHANNELS = ("neutral_invited", "neutral_open", "brand", "self", "third_party")
 
 
 @on_measured_response
 def record_measured_response(session: Session, response: MeasuredResponse) -> None:
-    """Idempotent on ``source_key``: a response delivered twice records its events once."""
-    if response.campaign_id is None or not response.source_key:
-        return  # not a recognition survey, or no idempotency key: nothing we can count safely
-    campaign = session.get(Campaign, response.campaign_id)
+    """Idempotent on ``source_key``: a response delivered twice records its events once.
+
+    A survey that names no campaign (the standing 品牌社会认可度调查) counts for every rating
+    campaign open when it was submitted: each campaign is a round with its own roster ballot.
+    """
+    if not response.source_key:
+        return  # no idempotency key: nothing we can count safely
     user = session.get(User, response.user_id)
-    if campaign is None or user is None:
+    if user is None:
         return
+    if response.campaign_id is not None:
+        named = session.get(Campaign, response.campaign_id)
+        campaigns = [named] if named is not None else []
+    else:
+        campaigns = [
+            c for c in open_campaigns(session, response.submitted_at) if c.kind is CampaignKind.RATING
+        ]
+    for campaign in campaigns:
+        _record_for(session, response, user, campaign)
+
+
+def _record_for(session: Session, response: MeasuredResponse, user: User, campaign: Campaign) -> None:
     rsp = respondent(session, user, campaign)
     # The group is fixed by verification; a survey may only narrow it to what verification says.
     group = rsp.group
@@ -38,7 +53,7 @@ def record_measured_response(session: Session, response: MeasuredResponse) -> No
         "started_at": response.started_at,
         "submitted_at": response.submitted_at,
     }
-    prefix = f"survey:{response.source_key}"
+    prefix = f"survey:{response.source_key}:c{campaign.id}"
     if session.scalar(
         select(RecognitionEvent.id).where(RecognitionEvent.event_key.like(f"{prefix}:%")).limit(1)
     ):
