@@ -29,6 +29,7 @@ run: install assets
 	$(FLASK) seed-demo
 	$(FLASK) admin seed-demo
 	$(FLASK) voice-demo
+	$(FLASK) recognition-demo
 	@echo ""
 	@echo "服务启动于 http://$(HOST):$(PORT)/wechat"
 	@echo "管理后台：http://$(HOST):$(PORT)/admin/ （用上面打印的演示账号登录）"

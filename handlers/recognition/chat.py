@@ -118,15 +118,19 @@ def vote_click(ctx: Context, inbound: Inbound) -> Reply:
     return _list_reply(ctx)
 
 
-def _resolve(ctx: Context, brand_name: str | None, number: int | None) -> tuple[Campaign, Brand] | Reply:
-    campaigns = open_campaigns(ctx.session, ctx.now)
+def _resolve(
+    ctx: Context, brand_name: str | None, number: int | None, prefer: CampaignKind
+) -> tuple[Campaign, Brand] | Reply:
+    """The campaign and brand meant; with a rating and a vote campaign both open, a message
+    with a score goes to the rating campaign, one without to the vote campaign."""
+    campaigns = _preferred_first(open_campaigns(ctx.session, ctx.now), prefer)
     if not campaigns:
         return Reply(t.NO_OPEN_CAMPAIGN)
     if brand_name:
         from handlers.brands import find_brand_by_name
 
         brand = find_brand_by_name(ctx.session, brand_name)
-        found = campaigns_for_brand(ctx.session, brand.id, ctx.now) if brand else []
+        found = _preferred_first(campaigns_for_brand(ctx.session, brand.id, ctx.now), prefer) if brand else []
         if brand is None or not found:
             return Reply(t.BRAND_NOT_IN_CAMPAIGN.format(brand=brand_name))
         return found[0], brand
@@ -136,6 +140,10 @@ def _resolve(ctx: Context, brand_name: str | None, number: int | None) -> tuple[
             return Reply(t.NUMBER_UNKNOWN.format(number=number))
         return campaigns[0], entry.brand
     return Reply(t.WHICH_BRAND)
+
+
+def _preferred_first(campaigns: list[Campaign], kind: CampaignKind) -> list[Campaign]:
+    return sorted(campaigns, key=lambda c: c.kind is not kind)  # stable: newest first within a kind
 
 
 # The rules re-run over the whole campaign every this many events (a background job), so the
@@ -198,7 +206,9 @@ def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     from nlp import Intent
 
     assert isinstance(intent, Intent)
-    resolved = _resolve(ctx, intent.brand, intent.number)
+    score = intent.score if intent.score is not None else score_from_text(inbound.text)
+    prefer = CampaignKind.VOTE if score is None else CampaignKind.RATING
+    resolved = _resolve(ctx, intent.brand, intent.number, prefer)
     if isinstance(resolved, Reply):
         return resolved
     campaign, brand = resolved
@@ -207,7 +217,6 @@ def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
         outcome = record_vote(ctx.session, ctx.user, campaign, brand, key, ctx.now)
         _maybe_scan(ctx, campaign, outcome)
         return outcome_reply(outcome, campaign)
-    score = intent.score if intent.score is not None else score_from_text(inbound.text)
     if score is None:
         # 「投票给X」 in a rating campaign: heat (参与热度, outside the index), then ask for the score.
         record_vote(ctx.session, ctx.user, campaign, brand, _key(inbound, ":heat"), ctx.now)

@@ -7,11 +7,12 @@ from sqlalchemy.orm import Session
 from handlers.programme.lifecycle import RecognitionInfo, set_recognition_score_provider
 from handlers.recognition.queries import brand_recognition
 from models import Brand
+from models.recognition import CampaignKind
 
 
 def recognition_info(session: Session, brand: Brand) -> RecognitionInfo | None:
     """None (暂无数据) unless the latest campaign with results shows a number for the brand."""
-    found = brand_recognition(session, brand.id)
+    found = brand_recognition(session, brand.id, kind=CampaignKind.RATING)
     if found is None or found.index is None:  # 样本不足: no number may be shown or scored
         return None
     low, high = found.rank_range or (None, None)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.recognition.report import results
-from models.recognition import Campaign, CampaignBrand
+from models.recognition import Campaign, CampaignBrand, CampaignKind
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,21 @@ class BrandRecognition:
 
 
 def brand_recognition(
-    session: Session, brand_id: int, include_blind: bool = False
+    session: Session, brand_id: int, include_blind: bool = False, kind: CampaignKind | None = None
 ) -> BrandRecognition | None:
-    """The latest campaign with results containing the brand; blind open campaigns only for admins."""
-    campaigns = session.scalars(
+    """The latest campaign with results containing the brand; blind open campaigns only for admins.
+
+    ``kind=RATING`` skips vote campaigns, which carry participation heat but never an index.
+    """
+    stmt = (
         select(Campaign)
         .join(CampaignBrand, CampaignBrand.campaign_id == Campaign.id)
         .where(CampaignBrand.brand_id == brand_id)
         .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
     )
+    if kind is not None:
+        stmt = stmt.where(Campaign.kind == kind)
+    campaigns = session.scalars(stmt)
     for campaign in campaigns:
         if campaign.blind and campaign.closed_at is None and not include_blind:
             continue

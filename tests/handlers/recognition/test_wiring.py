@@ -39,3 +39,37 @@ def test_status_reply_and_review_score_come_from_the_index(session: Session, bra
     assert info is not None and 0 < info.score <= 100
     reply = say(make_user(session), "查询 工惠乐学", at=T0 + timedelta(hours=6)).text or ""
     assert "社会认可度" in reply and "可信区间" in reply and f"{info.score:.1f}" in reply
+
+
+def test_score_goes_to_the_rating_campaign_and_support_to_the_vote_campaign(
+    session: Session, brands, say
+) -> None:  # type: ignore[no-untyped-def]
+    from models.recognition import RecognitionEvent
+
+    rating = make_campaign(session, "rating", name="满意度测评")
+    voting = make_campaign(session, "vote", name="最受欢迎评选")
+    worker = make_user(session, union_id=brands[0].union_id, union_source="member")
+    assert "满意度测评" in (say(worker, "工惠乐学 5分").text or "")
+    assert "最受欢迎评选" in (say(worker, "投票给工惠乐学").text or "")
+    kinds = {
+        (e.campaign_id, e.kind)
+        for e in session.scalars(select(RecognitionEvent).where(RecognitionEvent.brand_id == brands[0].id))
+    }
+    assert kinds == {(rating.id, "rating"), (voting.id, "support_vote")}
+
+
+def test_recognition_demo_loads_once(session: Session) -> None:
+    from handlers.demo import load_demo
+    from handlers.recognition.demo import load_recognition_demo
+    from handlers.recognition.queries import brand_recognition
+    from models import Brand
+    from models.recognition import CampaignKind
+
+    load_demo(session)
+    first = load_recognition_demo(session, T0)
+    assert first["ratings"] > 500 and first["votes"] > 100
+    assert load_recognition_demo(session, T0)["respondents"] == 0
+    brand = session.scalar(select(Brand).where(Brand.name == "查保促"))
+    assert brand is not None
+    found = brand_recognition(session, brand.id, kind=CampaignKind.RATING)
+    assert found is not None and found.index is not None
