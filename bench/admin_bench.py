@@ -16,6 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flask import Flask
+from flask.testing import FlaskClient
+
 from bot import create_app
 from bot.admin.accounts import create_account
 from config.settings import Settings
@@ -65,7 +68,8 @@ def timed(client, url: str, runs: int = 5) -> float:  # type: ignore[no-untyped-
     return statistics.median(samples) * 1000
 
 
-def main() -> None:
+def bench_app() -> Flask:
+    """The app on a fresh temporary SQLite database, in demo mode (no WeChat calls)."""
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(
         wechat_token="benchtoken",
@@ -76,7 +80,20 @@ def main() -> None:
         instance_dir=tmp,
         extra={"GHPP_SIMULATE_WECHAT": "1"},
     )
-    app = create_app(settings)
+    return create_app(settings)
+
+
+def logged_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").get_data(as_text=True))
+    assert token
+    form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
+    assert client.post("/admin/login", data=form).status_code == 302
+    return client
+
+
+def main() -> None:
+    app = bench_app()
     runtime = app.extensions["ghpp"]
     upgrade(runtime.engine)
     with runtime.session_factory() as session, session.begin():
@@ -85,13 +102,7 @@ def main() -> None:
         create_account(session, county, "county", AdminRole.ADMIN, PASSWORD, actor_name="bench")
     print("SQLite, 1,777 unions, 5,000 brands; median of 5 requests, ms")
     for username in ("province", "county"):
-        client = app.test_client()
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").get_data(as_text=True)
-        )
-        assert token
-        form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
-        assert client.post("/admin/login", data=form).status_code == 302
+        client = logged_in(app, username)
         for url in (
             "/admin/",
             "/admin/unions/",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -19,10 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
 
-from bench.admin_bench import PASSWORD, build, timed
-from bot import create_app
+from bench.admin_bench import PASSWORD, bench_app, build, logged_in, timed
 from bot.admin.accounts import create_account
-from config.settings import Settings
 from handlers.programme import lifecycle as lc
 from handlers.programme.storage import LocalStorage, photo_key
 from models import Brand, Role, Stage, Union, User, utcnow
@@ -33,17 +30,7 @@ from tests.factories_programme import png_bytes
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings(
-        wechat_token="benchtoken",
-        wechat_appid="wxbench",
-        wechat_secret="x",
-        secret_key="bench-secret-key-0123456789",
-        database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
-        instance_dir=tmp,
-        extra={"GHPP_SIMULATE_WECHAT": "1"},
-    )
-    app = create_app(settings)
+    app = bench_app()
     runtime = app.extensions["ghpp"]
     upgrade(runtime.engine)
     storage = LocalStorage(Path(runtime.job_options["media_dir"]))
@@ -98,13 +85,7 @@ def main() -> None:
         photo_id = session.scalar(select(Photo.id).where(Photo.brand_id == brand_id))
     print(f"SQLite, 1,777 unions, 5,000 brands, 10,000 reports, {n:,} photos; median of 5 requests, ms")
     for username in ("province", "county"):
-        client = app.test_client()
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").get_data(as_text=True)
-        )
-        assert token
-        form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
-        assert client.post("/admin/login", data=form).status_code == 302
+        client = logged_in(app, username)
         for url in (
             "/admin/",
             f"/admin/brands/{brand_id}",
@@ -116,8 +97,7 @@ def main() -> None:
         ):
             print(f"{username:<9} {url:<46} {timed(client, url):8.1f}")
     # One review by the province admin (a strict ancestor): write, audit, commit, redirect.
-    client = app.test_client()
-    login(client, "province")
+    client = logged_in(app, "province")
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/").get_data(as_text=True))
     assert token
     form = {f"score_{s}": "80" for s in ("name", "mechanism", "carriers", "demonstration")}
@@ -127,13 +107,6 @@ def main() -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     elapsed = (time.perf_counter() - start) * 1000
     print(f"{'province':<9} {'POST review (write, audit, commit)':<46} {elapsed:8.1f}")
-
-
-def login(client, username: str) -> None:  # type: ignore[no-untyped-def]
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").get_data(as_text=True))
-    assert token
-    form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
-    assert client.post("/admin/login", data=form).status_code == 302
 
 
 if __name__ == "__main__":

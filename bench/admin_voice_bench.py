@@ -9,20 +9,16 @@ province admin and a county admin (median of 5 requests, Flask test client, SQLi
 from __future__ import annotations
 
 import random
-import re
 import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from admin_bench import PASSWORD, build, timed  # type: ignore[import-not-found]
 from sqlalchemy import select
 
-from bot import create_app
+from bench.admin_bench import PASSWORD, bench_app, build, logged_in, timed
 from bot.admin.accounts import create_account
-from config.settings import Settings
 from models import Suggestion, SuggestionState, SurveyResponse, Union, UnionKind, User, utcnow
 from models.admin import AdminRole
 
@@ -38,17 +34,7 @@ TEXTS = [
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings(
-        wechat_token="benchtoken",
-        wechat_appid="wxbench",
-        wechat_secret="x",
-        secret_key="bench-secret-key-0123456789",
-        database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
-        instance_dir=tmp,
-        extra={"GHPP_SIMULATE_WECHAT": "1"},
-    )
-    app = create_app(settings)
+    app = bench_app()
     runtime = app.extensions["ghpp"]
     from models.migrate import upgrade
 
@@ -96,13 +82,7 @@ def main() -> None:
         create_account(session, county, "county", AdminRole.ADMIN, PASSWORD, actor_name="bench")
     print("SQLite, 1,777 unions, 20,000 suggestions, 2,000 survey responses; median of 5 requests, ms")
     for username in ("province", "county"):
-        client = app.test_client()
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").get_data(as_text=True)
-        )
-        assert token
-        form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
-        assert client.post("/admin/login", data=form).status_code == 302
+        client = logged_in(app, username)
         for url in (
             "/admin/",
             "/admin/suggestions/",
