@@ -421,3 +421,11 @@ def test_api_is_scoped_and_shaped_like_the_cli(
 
 def test_dates_are_aware() -> None:
     assert T0.tzinfo is not None and datetime.now(UTC) > T0
+
+
+def test_brand_page_recognition_card_has_interval_and_disclosure(as_user, rec: Rec, world: World) -> None:  # type: ignore[no-untyped-def]
+    bid = world.county_brand.id
+    html = page(as_user("county"), f"/admin/brands/{bid}")
+    card = html.split("社会认可度指数：")[1]
+    assert "暂无数据" not in card.split("</p>")[0]
+    assert "可信区间" in card and "方法版本 v" in card and "数据截至" in card
