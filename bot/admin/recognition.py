@@ -28,7 +28,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.admin import web
+from bot.admin import surveys, web
 from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.overview import register_panel
@@ -737,6 +737,44 @@ def campaigns_panel(session: Session, sc: Scope) -> Table | None:
     )
 
 
+def participation_panel(session: Session, sc: Scope) -> Table | None:
+    """The surveys' participation rows plus, per running campaign, the workers of this subtree
+    who voted or rated (distinct identities of group W whose union is in scope) against members."""
+    table = surveys.participation_panel(session, sc)
+    root = session.get(Union, sc.root_id)
+    members = root.members if root is not None else None
+    rows = [r for r in campaign_rows(session, sc, utcnow()) if r["state"] == "进行中"]
+    if table is None:
+        table = Table(
+            "问卷参与情况",
+            [
+                Column("title", "问卷"),
+                Column("complete", "完成答卷"),
+                Column("members", "会员数"),
+                Column("rate", "参与率"),
+            ],
+        )
+    for r in rows:
+        where_union = (
+            RecognitionEvent.union_path == sc.root_path
+            if sc.role is AdminRole.CADRE
+            else RecognitionEvent.union_path.startswith(sc.root_path)
+        )
+        n = int(
+            session.scalar(
+                select(func.count(func.distinct(RecognitionEvent.identity_hash))).where(
+                    RecognitionEvent.campaign_id == r["id"], RecognitionEvent.grp == "W", where_union
+                )
+            )
+            or 0
+        )
+        rate = f"{100.0 * n / members:.2f}%" if members else "—（未填会员数）"
+        table.add(title=f"活动：{r['name']}（参与的职工）", complete=n, members=members, rate=rate)
+    return table if table.rows else None
+
+
 register_panel("campaigns", "进行中的活动", campaigns_panel)
+# Replaces the surveys' panel (imported above, so registered first) with one that adds campaigns.
+register_panel("participation", "参与情况（问卷答卷与活动参与 / 会员数）", participation_panel)
 
 nav = web.NavItem.of("admin_recognition.index", "评选与社会认可度")

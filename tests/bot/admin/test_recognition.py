@@ -382,14 +382,24 @@ def test_invite_shows_code_once_and_never_logs_it(as_user, rec: Rec, db: Session
     assert code not in page(client, f"/admin/campaigns/{rec.cid}")
 
 
-def test_overview_panel_lists_open_campaigns(as_user, rec: Rec) -> None:  # type: ignore[no-untyped-def]
+def test_overview_panels_list_open_campaigns_and_participation(
+    as_user, rec: Rec, db: Session, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    # Four workers of the county's grassroots union rated; one of them twice (counted once).
+    c = db.get(Campaign, rec.cid)
+    assert c is not None
+    path, bid = world.grassroots.path, world.county_brand.id
+    for i, who in enumerate(["w1", "w2", "w3", "w4", "w1"]):
+        _event(db, c, f"part-{i}", kind="rating", identity_hash=who, union_path=path, brand_id=bid, q1=5)
+    db.commit()
     html = page(as_user("county"), "/admin/")
-    panel = html.split("进行中的活动")[1]
+    panel = html.split('id="panel-campaigns"')[1].split("</section>")[0]
     assert "滨州&lt;b&gt;测评&lt;/b&gt;" in panel and "全省盲评" in panel
-    assert (
-        "邹平" not in page(as_user("other"), "/admin/").split("进行中的活动")[1].split("</section>")[0]
-        or True
-    )
+    part = html.split('id="panel-participation"')[1].split("</section>")[0]
+    row = next(r for r in part.split("<tr>") if "滨州&lt;b&gt;测评" in r)
+    assert ">4<" in row and "86000" in row
+    other = page(as_user("other"), "/admin/").split('id="panel-campaigns"')[1].split("</section>")[0]
+    assert "全省盲评" not in other and "滨州&lt;b&gt;测评" in other
 
 
 def test_method_page(as_user, rec: Rec) -> None:  # type: ignore[no-untyped-def]
