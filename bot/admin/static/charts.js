@@ -4,6 +4,8 @@
 (function () {
   "use strict";
   if (!window.echarts) { return; }
+  // Tooltips built by our own formatters are HTML: brand names are escaped first.
+  function esc(text) { return window.echarts.format.encodeHTML(String(text)); }
   var builders = {
     funnel: function (spec) {
       return {
@@ -43,7 +45,7 @@
     interval: function (spec) {
       var names = spec.data.map(function (d) { return d.name; });
       return {
-        tooltip: { trigger: "item", formatter: function (p) { var d = spec.data[p.dataIndex]; return d.name + "：" + d.value.toFixed(1) + "（" + d.low.toFixed(1) + "–" + d.high.toFixed(1) + "）"; } },
+        tooltip: { trigger: "item", formatter: function (p) { var d = spec.data[p.dataIndex]; return esc(d.name) + "：" + d.value.toFixed(1) + "（" + d.low.toFixed(1) + "–" + d.high.toFixed(1) + "）"; } },
         legend: { bottom: 0, data: ["社会认可度", "95%可信区间"] },
         grid: { left: 8, right: 30, top: 10, bottom: 40, containLabel: true },
         xAxis: { type: "value", min: 0, max: 100 },
@@ -71,7 +73,7 @@
     // 知名度 × 美誉度 with the cohort's median lines; quadrant names are descriptive only.
     quadrant: function (spec) {
       return {
-        tooltip: { trigger: "item", formatter: function (p) { return p.name + "：知名度 " + p.value[0] + "，美誉度 " + p.value[1]; } },
+        tooltip: { trigger: "item", formatter: function (p) { return esc(p.name) + "：知名度 " + p.value[0] + "，美誉度 " + p.value[1]; } },
         legend: { bottom: 0, data: ["品牌"] },
         grid: { left: 8, right: 30, top: 20, bottom: 40, containLabel: true },
         xAxis: { type: "value", name: "知名度", min: 0, max: 100 },

@@ -439,3 +439,21 @@ def test_brand_page_recognition_card_has_interval_and_disclosure(as_user, rec: R
     card = html.split("社会认可度指数：")[1]
     assert "暂无数据" not in card.split("</p>")[0]
     assert "可信区间" in card and "方法版本 v" in card and "数据截至" in card
+
+
+def test_brand_names_are_escaped_on_every_recognition_page(
+    as_user, rec: Rec, db: Session, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import make_brand
+
+    evil = make_brand(db, world.county, name='<img src=x onerror="alert(1)">')
+    c = create_campaign(db, "转义测试", "rating", [evil.name, world.county_brand.name], T0)
+    c.union_id = world.county.id
+    _event(db, c, "x-1", kind="support_vote", identity_hash="x1", brand_id=evil.id)
+    db.commit()
+    cid = c.id
+    client = as_user("county")
+    for url in (f"/admin/campaigns/{cid}", f"/admin/campaigns/{cid}/flags", "/admin/campaigns/", "/admin/"):
+        html = page(client, url)
+        assert "<img src=x" not in html, url
+    assert "&lt;img src=x" in page(client, f"/admin/campaigns/{cid}")
