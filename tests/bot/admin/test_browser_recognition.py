@@ -13,8 +13,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from handlers.recognition.campaigns import create_campaign
+from handlers.recognition.fraud import _write
 from models import Brand, Union, utcnow
-from models.recognition import RecognitionEvent
+from models.recognition import FlagStatus, RecognitionEvent
 from tests.bot.admin.test_browser import PASSWORD, browser, live_server, shoot  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -73,7 +74,20 @@ def campaign_demo(app: Flask, live_server: str) -> tuple[str, int]:  # noqa: F81
         for k, b in enumerate(ids):
             for v in range([5, 40, 12, 3, 60, 0][k]):
                 add(kind="support_vote", identity_hash=f"vote-{k}-{v}", brand_id=b)
+        # A burst of new followers' 1-point ratings on one brand, flagged by the burst rule.
+        burst = []
+        for k in range(6):
+            ev = RecognitionEvent(
+                event_key=f"burst-{k}", campaign_id=c.id, kind="rating", identity_hash=f"burst-{k}",
+                grp="S", union_path=None, identity_first_seen_at=t0, channel="brand", src_brand_id=ids[1],
+                brand_id=ids[1], q1=1, payload={}, started_at=t0, submitted_at=t0 + timedelta(seconds=k),
+            )  # fmt: skip
+            db.add(ev)
+            burst.append(ev)
         db.flush()
+        for ev in burst:
+            _write(db, ev.id, "B1", "B1@v1", 1, FlagStatus.SUSPECT, {}, "system",
+                   "10 分钟内同一品牌集中出现新关注用户的评价", "raise", t0)  # fmt: skip
         cid = c.id
     return live_server, cid
 
@@ -112,4 +126,12 @@ def test_recognition_page_draws_the_interval_chart(campaign_demo: tuple[str, int
     assert not errors, errors
     shoot(page, "recognition")
     page.goto(f"{server}/admin/campaigns/{cid}/flags")
-    assert "可疑答卷复核" in page.content()
+    assert page.locator("#flags tbody tr").count() == 6
+    assert "burst-" not in page.content()  # no identities on the page
+    first = page.locator("#flags tbody tr").first
+    first.locator("input[name=reason]").fill("经电话核实为真实职工")
+    first.locator("button >> text=恢复计入").click()
+    page.wait_for_selector("text=已恢复计入。")
+    assert page.locator("#flags tbody tr", has_text="已恢复计入").count() == 1
+    shoot(page, "recognition-flags")
+    assert not errors, errors
