@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.admin import (  # voice_api adds its routes to the API blueprint
+from bot.admin import (  # voice_api and recognition_api add their routes to the API blueprint
     accounts,
     api,
     audit,
     brands,
     overview,
     programme,
+    recognition,
+    recognition_api,  # noqa: F401
     suggestions,
     surveys,
     unions,
@@ -24,7 +26,7 @@ from bot.admin import (  # voice_api adds its routes to the API blueprint
 )
 
 # Order = order in the menu. Add a domain module here (one line) to serve its pages.
-DOMAINS = (overview, unions, brands, programme, suggestions, surveys, accounts, audit)
+DOMAINS = (overview, unions, brands, programme, suggestions, surveys, recognition, accounts, audit)
 
 
 def init_app(app: Flask) -> None:

@@ -17,8 +17,9 @@ from handlers.recognition.campaigns import (
     find_campaign,
     invite_reviewer,
 )
+from handlers.recognition.closing import close_campaign
 from handlers.recognition.fraud import FraudError, decide_flag, run_rules
-from handlers.recognition.report import csv_text, results, table_text, take_snapshot
+from handlers.recognition.report import csv_text, results, table_text
 from models import utcnow
 from models.recognition import Campaign, RecognitionSnapshot
 
@@ -70,17 +71,9 @@ def campaign_close(name: str) -> None:
     with runtime().session_factory() as session, session.begin():
         try:
             c = find_campaign(session, name)
+            snap = close_campaign(session, c, utcnow())
         except CampaignError as exc:
             raise click.ClickException(str(exc)) from exc
-        if c.closed_at is not None:
-            raise click.ClickException(f"活动「{name}」已经结束")
-        now = utcnow()
-        c.closed_at = min(now, c.closes_at) if c.closes_at else now
-        session.flush()
-        # The rules run once more over the whole round, so the official numbers exclude every
-        # current suspect; adjudicate (recognition decide) before closing.
-        run_rules(session, c, now)
-        snap = take_snapshot(session, c)
         click.echo(f"活动「{name}」已结束。正式结果快照 sha256：{snap.sha256}")
 
 

@@ -22,6 +22,8 @@ PARAMS = {
     "filename": "admin.css",
     "suggestion_id": "1",
     "key": "brand_recognition",
+    "campaign_id": "1",
+    "flag_id": "1",
 }
 
 
