@@ -4,7 +4,7 @@ Only this package imports jieba. It depends on nothing of ours except ``config``
 tables as data in config/router/); no database, no Flask. It takes the brand catalogue as input.
 Modules: normalize (text clean-up), segment (jieba, loaded once per process), brands (brand
 resolution), lexicon (the tables), router (Router), cli (``python -m nlp route|eval``).
-What each Intent field holds per intent: docs/readme/router.md.
+What each Intent field holds per intent: the README.
 """
 
 from nlp.intent import INTENTS, MY_SUGGESTIONS, BrandEntry, Intent

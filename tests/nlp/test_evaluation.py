@@ -12,7 +12,7 @@ from nlp import Router
 from nlp.cli import evaluate, format_report, read_brands, read_examples
 from tests.nlp.conftest import DATA
 
-# Reached on 2026-11-21 (docs/readme/router.md has the history).
+# Reached on 2026-11-21 (the README has the history).
 REACHED = {
     "router_eval.txt": {"intent": 1.0, "brand": 1.0, "args": 1.0, "size": 363},
     "router_holdout.txt": {"intent": 1.0, "brand": 1.0, "args": 1.0, "size": 138},
