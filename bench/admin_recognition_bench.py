@@ -10,21 +10,17 @@ and a county admin (median of 5 requests, Flask test client, SQLite).
 from __future__ import annotations
 
 import random
-import re
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from admin_bench import PASSWORD, build, timed  # type: ignore[import-not-found]
 from sqlalchemy import insert, select
 
-from bot import create_app
+from bench.admin_bench import PASSWORD, bench_app, build, logged_in, timed
 from bot.admin.accounts import create_account
-from config.settings import Settings
 from handlers.recognition.campaigns import create_campaign
 from models import Brand, utcnow
 from models.admin import AdminRole
@@ -32,17 +28,7 @@ from models.recognition import RecognitionEvent
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings(
-        wechat_token="benchtoken",
-        wechat_appid="wxbench",
-        wechat_secret="x",
-        secret_key="bench-secret-key-0123456789",
-        database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
-        instance_dir=tmp,
-        extra={"GHPP_SIMULATE_WECHAT": "1"},
-    )
-    app = create_app(settings)
+    app = bench_app()
     runtime = app.extensions["ghpp"]
     from models.migrate import upgrade
 
@@ -91,13 +77,7 @@ def main() -> None:
         create_account(session, county, "county", AdminRole.ADMIN, PASSWORD, actor_name="bench")
     print(f"SQLite, 1,777 unions, campaign of 300 brands, {len(rows):,} events; median of 5 requests, ms")
     for username in ("province", "county"):
-        client = app.test_client()
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").get_data(as_text=True)
-        )
-        assert token
-        form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
-        assert client.post("/admin/login", data=form).status_code == 302
+        client = logged_in(app, username)
         if username == "province":
             start = time.perf_counter()
             assert client.get(f"/admin/campaigns/{cid}").status_code == 200
