@@ -1,6 +1,6 @@
 """Time the coverage report (督导) on a generated union tree. Run by hand:
 
-    /work/venv/bin/python -m bench.coverage_report [N_UNIONS] [DATABASE_URL]
+    python -m bench.coverage_report [N_UNIONS] [DATABASE_URL]
 
 Builds a province → departments/industries/cities → counties → grassroots tree of about
 N_UNIONS unions (default 20,000) with a brand on every other city and county and a recent
@@ -25,26 +25,14 @@ from models import Brand, Union, UnionKind, utcnow
 from models.db import make_engine
 from models.migrate import upgrade
 from models.programme import ProgressReport
+from tests.factories_programme import add_province, add_union_level
 
 
 def build(session: Session, n_unions: int) -> int:
-    province = Union(code="P", name="省总工会", kind=UnionKind.PROVINCE)
-    session.add(province)
-    session.flush()
-    province.path = f"/{province.id}/"
+    province = add_province(session)
 
     def level(kind: UnionKind, parents: list[Union], per: int) -> list[Union]:
-        made = [
-            Union(code=f"{kind.value}-{p.id}-{i}", name=f"{kind.label}{p.id}-{i}", kind=kind, parent_id=p.id)
-            for p in parents
-            for i in range(per)
-        ]
-        session.add_all(made)
-        session.flush()
-        paths = {p.id: p.path for p in parents}
-        for u in made:
-            u.path = f"{paths[u.parent_id]}{u.id}/"
-        return made
+        return add_union_level(session, kind, parents, per, f"{kind.value}-")
 
     level(UnionKind.PROVINCE_DEPT, [province], 20)
     level(UnionKind.INDUSTRY, [province], 15)

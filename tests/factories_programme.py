@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from handlers.programme import lifecycle as lc
-from models import Brand, Role, Union, User, utcnow
+from models import Brand, Role, Union, UnionKind, User, utcnow
 from models.programme import Assessment, AssessmentScore, Decision, ProgressReport, Standard
 from tests.factories import make_user
 
@@ -106,3 +106,29 @@ def recognition_provider(provider: lc.RecognitionProvider) -> Iterator[None]:
         yield
     finally:
         lc.set_recognition_score_provider(previous)
+
+
+def add_province(session: Session) -> Union:
+    """The root of a generated union tree (fast bulk trees for coverage tests and benches)."""
+    province = Union(code="P", name="省总工会", kind=UnionKind.PROVINCE)
+    session.add(province)
+    session.flush()
+    province.path = f"/{province.id}/"
+    return province
+
+
+def add_union_level(
+    session: Session, kind: UnionKind, parents: list[Union], per_parent: int, prefix: str
+) -> list[Union]:
+    """``per_parent`` children of ``kind`` under each parent, paths set in one flush per level."""
+    made = [
+        Union(code=f"{prefix}{p.id}-{i}", name=f"{kind.label}{p.id}-{i}", kind=kind, parent_id=p.id)
+        for p in parents
+        for i in range(per_parent)
+    ]
+    session.add_all(made)
+    session.flush()
+    paths = {p.id: p.path for p in parents}
+    for u in made:
+        u.path = f"{paths[u.parent_id]}{u.id}/"
+    return made

@@ -11,6 +11,7 @@ from handlers.programme import coverage as cov
 from handlers.programme.lifecycle import record_transition
 from models import Brand, Stage, Union, UnionKind, utcnow
 from models.programme import Assessment, ProgressReport
+from tests.factories_programme import add_province, add_union_level
 
 N_DEPTS, N_INDUSTRIES, N_CITIES, COUNTIES_PER_CITY = 10, 9, 14, 10
 N_UNIONS = 2000
@@ -18,24 +19,11 @@ N_UNIONS = 2000
 
 def build_tree(session) -> dict[str, list[Union]]:
     """Province → departments, industries, cities → counties → grassroots: exactly 2,000 unions."""
-    province = Union(code="P", name="省总工会", kind=UnionKind.PROVINCE)
-    session.add(province)
-    session.flush()
-    province.path = f"/{province.id}/"
+    province = add_province(session)
     tree: dict[str, list[Union]] = {"province": [province]}
 
     def level(kind: UnionKind, parents: list[Union], per_parent: int, key: str) -> list[Union]:
-        made = [
-            Union(code=f"{key}{p.id}-{i}", name=f"{kind.label}{p.id}-{i}", kind=kind, parent_id=p.id)
-            for p in parents
-            for i in range(per_parent)
-        ]
-        session.add_all(made)
-        session.flush()
-        paths = {p.id: p.path for p in parents}
-        for u in made:
-            u.path = f"{paths[u.parent_id]}{u.id}/"
-        return made
+        return add_union_level(session, kind, parents, per_parent, key)
 
     tree["dept"] = level(UnionKind.PROVINCE_DEPT, [province], N_DEPTS, "D")
     tree["industry"] = level(UnionKind.INDUSTRY, [province], N_INDUSTRIES, "I")
