@@ -47,11 +47,14 @@ class Intent:
     text: str | None = None
     # suggest: the user asked to stay anonymous.
     anonymous: bool = False
-    # Below 1.0 the router is guessing: the bot should ask back before acting.
+    # The router's probability that ``name`` is what the user meant (calibrated on held-out
+    # messages: 0.9 is right about 9 times in 10). Handlers read it through one policy.
     confidence: float = 1.0
     # For "unknown": the intents closest to what was typed, best first ("您是不是想：…");
     # when confidence < 1, the alternatives.
     suggestions: tuple[str, ...] = field(default_factory=tuple)
+    # The next most likely intents after ``name``, best first (at most 3).
+    alternatives: tuple[str, ...] = field(default_factory=tuple)
 
     def as_json(self) -> dict[str, object]:
         return {
