@@ -45,7 +45,19 @@ def test_route_one_json_object_per_line(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == len(messages)
     for row in rows:
-        assert list(row) == ["intent", "brand", "number", "score", "ticket", "text", "anonymous"]
+        assert list(row) == [
+            "intent",
+            "brand",
+            "number",
+            "score",
+            "ticket",
+            "text",
+            "anonymous",
+            "confidence",
+            "alternatives",
+        ]
+        assert 0 <= row["confidence"] <= 1
+        assert isinstance(row["alternatives"], list) and len(row["alternatives"]) <= 3
     assert rows[0]["intent"] == "vote" and rows[0]["brand"] == "工惠乐学"
     assert rows[1] == {
         "intent": "vote",
