@@ -295,7 +295,9 @@ def explain(router: Router, message: str) -> str:
     intent = route_candidate(router, message)
     rule = router.rule(a)
     router.route_analysed(a)  # fills the classifier's probabilities
-    scores = "，".join(f"{name} {score:.3f}" for name, score in sorted(a.scores.items(), key=lambda kv: -kv[1]))
+    scores = "，".join(
+        f"{name} {score:.3f}" for name, score in sorted(a.scores.items(), key=lambda kv: -kv[1])
+    )
     brands = "，".join(f"{m.name}（{m.kind}，{m.confidence:g}）" for m in a.brands)
     return "\n".join(
         [
@@ -307,7 +309,8 @@ def explain(router: Router, message: str) -> str:
             f"  分类器概率：{scores or '（无）'}",
             f"  规则：{rule[0] + ' → ' + rule[1] if rule else '（无，按分类器）'}",
             f"  结果：{json.dumps(intent.as_json(), ensure_ascii=False)}，"
-            f"置信度 {intent.confidence:.3f}，其次 {list(intent.alternatives)}，反问选项 {list(intent.suggestions)}",
+            f"置信度 {intent.confidence:.3f}，其次 {list(intent.alternatives)}，"
+            f"反问选项 {list(intent.suggestions)}",
         ]
     )
 
@@ -325,9 +328,11 @@ def _train(extra: Sequence[Path], out: Path | None) -> int:
     model, stats = train(files)
     target = out or model_module.default_model_path()
     model.save(target)
+    accuracy = float(stats["calibration_accuracy"])  # type: ignore[arg-type]
+    temperature = float(stats["temperature"])  # type: ignore[arg-type]
     sys.stdout.write(
         f"已训练：{stats['examples']} 条样本（{len(files)} 个文件），{stats['features']} 个特征，"
-        f"人写的语料逐文件留出的准确率 {float(stats['calibration_accuracy']):.1%}，温度 {float(stats['temperature']):.3f}，"  # type: ignore[arg-type]
+        f"人写的语料逐文件留出的准确率 {accuracy:.1%}，温度 {temperature:.3f}，"
         f"用时 {stats['seconds']} 秒。\n参数文件：{target}\n"
     )
     return 0
@@ -381,7 +386,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             examples, brands_path = read_examples(path)
             brands_file = args.brands or brands_path
             if brands_file is None:
-                raise InputError("评测需要品牌文件：请用 --brands 指定，或在评测文件中写一行「@brands 文件名」。")
+                raise InputError(
+                    "评测需要品牌文件：请用 --brands 指定，或在评测文件中写一行「@brands 文件名」。"
+                )
             part = evaluate(Router(read_brands(brands_file)), examples)
             report = part if report is None else report.merge(part)
         assert report is not None

@@ -1,4 +1,4 @@
-"""The generated part of the training corpus: ``python -m nlp.corpus`` rewrites config/router/corpus/gen_*.txt.
+"""The generated part of the training corpus: ``python -m nlp.corpus`` rewrites corpus/gen_*.txt.
 
 Deterministic (fixed seed). Many paraphrase families per intent, filled with brands of several invented
 catalogues (province, city, county, grassroots, industry, numeral-laden names), then put through the
@@ -48,7 +48,7 @@ CATALOGUES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("职工疗休养基地", ("疗休养基地",)),
         ("匠心泉城技能大赛", ("技能大赛",)),
         ("工会就业服务站", ("就业服务站",)),
-        ("女职工关爱室", ("关爱室",)),
+        ("姐妹关爱室", ("关爱室",)),
         ("职工文体俱乐部", ("文体俱乐部",)),
         ("工友之家", ()),
     ],
@@ -69,7 +69,7 @@ CATALOGUES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("安全生产啄木鸟", ("啄木鸟",)),
         ("合理化建议之星", ("建议之星",)),
         ("车间微课堂", ("微课堂",)),
-        ("一线职工暖心食堂", ("暖心食堂",)),
+        ("一线职工暖胃工程", ("暖胃工程",)),
         ("五小创新竞赛", ("五小竞赛",)),
         ("师带徒结对工程", ("师带徒",)),
         ("三八红旗岗", ("红旗岗",)),
@@ -128,16 +128,34 @@ HOMOPHONES = {
     "助": "住",
     "航": "行",
 }
-VOICE_SWAPS = (("在", "再"), ("的", "得"), ("吗", "嘛"), ("哪", "那"), ("做", "作"), ("已经", "以经"), ("一下", "一哈"))
+VOICE_SWAPS = (
+    ("在", "再"),
+    ("的", "得"),
+    ("吗", "嘛"),
+    ("哪", "那"),
+    ("做", "作"),
+    ("已经", "以经"),
+    ("一下", "一哈"),
+)
 DIALECT = (("怎么", "咋"), ("什么", "啥"), ("我们", "俺们"), ("我", "俺"), ("做", "整"), ("怎么办", "咋整"))
-PREFIX = ("您好，", "你好，", "麻烦问一下，", "老师好，", "打扰一下，", "请问", "不好意思，", "在吗，", "您好 ")
+PREFIX = (
+    "您好，",
+    "你好，",
+    "麻烦问一下，",
+    "老师好，",
+    "打扰一下，",
+    "请问",
+    "不好意思，",
+    "在吗，",
+    "您好 ",
+)
 SUFFIX = ("，谢谢", "，麻烦了", "，辛苦了", " 谢谢啦", "，多谢", "谢谢你们")
 EMOJI = ("👍", "😊", "🙏", "[强]", "[微笑]", "💪", "[抱拳]", "😂", "❤️")
 CONTEXT = (
     "我是三车间的老职工了。",
     "刚下夜班，",
-    "听工友说的，",
-    "我们班组长让我来问问，",
+    "听同事说的，",
+    "我们组长让我来问问，",
     "我在厂里干了十几年了，",
     "今天刚看到推送。",
     "我是新来的，不太懂，",
@@ -232,7 +250,7 @@ WISHES = (
     "班车晚点发车",
     "更衣室装个空调",
     "增加女职工休息室",
-    "开通职工子女暑期托管班",
+    "开通职工子女暑期看护",
     "体检加个颈椎检查",
     "车间多放几个休息椅",
     "定期组织技能比武",
@@ -257,7 +275,17 @@ REPORTS = (
     "为120名职工免费体检",
     "召开了职工代表座谈会",
 )
-PRAISE = ("夏天送清凉送到工地上了", "哺乳期的姐妹都说好", "帮我们讨回了工资", "下班能看看书挺好", "老师讲得很实在", "冬天有热水喝")
+PRAISE = (
+    "夏天送清凉送到工地上了",
+    "哺乳期的姐妹都说好",
+    "帮我们讨回了工资",
+    "下班能看看书挺好",
+    "老师讲得很实在",
+    "冬天有热水喝",
+    "反映的问题两天就回了",
+    "有事找他们都管",
+    "孩子上学的事帮了大忙",
+)
 ACTIVITIES = ("义诊活动", "技能比武", "读书会", "送清凉活动", "职工运动会", "法律咨询日", "亲子活动")
 NAMES = ("王强", "李娟", "张建国", "刘海", "陈丽")
 ORGS = ("滨州化工厂", "县供电公司", "市建筑公司", "开发区", "第二纺织厂", "港务集团")
@@ -310,6 +338,11 @@ def style(row: Row, rng: random.Random) -> Row:
         return row
     text = row.message
     roll = rng.random()
+    content = "text=" in row.args and "我的建议" not in row.args
+    if content and (roll < 0.24 or 0.42 <= roll < 0.50):
+        roll = 0.9  # the labelled content must survive: no voice/dialect rewriting, no context sentence
+    if row.intent in ("help", "unknown", "cancel") and 0.24 <= roll < 0.50:
+        roll = 0.9  # padding or a context sentence would change what these short messages are
     if roll < 0.12:
         text = _voice(text, rng)
     elif roll < 0.24:
@@ -364,7 +397,14 @@ class Gen:
         canonical = f"JY2026{month:02d}{day:02d}-{seq:04d}"
         date, num = canonical[2:10], canonical[11:]
         typed = self.rng.choice(
-            (canonical, canonical.lower(), f"JY{date} {num}", f"jy {date} {num}", f"JY-{date}-{num}", f"JY{date}—{num}")
+            (
+                canonical,
+                canonical.lower(),
+                f"JY{date} {num}",
+                f"jy {date} {num}",
+                f"JY-{date}-{num}",
+                f"JY{date}—{num}",
+            )
         )
         return canonical, typed
 
@@ -454,11 +494,31 @@ def vote_rows(g: Gen) -> list[Row]:
         s = g.rng.randint(1, 5)
         d = str(s) if g.rng.random() < 0.5 else CN_DIGITS[s]
         rows.append(Row("vote", name, f"score={s}", g.pick(scored).format(b=surface, d=d)))
-    satisfied = ("对{b}{w}", "{b}{w}", "我对{b}{w}", "{b}的话{w}吧", "{b}总体{w}", "说实话对{b}{w}", "给{b}评个{w}")
+    satisfied = (
+        "对{b}{w}",
+        "{b}{w}",
+        "我对{b}{w}",
+        "{b}的话{w}吧",
+        "{b}总体{w}",
+        "说实话对{b}{w}",
+        "给{b}评个{w}",
+    )
     for _ in range(25):
         name, surface = g.brand()
         word, s = g.rng.choice(SATISFIED)
         rows.append(Row("vote", name, f"score={s}", g.pick(satisfied).format(b=surface, w=word)))
+    stories = (
+        "我是一名普通的一线工人，家里困难的时候是{b}帮了我们一把。这份情我记着，{d}分。",
+        "说句心里话，{b}办得实在，{why}，我打{d}分",
+        "去年冬天{b}来我们工地送过温暖，{why}，给{d}星",
+        "{b}我去过好几次了，{why}，必须{d}分",
+    )
+    for _ in range(12):
+        name, surface = g.brand()
+        s = g.rng.randint(3, 5)
+        d = str(s) if g.rng.random() < 0.5 else CN_DIGITS[s]
+        text = g.pick(stories).format(b=surface, d=d, why=g.pick(PRAISE))
+        rows.append(Row("vote", name, f"score={s}", text))
     numbered = (
         "投{n}号",
         "{n}号",
@@ -483,12 +543,22 @@ def vote_rows(g: Gen) -> list[Row]:
         n, typed, brand = g.number()
         s = g.rng.randint(1, 5)
         rows.append(Row("vote", brand, f"number={n};score={s}", f"{typed}号{s}分"))
-    corrections = ("不是{a}号，我要投{c}号", "投{a}号，不对，是{c}号", "刚才说错了，不是{a}号，投{c}号", "我不投{a}号了，改投{c}号")
+    corrections = (
+        "不是{a}号，我要投{c}号",
+        "投{a}号，不对，是{c}号",
+        "刚才说错了，不是{a}号，投{c}号",
+        "我不投{a}号了，改投{c}号",
+    )
     for _ in range(10):
         n, typed, brand = g.number()
         a = g.rng.choice([x for x in range(1, 10) if x != n])
         rows.append(Row("vote", brand, f"number={n}", g.pick(corrections).format(a=a, c=typed)))
-    brand_corrections = ("不投{a}了，改投{c}", "{a}不投了，我投{c}", "我投{c}，不投{a}", "说错了，不是{a}，是投{c}")
+    brand_corrections = (
+        "不投{a}了，改投{c}",
+        "{a}不投了，我投{c}",
+        "我投{c}，不投{a}",
+        "说错了，不是{a}，是投{c}",
+    )
     for _ in range(10):
         name, surface = g.brand()
         other = g.rng.choice([b for b, _ in g.brands if b != name])
@@ -607,6 +677,60 @@ def status_rows(g: Gen) -> list[Row]:
     )
     for text in mine:
         rows.append(Row("status", None, "text=我的建议", text))
+    # Follow-ups on one's own complaint, built from parts: who/when × verb × what × asking how it went.
+    whens = (
+        "上回",
+        "上次",
+        "之前",
+        "前几天",
+        "前天",
+        "上礼拜",
+        "上个月",
+        "前段时间",
+        "我",
+        "俺",
+        "俺上周",
+        "我前两天",
+    )
+    verbs = ("反映", "投诉", "提", "说", "反馈", "提交")
+    things = (
+        "的事",
+        "那事",
+        "的那个事",
+        "的问题",
+        "的那个建议",
+        "的食堂问题",
+        "的加班费的事",
+        "的宿舍的事",
+        "的意见",
+    )
+    follows = (
+        "有下文没",
+        "有结果没",
+        "咋样了",
+        "有人管没",
+        "咋还没人回",
+        "有进展吗",
+        "到底有没有人看啊",
+        "咋没动静了",
+        "处理了吗",
+        "有回音吗",
+        "怎么没人理",
+        "办了没有",
+    )
+    for _ in range(30):
+        text = g.pick(whens) + g.pick(verbs) + g.pick(things) + g.pick(follows)
+        rows.append(Row("status", None, "text=我的建议", text))
+    ranking = (
+        "现在哪个品牌排第一",
+        "认可度排名在哪里看",
+        "社会认可度排行榜",
+        "现在排第一的是哪个品牌",
+        "认可度最高的是哪个",
+        "哪个品牌认可度最高",
+    )
+    for text in ranking:
+        rows.append(Row("status", None, "", text))
     return rows
 
 
@@ -643,7 +767,16 @@ def suggest_rows(g: Gen) -> list[Row]:
     )
     for _ in range(45):
         rows.append(Row("suggest", None, "", g.pick(frames).format(c=g.pick(COMPLAINTS))))
-    wish = ("建议{w}", "建议：{w}", "我提个建议，{w}", "希望{w}", "能不能{w}", "我有个想法，{w}", "提个意见：{w}", "要是能{w}就好了")
+    wish = (
+        "建议{w}",
+        "建议：{w}",
+        "我提个建议，{w}",
+        "希望{w}",
+        "能不能{w}",
+        "我有个想法，{w}",
+        "提个意见：{w}",
+        "要是能{w}就好了",
+    )
     for _ in range(25):
         w = g.pick(WISHES)
         frame = g.pick(wish)
@@ -681,8 +814,14 @@ def suggest_rows(g: Gen) -> list[Row]:
         "我要匿名投诉，{c}",
         "{c}，请帮我保密",
         "{c}，不要透露我的名字",
+        "别公开我的信息啊，{c}",
+        "这事别说是我反映的啊，{c}",
+        "别让领导知道是我，{c}",
+        "{c}，千万别说是我说的",
+        "不想让班长知道是我，{c}",
+        "{c}，我的名字别往外说",
     )
-    for _ in range(16):
+    for _ in range(24):
         rows.append(Row("suggest", None, "anon", g.pick(anon).format(c=g.pick(COMPLAINTS))))
     named = ("{c}，我不想匿名，我叫{n}", "我实名反映，{c}", "不用匿名，我是{n}，{c}")
     for _ in range(6):
@@ -722,7 +861,14 @@ def survey_rows(g: Gen) -> list[Row]:
         "参加满意度调查",
     ):
         rows.append(Row("survey", None, "", text))
-    frames = ("{b}的问卷", "参加{b}满意度调查", "{b}满意度测评", "{b}的满意度问卷在哪填", "我要填{b}的调查表", "{b}测评怎么参加")
+    frames = (
+        "{b}的问卷",
+        "参加{b}满意度调查",
+        "{b}满意度测评",
+        "{b}的满意度问卷在哪填",
+        "我要填{b}的调查表",
+        "{b}测评怎么参加",
+    )
     for _ in range(12):
         name, surface = g.brand()
         rows.append(Row("survey", name, "", g.pick(frames).format(b=surface)))
@@ -734,7 +880,7 @@ def progress_rows(g: Gen) -> list[Row]:
     for _ in range(10):
         name, surface = g.brand()
         r = g.pick(REPORTS)
-        rows.append(Row("progress", name, f"text={r}", f"上报进度 {surface} {r}", styles=False))
+        rows.append(Row("progress", name, f"text={r}", f"上报进度 {name} {r}", styles=False))
     frames = (
         "上报{b}进度：{r}",
         "汇报一下{b}本月工作，{r}",
@@ -786,7 +932,9 @@ def bind_rows(g: Gen) -> list[Row]:
     )
     for _ in range(22):
         code, typed = g.code()
-        rows.append(Row("bind", None, f"text={code}", g.pick(frames).format(k=typed, o=g.pick(ORGS)), styles=False))
+        rows.append(
+            Row("bind", None, f"text={code}", g.pick(frames).format(k=typed, o=g.pick(ORGS)), styles=False)
+        )
     for text in (
         "绑定",
         "我要绑定",
@@ -832,6 +980,13 @@ def simple_rows() -> list[Row]:
             "榜单发一下",
             "现在排行怎么样",
             "都有哪些项目参加评选",
+            "俺瞅瞅能投谁",
+            "能投谁",
+            "看看能投哪些",
+            "候选 2",
+            "候选名单 3",
+            "都能投哪几个",
+            "可以选哪些品牌",
         ),
         "help": (
             "你好",
@@ -862,6 +1017,15 @@ def simple_rows() -> list[Row]:
             "怎么操作",
             "求助",
             "晚上好",
+            "有人没",
+            "有人在吗",
+            "客服在吗",
+            "喂",
+            "这个怎么弄",
+            "我该怎么操作",
+            "help",
+            "menu",
+            "帮助一下",
         ),
         "cancel": (
             "取消",
@@ -937,6 +1101,45 @@ def simple_rows() -> list[Row]:
             "发票怎么开",
             "今天几号",
             "。。。",
+            "谁捡到一个黑色钱包",
+            "有人丢了一串钥匙在门口",
+            "股票啥时候能涨",
+            "发个红包呗",
+            "抢红包了",
+            "彩票中奖号码是多少",
+            "世界杯谁能赢",
+            "我儿子今天考了98分",
+            "闺女期末考了95分",
+            "下午3点开会",
+            "晚上吃火锅去不",
+            "明天降温了多穿点",
+            "这周六调休吗",
+            "快递放门卫了",
+            "谁有充电宝借一下",
+            "电动车充电桩在哪",
+            "楼下有卖水果的吗",
+            "老家的房子要拆迁了",
+            "今天是星期几",
+            "几点了",
+            "路上堵车了",
+            "我刚到家",
+            "周末去钓鱼",
+            "天冷了",
+            "晚饭吃了",
+            "谁知道这个月几号发工资",
+            "油价又涨了",
+            "我的手机号换了",
+            "新年快乐",
+            "国庆节快乐",
+            "？？？",
+            "？？",
+            "嗯嗯嗯嗯",
+            "嗯嗯",
+            "6666",
+            "888",
+            "ok",
+            "好滴",
+            "行",
         ),
     }
     return [Row(intent, None, "", text) for intent, texts in groups.items() for text in texts]
@@ -996,7 +1199,7 @@ def write(directory: Path = CORPUS_DIR) -> list[Path]:
             encoding="utf-8",
         )
         lines = [
-            f"# 生成的训练语料（python -m nlp.corpus，种子 {SEED}；不要手改，改生成器后重新生成并审阅差异）。",
+            f"# 生成的训练语料（python -m nlp.corpus，种子 {SEED}；不要手改：改生成器后重新生成）。",
             "# 格式同 tuned_eval.txt：意图 | 品牌 | 参数 | 消息。",
             f"@brands {brands_file.name}",
             "",
@@ -1009,5 +1212,7 @@ def write(directory: Path = CORPUS_DIR) -> list[Path]:
 
 
 if __name__ == "__main__":
+    import sys
+
     for p in write():
-        print(p)
+        sys.stdout.write(f"{p}\n")

@@ -43,7 +43,16 @@ MIN_DF = 2
 NGRAMS = (1, 2, 3)
 _NLP_DIR = Path(__file__).resolve().parent
 # Everything whose change changes the parameters: the corpus, the router's tables, the feature code.
-_HASHED_SOURCES = ("model.py", "train.py", "router.py", "normalize.py", "brands.py", "segment.py", "lexicon.py", "intent.py")
+_HASHED_SOURCES = (
+    "model.py",
+    "train.py",
+    "router.py",
+    "normalize.py",
+    "brands.py",
+    "segment.py",
+    "lexicon.py",
+    "intent.py",
+)
 
 _DROP = re.compile(r"[\s,.!?~、:;。，！？…·\-—_'\"“”‘’()（）\[\]【】《》<>/\\*#@&%+=^|]+")
 _CODE = re.compile(r"[a-z0-9]*(?:[a-z][0-9]|[0-9][a-z])[a-z0-9]*|\d{5,}")
@@ -109,7 +118,9 @@ def reliability(
     for i in range(bins):
         low, high = i / bins, (i + 1) / bins
         members = [
-            (c, ok) for c, ok in zip(confidence, correct, strict=True) if (low < c <= high) or (i == 0 and c == 0)
+            (c, ok)
+            for c, ok in zip(confidence, correct, strict=True)
+            if (low < c <= high) or (i == 0 and c == 0)
         ]
         if not members:
             rows.append((low, high, 0, 0.0, 0.0))
@@ -193,7 +204,11 @@ def corpus_files(directory: Path = CORPUS_DIR) -> list[Path]:
 
 def corpus_hash(directory: Path = CORPUS_DIR, extra: Sequence[Path] = ()) -> str:
     digest = hashlib.sha256()
-    sources = [*sorted(directory.glob("*.txt")), *sorted(CONFIG_DIR.glob("*.yaml")), *sorted(CONFIG_DIR.glob("*.txt"))]
+    sources = [
+        *sorted(directory.glob("*.txt")),
+        *sorted(CONFIG_DIR.glob("*.yaml")),
+        *sorted(CONFIG_DIR.glob("*.txt")),
+    ]
     sources += [_NLP_DIR / name for name in _HASHED_SOURCES]
     sources += list(extra)
     for path in sources:
@@ -214,6 +229,7 @@ def model_filename(key: str) -> str:
 
 _lock = threading.Lock()
 _model: Model | None = None
+_model_path: Path | None = None
 _cache_dirs: list[Path] = []
 
 
@@ -242,7 +258,7 @@ def build_in_subprocess(out: Path) -> None:
 
 def get_model() -> Model:
     """The process-wide model, loaded once; trained first (in a child process) if never built."""
-    global _model
+    global _model, _model_path
     if _model is not None:
         return _model
     with _lock:
@@ -250,7 +266,7 @@ def get_model() -> Model:
             return _model
         override = os.environ.get("ROUTER_MODEL")
         if override:
-            _model = Model.load(Path(override))
+            _model, _model_path = Model.load(Path(override)), Path(override)
             return _model
         key = corpus_hash()
         candidates = _candidates(key)
@@ -258,8 +274,15 @@ def get_model() -> Model:
         if path is None:
             path = _writable(candidates)
             build_in_subprocess(path)
-        _model = Model.load(path)
+        _model, _model_path = Model.load(path), path
         return _model
+
+
+def loaded_path() -> Path:
+    """Where the process's parameters came from (loading them first if needed)."""
+    get_model()
+    assert _model_path is not None
+    return _model_path
 
 
 def _writable(candidates: list[Path]) -> Path:

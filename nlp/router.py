@@ -42,10 +42,12 @@ _SCORE_OUT_OF_RANGE = re.compile(r"(?<![\d.])(?:[06-9]|\d{2,})\s*(?:分(?![钟�
 _NUMBER_PATTERNS = (
     re.compile(r"第?\s*(\d{1,3})\s*号"),
     re.compile(r"第\s*(\d{1,3})\s*个?"),
-    re.compile(r"(?:投|选|支持|给|投给)\s*(\d{1,3})(?![\d分星年月天个人岁次票])"),
+    re.compile(r"(?:投票给?|投给|投|选|支持|给)\s*(\d{1,3})(?![\d分星年月天个人岁次票])"),
 )
 # "不是3号", "不投3号了": a number or brand right after these is the one NOT meant.
 _NEGATED_BEFORE = re.compile(r"(不是|不投|不选|别投|不要投|不支持)\s*(第\s*)?$")
+# "A不投了": the brand just before these is the one NOT meant.
+_NEGATED_AFTER = re.compile(r"^\s*(不投|不选|不要|不支持|就算了|算了)")
 # After a correction cue the number or brand that follows is the one meant.
 _CORRECTION = re.compile(r"不对|说错|错了|改投|改成|改选|换成|重新投|更正")
 # A lone number is a candidate number only up to 99; "123" is not a vote.
@@ -53,16 +55,18 @@ _BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.!]?\s*$")
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 # One's own suggestion: 我的…, 我提的…, or a follow-up on "that matter I reported" without 我的.
 _MINE = re.compile(
-    r"我.{0,4}?(的|提的|提交的|反映的|投诉的|说的)(建议|意见|投诉|问题|事|反馈)|我的"
-    r"|(上回|上次|之前|前几天|前段时间|前些天|上个月|上周|那天|昨天|早先)[^Ⓑ]{0,6}?(提|反映|反应|说|投诉|反馈|报)"
+    r"(我|俺|本人).{0,6}?(提|反映|反应|投诉|说|反馈|提交|报)过?(的|得|那)|我的|俺的|我得(建议|意见|投诉|反馈)"
+    r"|(上回|上次|之前|前几天|前天|前两天|前段时间|前阵子|前些天|上个月|上周|上礼拜|上星期|那天|昨天|早先)"
+    r"[^Ⓑ]{0,6}?(提|反映|反应|说|投诉|反馈|报)"
     r"|(建议|意见|投诉|反馈|反映的?(事|问题)).{0,6}?(回复|回音|下文|结果|处理|答复|人管|进展)"
 )
 # Card numbers are often typed in groups ("6222 0001"): spaces inside are kept, then dropped.
 _BIND_CODE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]| (?=[A-Za-z0-9])){3,40}")
 # Anonymity, said or meant: 匿名, 别写我名字, 不想让人知道是我, 保密.
 _ANON = re.compile(
-    r"匿名|(别|不要|不用|勿|不想)(写|留|透露|公开|提|暴露|说出)(我的?)?(名字|姓名|名|身份)"
-    r"|(不想|别|不要)让.{0,4}知道是我|(别|不要)告诉.{0,4}是我|(帮我|给我|请)?保密"
+    r"匿名|(别|不要|不用|勿|不想|不能|千万别)(写|留|透露|公开|提|暴露|说出|说|泄露|告诉|往外说)"
+    r"[^,，。!！?？]{0,8}?(名字|姓名|信息|身份|是我|是俺)"
+    r"|(不想|别|不要|不能|千万别)让.{0,6}知道是(我|俺)|(帮我|给我|请|替我)?保密|名字别(往外)?说"
 )
 _ANON_NEGATED = re.compile(r"(不|不用|不要|无需|不必|没必要|不想|不需要|用不着)(要|用|想)?匿名|实名")
 # Leading punctuation is what remains of a command ("建议：…"); at the end only separators go,
@@ -76,7 +80,7 @@ _CANCEL_ONLY = re.compile(
     r"不绑定了|不参加了|先不弄了|取消投票|取消上报|退出问卷|取消操作)+(吧|啦|了)?$"
 )
 # "投3号", "选第5个", "投 12": an explicit candidate number after a voting verb, in a short message.
-_VOTE_NUMBER = re.compile(r"(?<![不别没])(投|投给|选|我选|就投)第?\d{1,3}(号|个)?(候选)?$")
+_VOTE_NUMBER = re.compile(r"(?<![不别没候])(投票给?|投给|投|选|我选|就投)第?\d{1,3}(号|个)?(候选)?$")
 _SHORT_NUMBER_VOTE = 10
 _DEFAULT_SUGGESTIONS = ("vote", "suggest", "help")
 # Caps where the message itself is too thin to act on without asking: a bare brand name (vote? status?),
@@ -104,10 +108,9 @@ def _candidate_number(text: str) -> int | None:
     if not found:
         return None
     found.sort()
-    cue = None
-    for cue in _CORRECTION.finditer(text):
-        pass
-    if cue is not None:
+    cues = list(_CORRECTION.finditer(text))
+    if cues:
+        cue = cues[-1]
         after = [n for pos, n in found if pos >= cue.end()]
         if after:
             return after[0]
@@ -236,7 +239,7 @@ class Router:
         if not flat:
             if a.cleaned and self._greeting_only.match(a.cleaned.lower()):
                 return ("greeting", "help")
-            if a.cleaned and set(a.cleaned) <= set("?？ "):
+            if a.cleaned.strip() in ("?", "？"):
                 return ("question_mark", "help")  # a lone "?" asks what the account does
             return ("empty", "unknown")
         if self._greeting_only.match(a.cleaned.lower()):
@@ -281,7 +284,11 @@ class Router:
             # A brand alone: probably a vote, but ask ("您是想给『…』投票吗？"); a weak one names nothing.
             if brand.weak:
                 return Intent("unknown", suggestions=("vote", "status", "help"), alternatives=alternatives)
-            name, confidence, suggestions = "vote", min(confidence, _BARE_BRAND_CONFIDENCE), ("vote", "status")
+            name, confidence, suggestions = (
+                "vote",
+                min(confidence, _BARE_BRAND_CONFIDENCE),
+                ("vote", "status"),
+            )
         if name == "vote" and brand is not None:
             confidence = min(confidence, brand.confidence)
             if len({m.name for m in a.brands}) > 1 and not _CORRECTION.search(a.masked):
@@ -294,7 +301,12 @@ class Router:
         """The brand meant: the first one not negated ("不投A了，改投B" → B)."""
         if not a.brands:
             return None
-        kept = [m for m in a.brands if not _NEGATED_BEFORE.search(a.analysed[max(0, m.start - 4) : m.start])]
+        kept = [
+            m
+            for m in a.brands
+            if not _NEGATED_BEFORE.search(a.analysed[max(0, m.start - 4) : m.start])
+            and not _NEGATED_AFTER.search(a.analysed[m.end : m.end + 4])
+        ]
         cue = _CORRECTION.search(a.analysed)
         if cue is not None:
             after = [m for m in kept if m.start >= cue.end()]
@@ -323,12 +335,8 @@ class Router:
         brand_name = brand.name if brand else None
         if name == "vote":
             score, rest = self._extract_score(a.masked)
-            number = None
             bare = _BARE_NUMBER.match(rest)
-            if bare:
-                number = int(bare.group(1))
-            else:
-                number = _candidate_number(rest)
+            number = int(bare.group(1)) if bare else _candidate_number(rest)
             return Intent("vote", brand=brand_name, number=number, score=score)
         if name == "status":
             mine = brand is None and bool(_MINE.search(a.masked))

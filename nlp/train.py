@@ -1,4 +1,4 @@
-"""``python -m nlp train``: fit the intent classifier on the labelled corpus (scikit-learn; never imported at runtime).
+"""``python -m nlp train``: fit the intent classifier on the labelled corpus (scikit-learn, training only).
 
 Deterministic: fixed seed, fixed fold assignment, a deterministic solver. Steps: analyse every message
 with a Router for its file's brand catalogue (so brands are masked exactly as at runtime); build the
@@ -19,10 +19,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from nlp.cli import Example, read_brands, read_examples
 from nlp.intent import INTENTS
-from nlp.model import C, FOLDS, MIN_DF, SEED, Model, corpus_files, corpus_hash, features, fit_temperature
+from nlp.model import FOLDS, MIN_DF, SEED, C, Model, corpus_files, corpus_hash, features, fit_temperature
 from nlp.router import Router
 
 
@@ -73,7 +74,7 @@ def _vocabulary(samples: Sequence[Sample], min_df: int) -> dict[str, int]:
 
 
 def _fit(x: sparse.csr_matrix, y: npt.NDArray[np.int64], c: float) -> LogisticRegression:
-    clf = LogisticRegression(C=c, max_iter=1000, tol=1e-5, solver="lbfgs")
+    clf = LogisticRegression(C=c, max_iter=2000, tol=1e-5, solver="lbfgs")
     clf.fit(x, y)
     return clf
 
@@ -109,7 +110,17 @@ def _out_of_fold(
 
 
 def train(
-    files: Sequence[Path], *, seed: int = SEED, c: float = C, min_df: int = MIN_DF, folds: int = FOLDS
+    files: Sequence[Path], *, seed: int = SEED, c: float = C, min_df: int = MIN_DF, folds: int = 0
+) -> tuple[Model, dict[str, object]]:
+    """Fit on ``files``; ``folds`` > 1 also reports a stratified cross-validation accuracy."""
+    # One BLAS/OpenMP thread: on a shared 2-core machine more threads make each solver step many
+    # times slower, and one thread keeps the arithmetic order (so the parameters) the same every run.
+    with threadpool_limits(limits=1):
+        return _train(files, seed=seed, c=c, min_df=min_df, folds=folds)
+
+
+def _train(
+    files: Sequence[Path], *, seed: int, c: float, min_df: int, folds: int
 ) -> tuple[Model, dict[str, object]]:
     started = time.perf_counter()
     samples = load_samples(files)
@@ -126,7 +137,7 @@ def train(
     # trained on all the others: generated paraphrases share templates across folds, which would make
     # the model look surer than it is on phrasings nobody has written yet.
     written = sorted({s.source for s in samples if not s.source.startswith("gen_")})
-    if written:
+    if len(written) >= 2:
         groups = np.array([written.index(s.source) if s.source in written else -1 for s in samples])
         calib = _out_of_fold(x, y, groups, len(written), len(classes), c)
         mask = groups >= 0
