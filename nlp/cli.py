@@ -315,9 +315,14 @@ def explain(router: Router, message: str) -> str:
     )
 
 
-def _train(extra: Sequence[Path], out: Path | None) -> int:
-    # scikit-learn is imported here only: the web process loads the parameters with numpy.
+def _train(extra: Sequence[Path], out: Path | None, *, if_missing: bool = False) -> int:
     from nlp import model as model_module
+
+    target = out or model_module.default_model_path()
+    if if_missing and not extra and target.is_file():
+        sys.stdout.write(f"参数文件已是当前语料的版本，不重新训练：{target}\n")
+        return 0
+    # scikit-learn is imported here only: the web process loads the parameters with numpy.
     from nlp.train import default_files, train
 
     for path in extra:
@@ -326,7 +331,6 @@ def _train(extra: Sequence[Path], out: Path | None) -> int:
         read_examples(path)  # a malformed file fails here, with its line number
     files = [*default_files(), *extra]
     model, stats = train(files)
-    target = out or model_module.default_model_path()
     model.save(target)
     accuracy = float(stats["calibration_accuracy"])  # type: ignore[arg-type]
     temperature = float(stats["temperature"])  # type: ignore[arg-type]
@@ -355,6 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--extra", type=Path, action="append", default=[], help="额外的标注文件（格式同语料，可重复）"
     )
     train_p.add_argument("--out", type=Path, default=None, help="参数文件（默认：按语料哈希命名的缓存文件）")
+    train_p.add_argument(
+        "--if-missing", action="store_true", help="参数文件已存在时不重训（make install 用）"
+    )
     eval_p = sub.add_parser("eval", help="在标注文件上评测路由，打印分意图的混淆报告、可靠性表和校准误差")
     eval_p.add_argument("files", type=Path, nargs="+")
     eval_p.add_argument("--brands", type=Path, default=None, help="品牌文件（默认用评测文件中的 @brands）")
@@ -380,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout.write(explain(router, message) + "\n")
             return 0
         if args.command == "train":
-            return _train(args.extra, args.out)
+            return _train(args.extra, args.out, if_missing=args.if_missing)
         report: Report | None = None
         for path in args.files:
             examples, brands_path = read_examples(path)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from config.settings import PROJECT_ROOT
 from nlp.cli import read_examples
 from nlp.model import CORPUS_DIR, loaded_path
@@ -147,3 +149,30 @@ def test_eval_malformed_file(tmp_path: Path) -> None:
     result = run(["eval", str(bad)], "", tmp_path)
     assert result.returncode == 2
     assert "格式错误" in result.stderr
+
+
+def test_train_rejects_a_malformed_extra_file(tmp_path: Path) -> None:
+    bad = tmp_path / "labels.txt"
+    bad.write_text(f"@brands {BRANDS_FILE}\nvote | | 投票\n", encoding="utf-8")
+    result = run(["train", "--extra", str(bad), "--out", str(tmp_path / "m.npz")], "", tmp_path)
+    assert result.returncode == 2
+    assert "第 2 行格式错误" in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_train_takes_extra_labelled_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from nlp.cli import main
+    from nlp.model import Model, corpus_files
+
+    extra = tmp_path / "dashboard_labels.txt"
+    extra.write_text(f"@brands {BRANDS_FILE}\nsuggest | | | 澡堂的热水忽冷忽热\n", encoding="utf-8")
+    out = tmp_path / "model.npz"
+    assert main(["train", "--extra", str(extra), "--extra", str(extra), "--out", str(out)]) == 0
+    assert "已训练" in capsys.readouterr().out
+    meta = Model.load(out).meta
+    base = sum(len(read_examples(p)[0]) for p in corpus_files())
+    assert meta["examples"] == base + 2
+    assert meta["files"] == [*(p.name for p in corpus_files()), extra.name, extra.name]
+    # --if-missing never skips when extra labels are given, and skips when the file is current
+    assert main(["train", "--if-missing", "--out", str(out)]) == 0
+    assert "不重新训练" in capsys.readouterr().out

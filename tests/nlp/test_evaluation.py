@@ -61,9 +61,9 @@ def test_generated_corpus_matches_its_generator(tmp_path: Path) -> None:
     from nlp.corpus import write
 
     for written in write(tmp_path):
-        assert written.read_text(encoding="utf-8") == (CORPUS_DIR / written.name).read_text(encoding="utf-8"), (
-            f"{written.name} is stale: run python -m nlp.corpus"
-        )
+        assert written.read_text(encoding="utf-8") == (CORPUS_DIR / written.name).read_text(
+            encoding="utf-8"
+        ), f"{written.name} is stale: run python -m nlp.corpus"
 
 
 def test_report_names_failures() -> None:
