@@ -935,6 +935,11 @@ def bind_rows(g: Gen) -> list[Row]:
         rows.append(
             Row("bind", None, f"text={code}", g.pick(frames).format(k=typed, o=g.pick(ORGS)), styles=False)
         )
+    reviewer = ("评议 {k}", "评议码 {k}", "评议码：{k}", "我是评议人，评议码{k}", "评议人 {k}")
+    for _ in range(6):
+        code = "PY" + "".join(g.rng.choice("0123456789ABCDEF") for _ in range(8))
+        typed = code.lower() if g.rng.random() < 0.5 else code
+        rows.append(Row("bind", None, f"text={code}", g.pick(reviewer).format(k=typed), styles=False))
     for text in (
         "绑定",
         "我要绑定",
@@ -1145,6 +1150,96 @@ def simple_rows() -> list[Row]:
     return [Row(intent, None, "", text) for intent, texts in groups.items() for text in texts]
 
 
+TIMES = (
+    "今天",
+    "明天",
+    "昨天",
+    "周末",
+    "晚上",
+    "下午四点",
+    "刚才",
+    "过两天",
+    "五一",
+    "国庆",
+    "下个月",
+    "早上",
+)
+PEOPLE = ("我", "我家孩子", "我媳妇", "老王", "班长", "我妈", "同事小李", "我们几个", "隔壁老张", "俺闺女")
+DOINGS = (
+    "去超市买菜",
+    "去爬山",
+    "回老家",
+    "吃火锅",
+    "去医院看牙",
+    "打篮球",
+    "接孩子放学",
+    "给手机充话费",
+    "买了辆电动车",
+    "搬家",
+    "去钓鱼",
+    "学开车",
+    "参加婚礼",
+    "坐高铁去济南",
+    "去公园散步",
+    "在家看电视",
+    "包饺子",
+    "去理发",
+    "练毛笔字",
+    "带老人去赶集",
+)
+TAILS = ("", "，挺好的", "，开心", "，你们去不去", "，一起啊", "哈哈", "，拍了几张照片", "，刚回来")
+CHATTER = (
+    "快递到了放门卫了",
+    "外卖放门口就行",
+    "楼下水果店打八折",
+    "谁看见我的水杯了",
+    "充电器借我用一下",
+    "门口那辆车挡道了",
+    "明天记得带伞",
+    "晚上一起吃饭不",
+    "你叫什么名字",
+    "你是男的女的",
+    "会唱歌吗",
+    "讲个笑话",
+    "帮我订个酒店",
+    "附近哪有加油站",
+    "高铁几点开",
+    "明天下雨吗",
+    "这歌叫啥名",
+    "发错了",
+    "刚才那条发错了",
+    "测试一下",
+    "试试",
+    "第一条消息",
+    "再试一次",
+    "我的电话是13900001111",
+    "车牌号鲁A12345",
+    "身份证丢了咋补办",
+    "医保卡怎么激活",
+    "公积金怎么提取",
+    "孩子上学报名要啥材料",
+    "驾照年审在哪办",
+    "两斤苹果多少钱",
+    "三楼的灯是谁关的",
+    "一共五个人",
+    "买了两张电影票",
+    "八点到公司",
+    "等我十分钟",
+)
+
+
+def unknown_rows(g: Gen) -> list[Row]:
+    """Everyday chat the account cannot act on: neutral, often with numbers and unseen words."""
+    rows = [Row("unknown", None, "", text) for text in CHATTER]
+    for _ in range(40):
+        person, when, doing = g.pick(PEOPLE), g.pick(TIMES), g.pick(DOINGS)
+        text = (f"{when}{person}{doing}" if g.rng.random() < 0.5 else f"{person}{when}{doing}") + g.pick(
+            TAILS
+        )
+        rows.append(Row("unknown", None, "", text))
+    return rows
+
+
 def mixed_rows(g: Gen) -> list[Row]:
     """Several clauses: the request is the last one; negation of another intent."""
     rows: list[Row] = []
@@ -1168,6 +1263,7 @@ GENERATORS: tuple[Callable[[Gen], list[Row]], ...] = (
     progress_rows,
     bind_rows,
     mixed_rows,
+    unknown_rows,
 )
 
 

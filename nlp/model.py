@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +87,20 @@ def features(masked: str, tokens: Iterable[str]) -> list[str]:
     return sorted(out)
 
 
+def oov_feature(feats: Sequence[str], known: Callable[[str], bool]) -> str:
+    """How much of the message the model has never seen, as one feature: chit-chat is mostly unseen."""
+    chars = [f for f in feats if len(f) == 1 or (len(f) == 2 and (f[0] == "^" or f[1] == "$"))]
+    chars = [f.strip("^$") for f in chars]
+    if not chars:
+        return "oov:none"
+    unseen = sum(1 for c in chars if not known(c))
+    frac = unseen / len(chars)
+    return "oov:0" if frac == 0 else "oov:1" if frac <= 0.25 else "oov:2" if frac <= 0.5 else "oov:3"
+
+
+OOV_FEATURES = ("oov:none", "oov:0", "oov:1", "oov:2", "oov:3")
+
+
 def softmax(logits: npt.NDArray[np.float64], temperature: float = 1.0) -> npt.NDArray[np.float64]:
     z = logits / temperature
     z = z - z.max(axis=-1, keepdims=True)
@@ -144,15 +158,19 @@ class Model:
     temperature: float
     meta: dict[str, object] = field(default_factory=dict)
 
-    def logits(self, feats: Iterable[str]) -> npt.NDArray[np.float64]:
-        index = [i for f in feats if (i := self.vocabulary.get(f)) is not None]
+    def logits(self, feats: Sequence[str]) -> npt.NDArray[np.float64]:
+        vocabulary = self.vocabulary
+        all_feats = [*feats, oov_feature(feats, vocabulary.__contains__)]
+        index = [i for f in all_feats if (i := vocabulary.get(f)) is not None]
         if not index:
             return self.bias.astype(np.float64)
-        row = self.weights[index].sum(axis=0, dtype=np.float64) / math.sqrt(len(index))
+        # Normalised by every feature of the message, seen or not: a message of unseen words must not
+        # be decided by the one n-gram the model happens to know.
+        row = self.weights[index].sum(axis=0, dtype=np.float64) / math.sqrt(len(all_feats))
         result: npt.NDArray[np.float64] = row + self.bias
         return result
 
-    def probabilities(self, feats: Iterable[str]) -> dict[str, float]:
+    def probabilities(self, feats: Sequence[str]) -> dict[str, float]:
         p = softmax(self.logits(feats), self.temperature)
         return {name: float(v) for name, v in zip(self.classes, p, strict=True)}
 

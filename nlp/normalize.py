@@ -219,7 +219,7 @@ _DIGITS = {
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千]+")
 # A numeral is a number when a counter follows it, or a voting verb / 第 precedes it.
-_AFTER = set("号分星颗个位名项年月日天次岁遍条张块元届期人")
+_AFTER = set("号分星颗个位名项年月日天岁遍条张块元届期人")
 _BEFORE = set("第投选给打号")
 
 

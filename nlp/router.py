@@ -79,6 +79,8 @@ _CANCEL_ONLY = re.compile(
     r"^(我)?(取消|退出|算了|不投了|不想投了|不弄了|不填了|不想填了|不用了|撤回|结束|不搞了|不报了|不要了|别投了|"
     r"不绑定了|不参加了|先不弄了|取消投票|取消上报|退出问卷|取消操作)+(吧|啦|了)?$"
 )
+# A party/government reviewer's one-time code (评议 PY1A2B3C4D): certain, like a ticket.
+_REVIEWER_CODE = re.compile(r"(评议码?|评议人)[^a-z0-9]{0,3}py[0-9a-f]{8}(?![0-9a-z])")
 # "投3号", "选第5个", "投 12": an explicit candidate number after a voting verb, in a short message.
 _VOTE_NUMBER = re.compile(r"(?<![不别没候])(投票给?|投给|投|选|我选|就投)第?\d{1,3}(号|个)?(候选)?$")
 _SHORT_NUMBER_VOTE = 10
@@ -236,6 +238,8 @@ class Router:
         flat = _FLAT.sub("", a.masked)
         if a.ticket is not None:
             return ("ticket", "status")
+        if _REVIEWER_CODE.search(a.cleaned.lower()):
+            return ("reviewer_code", "bind")
         if not flat:
             if a.cleaned and self._greeting_only.match(a.cleaned.lower()):
                 return ("greeting", "help")

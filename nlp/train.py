@@ -23,7 +23,19 @@ from threadpoolctl import threadpool_limits
 
 from nlp.cli import Example, read_brands, read_examples
 from nlp.intent import INTENTS
-from nlp.model import FOLDS, MIN_DF, SEED, C, Model, corpus_files, corpus_hash, features, fit_temperature
+from nlp.model import (
+    FOLDS,
+    MIN_DF,
+    OOV_FEATURES,
+    SEED,
+    C,
+    Model,
+    corpus_files,
+    corpus_hash,
+    features,
+    fit_temperature,
+    oov_feature,
+)
 from nlp.router import Router
 
 
@@ -55,13 +67,15 @@ def _sample(router: Router, ex: Example, source: str) -> Sample:
 
 
 def _matrix(samples: Sequence[Sample], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    """Rows exactly as Model.logits builds them at runtime."""
     rows, cols, vals = [], [], []
     for r, s in enumerate(samples):
-        idx = sorted({vocabulary[f] for f in s.features if f in vocabulary})
+        feats = [*s.features, oov_feature(s.features, vocabulary.__contains__)]
+        idx = sorted({vocabulary[f] for f in feats if f in vocabulary})
         for c in idx:
             rows.append(r)
             cols.append(c)
-            vals.append(1.0 / np.sqrt(len(idx)))
+            vals.append(1.0 / np.sqrt(len(feats)))
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(samples), len(vocabulary)), dtype=np.float64)
 
 
@@ -69,7 +83,7 @@ def _vocabulary(samples: Sequence[Sample], min_df: int) -> dict[str, int]:
     df: Counter[str] = Counter()
     for s in samples:
         df.update(set(s.features))
-    kept = sorted(f for f, n in df.items() if n >= min_df)
+    kept = sorted({*(f for f, n in df.items() if n >= min_df), *OOV_FEATURES})
     return {f: i for i, f in enumerate(kept)}
 
 

@@ -44,7 +44,8 @@ def test_saved_parameters_round_trip_without_pickle(tmp_path: Path) -> None:
         assert set(data.files) == {"classes", "vocabulary", "weights", "bias", "temperature", "meta"}
     loaded = Model.load(tmp_path / "m.npz")
     p = loaded.probabilities(["投"])
-    expected = softmax(np.array([2.1, -1.1]), 1.5)
+    # two features: 投 and the unseen-share indicator (not in this vocabulary), so each weighs 1/√2
+    expected = softmax(np.array([2 / np.sqrt(2) + 0.1, -1 / np.sqrt(2) - 0.1]), 1.5)
     assert p["vote"] == pytest.approx(expected[0], rel=1e-6)
     assert loaded.probabilities(["未见过"])["vote"] == pytest.approx(softmax(np.array([0.1, -0.1]), 1.5)[0])
 
