@@ -93,3 +93,38 @@ def test_confidence_and_alternatives(router: Router) -> None:
     assert 1 <= len(sure.alternatives) <= 3 and sure.name not in sure.alternatives
     unknown = router.route("今天天气不错")
     assert unknown.name == "unknown" and unknown.suggestions and "unknown" not in unknown.suggestions
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "三次送达",
+        "慢消息",
+        "我家猫生了三只小猫",
+        "这个月电费两百多",
+        "外卖到了放门口",
+        "第二条消息",
+        "奶茶买一送一",
+    ],
+)
+def test_everyday_chat_is_never_acted_on(router: Router, message: str) -> None:
+    # An unseen message must not become a vote or a suggestion the bot records without asking.
+    intent = router.route(message)
+    assert not (
+        intent.name in ("vote", "suggest", "bind", "progress") and intent.confidence >= policy_act()
+    ), intent
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("投票１２", {"name": "vote", "number": 12}),
+        ("我反映的食堂问题有结果没", {"name": "status", "text": MY_SUGGESTIONS}),
+        ("俺上礼拜反映的事咋还没人回", {"name": "status", "text": MY_SUGGESTIONS}),
+        ("别公开我的信息啊，宿舍楼消防通道被堵了", {"name": "suggest", "anonymous": True}),
+        ("这事别说是我反映的啊，仓库主管经常让我们周日义务加班", {"name": "suggest", "anonymous": True}),
+        ("评议 py3c371ee8", {"name": "bind", "text": "PY3C371EE8"}),
+    ],
+)
+def test_argument_phrasings(router: Router, message: str, expected: dict[str, object]) -> None:
+    check(router.route(message), expected)
