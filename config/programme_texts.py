@@ -28,7 +28,12 @@ PROGRESS_NOT_CADRE = "上报进度仅限工会干部使用。工会干部请先�
 NO_BRANDS_FOR_CADRE = "您所在的工会暂无登记的工作品牌，请联系上级工会登记后再上报。"
 PROGRESS_NOT_YOUR_BRAND = "「{brand}」不是您所在工会的品牌，只能为本工会的品牌上报进度。"
 PROGRESS_EMPTY = "请写上进度内容，例如：上报进度 工惠乐学 本月开展培训12场，参与职工600人次。"
-PROGRESS_WHICH_BRAND = "您负责多个品牌，这条进度属于哪一个？请回复编号：\n{menu}"
+PROGRESS_ASK_TEXT = (
+    "请发送进度内容，例如：本月开展培训12场，参与职工600人次。负责多个品牌时请写上品牌名。回复「取消」退出。"
+)
+PROGRESS_TEXT_AGAIN = "这不像是进度内容，这次没有记录。请写几句话说明开展了什么工作，或回复「取消」退出。"
+PROGRESS_TEXT_FIRST = "请先发送进度的文字内容，提交后再发活动照片。回复「取消」退出。"
+PROGRESS_WHICH_BRAND = "您负责多个品牌，这条进度属于哪一个？请回复编号：\n{menu}\n（回复「取消」退出）"
 CHOOSE_BRAND_AGAIN = "没有找到对应的品牌，请回复编号：\n{menu}\n（回复「取消」退出）"
 CHOOSE_BRAND_FIRST = "请先回复编号选择品牌：\n{menu}\n选好后再发送照片。"
 PROGRESS_OK = (
