@@ -488,10 +488,10 @@ def _vote_gate(ctx: Context, inbound: Inbound, intent: Intent) -> Reply | None:
         name in text for name, canonical in _brand_names(ctx) if canonical == value
     )
     explicit = bool(_VOTE_VERB.search(text)) or score is not None
-    if not (explicit and literal) or intent.confidence < policy().act:
+    if not (explicit and literal):
         opt = option("vote", score=score, **{kind: value})
         return ask_back(ctx, inbound, [opt], confirm=True)
-    return None
+    return None  # explicit: acted on when the router is sure, else asked back with alternatives
 
 
 def _suggest_gate(ctx: Context, inbound: Inbound, intent: Intent) -> Reply | None:
