@@ -110,6 +110,7 @@ FLOW_LABELS = {
     "progress_photos": "为进度补充照片",
     "suggestion_rate": "评价建议答复",
     "ask_back": "确认操作",
+    "bind": "绑定身份",
     "default": "当前操作",
 }
 FLOW_CONTINUE = "好的，请继续。回复「取消」可退出。"

@@ -550,6 +550,7 @@ _OWN_INTENT = {
     "progress_brand": "progress",
     "progress_text": "progress",
     "recognition_score": "vote",
+    "bind": "bind",
 }
 
 

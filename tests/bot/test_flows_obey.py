@@ -4,7 +4,7 @@ none of them is stored as an answer (signed, encrypted messages through the webh
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Conversation, Suggestion, SurveyResponse
@@ -108,3 +108,34 @@ def test_the_ask_back_itself_obeys_cancel(app, chat, clean_db) -> None:
     assert "已退出" in chat.say("o-flow-a1", "取消")
     assert "投3号" in chat.say("o-flow-a1", "1")  # no choice is pending any more
     assert counts(clean_db) == before
+
+
+def test_the_bind_flow_takes_the_code_and_nothing_else(app, chat, clean_db) -> None:
+    from models import InboundMessage
+    from models.programme import BindAttempt
+
+    seed(clean_db)
+    openid = "o-flow-b1"
+    assert "请发送邀请码或会员卡号" in chat.say(openid, "绑定")
+    assert "您正在「绑定身份」" in chat.say(openid, "帮助")
+    assert "先退出「绑定身份」" in chat.say(openid, "查询 JY20261121-0042")
+    before = counts(clean_db)
+    assert "请发送邀请码或会员卡号" in chat.say(openid, "2")
+    assert counts(clean_db) == before
+    assert "邀请码不正确" in chat.say(openid, "ABCD2345")
+    with Session(clean_db) as session:
+        assert session.scalar(select(func.count(BindAttempt.id))) == 1
+        last = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc())).first()
+        assert last.redacted and last.content is None  # the code is not kept in clear
+
+
+def test_a_bare_number_is_not_a_photo_caption(app, chat, clean_db) -> None:
+    from models.programme import Photo
+
+    seed(clean_db)
+    assert "哪个品牌" in chat.image(CADRE, "media-cap-1")
+    assert "工惠乐学" in chat.say(CADRE, "1")  # the brand choice the bot just offered
+    assert "说明这是什么活动" in chat.say(CADRE, "2")
+    assert "已保存 1 张照片到「工惠乐学」" in chat.say(CADRE, "11月职工技能培训")
+    with Session(clean_db) as session:
+        assert [p.activity for p in session.scalars(select(Photo))] == ["11月职工技能培训"]
