@@ -27,6 +27,7 @@ from handlers.inbound import Inbound
 from handlers.registry import INTENT_HANDLERS, on_flow
 from models import Brand, Conversation
 from nlp import Intent
+from nlp.normalize import to_simplified
 
 POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "router" / "policy.yaml"
 FLOW = "ask_back"
@@ -62,7 +63,7 @@ _QUESTION = re.compile(
     r"能不能|可不可以|行不行|好不好|会不会|怎么"
 )
 # 投 but not 投诉; a score written as a number of points or stars.
-_VOTE_VERB = re.compile(r"投(?!诉)|打分|打\s*[1-5一二三四五]\s*分|评分|选|支持|点赞")
+_VOTE_VERB = re.compile(r"投(?!诉)|打分|打\s*[1-5一二三四五]\s*分|评分|选|支持|点.?赞")
 _POINTS = re.compile(r"(?<!\d)([1-5]|[一二三四五])\s*[分星]")
 _NUMBER_TARGET = re.compile(r"(?<![\dJjYy-])(\d{1,3})\s*号|第\s*(\d{1,3})\s*[个名位号]")
 _NEGATION = re.compile(r"不是|不投|别投|不要投|不想投|不选|不对|错了|改投|改成|改为|而是|换成|不给")
@@ -95,6 +96,7 @@ WORD_SCORES = (
     ("满意", 4),
     ("一般", 3),
 )
+_SCORE_WORDS = re.compile(r"满意|满分|十分|不太|一般|般|颗|星|★|☆|很|非常|特别|超级|真|太")
 _DIGIT_SCORE = re.compile(r"^\s*([1-5])\s*分?\s*$")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 # What may stand beside a score word in a pure rating ("对幸福驿站非常满意！").
@@ -143,11 +145,12 @@ def _word_score(text: str) -> tuple[int, str] | None:
     return None
 
 
-def clear_score(ctx: Context, text: str) -> int | None:
+def clear_score(ctx: Context, text: str, hint: int | None = None) -> int | None:
     """The 1–5 score the message gives, only when it is plainly a rating.
 
-    "4", "4分", "投3号 4分", "对幸福驿站非常满意" are ratings; "对食堂很不满意，菜里有头发" is a
-    complaint that happens to contain 不满意, and gives no score.
+    "4", "4分", "投3号 4分", "工惠乐学★★★★★", "对幸福驿站非常满意" are ratings; "对食堂很不满意，
+    菜里有头发" is a complaint that happens to contain 不满意 and gives no score. ``hint`` is
+    the router's reading of a score word it knows (满分, 十分满意 …).
     """
     t = text.translate(_FULLWIDTH)
     m = _DIGIT_SCORE.match(t)
@@ -157,12 +160,17 @@ def clear_score(ctx: Context, text: str) -> int | None:
     if m:
         value = m.group(1)
         return int(value) if value.isdigit() else _CN_DIGITS[value]
+    stars = t.count("★")
+    if 1 <= stars <= 5 and not _FILLER.sub("", _strip_brands(ctx, t.replace("★", ""))):
+        return stars
     found = _word_score(t)
-    if found is None:
+    score = found[0] if found is not None else hint
+    if score is None:
         return None
-    score, word = found
-    rest = _FILLER.sub("", _strip_brands(ctx, t.replace(word, "")))
-    return score if not rest else None
+    rest = _strip_brands(ctx, t.replace(found[1], "") if found is not None else t)
+    rest = _SCORE_WORDS.sub("", _FILLER.sub("", rest))
+    # A few words beside the score ("十分", "不太") are still a rating; a sentence is a comment.
+    return score if len(rest) <= 2 else None
 
 
 def _numbers_and_brands(ctx: Context, text: str, intent: Intent) -> list[tuple[int, str, Any]]:
@@ -453,12 +461,12 @@ def _mixed_options(ctx: Context, inbound: Inbound, intent: Intent, others: list[
 
 
 def _vote_gate(ctx: Context, inbound: Inbound, intent: Intent) -> Reply | None:
-    text = inbound.text
+    text = to_simplified(inbound.text)  # 投票給工惠樂學 names 工惠乐学 literally
     others = _mixed(text, "vote")
     if len(others) >= 1 and not (others == ["suggest"] and intent.score is not None):
         return ask_back(ctx, inbound, _mixed_options(ctx, inbound, intent, others), lead=texts.ASK_LEAD_MIXED)
     targets = _numbers_and_brands(ctx, text, intent)
-    score = clear_score(ctx, text) if intent.score is not None else None
+    score = clear_score(ctx, text, intent.score) if intent.score is not None else None
     if intent.score is not None and score is None:
         # A satisfaction word inside a longer message: a complaint, not a score.
         opts = [option("suggest", text=text)]
