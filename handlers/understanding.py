@@ -64,7 +64,7 @@ _QUESTION = re.compile(
 )
 # 投 but not 投诉; a score written as a number of points or stars.
 _VOTE_VERB = re.compile(r"投(?!诉)|打分|打\s*[1-5一二三四五]\s*分|评分|选|支持|点.?赞")
-_POINTS = re.compile(r"(?<!\d)([1-5]|[一二三四五])\s*[分星]")
+_POINTS = re.compile(r"(?<!\d)([1-5]|[一二三四五])\s*颗?\s*[分星]")
 _NUMBER_TARGET = re.compile(r"(?<![\dJjYy-])(\d{1,3})\s*号|第\s*(\d{1,3})\s*[个名位号]")
 _NEGATION = re.compile(r"不是|不投|别投|不要投|不想投|不选|不对|错了|改投|改成|改为|而是|换成|不给")
 _HELP = re.compile(r"^(帮助|help|菜单|使用说明|怎么用|说明|功能)$", re.IGNORECASE)

@@ -157,10 +157,18 @@ def test_a_bare_number_outside_a_flow_is_guidance_whatever_the_router_says(sessi
         ("对食堂很不满意，菜里有头发", None),
         ("对工惠乐学很不满意，活动室总是锁着门", None),
         ("满意度调查", None),
+        ("工惠乐学★★★★★", 5),
+        ("工惠乐学四颗星", 4),
     ],
 )
 def test_clear_score(session, world, text: str, score: int | None) -> None:
     assert u.clear_score(make_ctx(session), text) == score
+
+
+def test_a_score_word_the_router_knows_counts_only_in_a_short_message(session, world) -> None:
+    ctx = make_ctx(session)
+    assert u.clear_score(ctx, "幸福驿站 满分", hint=5) == 5
+    assert u.clear_score(ctx, "幸福驿站 满分，但是食堂的饭菜越来越难吃了", hint=5) is None
 
 
 @pytest.mark.parametrize("text", ["投3号吗", "排第几？", "幸福驿站怎么样", "得了多少票", "如何投票"])
