@@ -574,8 +574,8 @@ def interruption(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | 
         return None
     # "查保促" is a brand (an answer to "which brand?"), not 查 + something.
     command = looks_like_command(_strip_brands(ctx, text)) if _strip_brands(ctx, text).strip() else False
-    if not command and not is_question(text):
-        return None
+    if not command and (not is_question(text) or conv.flow == "suggest"):
+        return None  # a suggestion may well be a question ("活动为什么总是取消？")
     intent = ctx.router.route(text)
     if intent.name == own or intent.name in ("unknown", "cancel"):
         return None

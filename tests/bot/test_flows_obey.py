@@ -139,3 +139,13 @@ def test_a_bare_number_is_not_a_photo_caption(app, chat, clean_db) -> None:
     assert "已保存 1 张照片到「工惠乐学」" in chat.say(CADRE, "11月职工技能培训")
     with Session(clean_db) as session:
         assert [p.activity for p in session.scalars(select(Photo))] == ["11月职工技能培训"]
+
+
+def test_a_question_written_as_the_suggestion_is_filed(app, chat, clean_db) -> None:
+    seed(clean_db)
+    chat.say("o-flow-s3", "提建议")
+    assert "单号" in chat.say("o-flow-s3", "工惠乐学的活动为什么总是临时取消？")
+    with Session(clean_db) as session:
+        assert [s.content for s in session.scalars(select(Suggestion))] == [
+            "工惠乐学的活动为什么总是临时取消？"
+        ]
