@@ -87,10 +87,13 @@ def _handle_event(ctx: Context, inbound: Inbound) -> Reply:
     if event == "click" and inbound.event_key in CLICK_HANDLERS:
         # A menu click leaves any conversation in progress and answers the click.
         conv = ctx.conversation()
-        left = flow_label(conv.flow) if conv is not None else None
+        was = conv.flow if conv is not None else None
         if conv is not None:
             ctx.end_flow()
         reply = CLICK_HANDLERS[inbound.event_key](ctx, inbound)
+        now_in = ctx.conversation()
+        # Say that the flow was left, unless the click simply reopened it (满意度调查 while in the survey).
+        left = flow_label(was) if was is not None and (now_in is None or now_in.flow != was) else None
         if left is not None and reply.text:
             return Reply(f"{texts.FLOW_LEFT.format(flow=left)}\n{reply.text}", reply.articles)
         return reply

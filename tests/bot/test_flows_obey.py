@@ -147,3 +147,11 @@ def test_a_question_written_as_the_suggestion_is_filed(app, chat, clean_db) -> N
     assert "单号" in chat.say("o-flow-s3", "幸福驿站怎么这么久没有活动了？")
     with Session(clean_db) as session:
         assert [s.content for s in session.scalars(select(Suggestion))] == ["幸福驿站怎么这么久没有活动了？"]
+
+
+def test_clicking_the_survey_button_inside_the_survey_resumes_it(app, chat, clean_db) -> None:
+    seed(clean_db)
+    chat.say("o-flow-m2", "问卷")
+    reply = chat.post(event_fields("o-flow-m2", "CLICK", "MENU_SURVEY"))
+    assert "继续填写" in reply and "第 1 题" in reply and "已退出" not in reply
+    assert _flow(clean_db, "o-flow-m2") == "survey"
