@@ -16,3 +16,4 @@ from handlers import recognition as recognition
 from handlers import status as status
 from handlers import suggestions as suggestions
 from handlers import surveys as surveys
+from handlers import understanding as understanding

@@ -28,6 +28,7 @@ from handlers.programme.progress import (
 )
 from handlers.programme.storage import MAX_PHOTO_BYTES, photo_key, sniff_image, storage_from_options
 from handlers.registry import JobContext, job, on_flow, on_message
+from handlers.understanding import is_bare_number
 from models import Brand, Conversation, User
 from models.programme import Photo, PhotoStatus
 
@@ -111,6 +112,8 @@ def photo_brand_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Repl
         data.update(brand_id=brand.id, step="activity")
         ctx.update_flow(conv, data, PHOTO_FLOW_TTL)
         return Reply(T.PHOTO_ASK_ACTIVITY.format(brand=brand.name))
+    if is_bare_number(inbound.text) or len(inbound.text.strip()) < 2:
+        return Reply(T.PHOTO_ACTIVITY_AGAIN)  # "1" is not a caption
     activity = inbound.text.strip()[:500]
     for photo in photos:
         photo.activity = activity
