@@ -56,6 +56,7 @@ def handle(ctx: Context, inbound: Inbound) -> Reply:
             return Reply(texts.VOICE_NOT_RECOGNISED)
         intent = ctx.router.route(inbound.text)
         ctx.intent_name = intent.name
+        ctx.intent_confidence = intent.confidence
         handler = INTENT_HANDLERS.get(intent.name)
         if handler is None:
             return Reply(texts.FEATURE_NOT_OPEN)
