@@ -31,6 +31,10 @@ from nlp import INTENTS
 POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "router" / "policy.yaml"
 FOLLOW_UP_WINDOW = timedelta(seconds=60)
 TEXT_KINDS = ("text", "voice")
+# A message that mentions anonymity may open an anonymous dialogue even where no handler has
+# redacted it yet (e.g. asked back before the suggestion handler ran): never listed, exported
+# or used as a follow-up. The router loses a few examples; the worker's trust is worth more.
+ANONYMITY_WORD = "匿名"
 # Replies that invite a next command: a message after them is the next step, not a rephrasing.
 _LEADS_ON = frozenset({"help", "list", "cancel"})
 
@@ -115,6 +119,8 @@ def note_follow_up(session: Session, record: InboundMessage) -> None:
         return
     if not is_routed(record.intent) or not normalise(record.content):
         return
+    if ANONYMITY_WORD in (record.content or ""):
+        return
     prev = session.scalar(
         select(InboundMessage)
         .where(
@@ -178,6 +184,7 @@ def reviewable() -> ColumnElement[bool]:
         m.msg_type.in_(TEXT_KINDS),
         m.content.is_not(None),
         m.content != "",
+        ~m.content.contains(ANONYMITY_WORD, autoescape=True),
         m.intent.in_(INTENTS),
     )
 
@@ -214,7 +221,9 @@ def follow_up_texts(session: Session, messages: Iterable[InboundMessage]) -> dic
         return {}
     rows = session.execute(
         select(InboundMessage.id, InboundMessage.content).where(
-            InboundMessage.id.in_(ids), InboundMessage.redacted.is_(False)
+            InboundMessage.id.in_(ids),
+            InboundMessage.redacted.is_(False),
+            ~InboundMessage.content.contains(ANONYMITY_WORD, autoescape=True),
         )
     )
     return {row_id: content or "" for row_id, content in rows}
@@ -232,7 +241,7 @@ def label_message(
     """Store (or change) the label of ``message``; returns the audit before/after."""
     if intent not in INTENTS:
         raise LabelError("请选择一个有效的意图。")
-    if message.redacted or message.openid is None or not message.content:
+    if message.redacted or message.openid is None or not message.content or ANONYMITY_WORD in message.content:
         raise LabelError("这条消息不能标注。")
     label = session.scalar(select(InboundLabel).where(InboundLabel.inbound_id == message.id))
     before = {"intent": label.intent if label else None, "routed": message.intent}

@@ -125,6 +125,10 @@ def listed(world: World, db: Session) -> Listed:
         log.msg(None, None, "unknown", None, s(7000)),
         log.msg(a, "qrscene_1", "event:subscribe", None, s(7100), kind="event"),
     ]
+    # Mentions anonymity but was not redacted (asked back before the suggestion handler ran):
+    # neither listed nor taken as a rephrasing of the message before it.
+    decoys.append(log.msg(c, "投5号", "vote", 1.0, s(9000)))
+    decoys.append(log.msg(c, "我想匿名反映一下食堂的问题", "suggest", 0.5, s(9010)))
     redacted = log.msg(a, "匿名建议 车间主任克扣加班费", "suggest", 0.3, s(8000))
     redacted.redact()
     decoys.append(redacted)
