@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from bot.admin import web
 from bot.admin.audit import ACTION_LABELS, record
@@ -34,14 +34,19 @@ ACTION_LABELS["inbound.label"] = "标注消息意图"
 
 
 def sender_in_scope(sc: Scope) -> list[ColumnElement[bool]]:
-    """Conditions keeping messages whose sender is bound to a union of ``sc``."""
-    top_level = web.db().scalar(select(Union.parent_id.is_(None)).where(Union.id == sc.root_id))
-    bound = select(User.openid).where(User.union_id.in_(sc.union_ids()))
-    conditions: list[ColumnElement[bool]] = [InboundMessage.openid.in_(bound)]
-    if top_level:
-        unbound = select(User.openid).where(User.union_id.is_not(None))
-        conditions.append(InboundMessage.openid.not_in(unbound))
-    return [or_(false(), *conditions)]
+    """Conditions keeping messages whose sender is bound to a union of ``sc`` (or to none, for
+    an account of a top-level union)."""
+    session = web.db()
+    top_level = session.scalar(select(Union.parent_id.is_(None)).where(Union.id == sc.root_id))
+    if top_level and sc.role is not AdminRole.CADRE:
+        others = session.scalar(
+            select(func.count(Union.id)).where(Union.parent_id.is_(None), Union.id != sc.root_id)
+        )
+        if not others:
+            return []  # the one top-level union sees every sender: no filter to evaluate per row
+    bound = User.union_id.in_(sc.union_ids())
+    senders = select(User.openid).where(or_(bound, User.union_id.is_(None)) if top_level else bound)
+    return [InboundMessage.openid.in_(senders)]
 
 
 @dataclass
