@@ -95,6 +95,11 @@ def intent_label(intent: str | None) -> str:
     return INTENT_LABELS.get(intent, intent)
 
 
+def routed_label(intent: str | None) -> str:
+    """What the router answered, as a column value (``unknown`` is 未理解, not a choice)."""
+    return "未理解" if intent == "unknown" else intent_label(intent)
+
+
 def is_routed(intent: str | None) -> bool:
     """True for an intent the router chose (not a flow answer, event or media kind)."""
     return intent in INTENTS

@@ -103,7 +103,7 @@ def index() -> Any:
                 "received_at": m.received_at,
                 "text": m.content,
                 "intent": m.intent,
-                "intent_label": rl.intent_label(m.intent),
+                "intent_label": rl.routed_label(m.intent),
                 "confidence": m.intent_confidence,
                 "band": _band(m.intent_confidence, th),
                 "reasons": [r.label for r in rl.reasons_of(m, th)],

@@ -368,3 +368,10 @@ def test_anonymous_dialogue_never_reaches_the_page(
     for openid in (named, anon):
         for form in _every_form_of(openid):
             assert form not in html
+
+
+def test_every_intent_has_a_button_label() -> None:
+    from handlers.router_learning import INTENT_LABELS
+    from nlp import INTENTS
+
+    assert list(INTENT_LABELS) == list(INTENTS)
