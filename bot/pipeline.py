@@ -27,6 +27,7 @@ from handlers.context import Context, JobRequest, Reply
 from handlers.dispatch import handle
 from handlers.inbound import Inbound
 from handlers.members import resolve_user
+from handlers.router_learning import note_follow_up
 from models import Brand, BrandAlias, InboundMessage, utcnow
 from nlp import BrandEntry, Router
 
@@ -160,9 +161,12 @@ class Pipeline:
                 ctx = Context(session=session, user=user, now=now, router=self.routers.get(session))
                 reply = handle(ctx, inbound)
                 record.intent = ctx.intent_name
+                record.intent_confidence = ctx.intent_confidence
                 record.latency_ms = int((time.monotonic() - started) * 1000)
                 if ctx.redact_inbound:
                     record.redact()
+                else:
+                    note_follow_up(session, record)
                 jobs = ctx.jobs
         except IntegrityError:
             if self._already_recorded(inbound):

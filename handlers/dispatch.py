@@ -65,6 +65,9 @@ def handle(ctx: Context, inbound: Inbound) -> Reply:
         intent = ctx.router.route(inbound.text)
         ctx.intent_name = intent.name
         ctx.intent_confidence = intent.confidence
+        if intent.anonymous:
+            # Unlinkable from the first message, even when it is only asked back.
+            ctx.redact_inbound = True
         # One policy decides whether a recording intent is clear enough to act on.
         held = gate(ctx, inbound, intent)
         if held is not None:

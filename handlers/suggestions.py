@@ -718,6 +718,23 @@ def owed_answers(ctx: Context, inbound: Inbound) -> None:
         ctx.enqueue("suggestion_answer", suggestion_id=sid)
 
 
+@before_message
+def anonymous_dialogue(ctx: Context, inbound: Inbound) -> None:
+    """While an anonymous dialogue is open, every message of it is redacted, whatever handles it.
+
+    The flow handlers redact their own steps, but a 取消 that breaks out of the flow, or a reply
+    the rating step declines, is handled elsewhere and would otherwise keep the sender's openid
+    next to the anonymous exchange.
+    """
+    conv = ctx.conversation()
+    if conv is None:
+        return
+    if (conv.flow == FLOW and conv.data.get("anonymous")) or (
+        conv.flow == RATE_FLOW and conv.data.get("code") is not None
+    ):
+        ctx.redact_inbound = True
+
+
 def pending_deliveries(session: Session, now: datetime) -> list[int]:
     """Answers still owed to named authors whose service window is open (for a sweep command)."""
     rows = session.execute(

@@ -24,6 +24,7 @@ PARAMS = {
     "key": "brand_recognition",
     "campaign_id": "1",
     "flag_id": "1",
+    "message_id": "1",
 }
 
 
