@@ -125,10 +125,14 @@ def test_an_unsure_suggestion_is_filed_only_when_chosen(session, world) -> None:
 def test_an_unsure_anonymous_suggestion_is_redacted_from_the_ask_back_on(session, world) -> None:
     """The ask-back of an anonymous suggestion must not leave its first message tied to the sender."""
     user = make_user(session)
-    unsure = Intent("suggest", text="食堂承包商克扣饭菜", anonymous=True, confidence=MIDDLE, alternatives=("help",))
+    unsure = Intent(
+        "suggest", text="食堂承包商克扣饭菜", anonymous=True, confidence=MIDDLE, alternatives=("help",)
+    )
     ctx = make_ctx(session, user, T0)
     ctx.router = FixedRouter(unsure)  # type: ignore[assignment]
-    reply = handle(ctx, Inbound(user.openid, "text", T0, msg_id="anon-ask", content="我想匿名反映食堂承包商克扣饭菜"))
+    reply = handle(
+        ctx, Inbound(user.openid, "text", T0, msg_id="anon-ask", content="我想匿名反映食堂承包商克扣饭菜")
+    )
     assert "1." in (reply.text or "") and _count(session, Suggestion) == 0
     assert ctx.redact_inbound
     answer = make_ctx(session, user, T0)
