@@ -14,13 +14,13 @@ import hashlib
 import hmac
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store import Store, StoreUnavailable
+from handlers.retention import purge_expired_nonces
 from models import utcnow
 from models.inbound import UsedNonce
 
@@ -80,7 +80,7 @@ class ReplayGuard:
         try:
             with self.session_factory() as session, session.begin():
                 # Expired rows go on the way: the table stays as small as one window's traffic.
-                session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now))
+                purge_expired_nonces(session, now)
                 session.add(
                     UsedNonce(
                         timestamp=timestamp,
@@ -95,9 +95,3 @@ class ReplayGuard:
                 return self._compare(row.body_hash if row is not None else None, digest)
         log.warning("store unavailable; nonce recorded in the database")
         return Verdict.FRESH
-
-
-def purge_expired_nonces(session: Session, now: datetime) -> int:
-    """Delete database nonces past their expiry (also run by the retention job)."""
-    result = session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now))
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -160,6 +160,7 @@ class ChainReport:
     head_id: int | None
     head_hash: str | None
     first_break: ChainBreak | None
+    anchor_found: bool = False
 
 
 def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
@@ -177,10 +178,15 @@ def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify_audit_chain(session: Session) -> ChainReport:
-    """Walk the log in id order; the first entry whose link or content does not match is named."""
+def verify_audit_chain(session: Session, anchor: str | None = None) -> ChainReport:
+    """Walk the log in id order; the first entry whose link or content does not match is named.
+
+    ``anchor``: a head hash noted down earlier; ``anchor_found`` says whether it is still in
+    the chain (entries cut off the end leave no other trace).
+    """
     expected_prev = AUDIT_GENESIS
     checked = 0
+    found = False
     head: AuditEntry | None = None
     for entry in _entries(session):
         reason = None
@@ -190,8 +196,9 @@ def verify_audit_chain(session: Session) -> ChainReport:
             reason = "content"
         if reason is not None:
             brk = ChainBreak(entry.id, entry.created_at, reason)
-            return ChainReport(checked, head.id if head else None, expected_prev, brk)
+            return ChainReport(checked, head.id if head else None, expected_prev, brk, found)
         checked += 1
         head = entry
         expected_prev = entry.entry_hash or ""
-    return ChainReport(checked, head.id if head else None, head.entry_hash if head else None, None)
+        found = found or (anchor is not None and entry.entry_hash == anchor)
+    return ChainReport(checked, head.id if head else None, head.entry_hash if head else None, None, found)

@@ -77,8 +77,10 @@ def voice_demo(app: Flask, live_server: str) -> tuple[str, str]:  # noqa: F811
 
 
 def test_answer_a_suggestion_in_the_browser(
-    voice_demo: tuple[str, str], browser: Any, wechat_stub: WeChatStub
-) -> None:  # noqa: F811
+    voice_demo: tuple[str, str],
+    browser: Any,  # noqa: F811
+    wechat_stub: WeChatStub,
+) -> None:
     server, month = voice_demo
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
     page = context.new_page()
