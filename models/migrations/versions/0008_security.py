@@ -19,7 +19,7 @@ down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Refuses UPDATE and DELETE on audit_entry, except the FK's ON DELETE SET NULL of account_id
+# Refuses UPDATE, DELETE and TRUNCATE on audit_entry, except the FK's ON DELETE SET NULL of account_id
 # (an account removed) and a deliberate ``SET LOCAL ghpp.allow_audit_delete = 'on'`` (test
 # fixtures; archiving entries older than the legal minimum, by hand).
 _TRIGGER_FUNCTION = """
@@ -65,6 +65,10 @@ def upgrade() -> None:
             "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
             "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()"
         )
+        op.execute(
+            "CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_entry "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only()"
+        )
 
 
 def _chain_existing_entries() -> None:
@@ -98,6 +102,7 @@ def _chain_existing_entries() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_entry_no_truncate ON audit_entry")
         op.execute("DROP TRIGGER IF EXISTS audit_entry_append_only ON audit_entry")
         op.execute("DROP FUNCTION IF EXISTS audit_entry_append_only()")
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
