@@ -128,6 +128,7 @@ def test_a_session_cookie_stops_working_after_logout(app: Flask, world: World) -
 
 
 def test_a_password_reset_from_the_command_line_ends_sessions(app: Flask, world: World) -> None:
+    # Held before too (password fingerprint in the session); guards the epoch bump in the CLI.
     browser = app.test_client()
     assert login(browser, "county").status_code == 302
     result = app.test_cli_runner().invoke(

@@ -97,6 +97,7 @@ def test_a_413_uses_up_its_nonce(client, wechat: WeChatServer) -> None:  # type:
 
 
 def test_a_400_uses_up_its_nonce(client, wechat: WeChatServer) -> None:  # type: ignore[no-untyped-def]
+    # Held before too (the nonce was checked before parsing); kept so the reordering cannot lose it.
     stamp, nonce = int(time.time()), "5550003"
     assert (
         post(client, wechat.sign("<xml><oops>", mode="plain", timestamp=stamp, nonce=nonce)).status_code
