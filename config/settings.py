@@ -156,7 +156,7 @@ def check_production_secrets(settings: Settings) -> None:
     if settings.demo:
         raise SettingsError(
             "配置项 GHPP_SIMULATE_WECHAT=1（演示模式）不能用于正式启动：请从 .env 中删除该项；"
-            "本地演示请用 make run。"
+            "本地演示请用 make run，或 flask --app bot.devenv:demo_app <命令>。"
         )
 
 
