@@ -141,7 +141,12 @@ def estimated_bits(secret: str) -> float:
 
 
 def check_production_secrets(settings: Settings) -> None:
-    """Refuse weak secrets and demo mode at production start-up (Chinese message names the setting)."""
+    """Refuse demo mode and weak secrets at production start-up (Chinese message names the setting)."""
+    if settings.demo:
+        raise SettingsError(
+            "配置项 GHPP_SIMULATE_WECHAT=1（演示模式）不能用于正式启动：请从 .env 中删除该项；"
+            "本地演示请用 make run，或 flask --app bot.devenv:demo_app <命令>。"
+        )
     key = settings.secret_key
     if len(key) < MIN_SECRET_KEY_LENGTH or estimated_bits(key) < MIN_SECRET_KEY_BITS:
         raise SettingsError(
@@ -152,11 +157,6 @@ def check_production_secrets(settings: Settings) -> None:
         raise SettingsError(
             f"配置项 WECHAT_TOKEN 太短：生产环境至少 {MIN_PRODUCTION_TOKEN_LENGTH} 个字符"
             "（公众平台「服务器配置」中的令牌，最长 32 位字母或数字）。"
-        )
-    if settings.demo:
-        raise SettingsError(
-            "配置项 GHPP_SIMULATE_WECHAT=1（演示模式）不能用于正式启动：请从 .env 中删除该项；"
-            "本地演示请用 make run，或 flask --app bot.devenv:demo_app <命令>。"
         )
 
 

@@ -71,8 +71,11 @@ def test_strong_generated_secrets_pass() -> None:
     check_production_secrets(load_settings(base, dotenv_path=Path("/nonexistent/.env")))
 
 
-def test_a_demo_env_left_behind_does_not_start_production(environment: Path) -> None:
-    environment.write_text("GHPP_SIMULATE_WECHAT=1\n", encoding="utf-8")
+def test_a_demo_env_left_behind_does_not_start_production(
+    environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WECHAT_TOKEN")  # the whole demo .env, demo token included
+    environment.write_text("WECHAT_TOKEN=ghppdemo\nGHPP_SIMULATE_WECHAT=1\n", encoding="utf-8")
     with pytest.raises(SystemExit) as exc:
         create_app()
     assert "GHPP_SIMULATE_WECHAT" in str(exc.value)
