@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -38,7 +38,7 @@ class InboundMessage(Base):
 
     def redact(self) -> None:
         """Cut the tie between this message and its sender (anonymous suggestions)."""
-        # The dedupe key stays: it is a hash (see bot.pipeline.hashed_key), still needed to stop
+        # The dedupe key stays: it is a keyed hash (see bot.pipeline.hashed_key), still needed to stop
         # a retried delivery, and without the MsgId it cannot be recomputed from an openid.
         self.openid = None
         self.content = None
@@ -66,3 +66,18 @@ class InboundLabel(Base):
     labelled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     message: Mapped[InboundMessage] = relationship()
+
+
+class UsedNonce(Base):
+    """A (timestamp, nonce) pair WeChat signed, kept while Redis is unavailable (replay guard).
+
+    The body hash tells WeChat's retry of the same delivery (same body) from a replay that
+    carries a captured signature with a different body. Rows expire after twice the window.
+    """
+
+    __tablename__ = "used_nonce"
+
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

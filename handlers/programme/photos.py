@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from config import programme_texts as T
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.ports import WeChatApiError
+from handlers.ports import MediaTooLarge, WeChatApiError
 from handlers.programme.binding import cadre_brands
 from handlers.programme.progress import (
     FLOW_REPORT_PHOTOS,
@@ -176,6 +176,9 @@ def download_photo(jctx: JobContext, photo_id: int) -> None:
         return  # already handled: a retried or duplicated job does nothing
     try:
         media = jctx.api.download_media(photo.media_id)
+    except MediaTooLarge as exc:  # the client stopped reading at the cap
+        _fail(jctx, photo, f"too large: {exc.size}+ bytes", T.PHOTO_TOO_LARGE)
+        return
     except WeChatApiError as exc:
         # Past WeChat's 3-day media lifetime a retry cannot succeed: stop retrying.
         if exc.retryable and jctx.now - photo.captured_at < MEDIA_LIFETIME:
