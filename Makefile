@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app bot
+# The demo's entry point: the only one that accepts GHPP_SIMULATE_WECHAT=1 and the demo token.
+FLASK_DEMO := $(VENV)/bin/flask --app bot.devenv:demo_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -30,16 +32,16 @@ assets: bot/static/vendor/echarts.min.js
 
 run: install assets
 	$(PY) -m bot.devenv
-	$(FLASK) seed-demo
-	$(FLASK) admin seed-demo
-	$(FLASK) voice-demo
-	$(FLASK) recognition-demo
+	$(FLASK_DEMO) seed-demo
+	$(FLASK_DEMO) admin seed-demo
+	$(FLASK_DEMO) voice-demo
+	$(FLASK_DEMO) recognition-demo
 	@echo ""
 	@echo "服务启动于 http://$(HOST):$(PORT)/wechat"
 	@echo "管理后台：http://$(HOST):$(PORT)/admin/ （用上面打印的演示账号登录）"
-	@echo "另开一个终端与公众号对话：$(FLASK) chat --openid demo-worker --url http://$(HOST):$(PORT)/wechat"
+	@echo "另开一个终端与公众号对话：$(FLASK_DEMO) chat --openid demo-worker --url http://$(HOST):$(PORT)/wechat"
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK_DEMO) run --host $(HOST) --port $(PORT)
 
 test: install assets
 	$(PY) -m pytest $(PYTEST_ARGS)

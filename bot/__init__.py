@@ -11,17 +11,30 @@ from typing import Any
 from flask import Flask
 
 from bot.runtime import Runtime
-from config.settings import Settings, SettingsError, load_settings
+from config.settings import Settings, SettingsError, check_production_secrets, load_settings
 
 
-def create_app(settings: Settings | None = None, **runtime_overrides: Any) -> Flask:
-    """Build the app; ``runtime_overrides`` (engine, store, queue, api) are for tests."""
+def create_app(settings: Settings | None = None, *, demo: bool = False, **runtime_overrides: Any) -> Flask:
+    """Build the app; ``runtime_overrides`` (engine, store, queue, api) are for tests.
+
+    Settings read from the environment pass the production checks (strong secrets, no demo
+    mode) unless ``demo`` is set, which only the demo entry point (``bot.devenv:demo_app``,
+    used by ``make run``) does: a demo ``.env`` left on a server cannot switch demo mode on.
+    """
     if settings is None:
         try:
             settings = load_settings()
+            if not demo:
+                check_production_secrets(settings)
         except SettingsError as exc:
             raise SystemExit(f"启动失败：{exc}") from None
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # X-Forwarded-For/-Proto/-Host from exactly this many proxies; the client's own header is ignored.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     runtime = Runtime(settings, **runtime_overrides).make_current()

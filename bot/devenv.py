@@ -1,6 +1,8 @@
 """``python -m bot.devenv``: write a ``.env`` for the local demo if there is none.
 
 The values are for the embedded demo only: a random SECRET_KEY and AES key, a demo token.
+``demo_app`` is the demo's entry point (``flask --app bot.devenv:demo_app``): the production
+entry point ``bot:create_app()`` refuses demo mode and weak secrets.
 """
 
 from __future__ import annotations
@@ -8,7 +10,16 @@ from __future__ import annotations
 import base64
 import secrets
 
+from flask import Flask
+
 from config.settings import PROJECT_ROOT
+
+
+def demo_app() -> Flask:
+    """The app for ``make run``: demo mode (GHPP_SIMULATE_WECHAT=1) allowed."""
+    from bot import create_app
+
+    return create_app(demo=True)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import logging
 import threading
@@ -27,6 +28,7 @@ from handlers.context import Context, JobRequest, Reply
 from handlers.dispatch import handle
 from handlers.inbound import Inbound
 from handlers.members import resolve_user
+from handlers.router_learning import note_follow_up
 from models import Brand, BrandAlias, InboundMessage, utcnow
 from nlp import BrandEntry, Router
 
@@ -37,10 +39,10 @@ PROCESSING = "__processing__"
 _PASSIVE_EVENTS = {"unsubscribe", "templatesendjobfinish", "view"}
 
 
-def hashed_key(inbound: Inbound) -> str:
-    # Hashed so neither Redis nor the audit table holds "openid + MsgId" in clear: an
-    # anonymous suggestion's message must not be traceable to its sender from either.
-    return hashlib.sha256(inbound.dedupe_key.encode("utf-8")).hexdigest()
+def hashed_key(inbound: Inbound, secret: bytes) -> str:
+    # Keyed hash so neither Redis nor the audit table holds "openid + MsgId" in clear, and a
+    # dump cannot be brute-forced back to the sender of an anonymous suggestion without the key.
+    return hmac.new(secret, inbound.dedupe_key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class RouterCache:
@@ -83,7 +85,9 @@ class Pipeline:
         *,
         budget_s: float = 4.0,
         dedupe_ttl_s: float = 300,
+        dedupe_secret: bytes,
     ) -> None:
+        self.dedupe_secret = dedupe_secret
         self.session_factory = session_factory
         self.store = store
         self.queue = queue
@@ -94,7 +98,7 @@ class Pipeline:
 
     def process(self, inbound: Inbound) -> Reply:
         """The reply to send now. An empty reply means ``success`` (nothing to say)."""
-        key = "dedupe:" + hashed_key(inbound)
+        key = "dedupe:" + hashed_key(inbound, self.dedupe_secret)
         try:
             first = self.store.set_if_absent(key, PROCESSING, self.dedupe_ttl_s)
         except StoreUnavailable:
@@ -144,7 +148,7 @@ class Pipeline:
         try:
             with self.session_factory() as session, session.begin():
                 record = InboundMessage(
-                    dedupe_key=hashed_key(inbound),
+                    dedupe_key=hashed_key(inbound, self.dedupe_secret),
                     openid=inbound.openid,
                     msg_type=inbound.kind,
                     event=inbound.event,
@@ -160,9 +164,12 @@ class Pipeline:
                 ctx = Context(session=session, user=user, now=now, router=self.routers.get(session))
                 reply = handle(ctx, inbound)
                 record.intent = ctx.intent_name
+                record.intent_confidence = ctx.intent_confidence
                 record.latency_ms = int((time.monotonic() - started) * 1000)
                 if ctx.redact_inbound:
                     record.redact()
+                else:
+                    note_follow_up(session, record)
                 jobs = ctx.jobs
         except IntegrityError:
             if self._already_recorded(inbound):
@@ -182,7 +189,9 @@ class Pipeline:
 
     def _already_recorded(self, inbound: Inbound) -> bool:
         with self.session_factory() as session:
-            stmt = select(InboundMessage.id).where(InboundMessage.dedupe_key == hashed_key(inbound))
+            stmt = select(InboundMessage.id).where(
+                InboundMessage.dedupe_key == hashed_key(inbound, self.dedupe_secret)
+            )
             return session.scalar(stmt) is not None
 
 

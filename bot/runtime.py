@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
 from typing import Any
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.jobs import InlineQueue, JobQueue, RQQueue
 from bot.pipeline import Pipeline, RouterCache
+from bot.replay import ReplayGuard
 from bot.store import MemoryStore, RedisStore, Store
 from bot.wechat.api import WeChatApiClient
 from bot.wechat.crypto import MessageCrypto
@@ -23,6 +26,11 @@ from nlp import Router
 
 _current: Runtime | None = None
 _current_lock = threading.Lock()
+
+
+def dedupe_secret(secret_key: str) -> bytes:
+    """The key of the inbound duplicate hash (Redis key and ``inbound_message.dedupe_key``)."""
+    return hmac.new(secret_key.encode("utf-8"), b"ghpp inbound dedupe key", hashlib.sha256).digest()
 
 
 class Runtime:
@@ -46,6 +54,7 @@ class Runtime:
             self.store = RedisStore.from_url(settings.redis_url)
         else:
             self.store = MemoryStore()
+        self.replay = ReplayGuard(self.store, self.session_factory, settings.replay_window_s)
         self.tokens = TokenService(
             self.store, settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base
         )
@@ -86,6 +95,7 @@ class Runtime:
             self.routers,
             budget_s=settings.reply_budget_s,
             dedupe_ttl_s=settings.dedupe_ttl_s,
+            dedupe_secret=dedupe_secret(settings.secret_key),
         )
 
     def make_current(self) -> Runtime:

@@ -12,8 +12,8 @@ from xml.parsers.expat import ExpatError
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from bot.replay import Verdict, body_hash
 from bot.runtime import Runtime
-from bot.store import StoreUnavailable
 from bot.wechat import reply as reply_xml
 from bot.wechat import signature
 from bot.wechat.crypto import DecryptError
@@ -59,29 +59,30 @@ def wechat() -> Response:
         log.warning("forged or missing signature from %s", request.remote_addr)
         return _plain("forbidden", 403)
     if request.method == "GET":
-        return _plain(request.args.get("echostr", ""))
+        echostr = request.args.get("echostr", "")
+        if not _use_nonce(runtime, b"GET\n" + echostr.encode("utf-8")).accepted:
+            return _plain("forbidden", 403)
+        return _plain(echostr)
     return _handle_post(runtime)
 
 
-def _fresh(runtime: Runtime) -> bool:
-    """Timestamp within the window and nonce not seen before (replay protection)."""
-    window = runtime.settings.replay_window_s
-    stamp, nonce = request.args.get("timestamp", ""), request.args.get("nonce", "")
-    if not stamp.isdigit() or abs(time.time() - int(stamp)) > window:
-        log.warning("stale timestamp %r", stamp)
-        return False
-    try:
-        return runtime.store.set_if_absent(f"nonce:{stamp}:{nonce}", "1", ttl_s=2 * window)
-    except StoreUnavailable:
-        return True  # the duplicate filter in the database still guards side effects
+# What a refused oversized body is remembered by: its nonce is used up all the same.
+_TOO_LARGE = b"413 payload too large"
+
+
+def _use_nonce(runtime: Runtime, body: bytes) -> Verdict:
+    """Every signed request uses up its (timestamp, nonce), whatever its answer (replay guard)."""
+    args = request.args
+    return runtime.replay.check(args.get("timestamp", ""), args.get("nonce", ""), body_hash(body))
 
 
 def _handle_post(runtime: Runtime) -> Response:
     try:
         body = request.get_data(cache=False)
     except RequestEntityTooLarge:
+        _use_nonce(runtime, _TOO_LARGE)
         return _plain("payload too large", 413)
-    if not _fresh(runtime):
+    if not _use_nonce(runtime, body).accepted:
         return _plain("forbidden", 403)
     try:
         check_no_declarations(body)
@@ -93,6 +94,11 @@ def _handle_post(runtime: Runtime) -> Response:
         return _plain("bad request", 400)
 
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    if not encrypted and runtime.settings.transport_mode == "safe":
+        # Safe mode: only msg_signature binds the body to the request; a plaintext body could
+        # ride on a captured signature triple.
+        log.warning("plaintext body refused in safe mode (WECHAT_MODE=safe)")
+        return _plain("forbidden", 403)
     try:
         if encrypted:
             text = _decrypt(runtime, text)

@@ -7,6 +7,12 @@ BIND_USAGE = (
     "· 绑定 ABCD2345（工会干部邀请码）\n"
     "· 绑定 会员卡号 12345678（工会会员）"
 )
+BIND_ASK = (
+    "请发送邀请码或会员卡号，例如：\n"
+    "· ABCD2345（工会干部邀请码）\n"
+    "· 会员卡号 12345678（工会会员）\n"
+    "回复「取消」退出。"
+)
 BIND_TOO_MANY = "尝试次数过多，请 1 小时后再试。如有疑问，请联系所在工会。"
 INVITE_UNKNOWN = "邀请码不正确，请核对后重新输入（注意区分字母和数字）。"
 INVITE_USED = "该邀请码已被使用。每个邀请码只能使用一次，请向上级工会索取新的邀请码。"
@@ -28,7 +34,12 @@ PROGRESS_NOT_CADRE = "上报进度仅限工会干部使用。工会干部请先�
 NO_BRANDS_FOR_CADRE = "您所在的工会暂无登记的工作品牌，请联系上级工会登记后再上报。"
 PROGRESS_NOT_YOUR_BRAND = "「{brand}」不是您所在工会的品牌，只能为本工会的品牌上报进度。"
 PROGRESS_EMPTY = "请写上进度内容，例如：上报进度 工惠乐学 本月开展培训12场，参与职工600人次。"
-PROGRESS_WHICH_BRAND = "您负责多个品牌，这条进度属于哪一个？请回复编号：\n{menu}"
+PROGRESS_ASK_TEXT = (
+    "请发送进度内容，例如：本月开展培训12场，参与职工600人次。负责多个品牌时请写上品牌名。回复「取消」退出。"
+)
+PROGRESS_TEXT_AGAIN = "这不像是进度内容，这次没有记录。请写几句话说明开展了什么工作，或回复「取消」退出。"
+PROGRESS_TEXT_FIRST = "请先发送进度的文字内容，提交后再发活动照片。回复「取消」退出。"
+PROGRESS_WHICH_BRAND = "您负责多个品牌，这条进度属于哪一个？请回复编号：\n{menu}\n（回复「取消」退出）"
 CHOOSE_BRAND_AGAIN = "没有找到对应的品牌，请回复编号：\n{menu}\n（回复「取消」退出）"
 CHOOSE_BRAND_FIRST = "请先回复编号选择品牌：\n{menu}\n选好后再发送照片。"
 PROGRESS_OK = (
@@ -41,6 +52,7 @@ PHOTO_NOT_CADRE = (
 PHOTO_ASK_BRAND = "收到照片。这是哪个品牌的活动？请回复编号：\n{menu}"
 PHOTO_MORE_ASK_BRAND = "已收到 {count} 张照片。请回复编号选择品牌：\n{menu}"
 PHOTO_ASK_ACTIVITY = "收到「{brand}」的照片。请用一句话说明这是什么活动（如：11月职工技能培训）。"
+PHOTO_ACTIVITY_AGAIN = "请用一句话说明这是什么活动（如：11月职工技能培训），回复「取消」退出。"
 PHOTO_MORE_ASK_ACTIVITY = "已收到 {count} 张照片。请用一句话说明这是什么活动。"
 PHOTO_SAVED = "已保存 {count} 张照片到「{brand}」。"
 PHOTO_ATTACHED = "已收到第 {count} 张照片，附在「{brand}」的进度（编号 {number}）上。"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
 WECHAT_DEFAULT_API_BASE = "https://api.weixin.qq.com"
+# 明文 / 兼容 / 安全: the message encryption mode chosen in the WeChat admin console.
+WECHAT_MODES = ("plain", "compat", "safe")
+# Production secrets policy: SECRET_KEY length and estimated entropy, WECHAT_TOKEN length.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 100
+MIN_PRODUCTION_TOKEN_LENGTH = 16
 
 
 class SettingsError(ValueError):
@@ -40,12 +47,28 @@ class Settings:
     # How long a finished reply is kept for WeChat's retries (they come within ~15 s).
     dedupe_ttl_s: int = 300
     max_body_bytes: int = 256 * 1024
+    # None: inferred (compat with an AES key, plain without); see ``transport_mode``.
+    wechat_mode: str | None = None
+    # Reverse-proxy hops in front of the app whose X-Forwarded-For is trusted (0: none).
+    trusted_proxies: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
         """True when no Redis is configured: single-process mode with an in-process store."""
         return self.redis_url is None
+
+    @property
+    def transport_mode(self) -> str:
+        """plain, compat or safe; safe refuses any POST that is not encrypted and signed."""
+        if self.wechat_mode:
+            return self.wechat_mode
+        return "compat" if self.wechat_aes_key else "plain"
+
+    @property
+    def demo(self) -> bool:
+        """GHPP_SIMULATE_WECHAT=1: the simulator replaces WeChat (refused in production start-up)."""
+        return self.extra.get("GHPP_SIMULATE_WECHAT") == "1"
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -99,6 +122,44 @@ def _positive_number(env: Mapping[str, str], name: str, default: float) -> float
     return value
 
 
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise SettingsError(f"配置项 {name} 格式错误：应为 0 或正整数，当前为 {raw!r}。")
+    return int(raw)
+
+
+def estimated_bits(secret: str) -> float:
+    """A rough entropy estimate: length × log2(number of distinct characters).
+
+    ``secrets.token_urlsafe(32)`` scores ~200 bits and ``token_hex(16)`` ~120; ``aaaa…`` scores 0.
+    """
+    distinct = len(set(secret))
+    return len(secret) * math.log2(distinct) if distinct > 1 else 0.0
+
+
+def check_production_secrets(settings: Settings) -> None:
+    """Refuse demo mode and weak secrets at production start-up (Chinese message names the setting)."""
+    if settings.demo:
+        raise SettingsError(
+            "配置项 GHPP_SIMULATE_WECHAT=1（演示模式）不能用于正式启动：请从 .env 中删除该项；"
+            "本地演示请用 make run，或 flask --app bot.devenv:demo_app <命令>。"
+        )
+    key = settings.secret_key
+    if len(key) < MIN_SECRET_KEY_LENGTH or estimated_bits(key) < MIN_SECRET_KEY_BITS:
+        raise SettingsError(
+            f"配置项 SECRET_KEY 强度不足：至少 {MIN_SECRET_KEY_LENGTH} 个字符且足够随机"
+            "（不同字符要多），请用 python -c 'import secrets; print(secrets.token_urlsafe(48))' 生成。"
+        )
+    if len(settings.wechat_token) < MIN_PRODUCTION_TOKEN_LENGTH:
+        raise SettingsError(
+            f"配置项 WECHAT_TOKEN 太短：生产环境至少 {MIN_PRODUCTION_TOKEN_LENGTH} 个字符"
+            "（公众平台「服务器配置」中的令牌，最长 32 位字母或数字）。"
+        )
+
+
 def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
     """Read settings; ``environ`` wins over the ``.env`` file."""
     env: dict[str, str] = {}
@@ -133,6 +194,14 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         raise SettingsError(
             "配置项 DATABASE_URL 格式错误：应为 SQLAlchemy 连接串，如 postgresql+psycopg://user@host/db。"
         )
+    mode = (_optional(env, "WECHAT_MODE") or "").lower() or None
+    if mode is not None and mode not in WECHAT_MODES:
+        raise SettingsError(
+            "配置项 WECHAT_MODE 格式错误：应为 plain（明文）、compat（兼容）或 safe（安全）。"
+        )
+    if mode in ("compat", "safe") and not aes_key:
+        raise SettingsError(f"配置项 WECHAT_MODE={mode} 需要同时设置 WECHAT_AES_KEY。")
+
     redis_url = _optional(env, "REDIS_URL")
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("配置项 REDIS_URL 格式错误：应以 redis://、rediss:// 或 unix:// 开头。")
@@ -149,5 +218,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         redis_url=redis_url,
         instance_dir=instance_dir,
         reply_budget_s=_positive_number(env, "REPLY_BUDGET_S", 4.0),
+        wechat_mode=mode,
+        trusted_proxies=_non_negative_int(env, "GHPP_TRUSTED_PROXIES", 0),
         extra={k: v for k, v in env.items() if k.startswith("GHPP_")},
     )

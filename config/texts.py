@@ -49,3 +49,74 @@ CANCELLED = "已退出当前操作。回复「帮助」查看可以做什么。"
 NOTHING_TO_CANCEL = "当前没有进行中的操作。回复「帮助」查看可以做什么。"
 RECEIVED_PROCESSING = "已收到您的消息，正在处理，稍后把结果发给您。"
 INTERNAL_ERROR = "抱歉，系统暂时繁忙，您的消息已记录，请稍后再试。"
+
+# --- acting only on clear intent (handlers/understanding.py) ---------------------------------------
+CAN_DO = (
+    "可以这样说：「投3号」投票，「工惠乐学 5分」打分，「建议：内容」提建议，"
+    "「问卷」参加调查，「查询 品牌名」看进展。"
+)
+EMPTY_TEXT = "没有收到文字内容。" + CAN_DO
+BARE_NUMBER = (
+    "只收到一个数字，我不确定您的意思，这次没有记录任何内容。\n"
+    "投票请发「投3号」，打分请发「投3号 4分」或「品牌名 5分」，回复「候选」查看编号。"
+)
+ASK_LEAD = "我不太确定您的意思，这次还没有记录任何内容。您是想："
+ASK_LEAD_MIXED = "您的消息里有好几件事，这次还没有记录任何内容。请先选一件："
+ASK_LEAD_COMPLAINT = "这段话像是意见或投诉，这次没有当作打分。您是想："
+ASK_LEAD_WHICH = "没能确定您要投给哪一个，这次没有计票。您是想："
+ASK_LEAD_QUESTION = "这像是一个问题，这次没有投票。您是想："
+ASK_TAIL = "请回复序号；回复「取消」放弃。"
+ASK_AGAIN = "请回复上面的序号，或回复「取消」放弃。"
+ASK_CANCELLED = "好的，没有记录任何内容。回复「帮助」查看可以做什么。"
+ASK_CONTINUE = "继续{flow}"
+CONFIRM_LEAD = "您是要{what}吗？投票后不能撤回。"
+CONFIRM_CHOICES = "回复1确认{what}，回复2取消。"
+NEGATION_NO_TARGET = (
+    "没能确定您要投给哪个品牌，这次没有计票。请发「投3号」或「投票给品牌名」，回复「候选」查看编号。"
+)
+PROGRESS_HOW = (
+    "上报进度请发：上报进度 品牌名 内容，例如「上报进度 工惠乐学 本月开展培训12场，参与职工600人次」。"
+)
+BIND_HOW = "工会干部请发「绑定 邀请码」（邀请码由上级工会提供），职工请发「绑定 会员卡号」。"
+ECHO_CUT = "……（共{n}字，这里只显示开头）"
+
+LABEL_VOTE = "给{target}投票"
+LABEL_RATE = "给{target}打{score}分"
+LABEL_VOTE_LIST = "投票（先看候选名单）"
+LABEL_STATUS_BRAND = "查询「{brand}」的进展"
+LABEL_STATUS_TICKET = "查询建议 {ticket} 的办理情况"
+LABEL_MY_SUGGESTIONS = "查看我的建议"
+LABEL_SUGGEST_TEXT = "把这段话作为建议/投诉提交给工会"
+LABEL_SUGGEST = "提建议"
+LABEL_PROGRESS_BRAND = "上报「{brand}」的进度"
+OPTION_LABELS = {
+    "list": "查看候选名单",
+    "survey": "参加满意度调查",
+    "progress": "上报工作进度（工会干部）",
+    "bind": "绑定身份",
+    "help": "查看使用说明",
+    "suggest": "提建议",
+    "status": "查询进展",
+}
+
+# --- flows (conversations in progress) -------------------------------------------------------------
+FLOW_LABELS = {
+    "suggest": "提建议",
+    "survey": "填写问卷",
+    "recognition_score": "打分",
+    "photo_brand": "登记活动照片",
+    "progress_brand": "选择上报品牌",
+    "progress_text": "上报进度",
+    "progress_photos": "为进度补充照片",
+    "suggestion_rate": "评价建议答复",
+    "ask_back": "确认操作",
+    "bind": "绑定身份",
+    "default": "当前操作",
+}
+FLOW_CONTINUE = "好的，请继续。回复「取消」可退出。"
+FLOW_HELP_TAIL = "您正在「{flow}」：继续请直接回复，退出请回复「取消」。"
+FLOW_LEFT = "（已退出「{flow}」。）"
+FLOW_INTERRUPT = "您正在「{flow}」，这条消息不像是回答。要先退出「{flow}」吗？"
+FLOW_INTERRUPT_CHOICES = "回复1退出并{what}，回复2继续{flow}。"
+FLOW_LEAVE_HINT = "回复「取消」可退出{flow}。"
+LEAVE_AND = "退出「{flow}」，{what}"

@@ -11,6 +11,7 @@ TOO_LONG = "建议内容太长了（最多 {max} 个字，您输入了 {n} 个�
 DAILY_LIMIT = "您今天已提交 {n} 条建议，达到每日上限。请明天再提交，感谢您的关心！"
 NO_UNION = "系统暂未设置受理工会，建议未能提交，请稍后再试或联系工会工作人员。"
 CONFIRM = "请确认您的建议内容：\n「{text}」\n\n回复 1 确认提交，回复 2 重新输入，回复「取消」放弃。"
+LEAVE_HINT = "（回复「取消」放弃。）"
 CONFIRM_HINT = "请回复 1 确认提交，2 重新输入，或「取消」放弃。"
 FILED = (
     "您的建议已提交，单号：{ticket}\n"
@@ -71,3 +72,4 @@ SURVEY_MULTI_TAG = "（可多选）"
 SURVEY_MULTI_TAG_MAX = "（可多选，最多 {max} 项）"
 SURVEY_SCENE_UNKNOWN = "该问卷不存在或已结束。"
 SURVEY_CLOSED = "该问卷已结束，感谢您的参与。"
+SURVEY_LEAVE_HINT = "回复「取消」退出问卷（已答内容保留 24 小时，回复「问卷」可接着填）。"

@@ -13,6 +13,8 @@ from handlers import members as members
 from handlers import notify as notify
 from handlers import programme as programme
 from handlers import recognition as recognition
+from handlers import retention as retention
 from handlers import status as status
 from handlers import suggestions as suggestions
 from handlers import surveys as surveys
+from handlers import understanding as understanding

@@ -66,6 +66,7 @@ class Context:
     jobs: list[JobRequest] = field(default_factory=list)
     # Set by dispatch to the intent it used, for the audit record.
     intent_name: str | None = None
+    intent_confidence: float | None = None
     # Set when the message must not stay tied to its sender (anonymous suggestion).
     redact_inbound: bool = False
 

@@ -15,6 +15,7 @@ from handlers.registry import (
     MESSAGE_HANDLERS,
     MESSAGE_HOOKS,
 )
+from handlers.understanding import flow_help, flow_label, gate, interruption, is_help
 
 # Inside a conversation only a message that IS a request to stop breaks out: "希望取消加班"
 # is an answer to a survey question, "取消" / "我要退出" / "不填了" are not.
@@ -42,6 +43,13 @@ def handle(ctx: Context, inbound: Inbound) -> Reply:
             ctx.intent_name = "cancel"
             return Reply(texts.CANCELLED)
         flow = FLOW_HANDLERS.get(conv.flow)
+        if flow is not None and inbound.text and is_help(inbound.text):
+            ctx.intent_name = f"help:{conv.flow}"
+            return flow_help(ctx, conv)
+        asked = interruption(ctx, inbound, conv) if flow is not None else None
+        if asked is not None:
+            ctx.intent_name = f"interrupt:{conv.flow}"
+            return asked
         if flow is None:
             ctx.end_flow()  # a flow from an older release: drop it rather than trap the user
         else:
@@ -53,9 +61,17 @@ def handle(ctx: Context, inbound: Inbound) -> Reply:
     if inbound.kind in ("text", "voice"):
         if not inbound.text:
             ctx.intent_name = "unknown"
-            return Reply(texts.VOICE_NOT_RECOGNISED)
+            return Reply(texts.VOICE_NOT_RECOGNISED if inbound.kind == "voice" else texts.EMPTY_TEXT)
         intent = ctx.router.route(inbound.text)
         ctx.intent_name = intent.name
+        ctx.intent_confidence = intent.confidence
+        if intent.anonymous:
+            # Unlinkable from the first message, even when it is only asked back.
+            ctx.redact_inbound = True
+        # One policy decides whether a recording intent is clear enough to act on.
+        held = gate(ctx, inbound, intent)
+        if held is not None:
+            return held
         handler = INTENT_HANDLERS.get(intent.name)
         if handler is None:
             return Reply(texts.FEATURE_NOT_OPEN)
@@ -72,7 +88,18 @@ def _handle_event(ctx: Context, inbound: Inbound) -> Reply:
     event = (inbound.event or "").lower()
     ctx.intent_name = f"event:{event}"
     if event == "click" and inbound.event_key in CLICK_HANDLERS:
-        return CLICK_HANDLERS[inbound.event_key](ctx, inbound)
+        # A menu click leaves any conversation in progress and answers the click.
+        conv = ctx.conversation()
+        was = conv.flow if conv is not None else None
+        if conv is not None:
+            ctx.end_flow()
+        reply = CLICK_HANDLERS[inbound.event_key](ctx, inbound)
+        now_in = ctx.conversation()
+        # Say that the flow was left, unless the click simply reopened it (满意度调查 while in the survey).
+        left = flow_label(was) if was is not None and (now_in is None or now_in.flow != was) else None
+        if left is not None and reply.text:
+            return Reply(f"{texts.FLOW_LEFT.format(flow=left)}\n{reply.text}", reply.articles)
+        return reply
     handler = EVENT_HANDLERS.get(event)
     if handler is None:
         return EMPTY  # VIEW, TEMPLATESENDJOBFINISH …: nothing to say

@@ -6,6 +6,7 @@ from config import texts
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.registry import on_click, on_intent
+from handlers.understanding import unknown_text
 from nlp import Intent
 
 
@@ -21,13 +22,7 @@ def help_click(ctx: Context, inbound: Inbound) -> Reply:
 
 @on_intent("unknown")
 def unknown_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
-    lines = [texts.UNKNOWN]
-    guesses = [texts.INTENT_LABELS[s] for s in intent.suggestions if s in texts.INTENT_LABELS]
-    if guesses:
-        lines.append(texts.DID_YOU_MEAN)
-        lines.extend(f"· {g}" for g in guesses[:3])
-    lines.append(texts.UNKNOWN_TAIL)
-    return Reply("\n".join(lines))
+    return Reply(unknown_text(intent))
 
 
 @on_intent("cancel")

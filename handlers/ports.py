@@ -16,6 +16,15 @@ class WeChatApiError(Exception):
         self.retryable = retryable
 
 
+class MediaTooLarge(WeChatApiError):
+    """A media download stopped at the size cap (declared or actually read); not retryable."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(None, f"media over {limit} bytes (got {size} or more)", retryable=False)
+        self.size = size
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class MediaFile:
     content: bytes

@@ -29,7 +29,8 @@ from config import voice_texts as T
 from handlers.context import Context, JobRequest, Reply
 from handlers.inbound import Inbound
 from handlers.notify import within_service_window
-from handlers.registry import JobContext, before_message, job, on_flow, on_intent
+from handlers.registry import JobContext, before_message, job, on_click, on_flow, on_intent
+from handlers.understanding import fit_echo, flow_prompt
 from models import (
     Brand,
     Conversation,
@@ -113,7 +114,7 @@ def add_working_days(start: datetime, days: int) -> datetime:
 
 _LEADING = re.compile(
     r"^(?:[\s,，。.:：;；、!！~～\-—]+|匿名地?|实名|"
-    r"(?:我要|我想|我)?(?:提出|提|说|给工会提)?(?:个|一个|一条|条|点)?"
+    r"(?:我要|我想|我)?(?:匿名地?|实名)?(?:提出|提|说|给工会提)?(?:个|一个|一条|条|点)?"
     r"(?:建议|意见|投诉|反映)(?:一下|一条|一个|个)?)"
 )
 _CUT_OFF_ENDINGS = (
@@ -493,8 +494,11 @@ def _file(ctx: Context, text: str, anonymous: bool, brand_name: str | None) -> R
 _MY_SUGGESTIONS = re.compile(r"^\s*(?:查询|查看|查)?\s*我的(?:建议|意见|投诉)\s*$")
 
 
+_ANONYMOUS = re.compile(r"^\s*(?:我要|我想|我)?匿名|^.{0,6}匿名(?:建议|投诉|意见|反映)")
+
+
 def _is_anonymous(intent: Intent, raw: str) -> bool:
-    return intent.anonymous or raw.lstrip().startswith("匿名") or "匿名建议" in raw[:8]
+    return intent.anonymous or bool(_ANONYMOUS.match(raw))
 
 
 @on_intent("suggest")
@@ -522,7 +526,7 @@ def _take_content(ctx: Context, text: str, anonymous: bool, intent: Intent | Non
     except SuggestionError as exc:
         # Keep the dialogue open so the worker can simply type again.
         ctx.start_flow(FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
-        return Reply(str(exc))
+        return Reply(f"{exc}{T.LEAVE_HINT}")
     brand = _brand_for(ctx, intent, text)
     brand_name = brand.name if brand else None
     if _needs_confirmation(text):
@@ -531,7 +535,8 @@ def _take_content(ctx: Context, text: str, anonymous: bool, intent: Intent | Non
             {"step": "confirm", "anonymous": anonymous, "text": text, "brand": brand_name},
             FLOW_TTL,
         )
-        return Reply(T.CONFIRM.format(text=text))
+        # The echo is shortened, never the instruction: the reply stays within 2048 bytes.
+        return Reply(fit_echo(T.CONFIRM, text))
     return _file(ctx, text, anonymous, brand_name)
 
 
@@ -543,7 +548,7 @@ def suggest_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | 
         ctx.redact_inbound = True
     text = inbound.text
     if not text:
-        return Reply(T.ASK_CONTENT)
+        return Reply(T.ASK_CONTENT_ANONYMOUS if anonymous else T.ASK_CONTENT)
     if data.get("step") == "confirm":
         answer_ = _normalise(text)
         if answer_ in ("1", "确认", "确定", "提交", "是", "好", "对"):
@@ -553,6 +558,24 @@ def suggest_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | 
             return Reply(T.ASK_CONTENT)
         return Reply(T.CONFIRM_HINT)
     return _take_content(ctx, strip_command(text), anonymous, None)
+
+
+@flow_prompt(FLOW)
+def suggest_prompt(ctx: Context, conv: Conversation) -> str:
+    if conv.data.get("step") == "confirm":
+        return fit_echo(T.CONFIRM, str(conv.data.get("text", "")))
+    return T.ASK_CONTENT_ANONYMOUS if conv.data.get("anonymous") else T.ASK_CONTENT
+
+
+@on_click("MENU_SUGGEST")
+def suggest_click(ctx: Context, inbound: Inbound) -> Reply:
+    ctx.start_flow(FLOW, {"step": "content", "anonymous": False}, FLOW_TTL)
+    return Reply(T.ASK_CONTENT)
+
+
+@on_click("MENU_MY_SUGGESTIONS")
+def my_suggestions_click(ctx: Context, inbound: Inbound) -> Reply:
+    return _my_list(ctx)
 
 
 def _normalise(text: str) -> str:
@@ -693,6 +716,23 @@ def owed_answers(ctx: Context, inbound: Inbound) -> None:
     ).all()
     for sid in owed:
         ctx.enqueue("suggestion_answer", suggestion_id=sid)
+
+
+@before_message
+def anonymous_dialogue(ctx: Context, inbound: Inbound) -> None:
+    """While an anonymous dialogue is open, every message of it is redacted, whatever handles it.
+
+    The flow handlers redact their own steps, but a 取消 that breaks out of the flow, or a reply
+    the rating step declines, is handled elsewhere and would otherwise keep the sender's openid
+    next to the anonymous exchange.
+    """
+    conv = ctx.conversation()
+    if conv is None:
+        return
+    if (conv.flow == FLOW and conv.data.get("anonymous")) or (
+        conv.flow == RATE_FLOW and conv.data.get("code") is not None
+    ):
+        ctx.redact_inbound = True
 
 
 def pending_deliveries(session: Session, now: datetime) -> list[int]:

@@ -32,7 +32,8 @@ from handlers.measures import (
     roster_for,
 )
 from handlers.members import on_scene
-from handlers.registry import on_flow, on_intent
+from handlers.registry import on_click, on_flow, on_intent
+from handlers.understanding import flow_prompt
 from models import Brand, Conversation, SurveyResponse, User
 from models.survey_admin import SurveySchedule
 from nlp import Intent
@@ -477,13 +478,13 @@ def survey_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | N
             prefix = T.SURVEY_AT_FIRST
     elif word in SKIP_WORDS:
         if not step.question.optional:
-            return Reply(f"{T.SURVEY_NOT_OPTIONAL}\n\n{render(step, resp, tpl)}")
+            return Reply(f"{T.SURVEY_NOT_OPTIONAL}\n\n{render(step, resp, tpl)}\n{T.SURVEY_LEAVE_HINT}")
         _after_answer(resp, step, None, tpl)
     else:
         try:
             value = parse_answer(step, resp, text)
         except BadAnswer:
-            return Reply(f"{_hint(step, resp)}\n\n{render(step, resp, tpl)}")
+            return Reply(f"{_hint(step, resp)}\n\n{render(step, resp, tpl)}\n{T.SURVEY_LEAVE_HINT}")
         _after_answer(resp, step, value, tpl)
     resp.updated_at = ctx.now
     ctx.update_flow(conv, dict(conv.data), RESUME_WINDOW)
@@ -543,12 +544,31 @@ def measured_response(tpl: Template, resp: SurveyResponse) -> MeasuredResponse |
     )
 
 
-@on_intent("survey")
-def survey_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
+@flow_prompt(FLOW)
+def survey_prompt(ctx: Context, conv: Conversation) -> str:
+    tpl = templates().get(str(conv.data.get("survey")))
+    resp = ctx.session.get(SurveyResponse, conv.data.get("response_id"))
+    step = current_step(tpl, resp) if tpl is not None and resp is not None else None
+    if tpl is None or resp is None or step is None:
+        return T.SURVEY_LEAVE_HINT
+    return f"{render(step, resp, tpl)}\n{T.SURVEY_LEAVE_HINT}"
+
+
+def _open_survey(ctx: Context) -> Reply:
     tpl = open_default_template(ctx.session)
     if tpl is None:
         return Reply(T.SURVEY_NONE)
     return begin(ctx, tpl)
+
+
+@on_intent("survey")
+def survey_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
+    return _open_survey(ctx)
+
+
+@on_click("MENU_SURVEY")
+def survey_click(ctx: Context, inbound: Inbound) -> Reply:
+    return _open_survey(ctx)
 
 
 @on_scene("survey")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers import suggestions as ops
+from handlers.suggestions import SHANGHAI
 from models import SurveyResponse, Union, User
 
 DEMO_PREFIX = "demo-voice-"
@@ -33,12 +34,22 @@ ANSWER = "已与相关部门协商，下周起增加两个窗口，晚班供应�
 REASON = "属于企业经营事项，已转告企业行政，建议通过职代会提出。"
 
 
+def demo_step(now: datetime, count: int) -> timedelta:
+    """A day between demo suggestions, shortened so that all ``count`` fall in ``now``'s month
+    (Asia/Shanghai): the topics page shows the current month, and the demo must look the same
+    on the 1st as on the 20th."""
+    local = now.astimezone(SHANGHAI)
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return min(timedelta(days=1), (local - month_start) / (count + 1))
+
+
 def load_voice_demo(session: Session, now: datetime) -> dict[str, int]:
     """Add the demo workers, suggestions and survey responses once; a second run adds nothing."""
     if session.scalar(select(User.id).where(User.openid.startswith(DEMO_PREFIX)).limit(1)) is not None:
         return {"suggestions": 0, "responses": 0}
     unions = {u.code: u for u in session.scalars(select(Union))}
     workers: dict[str, User] = {}
+    step = demo_step(now, len(SUGGESTIONS))
     for i, (code, text, anonymous, done) in enumerate(SUGGESTIONS):
         if code not in unions:
             continue
@@ -48,15 +59,15 @@ def load_voice_demo(session: Session, now: datetime) -> dict[str, int]:
             session.add(worker)
             session.flush()
             workers[code] = worker
-        filed_at = now - timedelta(days=len(SUGGESTIONS) - i)
+        filed_at = now - step * (len(SUGGESTIONS) - i)
         s = ops.submit(session, worker, text, filed_at, anonymous=anonymous)
         if done in ("accept", "answer"):
-            ops.accept(session, s, None, filed_at + timedelta(hours=2))
+            ops.accept(session, s, None, filed_at + step / 12)
         if done == "answer":
-            ops.answer(session, s, None, ANSWER, filed_at + timedelta(days=1))
-            s.answer_delivered_at = filed_at + timedelta(days=1)  # the demo has no one to push to
+            ops.answer(session, s, None, ANSWER, filed_at + step / 2)
+            s.answer_delivered_at = filed_at + step / 2  # the demo has no one to push to
         if done == "reject":
-            ops.reject(session, s, None, REASON, filed_at + timedelta(hours=3))
+            ops.reject(session, s, None, REASON, filed_at + step / 8)
     responses = 0
     for i in range(12):
         code = ("BZ-BC-001", "BZ-BC-002", "BZ-ZP-001")[i % 3]
@@ -82,9 +93,9 @@ def load_voice_demo(session: Session, now: datetime) -> dict[str, int]:
                 status="complete",
                 answers=answers,
                 plan={"roster": [], "rated": [], "history": []},
-                started_at=now - timedelta(days=2),
-                updated_at=now - timedelta(days=2),
-                submitted_at=now - timedelta(days=2),
+                started_at=now - 2 * step,
+                updated_at=now - 2 * step,
+                submitted_at=now - 2 * step,
             )
         )
         responses += 1

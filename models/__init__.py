@@ -9,7 +9,7 @@ from models import survey_admin as _survey_admin  # noqa: F401  (survey open/clo
 from models.base import Base, utcnow
 from models.brand import Brand, BrandAlias, Stage
 from models.conversation import Conversation
-from models.inbound import InboundMessage
+from models.inbound import InboundLabel, InboundMessage
 from models.programme import Standard as Standard
 from models.recognition import Campaign, CampaignBrand, CampaignKind, RecognitionEvent  # noqa: F401
 from models.union import Union, UnionKind
@@ -21,6 +21,7 @@ __all__ = [
     "Brand",
     "BrandAlias",
     "Conversation",
+    "InboundLabel",
     "InboundMessage",
     "Role",
     "Stage",

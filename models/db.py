@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # SQL parameters (message text, openids, names) never reach a log or traceback.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         db_path = url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":

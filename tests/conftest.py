@@ -99,6 +99,8 @@ def clean_db(engine: Engine) -> Iterator[Engine]:
     """For tests that commit through the app: every table emptied afterwards."""
     yield engine
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # the audit log's append-only trigger lets this through
+            conn.execute(text("SET LOCAL ghpp.allow_audit_delete = 'on'"))
         for table in reversed(models.Base.metadata.sorted_tables):
             conn.execute(table.delete())
 

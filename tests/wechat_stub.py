@@ -25,7 +25,12 @@ class Call:
 
 @dataclass
 class Failure:
-    """What to do instead of answering: errcode, http500, slow (seconds), json_body."""
+    """What to do instead of answering: errcode, http500, slow (seconds), json_body, stream.
+
+    ``stream`` takes a dict: total (bytes), chunk (bytes per write), interval (seconds between
+    writes), content_length (declared length, or None to send none); the bytes actually
+    written before the client hung up are added to ``StubState.streamed``.
+    """
 
     kind: str
     value: Any = None
@@ -38,6 +43,7 @@ class StubState:
     valid_tokens: set[str] = field(default_factory=set)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     token_counter: int = 0
+    streamed: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -68,6 +74,7 @@ class WeChatStub:
             self.state.failures.clear()
             self.state.valid_tokens.clear()
             self.state.media.clear()
+            self.state.streamed = 0
 
     def fail(self, endpoint: str, kind: str, value: Any = None, times: int = 1) -> None:
         """Make the next ``times`` calls to ``endpoint`` (e.g. "message/custom/send") fail."""
@@ -96,6 +103,33 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             # The client may have given up (timeout tests): nothing to deliver then.
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
+
+        def _stream(
+            self, total: int, chunk: int = 65536, interval: float = 0.0, content_length: int | None = None
+        ) -> None:
+            """A large or slowly dripping file, written as it goes (a big or slow media server)."""
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            if content_length is not None:
+                self.send_header("Content-Length", str(content_length))
+            else:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            block = b"\xff" * chunk
+            sent = 0
+            try:
+                while sent < total:
+                    piece = block[: min(chunk, total - sent)]
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                    sent += len(piece)
+                    with state.lock:
+                        state.streamed += len(piece)
+                    if interval:
+                        time.sleep(interval)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading: what a cap or a deadline should do
+            self.close_connection = True
 
         def _json(self, data: dict[str, Any]) -> None:
             self._send(200, json.dumps(data).encode())
@@ -131,6 +165,9 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                     return
                 elif failure.kind == "json_body":
                     self._json(failure.value)
+                    return
+                elif failure.kind == "stream":
+                    self._stream(**failure.value)
                     return
             if endpoint in ("token", "stable_token"):
                 with state.lock:

@@ -14,6 +14,7 @@ from bot.admin import (  # voice_api and recognition_api add their routes to the
     api,
     audit,
     brands,
+    learning,
     overview,
     programme,
     recognition,
@@ -26,7 +27,18 @@ from bot.admin import (  # voice_api and recognition_api add their routes to the
 )
 
 # Order = order in the menu. Add a domain module here (one line) to serve its pages.
-DOMAINS = (overview, unions, brands, programme, suggestions, surveys, recognition, accounts, audit)
+DOMAINS = (
+    overview,
+    unions,
+    brands,
+    programme,
+    suggestions,
+    surveys,
+    recognition,
+    learning,
+    accounts,
+    audit,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""The audit log: ``record()`` for every write, and the page that lists the entries (admins only)."""
+"""The audit log: ``record()`` for every write, and the page that lists the entries (admins, auditors)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.admin import web
 from bot.admin.export import Column, Table, export_response, requested_format
 from models import Union
-from models.admin import AdminAccount, AdminRole, AuditEntry
+from models.admin import AdminAccount, AdminRole, AuditEntry, append_audit
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit")
 PAGE_SIZE = 50
@@ -30,10 +30,11 @@ def record(
     actor_name: str | None = None,
     union_id: int | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to ``session`` (committed with the write it describes).
+    """Append an audit entry to the hash chain in ``session`` (committed with the write it describes).
 
     In a dashboard request the actor is the logged-in account; the CLI passes ``actor_name``.
-    Never put secrets (password hashes, tokens) in ``before``/``after``.
+    Never put secrets (password hashes, tokens) in ``before``/``after``. Entries are never
+    updated or deleted (no view or command does; on PostgreSQL a trigger refuses it).
     """
     if actor is None and has_request_context():
         actor = g.get("admin_account")
@@ -48,8 +49,7 @@ def record(
         after=after,
         address=web.client_address() if has_request_context() else None,
     )
-    session.add(entry)
-    return entry
+    return append_audit(session, entry)
 
 
 ACTION_LABELS = {
@@ -104,7 +104,7 @@ def audit_table(page: int | None) -> tuple[Table, int]:
 
 
 @bp.route("/")
-@web.roles_required(AdminRole.ADMIN)
+@web.roles_required(AdminRole.ADMIN, AdminRole.AUDITOR)
 def index() -> Any:
     fmt = requested_format()
     if fmt:
@@ -114,4 +114,4 @@ def index() -> Any:
     return render_template("admin/audit.html", table=table, total=total, page=page, page_size=PAGE_SIZE)
 
 
-nav = web.NavItem.of("admin_audit.index", "操作日志", (AdminRole.ADMIN,))
+nav = web.NavItem.of("admin_audit.index", "操作日志", (AdminRole.ADMIN, AdminRole.AUDITOR))

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, request, session
@@ -52,6 +56,15 @@ def password_fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
+# Control characters (NUL …) that no form field or query value may hold; tab, LF and CR are text.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHAR_MESSAGE = "输入内容含有不允许的控制字符（如 NUL），请删除后重试。"
+
+
+def has_control_chars(*values: str) -> bool:
+    return any(_CONTROL_CHARS.search(v) for v in values)
+
+
 def csrf_token() -> str:
     token = session.get(CSRF_SESSION_KEY)
     if not isinstance(token, str):
@@ -81,27 +94,51 @@ def hash_api_token(token: str) -> str:
 
 @dataclass(frozen=True)
 class LoginLimiter:
-    """Failed logins counted per username and per client address in the runtime store."""
+    """Failed-login limits that strangers cannot turn against a real account.
+
+    Per account: the first ``free_failures`` cost nothing; after that each failure makes the
+    next attempt at that username wait 2, 4, 8 … seconds, at most ``max_delay_s``. A delay,
+    not a lock, and counted per *device*: a browser that signed in to the account before
+    carries a signed device cookie and has its own counter, so failures from elsewhere never
+    slow the real user down there. Per address: only when the address is trustworthy (see
+    ``web.address_trusted``), ``per_address`` failures in ``window_s`` make that address wait.
+    """
 
     store: Store
-    per_user: int = 5
+    clock: Callable[[], float] = time.time
+    free_failures: int = 5
+    max_delay_s: int = 300
     per_address: int = 20
     window_s: int = 15 * 60
 
-    def _keys(self, username: str, address: str) -> tuple[str, str]:
-        return f"admin:login:user:{username.lower()}", f"admin:login:addr:{address}"
+    def _user_key(self, username: str, device: str | None) -> str:
+        return f"admin:login:user:{username.lower()}:{device or '-'}"
 
-    def blocked(self, username: str, address: str) -> bool:
-        user_key, addr_key = self._keys(username, address)
-        return (
-            int(self.store.get(user_key) or 0) >= self.per_user
-            or int(self.store.get(addr_key) or 0) >= self.per_address
-        )
+    @staticmethod
+    def _addr_key(address: str) -> str:
+        return f"admin:login:addr:{address}"
 
-    def failed(self, username: str, address: str) -> None:
-        user_key, addr_key = self._keys(username, address)
-        self.store.incr(user_key, self.window_s)
-        self.store.incr(addr_key, self.window_s)
+    def wait_message(self, username: str, address: str, device: str | None, trusted: bool) -> str | None:
+        """None when the attempt may go ahead, else the Chinese message saying how long to wait."""
+        until = float(self.store.get(self._user_key(username, device) + ":until") or 0)
+        remaining = until - self.clock()
+        if remaining > 0:
+            return f"登录失败次数较多，请 {math.ceil(remaining)} 秒后再试。"
+        if trusted and int(self.store.get(self._addr_key(address)) or 0) >= self.per_address:
+            return f"本机登录失败次数过多，请 {self.window_s // 60} 分钟后再试。"
+        return None
 
-    def succeeded(self, username: str, address: str) -> None:
-        self.store.delete(self._keys(username, address)[0])
+    def failed(self, username: str, address: str, device: str | None, trusted: bool) -> None:
+        key = self._user_key(username, device)
+        count = self.store.incr(key + ":n", 4 * self.window_s)
+        if count >= self.free_failures:
+            delay = min(2 ** (count - self.free_failures + 1), self.max_delay_s)
+            self.store.set(key + ":until", str(self.clock() + delay), ttl_s=delay)
+        if trusted:
+            self.store.incr(self._addr_key(address), self.window_s)
+
+    def succeeded(self, username: str, device: str | None) -> None:
+        for dev in {device, None}:
+            key = self._user_key(username, dev)
+            self.store.delete(key + ":n")
+            self.store.delete(key + ":until")

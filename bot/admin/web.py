@@ -7,6 +7,8 @@ of them, so a new page is protected (login, CSRF, security headers) without doin
 from __future__ import annotations
 
 import functools
+import ipaddress
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +27,7 @@ from flask import (
     session,
     url_for,
 )
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -44,7 +47,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 # Endpoints reachable without logging in.
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
+# The only writes a read-only role (auditor) may make: its own sign-out and password.
+SELF_SERVICE_ENDPOINTS = {"admin.logout", "admin.password"}
+READ_ONLY_ROLES = frozenset({AdminRole.AUDITOR})
 SESSION_LIFETIME = timedelta(hours=8)
+# A browser that signed in to an account keeps this signed cookie; its failed logins are counted
+# apart from everyone else's, so strangers' failures do not slow the account's owner there.
+DEVICE_COOKIE = "ghpp_device"
+DEVICE_COOKIE_LIFETIME = timedelta(days=180)
 # Upload endpoints → their body limit; the app-wide MAX_CONTENT_LENGTH (256 KB) is the webhook's.
 UPLOAD_LIMITS: dict[str, int] = {}
 
@@ -89,8 +99,24 @@ def scope() -> Scope:
 
 
 def client_address() -> str:
-    # Behind a reverse proxy configure werkzeug's ProxyFix so this is the client, not the proxy.
+    # Behind a reverse proxy set GHPP_TRUSTED_PROXIES (werkzeug's ProxyFix) so this is the client.
     return request.remote_addr or "unknown"
+
+
+def address_trusted() -> bool:
+    """Whether the client address identifies one client (a per-address limit is then fair).
+
+    With GHPP_TRUSTED_PROXIES set, ProxyFix has put the real client's address in place. Without
+    it, only a direct public peer counts: a loopback or private peer is most likely a proxy
+    that every user shares, and a forwarded header means a proxy nobody declared.
+    """
+    if runtime().settings.trusted_proxies:
+        return True
+    try:
+        peer = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return peer.is_global and "X-Forwarded-For" not in request.headers
 
 
 def roles_required(*roles: AdminRole) -> Callable[[F], F]:
@@ -122,16 +148,36 @@ def _load_account() -> AdminAccount | None:
         return None
     if session.get("pwf") != security.password_fingerprint(account.password_hash):
         return None
+    if session.get("sep") != account.session_epoch:
+        return None  # signed out, or the password changed, since this session began
     return account
+
+
+def _dashboard_request() -> bool:
+    name = request.blueprint or ""
+    return name.startswith("admin") or name == "api_v1"
+
+
+@bp.before_app_request
+def _no_control_chars() -> None:
+    """NUL and other control characters in any query value or form field: 400, nothing read further."""
+    if not _dashboard_request():
+        return
+    if request.endpoint in UPLOAD_LIMITS:  # before anything reads the form
+        request.max_content_length = UPLOAD_LIMITS[request.endpoint]
+    fields = [*request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        fields += request.form.items(multi=True)
+    if any(security.has_control_chars(k, v) for k, v in fields):
+        abort(400, description=security.CONTROL_CHAR_MESSAGE)
 
 
 @bp.before_app_request
 def _admin_guard() -> WerkzeugResponse | None:
     if not request.blueprint or not request.blueprint.startswith("admin"):
         return None
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        if request.endpoint in UPLOAD_LIMITS:  # before the CSRF check reads the form
-            request.max_content_length = UPLOAD_LIMITS[request.endpoint]
+    writing = request.method in ("POST", "PUT", "PATCH", "DELETE")
+    if writing:
         security.check_csrf()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -140,6 +186,8 @@ def _admin_guard() -> WerkzeugResponse | None:
         session.pop("aid", None)
         return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
     g.admin_account = account
+    if writing and account.role in READ_ONLY_ROLES and request.endpoint not in SELF_SERVICE_ENDPOINTS:
+        abort(403)  # read-only roles change nothing, whatever a view's own checks say
     return None
 
 
@@ -173,6 +221,32 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin_overview.index")
 
 
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="ghpp-login-device")
+
+
+def _device_for(username: str) -> str | None:
+    """The device id of this browser's cookie, if it signed in to ``username`` before."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds()))
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != username.lower() or not isinstance(data.get("d"), str):
+        return None
+    return str(data["d"])
+
+
+def _start_session(account: AdminAccount) -> None:
+    session.clear()  # a new session on login: no fixation
+    session.permanent = True
+    session["aid"] = account.id
+    session["pwf"] = security.password_fingerprint(account.password_hash)
+    session["sep"] = account.session_epoch
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
@@ -182,17 +256,19 @@ def login() -> Any:
         username = request.form.get("username", "").strip()[:64]
         password = request.form.get("password", "")
         limiter = security.LoginLimiter(runtime().store)
-        address = client_address()
+        address, trusted = client_address(), address_trusted()
+        device = _device_for(username)
         try:
-            if limiter.blocked(username, address):
-                error, status = "登录失败次数过多，请 15 分钟后再试。", 429
+            wait = limiter.wait_message(username, address, device, trusted)
+            if wait:
+                error, status = wait, 429
             else:
                 account = db().scalar(select(AdminAccount).where(AdminAccount.username == username))
                 ok = security.verify_password(account.password_hash if account else None, password)
                 if account is not None and ok and account.active:
                     from bot.admin.audit import record
 
-                    limiter.succeeded(username, address)
+                    limiter.succeeded(username, device)
                     before = {
                         "last_login_at": account.last_login_at.isoformat() if account.last_login_at else None
                     }
@@ -200,20 +276,39 @@ def login() -> Any:
                     after = {"last_login_at": account.last_login_at.isoformat()}
                     record(db(), "account.login", "admin_account", account.id, before, after, actor=account)
                     db().commit()
-                    session.clear()  # a new session on login: no fixation
-                    session.permanent = True
-                    session["aid"] = account.id
-                    session["pwf"] = security.password_fingerprint(account.password_hash)
-                    return redirect(_safe_next(request.args.get("next")))
-                limiter.failed(username, address)
+                    _start_session(account)
+                    response = redirect(_safe_next(request.args.get("next")))
+                    cookie = _device_serializer().dumps(
+                        {"u": username.lower(), "d": device or secrets.token_urlsafe(12)}
+                    )
+                    response.set_cookie(
+                        DEVICE_COOKIE,
+                        cookie,
+                        max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds()),
+                        path="/admin",
+                        httponly=True,
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+                        samesite="Lax",
+                    )
+                    return response
+                limiter.failed(username, address, device, trusted)
                 error, status = "用户名或密码错误，或账号已停用。", 401
         except StoreUnavailable:
             error, status = "登录服务暂时不可用，请稍后再试。", 503
     return render_template("admin/login.html", error=error, username=username), status
 
 
+def _end_all_sessions(account: AdminAccount) -> None:
+    """Every session of the account, on every device, stops working at its next request."""
+    account.session_epoch = (account.session_epoch or 0) + 1
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> WerkzeugResponse:
+    account = g.get("admin_account")
+    if account is not None:
+        _end_all_sessions(account)
+        db().commit()
     session.clear()
     flash("您已退出登录。", "info")
     return redirect(url_for("admin.login"))
@@ -239,6 +334,7 @@ def password() -> Any:
             error = str(exc)
         else:
             account.password_hash = security.hash_password(new)
+            _end_all_sessions(account)
             record(
                 db(),
                 "account.password",
@@ -248,7 +344,7 @@ def password() -> Any:
                 {"password": "已修改"},
             )
             db().commit()
-            session["pwf"] = security.password_fingerprint(account.password_hash)
+            _start_session(account)  # this session continues; every other one has ended
             flash("密码已修改，其他设备上的登录已失效。", "success")
             return redirect(url_for("admin_overview.index"))
     return render_template("admin/password.html", error=error), 400 if error else 200

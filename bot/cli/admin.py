@@ -54,7 +54,7 @@ def _read_password(from_stdin: bool) -> str:
     type=click.Choice([r.value for r in AdminRole]),
     default=AdminRole.ADMIN.value,
     show_default=True,
-    help="admin 管理员 / viewer 查看员 / cadre 工会干部",
+    help="admin 管理员 / viewer 查看员 / cadre 工会干部 / auditor 审计员（只读，可查看操作日志）",
 )
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取一行作为密码")
 @with_appcontext
@@ -110,6 +110,7 @@ def reset_password(username: str, password_stdin: bool) -> None:
         before = account_snapshot(account)
         account.password_hash = hash_password(password)
         account.active = True
+        account.session_epoch += 1  # every session of the account ends
         record(
             session,
             "account.reset_password",

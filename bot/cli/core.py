@@ -15,6 +15,7 @@ from bot.runtime import Runtime
 from config.settings import PROJECT_ROOT
 from handlers.demo import load_demo
 from handlers.inbound_log import brand_catalogue_lines, logged_texts
+from handlers.router_learning import export_labels
 from models.migrate import upgrade
 
 
@@ -106,6 +107,22 @@ def inbound_export(since: str | None, until: str | None, output: Path) -> None:
     ]
     output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     click.echo(f"已导出 {len(rows)} 条消息到 {output}（品牌目录：{brands_path}）。")
+
+
+@inbound_group.command(
+    "labels-export",
+    help="导出后台「路由标注」里人工标注的消息，格式同评测文件（意图 | | | 消息），"
+    "供 python -m nlp train --extra 使用（不含 openid，不含匿名建议）。",
+)
+@click.option("--out", "-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def inbound_labels_export(output: Path) -> None:
+    with runtime().session_factory() as session:
+        result = export_labels(session)
+    output.write_text(result.text, encoding="utf-8")
+    note = f"；{result.skipped} 条以 # 或 @ 开头、无法写成一行的消息已跳过" if result.skipped else ""
+    click.echo(f"已导出 {result.written} 条标注到 {output}{note}。")
+    click.echo(f"重新训练：python -m nlp train --extra {output}；再用 python -m nlp eval 对比留出集的结果。")
 
 
 def _shanghai_day(value: str | None, option: str) -> datetime | None:

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from config import programme_texts as T
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.registry import on_intent
-from models import Brand, Role, Union, User
+from handlers.registry import on_flow, on_intent
+from handlers.understanding import flow_prompt
+from models import Brand, Conversation, Role, Union, User
 from models.programme import BindAttempt, Invitation, MemberCard
 from nlp import Intent
 
@@ -177,12 +178,36 @@ def bind_member(ctx: Context, card_no: str) -> Reply:
     return Reply(T.MEMBER_OK.format(union=union.name if union else ""))
 
 
+FLOW_BIND = "bind"
+BIND_TTL = timedelta(minutes=10)
+
+
 @on_intent("bind")
 def bind_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     raw = (intent.text or inbound.text or "").strip()
     value = _COMMAND_WORDS.sub("", raw).strip()
     if not value:
-        return Reply(T.BIND_USAGE)
+        # "绑定" alone: the next message is the code (a flow, so a card number is not a vote).
+        ctx.start_flow(FLOW_BIND, {}, BIND_TTL)
+        return Reply(T.BIND_ASK)
+    return _bind(ctx, inbound, value)
+
+
+@on_flow(FLOW_BIND)
+def bind_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
+    value = _COMMAND_WORDS.sub("", inbound.text).strip()
+    if not value:
+        return Reply(T.BIND_ASK)
+    ctx.end_flow()
+    return _bind(ctx, inbound, value)
+
+
+@flow_prompt(FLOW_BIND)
+def bind_prompt(ctx: Context, conv: Conversation) -> str:
+    return T.BIND_ASK
+
+
+def _bind(ctx: Context, inbound: Inbound, value: str) -> Reply:
     # Codes and card numbers must not sit in clear in the inbound audit table.
     ctx.redact_inbound = True
     if failed_attempts(ctx.session, ctx.user, ctx.now) >= MAX_FAILED_ATTEMPTS:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from config import programme_texts as T
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.ports import WeChatApiError
+from handlers.ports import MediaTooLarge, WeChatApiError
 from handlers.programme.binding import cadre_brands
 from handlers.programme.progress import (
     FLOW_REPORT_PHOTOS,
@@ -28,6 +28,7 @@ from handlers.programme.progress import (
 )
 from handlers.programme.storage import MAX_PHOTO_BYTES, photo_key, sniff_image, storage_from_options
 from handlers.registry import JobContext, job, on_flow, on_message
+from handlers.understanding import is_bare_number
 from models import Brand, Conversation, User
 from models.programme import Photo, PhotoStatus
 
@@ -111,6 +112,8 @@ def photo_brand_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Repl
         data.update(brand_id=brand.id, step="activity")
         ctx.update_flow(conv, data, PHOTO_FLOW_TTL)
         return Reply(T.PHOTO_ASK_ACTIVITY.format(brand=brand.name))
+    if is_bare_number(inbound.text) or len(inbound.text.strip()) < 2:
+        return Reply(T.PHOTO_ACTIVITY_AGAIN)  # "1" is not a caption
     activity = inbound.text.strip()[:500]
     for photo in photos:
         photo.activity = activity
@@ -173,6 +176,9 @@ def download_photo(jctx: JobContext, photo_id: int) -> None:
         return  # already handled: a retried or duplicated job does nothing
     try:
         media = jctx.api.download_media(photo.media_id)
+    except MediaTooLarge as exc:  # the client stopped reading at the cap
+        _fail(jctx, photo, f"too large: {exc.size}+ bytes", T.PHOTO_TOO_LARGE)
+        return
     except WeChatApiError as exc:
         # Past WeChat's 3-day media lifetime a retry cannot succeed: stop retrying.
         if exc.retryable and jctx.now - photo.captured_at < MEDIA_LIFETIME:

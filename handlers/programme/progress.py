@@ -10,7 +10,8 @@ from config import programme_texts as T
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.programme.binding import cadre_brands
-from handlers.registry import on_flow, on_intent
+from handlers.registry import on_click, on_flow, on_intent
+from handlers.understanding import flow_prompt, is_bare_number
 from models import Brand, Conversation, Role
 from models.programme import ProgressReport
 from nlp import Intent
@@ -20,6 +21,9 @@ REPORT_PHOTO_WINDOW = timedelta(hours=2)
 CHOICE_TTL = timedelta(minutes=30)
 FLOW_CHOOSE_BRAND = "progress_brand"
 FLOW_REPORT_PHOTOS = "progress_photos"
+FLOW_REPORT_TEXT = "progress_text"
+# Shorter than this, an answer to "请发送进度内容" is not a report ("1", "好").
+MIN_REPORT_CHARS = 4
 
 _LEADING = re.compile(r"^(?:上报进度|进度上报|汇报进度|上报|汇报|进度|[\s:：,，、])+")
 _PUNCT = re.compile(r"^[\s:：,，、。]+")
@@ -86,13 +90,59 @@ def progress_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     brand = brand or brand_in_text(raw, brands)
     text = strip_report_text(raw, brands)
     if not text:
-        return Reply(T.PROGRESS_EMPTY)
+        # "上报进度" alone: the next message is the report (a flow, so "1" is not a vote).
+        ctx.start_flow(FLOW_REPORT_TEXT, {"brand_id": brand.id if brand else None}, CHOICE_TTL)
+        return Reply(T.PROGRESS_ASK_TEXT)
+    return _report(ctx, brands, brand, text)
+
+
+def _report(ctx: Context, brands: Sequence[Brand], brand: Brand | None, text: str) -> Reply:
     if brand is None and len(brands) == 1:
         brand = brands[0]
     if brand is None:
         ctx.start_flow(FLOW_CHOOSE_BRAND, {"text": text, "brand_ids": [b.id for b in brands]}, CHOICE_TTL)
         return Reply(T.PROGRESS_WHICH_BRAND.format(menu=brand_menu(brands)))
     return file_report(ctx, brand, text)
+
+
+@on_click("MENU_PROGRESS")
+def progress_click(ctx: Context, inbound: Inbound) -> Reply:
+    if not is_cadre(ctx):
+        return Reply(T.PROGRESS_NOT_CADRE)
+    if not cadre_brands(ctx.session, ctx.user):
+        return Reply(T.NO_BRANDS_FOR_CADRE)
+    ctx.start_flow(FLOW_REPORT_TEXT, {"brand_id": None}, CHOICE_TTL)
+    return Reply(T.PROGRESS_ASK_TEXT)
+
+
+@on_flow(FLOW_REPORT_TEXT)
+def report_text_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
+    if inbound.kind == "image":
+        return Reply(T.PROGRESS_TEXT_FIRST)
+    if not inbound.text:
+        return None
+    brands = cadre_brands(ctx.session, ctx.user)
+    if not brands:
+        ctx.end_flow()
+        return Reply(T.NO_BRANDS_FOR_CADRE)
+    text = strip_report_text(inbound.text, brands)
+    if is_bare_number(inbound.text) or len(text) < MIN_REPORT_CHARS:
+        return Reply(T.PROGRESS_TEXT_AGAIN)
+    ctx.end_flow()
+    chosen = next((b for b in brands if b.id == conv.data.get("brand_id")), None)
+    return _report(ctx, brands, chosen or brand_in_text(inbound.text, brands), text)
+
+
+@flow_prompt(FLOW_REPORT_TEXT)
+def report_text_prompt(ctx: Context, conv: Conversation) -> str:
+    return T.PROGRESS_ASK_TEXT
+
+
+@flow_prompt(FLOW_CHOOSE_BRAND)
+def choose_brand_prompt(ctx: Context, conv: Conversation) -> str:
+    ids = [int(i) for i in conv.data.get("brand_ids", [])]
+    brands = [b for b in cadre_brands(ctx.session, ctx.user) if b.id in ids]
+    return T.PROGRESS_WHICH_BRAND.format(menu=brand_menu(brands))
 
 
 @on_flow(FLOW_CHOOSE_BRAND)

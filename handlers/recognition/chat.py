@@ -23,6 +23,7 @@ from handlers.recognition.campaigns import (
 from handlers.recognition.fraud import run_rules
 from handlers.recognition.report import campaign_has_snapshot
 from handlers.registry import JobContext, job, on_click, on_flow, on_intent
+from handlers.understanding import clear_score, flow_prompt
 from models import Brand, Conversation
 from models.recognition import Campaign, CampaignKind, ReviewerInvite
 
@@ -31,27 +32,6 @@ FLOW_TTL = timedelta(minutes=10)
 # WeChat truncates passive text replies above 2048 bytes (UTF-8).
 REPLY_LIMIT_BYTES = 2048
 _PAGE = re.compile(r"(?:候选|名单)\s*(\d+)")
-_DIGIT = re.compile(r"^\s*([1-5])\s*分?\s*$")
-# Longest first: 非常不满意 must not read as 满意.
-_WORD_SCORES = (
-    ("非常不满意", 1),
-    ("很不满意", 1),
-    ("不满意", 2),
-    ("非常满意", 5),
-    ("很满意", 5),
-    ("满意", 4),
-    ("一般", 3),
-)
-
-
-def score_from_text(text: str) -> int | None:
-    m = _DIGIT.match(text)
-    if m:
-        return int(m.group(1))
-    for word, score in _WORD_SCORES:
-        if word in text:
-            return score
-    return None
 
 
 def _closes(c: Campaign) -> str:
@@ -206,7 +186,7 @@ def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     from nlp import Intent
 
     assert isinstance(intent, Intent)
-    score = intent.score if intent.score is not None else score_from_text(inbound.text)
+    score = intent.score if intent.score is not None else clear_score(ctx, inbound.text)
     prefer = CampaignKind.VOTE if score is None else CampaignKind.RATING
     resolved = _resolve(ctx, intent.brand, intent.number, prefer)
     if isinstance(resolved, Reply):
@@ -229,7 +209,8 @@ def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
 @on_flow(FLOW_SCORE)
 def score_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     data = dict(conv.data)
-    score = score_from_text(inbound.text) if inbound.text else None
+    # Only a plain score counts: "对食堂很不满意，菜里有头发" is a complaint, not a 1.
+    score = clear_score(ctx, inbound.text) if inbound.text else None
     if score is None:
         # Something else entirely: let the router have it. A short unparseable answer: ask again.
         if len(inbound.text) > 6 or data.get("tries", 0) >= 2:
@@ -248,6 +229,12 @@ def score_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | No
     )
     _maybe_scan(ctx, campaign, outcome)
     return outcome_reply(outcome, campaign)
+
+
+@flow_prompt(FLOW_SCORE)
+def score_prompt(ctx: Context, conv: Conversation) -> str:
+    brand = ctx.session.get(Brand, conv.data.get("brand_id"))
+    return t.ASK_SCORE.format(brand=brand.name if brand else "")
 
 
 @on_scene("brand")

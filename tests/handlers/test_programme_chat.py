@@ -170,7 +170,7 @@ def test_cannot_report_on_another_unions_brand(session) -> None:
 
 def test_empty_report_asks_for_content(session) -> None:
     ctx, _ = cadre_ctx(session)
-    assert "请写上进度内容" in say(ctx, "上报进度 工惠乐学")
+    assert "请发送进度内容" in say(ctx, "上报进度 工惠乐学")
 
 
 # --- photos ---------------------------------------------------------------------------------

@@ -376,3 +376,31 @@ def test_router_stripped_text_is_not_stripped_again(session, tree) -> None:
 )
 def test_parse_ticket(text: str, ticket: str | None, code: str | None) -> None:
     assert sg._parse_ticket(text) == (ticket, code)
+
+
+def test_anonymous_dialogue_redacts_the_break_out_and_declined_replies(session, tree) -> None:
+    user = make_user(session, union_id=tree[2].id)
+    say(session, user, "匿名建议", MONDAY)
+    reply, ctx = say(session, user, "取消", MONDAY)  # handled by dispatch, not by the flow
+    assert "已退出" in (reply.text or "") and ctx.redact_inbound
+    reply, ctx = say(session, user, "帮助", MONDAY)  # the dialogue is over: an ordinary message
+    assert not ctx.redact_inbound
+    # An answered anonymous ticket opens the rating step; a reply it declines is still redacted.
+    reply, _ = say(session, user, "匿名建议：宿舍的热水器坏了很久", MONDAY)
+    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：(\d{4})", reply.text or "").groups()
+    s = sg.find_ticket(session, ticket)
+    cadre = _cadre(session, tree[2])
+    sg.accept(session, s, cadre, MONDAY)
+    sg.answer(session, s, cadre, "已更换。", MONDAY)
+    say(session, user, f"查询 {ticket} {code}", MONDAY)
+    reply, ctx = say(session, user, "谢谢", MONDAY)
+    assert ctx.redact_inbound and s.state == S.ANSWERED
+    # A named author's rating step redacts nothing.
+    named = make_user(session, union_id=tree[2].id)
+    reply, _ = say(session, named, "建议：食堂增加夜班餐", MONDAY)
+    named_s = session.scalar(select(Suggestion).where(Suggestion.user_id == named.id))
+    sg.accept(session, named_s, cadre, MONDAY)
+    sg.answer(session, named_s, cadre, "已增加。", MONDAY)
+    say(session, named, f"查询 {named_s.ticket}", MONDAY)
+    reply, ctx = say(session, named, "谢谢", MONDAY)
+    assert not ctx.redact_inbound

@@ -28,3 +28,43 @@ def test_downgrade_to_base_and_back(tmp_path) -> None:  # type: ignore[no-untype
     upgrade(eng)
     assert set(models.Base.metadata.tables) <= set(inspect(eng).get_table_names())
     eng.dispose()
+
+
+def test_router_learning_migration_keeps_logged_messages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from models.db import make_engine
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'mig.sqlite3'}")
+    upgrade(eng, "0004")
+    received = datetime(2026, 11, 20, 2, 0, tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO inbound_message (dedupe_key, openid, msg_type, content, intent, received_at,"
+                " redacted) VALUES ('k1', 'o1', 'text', '投3号', 'vote', :at, 0)"
+            ),
+            {"at": received},
+        )
+    upgrade(eng, "0008")
+    columns = {c["name"] for c in inspect(eng).get_columns("inbound_message")}
+    assert {"intent_confidence", "followed_by", "follow_up_id"} <= columns
+    assert "inbound_label" in inspect(eng).get_table_names()
+    with eng.begin() as conn:
+        row = conn.execute(text("SELECT content, intent_confidence, followed_by FROM inbound_message")).one()
+        assert tuple(row) == ("投3号", None, None)  # older messages: nothing known, nothing invented
+        conn.execute(
+            text(
+                "INSERT INTO inbound_label (inbound_id, intent, labelled_by, labelled_at)"
+                " SELECT id, 'vote', 'county', :at FROM inbound_message"
+            ),
+            {"at": received},
+        )
+    downgrade(eng, "0004")
+    assert "inbound_label" not in inspect(eng).get_table_names()
+    assert "intent_confidence" not in {c["name"] for c in inspect(eng).get_columns("inbound_message")}
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT content FROM inbound_message")).scalar_one() == "投3号"
+    eng.dispose()

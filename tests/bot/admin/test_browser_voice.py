@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from config.settings import PROJECT_ROOT
 from handlers import suggestions as ops
+from handlers.suggestions import SHANGHAI
 from models import SurveyResponse, Union, utcnow
 from tests.bot.admin.test_browser import PASSWORD, browser, live_server, shoot  # noqa: F401
 from tests.factories import make_user
@@ -30,7 +31,7 @@ def _artifact(page: Any, name: str) -> None:
 
 
 @pytest.fixture
-def voice_demo(app: Flask, live_server: str) -> str:  # noqa: F811
+def voice_demo(app: Flask, live_server: str) -> tuple[str, str]:  # noqa: F811
     now = utcnow()
     with app.extensions["ghpp"].session_factory() as db, db.begin():
         plant = db.scalar(select(Union).where(Union.code == "BZ-BC-001"))
@@ -44,9 +45,9 @@ def voice_demo(app: Flask, live_server: str) -> str:  # noqa: F811
         ops.submit(db, colleague, "希望工会多组织技能培训和岗位练兵活动", now)
         ops.submit(db, colleague, "食堂晚班不供应热饭，夜班职工只能吃泡面", now)
         ops.submit(db, worker, "技能培训名额太少，希望增加培训班次", now)
-        late = ops.submit(
-            db, worker, "劳保手套质量差，一周就磨破了，希望更换供应商", now - timedelta(days=10)
-        )
+        # Overdue by its deadline, filed at the same instant as the rest: a filing date days back
+        # would fall in the previous month early in a month and change the month's topics.
+        late = ops.submit(db, worker, "劳保手套质量差，一周就磨破了，希望更换供应商", now)
         late.due_at = now - timedelta(days=2)
         for i in range(6):
             user = make_user(db, openid=f"o-browser-resp-{i}", union_id=plant.id)
@@ -72,11 +73,15 @@ def voice_demo(app: Flask, live_server: str) -> str:  # noqa: F811
                     submitted_at=now,
                 )
             )
-    return live_server
+    return live_server, now.astimezone(SHANGHAI).strftime("%Y-%m")
 
 
-def test_answer_a_suggestion_in_the_browser(voice_demo: str, browser: Any, wechat_stub: WeChatStub) -> None:  # noqa: F811
-    server = voice_demo
+def test_answer_a_suggestion_in_the_browser(
+    voice_demo: tuple[str, str],
+    browser: Any,  # noqa: F811
+    wechat_stub: WeChatStub,
+) -> None:
+    server, month = voice_demo
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []
@@ -108,7 +113,9 @@ def test_answer_a_suggestion_in_the_browser(voice_demo: str, browser: Any, wecha
     assert len(calls) == 1 and WORKER_OPENID in str(calls[0].body)
     _artifact(page, "suggestion-answered")
 
-    page.goto(f"{server}/admin/suggestions/topics")
+    # The month of the fixture's own instant, named explicitly: the page's default month is the
+    # server's today, which may already be the next month when the test runs at midnight.
+    page.goto(f"{server}/admin/suggestions/topics?month={month}")
     page.wait_for_selector("#topic-categories canvas")
     page.wait_for_selector("#topic-keywords canvas")
     # The bars carry the same numbers as the table beside them.

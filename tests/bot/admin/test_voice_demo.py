@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from bot.admin.accounts import create_account
 from bot.store import Store
@@ -47,3 +49,22 @@ def test_voice_demo_only_in_demo_mode_and_once(
     assert login(client, "admin").status_code == 302
     assert "共 9 条建议" in client.get("/admin/suggestions/").get_data(as_text=True)
     assert 'id="survey-n">12<' in client.get("/admin/surveys/brand_recognition").get_data(as_text=True)
+
+
+def test_demo_suggestions_fall_in_the_current_month_on_any_day(db: Session) -> None:
+    """The topics page shows the current month; on the 1st the demo must still fill it."""
+    from handlers.voice_demo import load_voice_demo
+
+    load_demo(db)
+    # 00:30 on 1 December in Shanghai: the worst case, half an hour into the month.
+    now = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+    load_voice_demo(db, now)
+    month_start = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+    rows = list(db.scalars(select(Suggestion)))
+    assert len(rows) == 9
+    for s in rows:
+        created = s.created_at if s.created_at.tzinfo else s.created_at.replace(tzinfo=UTC)
+        assert month_start <= created < now
+        for entry in s.events:
+            at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+            assert at <= now  # nothing the union did lies in the future

@@ -1,0 +1,72 @@
+"""Retention: inbound message content older than ``retention_months`` is purged.
+
+The row stays (type, intent, time, latency), so counts and intent statistics over any period
+are unchanged; what the worker wrote (``content``) and the MsgId go. The months come from
+``config/recognition.yaml`` (``anti_fraud.retention_months``). The audit log is never purged
+here: 等保 asks for at least ``AUDIT_MIN_RETENTION_MONTHS`` and it is append-only anyway.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from config.recognition import load_config
+from handlers.registry import JobContext, job
+from models import InboundMessage
+from models.inbound import UsedNonce
+
+PURGE_JOB = "retention.purge"
+AUDIT_MIN_RETENTION_MONTHS = 6
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same instant ``months`` calendar months earlier (day clamped to the month's length)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    cutoff: datetime
+    messages: int
+
+
+def purge_inbound_content(
+    session: Session, now: datetime, months: int | None = None, *, dry_run: bool = False
+) -> PurgeResult:
+    """Clear content and MsgId of inbound messages received before ``now - months``."""
+    months = load_config().retention_months if months is None else months
+    cutoff = months_before(now, months)
+    due = (
+        InboundMessage.received_at < cutoff,
+        (InboundMessage.content.is_not(None)) | (InboundMessage.msg_id.is_not(None)),
+    )
+    if dry_run:
+        count = session.scalar(select(func.count()).select_from(InboundMessage).where(*due))
+        return PurgeResult(cutoff, int(count or 0))
+    result = session.execute(
+        update(InboundMessage)
+        .where(*due)
+        .values(content=None, msg_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return PurgeResult(cutoff, int(getattr(result, "rowcount", 0) or 0))
+
+
+def purge_expired_nonces(session: Session, now: datetime) -> int:
+    """Delete the replay guard's database nonces past their expiry (used while Redis is down)."""
+    result = session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@job(PURGE_JOB)
+def purge_job(jctx: JobContext) -> None:
+    """The scheduled form (daily): same as ``flask retention purge``."""
+    purge_inbound_content(jctx.session, jctx.now)
+    purge_expired_nonces(jctx.session, jctx.now)
