@@ -90,6 +90,7 @@ _DEFAULT_SUGGESTIONS = ("vote", "suggest", "help")
 _BARE_BRAND_CONFIDENCE = 0.6
 _BARE_NUMBER_CONFIDENCE = 0.9
 _TIE_CONFIDENCE = 0.7
+_RATED_COMPLAINT_CONFIDENCE = 0.7
 POLICY_FILE = CONFIG_DIR / "policy.yaml"
 
 
@@ -297,6 +298,11 @@ class Router:
             confidence = min(confidence, brand.confidence)
             if len({m.name for m in a.brands}) > 1 and not _CORRECTION.search(a.masked):
                 confidence = min(confidence, _TIE_CONFIDENCE)  # two brands named: vote for which?
+        if name == "suggest" and self._extract_score(a.masked)[0] is not None:
+            # "对X很不满意，活动室总是锁着门": a complaint, but it also reads as a 1-point rating; the
+            # bot offers both rather than recording either on its own.
+            confidence = min(confidence, _RATED_COMPLAINT_CONFIDENCE)
+            suggestions = ("suggest", "vote")
         if not suggestions and confidence < self._policy_act and alternatives:
             suggestions = (name, alternatives[0])
         return self._with_arguments(name, a, brand, confidence, suggestions, alternatives)
