@@ -49,3 +49,6 @@ CANCELLED = "已退出当前操作。回复「帮助」查看可以做什么。"
 NOTHING_TO_CANCEL = "当前没有进行中的操作。回复「帮助」查看可以做什么。"
 RECEIVED_PROCESSING = "已收到您的消息，正在处理，稍后把结果发给您。"
 INTERNAL_ERROR = "抱歉，系统暂时繁忙，您的消息已记录，请稍后再试。"
+# A repeated delivery of a message whose first delivery was already recorded, when its reply is
+# no longer at hand: the work is not done twice, and the user is told it was done.
+ALREADY_HANDLED = "您的这条消息已经收到并处理过了，无需重复发送。"

@@ -10,6 +10,7 @@ from models.base import Base, utcnow
 from models.brand import Brand, BrandAlias, Stage
 from models.conversation import Conversation
 from models.inbound import InboundMessage
+from models.outbox import OutboxJob
 from models.programme import Standard as Standard
 from models.recognition import Campaign, CampaignBrand, CampaignKind, RecognitionEvent  # noqa: F401
 from models.union import Union, UnionKind
@@ -22,6 +23,7 @@ __all__ = [
     "BrandAlias",
     "Conversation",
     "InboundMessage",
+    "OutboxJob",
     "Role",
     "Stage",
     "Suggestion",
