@@ -192,9 +192,7 @@ def push_handler(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", reply_and_push)
 
 
-def test_jobs_survive_a_queue_that_is_down_at_commit(
-    settings, clean_db, store, wechat, push_handler
-) -> None:  # type: ignore[no-untyped-def]
+def test_jobs_survive_a_queue_that_is_down_at_commit(settings, clean_db, store, wechat, push_handler) -> None:  # type: ignore[no-untyped-def]
     from bot import create_app
 
     transport = FlakyTransport()
@@ -216,13 +214,17 @@ def test_jobs_survive_a_queue_that_is_down_at_commit(
     assert job_id == f"{rt.queue_prefix}-outbox-{row.id}"  # deterministic: a re-send finds it
 
 
-def test_a_job_asked_for_by_a_failed_handler_is_never_written(app, client, wechat, push_handler, wechat_stub) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_asked_for_by_a_failed_handler_is_never_written(
+    app, client, wechat, push_handler, wechat_stub
+) -> None:  # type: ignore[no-untyped-def]
     assert post(client, wechat, "o-rollback", "出错", next(_ids)) == texts.INTERNAL_ERROR
     assert count(app, OutboxJob) == 0
     assert wechat_stub.calls_to("message/custom/send") == []
 
 
-def test_in_process_jobs_go_through_the_outbox_and_run(app, client, wechat, push_handler, wechat_stub) -> None:  # type: ignore[no-untyped-def]
+def test_in_process_jobs_go_through_the_outbox_and_run(
+    app, client, wechat, push_handler, wechat_stub
+) -> None:  # type: ignore[no-untyped-def]
     assert post(client, wechat, "o-inline", "嗯嗯测试", next(_ids)) == "马上回复"
     [send] = wechat_stub.calls_to("message/custom/send")
     assert send.body["text"]["content"] == "稍后的消息：嗯嗯测试"
