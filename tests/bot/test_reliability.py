@@ -90,6 +90,27 @@ def test_refused_redis_fails_at_once_without_client_retries() -> None:
         store.client.close()
 
 
+def test_rq_enqueue_against_a_hung_redis_gives_up_quickly() -> None:
+    with silent_server() as port:
+        queue = RQQueue(f"redis://127.0.0.1:{port}/0")
+        errors: list[BaseException] = []
+
+        def submit() -> None:
+            try:
+                queue.submit(JobRequest("send_text", {"openid": "o", "text": "x"}), "job-hung")
+            except BaseException as exc:  # noqa: BLE001  (checked below)
+                errors.append(exc)
+
+        worker = threading.Thread(target=submit, daemon=True)
+        try:
+            worker.start()
+            worker.join(3)  # before: no timeout at all, this waited forever
+            assert not worker.is_alive()
+            assert len(errors) == 1 and isinstance(errors[0], redis.RedisError)
+        finally:
+            queue.connection.close()
+
+
 def test_breaker_lets_one_trial_through_after_the_cooldown() -> None:
     now = [100.0]
     breaker = CircuitBreaker(5.0, clock=lambda: now[0])
