@@ -44,7 +44,7 @@ def worker(burst: bool) -> None:
         raise click.ClickException(
             "后台任务进程需要 Redis：请先设置 REDIS_URL。未设置时任务在服务进程内执行。"
         )
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker
 
     queue = _rq(rt)
     connection = redis_client(
@@ -56,7 +56,12 @@ def worker(burst: bool) -> None:
     relay, stop = rt.queue.start()
     click.echo(f"后台任务进程已启动，队列（按优先级）：{'、'.join(names)}；待发任务转送与定时重试已开启。")
     try:
-        Worker(queues, connection=connection, worker_ttl=WORKER_TTL_S).work(with_scheduler=True, burst=burst)
+        # Jobs run in this process, not in a fork per job: forking while the relay thread holds
+        # a lock (database pool, driver) can leave the child stuck on it. Our jobs are short I/O
+        # (HTTP to WeChat, one transaction); RQ's job timeout still applies (SIGALRM, main thread).
+        SimpleWorker(queues, connection=connection, worker_ttl=WORKER_TTL_S).work(
+            with_scheduler=True, burst=burst
+        )
     finally:
         stop.set()
         relay.join(timeout=5)
