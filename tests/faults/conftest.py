@@ -121,7 +121,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def fault_settings(settings: Settings, redis_server: RedisServer) -> Settings:
     """Settings on our own Redis, with queues of this test's own."""
-    extra = {"GHPP_QUEUE_PREFIX": f"ghpp-fault-{uuid.uuid4().hex[:8]}", "GHPP_JOB_RETRY_DELAYS": "1,2"}
+    extra = {"GHPP_QUEUE_PREFIX": f"ghpp-fault-{uuid.uuid4().hex[:8]}", "GHPP_JOB_RETRY_DELAYS": "2,3"}
     return replace(settings, redis_url=redis_server.url, extra=extra)
 
 
