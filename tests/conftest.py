@@ -136,7 +136,7 @@ def settings(wechat_stub: WeChatStub, database_url: str, tmp_path: Path) -> Sett
         wechat_token=TEST_TOKEN,
         wechat_appid=TEST_APPID,
         wechat_secret="test-secret",
-        secret_key="test-secret-key-0123456789",
+        secret_key="t3st-Secret_k3y-9f8e7d6c5b4a3210-ZyXwVuTsRq",
         wechat_aes_key=TEST_AES_KEY,
         wechat_api_base=wechat_stub.base_url,
         database_url=database_url,

@@ -11,8 +11,8 @@ import sys
 import time
 
 from bot import create_app
-from handlers import registry
 from handlers.context import Reply
+from tests.faults.conftest import handle_every_message_with
 from tests.wechat_protocol import WeChatServer, message_xml, text_fields
 
 
@@ -25,7 +25,7 @@ def main(openid: str, content: str, msg_id: int) -> None:
         time.sleep(120)  # killed long before this ends
         return Reply("不会到这里")
 
-    registry.INTENT_HANDLERS["unknown"] = hang
+    handle_every_message_with(hang)
     wechat = WeChatServer(
         os.environ["WECHAT_TOKEN"], os.environ["WECHAT_APPID"], os.environ["WECHAT_AES_KEY"]
     )

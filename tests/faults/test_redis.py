@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 
 from bot.jobs import HIGH
 from config import texts
-from handlers import registry
 from handlers.context import Reply
 from models import InboundMessage, OutboxJob
-from tests.faults.conftest import RedisServer, post_text, wait_until
+from tests.faults.conftest import RedisServer, handle_every_message_with, post_text, wait_until
 from tests.wechat_protocol import WeChatServer
 from tests.wechat_stub import WeChatStub
 
@@ -36,7 +35,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ctx.enqueue("send_text", openid=inbound.openid, text=f"推送：{inbound.content}")
         return Reply(f"你说：{inbound.content}")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", echo_and_push)
+    handle_every_message_with(echo_and_push, monkeypatch)
     return handled
 
 

@@ -18,13 +18,19 @@ from sqlalchemy.orm import Session
 
 from bot.jobs import HIGH
 from config.settings import Settings
-from handlers import registry
 from handlers.context import JobRequest, Reply
 from models import InboundMessage, utcnow
 from models.programme import Photo, PhotoStatus
 from tests.factories import make_brand, make_union
 from tests.factories_programme import make_cadre, png_bytes
-from tests.faults.conftest import ROOT, WorkerProcess, post_text, service_env, wait_until
+from tests.faults.conftest import (
+    ROOT,
+    WorkerProcess,
+    handle_every_message_with,
+    post_text,
+    service_env,
+    wait_until,
+)
 from tests.wechat_protocol import WeChatServer
 from tests.wechat_stub import WeChatStub
 
@@ -147,7 +153,7 @@ def test_web_process_killed_mid_message_does_not_lose_it(
         handled.append(inbound.content)
         return Reply(f"你说：{inbound.content}")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", echo)
+    handle_every_message_with(echo, monkeypatch)
     msg_id = next(_ids)
     holder = subprocess.Popen(
         [sys.executable, "-m", "tests.faults._holder", "o-killed", "被杀掉的那条", str(msg_id)],
