@@ -25,7 +25,7 @@ from models.migrate import upgrade
 from tests.wechat_protocol import WeChatServer
 from tests.wechat_stub import WeChatStub
 
-TEST_TOKEN = "testtoken123"
+TEST_TOKEN = "testtoken123abcdef"
 TEST_APPID = "wx1234567890abcdef"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
