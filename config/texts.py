@@ -81,6 +81,7 @@ BIND_HOW = "工会干部请发「绑定 邀请码」（邀请码由上级工会�
 ECHO_CUT = "……（共{n}字，这里只显示开头）"
 
 LABEL_VOTE = "给{target}投票"
+LABEL_IN_CAMPAIGN = "在「{campaign}」中{what}"
 LABEL_RATE = "给{target}打{score}分"
 LABEL_VOTE_LIST = "投票（先看候选名单）"
 LABEL_STATUS_BRAND = "查询「{brand}」的进展"

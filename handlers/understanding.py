@@ -206,16 +206,23 @@ def option(name: str, **args: Any) -> dict[str, Any]:
     return {"intent": name, **keep}
 
 
-def _number_label(ctx: Context, number: int) -> str:
-    from handlers.recognition.campaigns import entry_by_number, open_campaigns
+def _number_label(ctx: Context, number: int, campaign_id: int | None = None) -> str:
+    from handlers.recognition.campaigns import entry_by_number, open_campaigns_for
 
-    campaigns = open_campaigns(ctx.session, ctx.now)
+    campaigns = open_campaigns_for(ctx.session, ctx.user, ctx.now)
+    if campaign_id is not None:
+        campaigns = [c for c in campaigns if c.id == campaign_id]
     entry = entry_by_number(campaigns[0], number) if campaigns else None
     return f"{number}号「{entry.brand.name}」" if entry is not None else f"{number}号"
 
 
 def label(ctx: Context, opt: dict[str, Any]) -> str:
     text = _label(ctx, opt)
+    if opt.get("campaign") is not None:
+        from models.recognition import Campaign
+
+        campaign = ctx.session.get(Campaign, opt["campaign"])
+        text = texts.LABEL_IN_CAMPAIGN.format(campaign=campaign.name if campaign else "", what=text)
     return texts.LEAVE_AND.format(flow=opt["leave"], what=text) if opt.get("leave") else text
 
 
@@ -225,7 +232,12 @@ def _label(ctx: Context, opt: dict[str, Any]) -> str:
     if name == CONTINUE:
         return texts.ASK_CONTINUE.format(flow=opt.get("flow_label", ""))
     if name == "vote":
-        target = f"「{brand}」" if brand else (_number_label(ctx, number) if number is not None else "")
+        in_campaign = opt.get("campaign")
+        target = (
+            f"「{brand}」"
+            if brand
+            else (_number_label(ctx, number, in_campaign) if number is not None else "")
+        )
         if not target:
             return texts.LABEL_VOTE_LIST
         if score is not None:
@@ -366,6 +378,7 @@ def resume(ctx: Context, inbound: Inbound, chosen: dict[str, Any], original: str
         k: v for k, v in chosen.items() if k in ("brand", "number", "score", "ticket", "text", "anonymous")
     }
     intent = Intent(name=chosen["intent"], confidence=1.0, **args)
+    ctx.chosen = dict(chosen)
     handler = INTENT_HANDLERS.get(intent.name)
     if handler is None:
         return Reply(texts.FEATURE_NOT_OPEN)
