@@ -98,6 +98,8 @@ OPTION_LABELS = {
     "help": "查看使用说明",
     "suggest": "提建议",
     "status": "查询进展",
+    "rights_delete": "删除我的信息",
+    "rights_withdraw": "撤回同意并删除我的信息",
 }
 
 # --- flows (conversations in progress) -------------------------------------------------------------

@@ -296,8 +296,11 @@ def ask_back(
     confirm: bool = False,
     lead: str | None = None,
     return_to: dict[str, Any] | None = None,
+    cancelled: str | None = None,
 ) -> Reply:
-    """Offer numbered choices; nothing is recorded until the worker picks one."""
+    """Offer numbered choices; nothing is recorded until the worker picks one.
+
+    ``cancelled``: what to say when the worker declines (default: nothing was recorded)."""
     if not options:
         return Reply(unknown_text())
     ctx.start_flow(
@@ -308,6 +311,7 @@ def ask_back(
             "confirm": confirm,
             "redact": ctx.redact_inbound,
             "return_to": return_to,
+            "cancelled": cancelled,
         },
         FLOW_TTL,
     )
@@ -366,7 +370,7 @@ def ask_back_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply |
     ctx.end_flow()
     ctx.intent_name = f"ask_back:{chosen['intent']}"
     if chosen["intent"] == CANCEL:
-        return Reply(texts.ASK_CANCELLED)
+        return Reply(str(data.get("cancelled") or texts.ASK_CANCELLED))
     if chosen["intent"] == CONTINUE:
         return _resume_flow(ctx, dict(data.get("return_to") or {}))
     return resume(ctx, inbound, chosen, str(data.get("text") or ""))

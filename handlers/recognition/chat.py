@@ -15,6 +15,7 @@ from handlers.recognition.campaigns import (
     Outcome,
     campaigns_for_brand,
     entry_by_number,
+    identity_hash,
     open_campaigns_for,
     record_rating,
     record_vote,
@@ -189,8 +190,10 @@ def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
     return Reply(t.VOTE_RECORDED.format(brand=o.brand, campaign=o.campaign, used=o.used, k=o.limit))
 
 
-def _key(inbound: Inbound, suffix: str = "") -> str:
-    return f"chat:{inbound.dedupe_key}{suffix}"[:255]
+def _key(ctx: Context, inbound: Inbound, suffix: str = "") -> str:
+    # The dedupe key holds the openid in clear; events are append-only and outlive an erasure,
+    # so they keep only its salted hash (still one key per delivery, for idempotency).
+    return f"chat:{identity_hash(ctx.session, inbound.dedupe_key)}{suffix}"
 
 
 def _ask_score(ctx: Context, campaign: Campaign, brand: Brand, channel: str, src: int | None) -> Reply:
@@ -216,14 +219,14 @@ def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     campaign, brand = resolved
     if isinstance(chosen.get("src"), int) and campaign.kind is CampaignKind.RATING:
         return _ask_score(ctx, campaign, brand, "brand", chosen["src"])  # from a brand's QR code
-    key = _key(inbound)
+    key = _key(ctx, inbound)
     if campaign.kind is CampaignKind.VOTE:
         outcome = record_vote(ctx.session, ctx.user, campaign, brand, key, ctx.now)
         _maybe_scan(ctx, campaign, outcome)
         return outcome_reply(outcome, campaign)
     if score is None:
         # 「投票给X」 in a rating campaign: heat (参与热度, outside the index), then ask for the score.
-        record_vote(ctx.session, ctx.user, campaign, brand, _key(inbound, ":heat"), ctx.now)
+        record_vote(ctx.session, ctx.user, campaign, brand, _key(ctx, inbound, ":heat"), ctx.now)
         return _ask_score(ctx, campaign, brand, "self", None)
     outcome = record_rating(ctx.session, ctx.user, campaign, brand, score, key, ctx.now)
     _maybe_scan(ctx, campaign, outcome)
@@ -249,7 +252,15 @@ def score_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | No
     if campaign is None or brand is None:
         return Reply(t.NO_OPEN_CAMPAIGN)
     outcome = record_rating(
-        ctx.session, ctx.user, campaign, brand, score, _key(inbound), ctx.now, data["channel"], data["src"]
+        ctx.session,
+        ctx.user,
+        campaign,
+        brand,
+        score,
+        _key(ctx, inbound),
+        ctx.now,
+        data["channel"],
+        data["src"],
     )
     _maybe_scan(ctx, campaign, outcome)
     return outcome_reply(outcome, campaign)
