@@ -148,3 +148,18 @@ def test_a_reviewer_invited_to_a_county_campaign_keeps_access(app, chat, clean_d
     with Session(clean_db) as session:
         events = session.scalars(select(RecognitionEvent)).all()
         assert [(e.kind, e.q1) for e in events] == [("review_score", 4)]
+
+
+def test_recording_outside_a_campaigns_scope_is_refused_whatever_the_path(clean_db) -> None:
+    """A stale flow or a crafted call: record_rating itself refuses a worker outside the subtree."""
+    from handlers.recognition.campaigns import find_campaign, record_rating, record_vote
+
+    world(clean_db)
+    with Session(clean_db) as session, session.begin():
+        user = session.scalar(select(User).where(User.openid == COUNTY_B))
+        brand = session.scalar(select(Brand).where(Brand.name == "甲县驿站"))
+        county = find_campaign(session, "甲县测评")
+        assert user is not None and brand is not None
+        assert record_rating(session, user, county, brand, 5, "k-out-1", NOW).status == "outside"
+        assert record_vote(session, user, county, brand, "k-out-2", NOW).status == "outside"
+    assert ratings(clean_db) == []
