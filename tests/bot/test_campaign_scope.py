@@ -163,3 +163,24 @@ def test_recording_outside_a_campaigns_scope_is_refused_whatever_the_path(clean_
         assert record_rating(session, user, county, brand, 5, "k-out-1", NOW).status == "outside"
         assert record_vote(session, user, county, brand, "k-out-2", NOW).status == "outside"
     assert ratings(clean_db) == []
+
+
+def test_a_brand_qr_code_with_two_applicable_rating_campaigns_asks_which_first(app, chat, clean_db) -> None:
+    world(clean_db)
+    with Session(clean_db) as session:
+        brand_id = session.scalar(select(Brand.id).where(Brand.name == "甲县驿站"))
+    scan = {
+        "FromUserName": COUNTY_A,
+        "CreateTime": int(NOW.timestamp()),
+        "MsgType": "event",
+        "Event": "SCAN",
+        "EventKey": f"brand:{brand_id}",
+    }
+    reply = chat.post(scan)
+    assert "1. 在「甲县测评」中" in reply and "2. 在「省级测评」中" in reply
+    assert "甲县驿站" in chat.say(COUNTY_A, "1")  # now asked for the score
+    assert ratings(clean_db) == []
+    chat.say(COUNTY_A, "4")
+    assert ratings(clean_db) == [("甲县测评", "甲县驿站", 4)]
+    with Session(clean_db) as session:
+        assert [e.channel for e in session.scalars(select(RecognitionEvent))] == ["brand"]
