@@ -124,3 +124,7 @@ FLOW_INTERRUPT = "您正在「{flow}」，这条消息不像是回答。要先�
 FLOW_INTERRUPT_CHOICES = "回复1退出并{what}，回复2继续{flow}。"
 FLOW_LEAVE_HINT = "回复「取消」可退出{flow}。"
 LEAVE_AND = "退出「{flow}」，{what}"
+
+# A repeated delivery of a message whose first delivery was already recorded, when its reply is
+# no longer at hand: the work is not done twice, and the user is told it was done.
+ALREADY_HANDLED = "您的这条消息已经收到并处理过了，无需重复发送。"
