@@ -71,7 +71,7 @@ def test_router_learning_migration_keeps_logged_messages(tmp_path) -> None:  # t
 
 
 def test_data_rights_migration_hashes_chat_event_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Chat events written before 0010b held the openid in their key; afterwards none does, and
+    """Chat events written before 0011 held the openid in their key; afterwards none does, and
     the rewritten key is the one the chat handlers now compute (a retry is still caught)."""
     from datetime import UTC, datetime
 

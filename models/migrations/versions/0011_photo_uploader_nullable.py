@@ -5,8 +5,8 @@ and a dedupe key holds the sender's openid; the events are append-only and outli
 so existing keys are rewritten to ``chat:<sha256(salt:dedupe key)>`` (what the chat handlers
 write now). The rewrite keeps each key unique and cannot be undone.
 
-Revision ID: 0010b
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 11:30:00
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010b"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
