@@ -24,6 +24,7 @@ HELP = (
     "· 查询 工惠乐学 —— 查看品牌进展\n"
     "· 绑定 邀请码 —— 工会干部绑定身份\n"
     "· 上报进度 品牌名 内容 —— 工会干部上报进度\n"
+    "· 我的信息 / 删除我的信息 —— 查看或删除我们保存的您的信息\n"
     "· 取消 —— 退出当前操作"
 )
 
@@ -81,6 +82,7 @@ BIND_HOW = "工会干部请发「绑定 邀请码」（邀请码由上级工会�
 ECHO_CUT = "……（共{n}字，这里只显示开头）"
 
 LABEL_VOTE = "给{target}投票"
+LABEL_IN_CAMPAIGN = "在「{campaign}」中{what}"
 LABEL_RATE = "给{target}打{score}分"
 LABEL_VOTE_LIST = "投票（先看候选名单）"
 LABEL_STATUS_BRAND = "查询「{brand}」的进展"
@@ -97,6 +99,8 @@ OPTION_LABELS = {
     "help": "查看使用说明",
     "suggest": "提建议",
     "status": "查询进展",
+    "rights_delete": "删除我的信息",
+    "rights_withdraw": "撤回同意并删除我的信息",
 }
 
 # --- flows (conversations in progress) -------------------------------------------------------------
