@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from bot.jobs import HIGH, LOW, RQQueue, queue_names
+from bot.periodic import Timetable
 from bot.runtime import Runtime
 from bot.store import CONNECT_TIMEOUT_S, redis_client
 
@@ -54,7 +55,11 @@ def worker(burst: bool) -> None:
     queues = [Queue(name, connection=connection) for name in names]  # listened to in this order
     # The outbox relay runs beside the worker: jobs written while Redis was down reach the queue.
     relay, stop = rt.queue.start()
-    click.echo(f"后台任务进程已启动，队列（按优先级）：{'、'.join(names)}；待发任务转送与定时重试已开启。")
+    # Timetabled jobs (the daily retention purge): once per period across all workers.
+    ticker, stop_ticker = Timetable(rt.store, rt.queue, prefix=queue.prefix).start()
+    click.echo(
+        f"后台任务进程已启动，队列（按优先级）：{'、'.join(names)}；待发任务转送、定时重试与每日数据保留清理已开启。"
+    )
     try:
         # Jobs run in this process, not in a fork per job: forking while the relay thread holds
         # a lock (database pool, driver) can leave the child stuck on it. Our jobs are short I/O
@@ -64,7 +69,9 @@ def worker(burst: bool) -> None:
         )
     finally:
         stop.set()
+        stop_ticker.set()
         relay.join(timeout=5)
+        ticker.join(timeout=5)
 
 
 @click.group("jobs", help="后台任务：失败的任务、重新排队、待发任务。")
