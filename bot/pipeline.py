@@ -8,6 +8,7 @@ are enqueued only after commit, so they never see uncommitted rows.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -25,7 +26,9 @@ from bot.jobs import JobQueue
 from bot.store import Store, StoreUnavailable
 from config import texts
 from handlers.context import Context, JobRequest, Reply
+from handlers.anonymity import day_stamp
 from handlers.dispatch import handle
+from handlers.held_replies import hold_reply, take_held
 from handlers.inbound import Inbound
 from handlers.members import resolve_user
 from handlers.router_learning import note_follow_up
@@ -138,8 +141,18 @@ class Pipeline:
             reply = future.result()
         except Exception:  # noqa: BLE001  (already logged by _run)
             return
-        if reply.text:
-            self.queue.enqueue(JobRequest("send_text", {"openid": openid, "text": reply.text}))
+        if not reply.text:
+            return
+        if reply.private:
+            # An anonymous exchange: a push would put its ticket and code beside the openid in the
+            # job payload and the API call log. Held (sealed) for the sender's next message instead.
+            try:
+                with self.session_factory() as session, session.begin():
+                    hold_reply(session, openid, reply.text, utcnow())
+            except Exception:
+                log.exception("could not hold a late reply")
+            return
+        self.queue.enqueue(JobRequest("send_text", {"openid": openid, "text": reply.text}))
 
     def _run(self, inbound: Inbound) -> Reply:
         started = time.monotonic()
@@ -159,17 +172,25 @@ class Pipeline:
                 session.add(record)
                 session.flush()  # the unique key: a second delivery stops here
                 user = resolve_user(session, inbound.openid, now)
-                if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
-                    user.last_message_at = now
                 ctx = Context(session=session, user=user, now=now, router=self.routers.get(session))
                 reply = handle(ctx, inbound)
+                if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
+                    held = take_held(session, inbound.openid, now)
+                    if held:
+                        ctx.redact_inbound = True  # it carries an anonymous ticket and code
+                        reply = _with_held(held, reply)
                 record.intent = ctx.intent_name
                 record.intent_confidence = ctx.intent_confidence
                 record.latency_ms = int((time.monotonic() - started) * 1000)
                 if ctx.redact_inbound:
-                    record.redact()
+                    # Neither the instant nor the user's last_message_at: both would match the
+                    # sender's other rows to this exchange.
+                    record.redact(day_stamp(now))
+                    reply = dataclasses.replace(reply, private=True)
                 else:
                     note_follow_up(session, record)
+                    if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
+                        user.last_message_at = now
                 jobs = ctx.jobs
         except IntegrityError:
             if self._already_recorded(inbound):
@@ -193,6 +214,18 @@ class Pipeline:
                 InboundMessage.dedupe_key == hashed_key(inbound, self.dedupe_secret)
             )
             return session.scalar(stmt) is not None
+
+
+_REPLY_BYTES = 2000  # WeChat's passive reply limit is 2048 bytes
+
+
+def _with_held(held: list[str], reply: Reply) -> Reply:
+    """The held late replies first, then this message's own reply if it still fits."""
+    text = "\n\n".join([texts.HELD_REPLY_HEADER, *held])
+    if reply.text:
+        both = f"{text}\n\n{reply.text}"
+        text = both if len(both.encode("utf-8")) <= _REPLY_BYTES else f"{text}\n\n{texts.HELD_REPLY_RESEND}"
+    return Reply(text, reply.articles)
 
 
 def _audit_content(inbound: Inbound) -> str | None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from config import recognition_texts as t
 from config.recognition import default_config
+from handlers.anonymity import keyed
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.members import on_scene
@@ -169,7 +170,8 @@ def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
 
 
 def _key(inbound: Inbound, suffix: str = "") -> str:
-    return f"chat:{inbound.dedupe_key}{suffix}"[:255]
+    # Keyed hash of openid + MsgId: idempotent per message, but no openid in clear in the event.
+    return f"chat:{keyed('event-key', inbound.dedupe_key)}{suffix}"[:255]
 
 
 def _ask_score(ctx: Context, campaign: Campaign, brand: Brand, channel: str, src: int | None) -> Reply:
