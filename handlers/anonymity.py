@@ -110,13 +110,13 @@ def code_matches(ticket: str, code: str, stored: str | None) -> bool:
 
 
 def day_stamp(now: datetime) -> datetime:
-    """Noon of ``now``'s Asia/Shanghai day, in ``now``'s zone: what anonymous records store.
+    """The start of ``now``'s Asia/Shanghai day, in ``now``'s zone: what anonymous records store.
 
-    Noon, not midnight, so the UTC date is the same as the Shanghai date.
+    Never later than ``now``, so nothing looks filed in the future.
     """
     local = now.astimezone(SHANGHAI)
-    noon = datetime.combine(local.date(), time(12), tzinfo=SHANGHAI)
-    return noon.astimezone(now.tzinfo)
+    start = datetime.combine(local.date(), time(0), tzinfo=SHANGHAI)
+    return start.astimezone(now.tzinfo)
 
 
 ATTEMPT_WINDOW = timedelta(hours=1)

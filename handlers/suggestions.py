@@ -108,6 +108,10 @@ def show_time(at: datetime) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
+def show_day(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+
+
 def add_working_days(start: datetime, days: int) -> datetime:
     """``start`` plus ``days`` working days (Mon–Fri in Asia/Shanghai), same clock time.
 
@@ -226,6 +230,14 @@ def _at(s: Suggestion, now: datetime) -> datetime:
     return day_stamp(now) if s.anonymous else now
 
 
+def _due(anonymous: bool, now: datetime, days: int) -> datetime:
+    """A deadline ``days`` working days on; for an anonymous suggestion, the end of that day
+    counted from the filing day (an instant would be derived from the author's message time)."""
+    if anonymous:
+        return add_working_days(day_stamp(now), days) + timedelta(days=1)
+    return add_working_days(now, days)
+
+
 def validate_content(text: str) -> str:
     cfg = config()
     text = text.strip()
@@ -269,7 +281,7 @@ def file_suggestion(
         raise SuggestionError(T.NO_UNION)
     _use_quota(session, user, now, anonymous)
     category, _scores = categorise(content, config().categories)
-    at = day_stamp(now) if anonymous else now
+    at = day_stamp(now) if anonymous else now  # see _at
     ticket = next_ticket(session, now)
     code = new_access_code() if anonymous else None
     suggestion = Suggestion(
@@ -282,7 +294,7 @@ def file_suggestion(
         brand_id=brand.id if brand else None,
         union_id=union.id,
         state=S.SUBMITTED,
-        due_at=add_working_days(at, config().accept_working_days),
+        due_at=_due(anonymous, now, config().accept_working_days),
         created_at=at,
         updated_at=at,
     )
@@ -353,7 +365,7 @@ def accept(session: Session, s: Suggestion, actor: User | None, now: datetime) -
     target = _check(session, s, "accept", actor)
     assert target is not None
     prev, s.state = s.state, target
-    s.due_at = add_working_days(_at(s, now), config().answer_working_days)
+    s.due_at = _due(s.anonymous, now, config().answer_working_days)
     _record(s, "accept", prev, target, actor, now)
     session.flush()
     return s
@@ -413,7 +425,7 @@ def transfer(
         raise SuggestionError("已经是该工会在办理，无需转办。")
     s.union_id, s.union = union.id, union
     days = config().accept_working_days if s.state == S.SUBMITTED else config().answer_working_days
-    s.due_at = add_working_days(_at(s, now), days)
+    s.due_at = _due(s.anonymous, now, days)
     _record(s, "transfer", s.state, s.state, actor, now, union_id=union.id, note=note)
     session.flush()
     return s
@@ -431,7 +443,7 @@ def rate(session: Session, s: Suggestion, rating: str, now: datetime) -> Suggest
     if rating == "unsatisfied" and s.reopen_count == 0:
         s.reopen_count = 1
         s.state = S.IN_PROGRESS
-        s.due_at = add_working_days(_at(s, now), config().answer_working_days)
+        s.due_at = _due(s.anonymous, now, config().answer_working_days)
         _record(s, "reopen", prev, S.IN_PROGRESS, None, now, note=rating)
     else:
         s.rating, s.state = rating, S.RATED
@@ -462,7 +474,7 @@ def escalate_overdue(session: Session, now: datetime) -> list[Suggestion]:
     for s in overdue:
         parent = s.union.parent
         days = config().accept_working_days if s.state == S.SUBMITTED else config().answer_working_days
-        s.due_at = add_working_days(_at(s, now), days)  # ≥ 1 working day after today's noon
+        s.due_at = _due(s.anonymous, now, days)
         if parent is None:
             _record(s, "overdue", s.state, s.state, None, now, note="已是最高级工会，无法再上交")
             continue
@@ -485,9 +497,12 @@ def describe(s: Suggestion) -> str:
     lines = [T.STATUS_HEADER.format(ticket=s.ticket, state=s.state.label)]
     lines.append(T.STATUS_LINE_CONTENT.format(content=_snippet(s.content, 100)))
     lines.append(T.STATUS_LINE_UNION.format(union=s.union.name))
-    lines.append(T.STATUS_LINE_CREATED.format(created=show_time(s.created_at)))
+    # Anonymous suggestions keep only their day (see _at): show the date, not a made-up 00:00.
+    shown = show_day if s.anonymous else show_time
+    lines.append(T.STATUS_LINE_CREATED.format(created=shown(s.created_at)))
     if s.due_at is not None:
-        lines.append(T.STATUS_LINE_DUE.format(due=show_time(s.due_at)))
+        due = s.due_at - timedelta(days=1) if s.anonymous else s.due_at  # end of that day
+        lines.append(T.STATUS_LINE_DUE.format(due=shown(due)))
     if s.state == S.REJECTED and s.reason:
         lines.append(T.STATUS_LINE_REASON.format(reason=s.reason))
     if s.answer and s.state in (S.ANSWERED, S.RATED):
