@@ -206,7 +206,12 @@ def test_an_insider_cannot_link_anonymous_suggestions(
             anon_texts[openid] = text.removeprefix("匿名建议：").removesuffix("，而且")
         if over and openid in forms and text.startswith("匿名建议："):
             late_anonymous += 1
-    # Every author got their ticket and code: at once, or with their next message when it ran late.
+    # Every author got their ticket and code: at once, with their next message when it ran late,
+    # or (what the insider must never be able to read) by a push.
+    for call in wechat_stub.calls_to("message/custom/send"):
+        m = _TICKET_CODE.search(str(call.body))
+        if m and call.body.get("touser") in forms:
+            filed.setdefault(call.body["touser"], (m.group(1), m.group(2)))
     assert len(filed) == AUTHORS, sorted(set(forms) - set(filed))
     assert late_anonymous >= 3 and late >= 10
 
@@ -216,7 +221,8 @@ def test_an_insider_cannot_link_anonymous_suggestions(
     assert len(anon) == AUTHORS
     anon_ids = {r["id"] for r in anon}
     secrets_by_author = {a: (t, c, c.replace("-", ""), anon_texts[a]) for a, (t, c) in filed.items()}
-    needles = [n for v in secrets_by_author.values() for n in v]
+    # (A 4-digit code would match hex digests by chance; 8-letter codes and tickets do not.)
+    needles = [n for v in secrets_by_author.values() for n in v if len(n) >= 8]
 
     # --- payload joins: a secret beside an openid anywhere ---------------------------------
     blobs: list[str] = []
