@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.jobs import JobQueue
 from bot.store import Store, StoreUnavailable
 from config import texts
-from handlers.context import Context, JobRequest, Reply
 from handlers.anonymity import day_stamp
+from handlers.context import Context, JobRequest, Reply
 from handlers.dispatch import handle
 from handlers.held_replies import hold_reply, take_held
 from handlers.inbound import Inbound

@@ -19,8 +19,8 @@ from bot.wechat.api import WeChatApiClient
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.token import TokenService
 from config.settings import Settings
-from handlers.ports import WeChatApi
 from handlers.anonymity import anonymity_key, set_anonymity_key
+from handlers.ports import WeChatApi
 from handlers.programme.binding import member_card_salt, set_member_salt
 from models.db import make_engine, make_session_factory
 from nlp import Router

@@ -571,7 +571,9 @@ def _is_anonymous(intent: Intent, raw: str) -> bool:
     return intent.anonymous or bool(_ANONYMOUS.match(raw))
 
 
-def _flow(ctx: Context, flow: str, data: dict[str, Any], ttl: timedelta, conv: Conversation | None = None) -> None:
+def _flow(
+    ctx: Context, flow: str, data: dict[str, Any], ttl: timedelta, conv: Conversation | None = None
+) -> None:
     """Start or update a suggestion flow with its data sealed.
 
     The row names its user; in clear, an anonymous step would hold the text (or the ticket
@@ -622,7 +624,8 @@ def _take_content(ctx: Context, text: str, anonymous: bool, intent: Intent | Non
     brand = _brand_for(ctx, intent, text)
     brand_name = brand.name if brand else None
     if _needs_confirmation(text):
-        _flow(ctx, FLOW, {"step": "confirm", "anonymous": anonymous, "text": text, "brand": brand_name}, FLOW_TTL)
+        data = {"step": "confirm", "anonymous": anonymous, "text": text, "brand": brand_name}
+        _flow(ctx, FLOW, data, FLOW_TTL)
         # The echo is shortened, never the instruction: the reply stays within 2048 bytes.
         return Reply(fit_echo(T.CONFIRM, text))
     return _file(ctx, text, anonymous, brand_name)
@@ -856,7 +859,9 @@ def anonymous_dialogue(ctx: Context, inbound: Inbound) -> None:
     if conv.flow not in (FLOW, RATE_FLOW):
         return
     data = flow_data(conv)
-    if (conv.flow == FLOW and data.get("anonymous")) or (conv.flow == RATE_FLOW and data.get("code") is not None):
+    if (conv.flow == FLOW and data.get("anonymous")) or (
+        conv.flow == RATE_FLOW and data.get("code") is not None
+    ):
         ctx.redact_inbound = True
 
 

@@ -74,7 +74,7 @@ def test_anonymous_suggestion_stores_its_day_not_its_instant(session, tree) -> N
     sg.answer(session, s, cadre, "已约谈承包商。", later)
     assert s.answered_at == day and s.updated_at == day and all(e.at == day for e in s.events)
     # Named suggestions keep their instant.
-    reply, _ = say(session, user, "建议：食堂增加夜班餐", MONDAY)
+    say(session, user, "建议：食堂增加夜班餐", MONDAY)
     named = session.scalar(select(Suggestion).where(Suggestion.user_id == user.id))
     assert named is not None and named.created_at == MONDAY
 

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import models
@@ -38,7 +38,7 @@ from bot.pipeline import Pipeline, hashed_key
 from bot.store import MemoryStore, RedisStore
 from handlers.inbound import Inbound
 from handlers.recognition.campaigns import create_campaign
-from models import Brand, Suggestion, Union, UnionKind
+from models import Brand, Union, UnionKind
 from models.union import assign_path
 from tests.wechat_chat import Chat
 
@@ -149,7 +149,8 @@ def _redis_items(store: Any) -> list[str]:
 def _rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     with engine.connect() as conn:
         return {
-            t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in models.Base.metadata.sorted_tables
+            t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+            for t in models.Base.metadata.sorted_tables
         }
 
 
@@ -185,7 +186,9 @@ def test_an_insider_cannot_link_anonymous_suggestions(
     budget = pipeline.budget_s
     for openid, text in order:
         clock.now += timedelta(seconds=rng.uniform(0.2, 2.4))  # ~45 messages a minute
-        over = rng.random() < 0.03 or (openid in forms and text.startswith("匿名建议：") and rng.random() < 0.5)
+        over = rng.random() < 0.03 or (
+            openid in forms and text.startswith("匿名建议：") and rng.random() < 0.5
+        )
         if over:
             pipeline.budget_s, clock.slow = 0.0, True
         msg_id = next(_ids)
@@ -255,7 +258,9 @@ def test_an_insider_cannot_link_anonymous_suggestions(
         if r["suggestion_id"] in named_ids:
             tied += [(d, named_ids[r["suggestion_id"]]) for d in _datetimes(r)]
     secret_times: list[datetime] = [d for r in anon for d in _datetimes(r)]
-    secret_times += [d for r in rows["suggestion_event"] if r["suggestion_id"] in anon_ids for d in _datetimes(r)]
+    secret_times += [
+        d for r in rows["suggestion_event"] if r["suggestion_id"] in anon_ids for d in _datetimes(r)
+    ]
     redacted = [r for r in rows["inbound_message"] if r["redacted"]]
     secret_times += [d for r in redacted for d in _datetimes(r)]
     tied_exact = {d for d, _ in tied}
