@@ -315,3 +315,22 @@ def test_day_stamp_is_the_shanghai_day_start() -> None:
     late_evening = datetime(2026, 11, 23, 15, 59, tzinfo=UTC)  # 23:59 in Shanghai
     assert day_stamp(late_evening) == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
     assert day_stamp(late_evening + timedelta(minutes=1)) == datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+
+
+def test_an_anonymous_suggestion_asked_back_is_sealed(session, tree) -> None:  # type: ignore[no-untyped-def]
+    from handlers.inbound import Inbound
+    from handlers.understanding import ask_back, option
+    from tests.factories_voice import make_ctx
+
+    user = make_user(session, union_id=tree[1].id)
+    ctx = make_ctx(session, user, MONDAY)
+    ctx.redact_inbound = True
+    text = "匿名投诉食堂承包商克扣饭量"
+    inbound = Inbound(openid=user.openid, kind="text", created_at=MONDAY, msg_id="ab1", content=text)
+    ask_back(ctx, inbound, [option("suggest", text=text, anonymous=True)], confirm=True)
+    conv = session.scalar(select(Conversation).where(Conversation.user_id == user.id))
+    assert conv is not None and set(conv.data) == {"sealed"} and "克扣" not in repr(conv.data)
+    reply, ctx = say(session, user, "1", MONDAY)
+    assert ctx.redact_inbound and CODE_RE.search(reply.text or "")
+    s = session.scalar(select(Suggestion))
+    assert s is not None and s.anonymous and s.user_id is None
