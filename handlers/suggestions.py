@@ -457,9 +457,11 @@ def escalate_overdue(session: Session, now: datetime) -> list[Suggestion]:
 
     Idempotent: an escalated suggestion gets a new deadline in the future, so a second run
     at the same time escalates nothing. Suggestions at the top union stay there (logged).
-    Also purges daily-limit counters of past days.
+    Also purges daily-limit counters of past days and wrong-code attempts older than the hour.
     """
     session.execute(delete(SuggestionQuota).where(SuggestionQuota.day < local_day(now)))
+    session.execute(delete(AnonymousQuota).where(AnonymousQuota.day < local_day(now)))
+    session.execute(delete(CodeAttempt).where(CodeAttempt.at <= now - ATTEMPT_WINDOW))
     overdue = session.scalars(
         select(Suggestion)
         .where(

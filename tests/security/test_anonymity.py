@@ -334,3 +334,15 @@ def test_an_anonymous_suggestion_asked_back_is_sealed(session, tree) -> None:  #
     assert ctx.redact_inbound and CODE_RE.search(reply.text or "")
     s = session.scalar(select(Suggestion))
     assert s is not None and s.anonymous and s.user_id is None
+
+
+def test_anonymous_quota_and_attempts_are_purged(session, tree) -> None:  # type: ignore[no-untyped-def]
+    from models.voice import AnonymousQuota, CodeAttempt
+
+    user = make_user(session, union_id=tree[1].id)
+    s, code = _file_anonymously(session, user)
+    say(session, make_user(session), f"查询 {s.ticket} {_wrong(code, 3)}", MONDAY)
+    assert session.scalars(select(AnonymousQuota)).all() and session.scalars(select(CodeAttempt)).all()
+    sg.escalate_overdue(session, MONDAY + timedelta(days=1))
+    assert session.scalars(select(AnonymousQuota)).all() == []
+    assert session.scalars(select(CodeAttempt)).all() == []
