@@ -23,18 +23,22 @@ def _key(openid: str) -> str:
 
 
 def hold_reply(session: Session, openid: str, text: str, now: datetime) -> None:
+    session.execute(delete(HeldReply).where(HeldReply.expires_at <= now))  # anyone's, unfetched
     session.add(HeldReply(key_hash=_key(openid), sealed=seal({"text": text}), expires_at=now + HOLD_TTL))
     session.flush()
 
 
 def take_held(session: Session, openid: str, now: datetime) -> list[str]:
-    """The held texts for ``openid`` (oldest first), removed; expired rows of anyone go too."""
-    session.execute(delete(HeldReply).where(HeldReply.expires_at <= now))
+    """The held texts for ``openid`` (oldest first), removed. One indexed read per message;
+    writes only when something was held."""
     rows = session.scalars(
         select(HeldReply).where(HeldReply.key_hash == _key(openid)).order_by(HeldReply.id)
     ).all()
     texts: list[str] = []
     for row in rows:
+        if row.expires_at <= now:
+            session.delete(row)
+            continue
         data = unseal(row.sealed)
         if data is not None and isinstance(data.get("text"), str):
             texts.append(data["text"])

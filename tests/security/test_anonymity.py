@@ -346,3 +346,17 @@ def test_anonymous_quota_and_attempts_are_purged(session, tree) -> None:  # type
     sg.escalate_overdue(session, MONDAY + timedelta(days=1))
     assert session.scalars(select(AnonymousQuota)).all() == []
     assert session.scalars(select(CodeAttempt)).all() == []
+
+
+def test_held_replies_are_sealed_keyed_and_expire(session) -> None:  # type: ignore[no-untyped-def]
+    from handlers.held_replies import HOLD_TTL, hold_reply, take_held
+    from models.inbound import HeldReply
+
+    hold_reply(session, "o-held-1", "单号 JY20261123-0001，查询码：7K2M-9QXA", MONDAY)
+    hold_reply(session, "o-held-2", "单号 JY20261123-0002", MONDAY)
+    for row in session.scalars(select(HeldReply)):
+        assert "o-held" not in row.key_hash and "JY2026" not in row.sealed and "7K2M" not in row.sealed
+    assert take_held(session, "o-held-1", MONDAY) == ["单号 JY20261123-0001，查询码：7K2M-9QXA"]
+    assert take_held(session, "o-held-1", MONDAY) == []
+    assert take_held(session, "o-held-2", MONDAY + HOLD_TTL) == []  # expired: dropped unread
+    assert session.scalars(select(HeldReply)).all() == []
