@@ -360,3 +360,39 @@ def test_held_replies_are_sealed_keyed_and_expire(session) -> None:  # type: ign
     assert take_held(session, "o-held-1", MONDAY) == []
     assert take_held(session, "o-held-2", MONDAY + HOLD_TTL) == []  # expired: dropped unread
     assert session.scalars(select(HeldReply)).all() == []
+
+
+def test_migration_0010_keeps_legacy_codes_only_as_hashes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect, text
+
+    from models.db import make_engine
+    from models.migrate import downgrade, upgrade
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'mig.sqlite3'}")
+    upgrade(eng, "0009")
+    at = MONDAY.strftime("%Y-%m-%d %H:%M:%S.%f")
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO union_unit (id, code, name, kind, path, created_at)"
+                " VALUES (1, 'TOP', '省总工会', 'province', '/1/', :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO suggestion (ticket, anonymous, access_code, content, category, union_id, state,"
+                " reopen_count, escalations, created_at, updated_at)"
+                " VALUES ('JY20261101-0007', 1, '0420', '旧的匿名建议', '其他', 1, 'submitted', 0, 0, :at, :at)"
+            ),
+            {"at": at},
+        )
+    upgrade(eng, "0010")
+    assert "access_code" not in {c["name"] for c in inspect(eng).get_columns("suggestion")}
+    with eng.connect() as conn:
+        stored = conn.execute(text("SELECT access_code_hash FROM suggestion")).scalar_one()
+    assert stored == legacy_hash("JY20261101-0007", "0420")
+    assert code_matches("JY20261101-0007", "0420", stored)
+    downgrade(eng, "0009")
+    assert "held_reply" not in inspect(eng).get_table_names()
+    eng.dispose()
