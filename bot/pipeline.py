@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.jobs import JobQueue
 from bot.store import Store, StoreUnavailable
 from config import texts
-from handlers.anonymity import day_stamp
+from handlers.anonymity import day_stamp, seal, unseal
 from handlers.context import Context, JobRequest, Reply
 from handlers.dispatch import handle
 from handlers.held_replies import hold_reply, take_held
@@ -38,6 +38,7 @@ from nlp import BrandEntry, Router
 log = logging.getLogger(__name__)
 
 PROCESSING = "__processing__"
+_SEALED = "sealed:"
 # Messages that are not the user talking to us: they open no 48-hour service window.
 _PASSIVE_EVENTS = {"unsubscribe", "templatesendjobfinish", "view"}
 
@@ -130,11 +131,20 @@ class Pipeline:
             return None
         if value is None or value == PROCESSING:
             return None
+        if value.startswith(_SEALED):
+            data = unseal(value[len(_SEALED) :])
+            return Reply.from_json(data) if data is not None else None
         return Reply.from_json(json.loads(value))
 
     def _remember(self, key: str, reply: Reply) -> None:
+        # The reply of an anonymous exchange holds its ticket and code: sealed in Redis.
+        value = (
+            _SEALED + seal(reply.to_json())
+            if reply.private
+            else json.dumps(reply.to_json(), ensure_ascii=False)
+        )
         with contextlib.suppress(StoreUnavailable):
-            self.store.set(key, json.dumps(reply.to_json(), ensure_ascii=False), self.dedupe_ttl_s)
+            self.store.set(key, value, self.dedupe_ttl_s)
 
     def _deliver_late(self, openid: str, future: Future[Reply]) -> None:
         try:
