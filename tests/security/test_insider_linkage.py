@@ -241,6 +241,8 @@ def test_an_insider_cannot_link_anonymous_suggestions(
     blobs += [f"{c.path} {c.query} {c.body}" for c in wechat_stub.state.calls]
     payload_links = [b for b in blobs if _OPENID.search(b) and any(n in b for n in needles)]
     assert payload_links == []
+    # Redis holds replies for retried deliveries: those of anonymous exchanges are sealed.
+    assert [v for v in _redis_items(store) if any(n in v for n in needles)] == []
 
     # --- timestamps ---------------------------------------------------------------------------
     tied: list[tuple[datetime, str]] = []  # (datetime, openid)
