@@ -15,7 +15,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# The router's classifier is trained from config/router/corpus (about 15 s; skipped when the
+# parameters for the current corpus are already in the cache). The web process would otherwise
+# build them on first use.
 install: $(VENV)/.installed
+	$(PY) -m nlp train --if-missing
 
 # Apache ECharts from the npm registry (pinned in package.json / package-lock.json), served
 # locally by the dashboard: intranets have no internet, so no CDN.

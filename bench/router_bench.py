@@ -2,9 +2,10 @@
 
     python bench/router_bench.py [--rounds 20] [--brands 500]
 
-Reports: process start-up (import + jieba dictionary, with and without jieba's cache file),
-building a Router for a catalogue, messages routed per second on one core, and per-message
-latency p50/p99/max over the evaluation messages, for the demo catalogue and a large one.
+Reports: process start-up to the first answer (import, jieba dictionary with and without jieba's cache
+file, loading the classifier's parameters, building a Router), resident memory after each step (what
+the classifier adds), messages routed per second on one core, and per-message latency p50/p99/max
+over human-written messages, for the demo catalogue and a large one.
 """
 
 from __future__ import annotations
@@ -21,28 +22,39 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# Wall clock and CPU time of each start-up step, in a fresh interpreter.
+# Wall clock, CPU time and resident memory after each start-up step, in a fresh interpreter.
 STARTUP = """
 import sys, time
+def rss():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) for l in fh if l.startswith("VmRSS")) / 1024
 def now():
-    return time.perf_counter(), time.process_time()
+    return time.perf_counter(), time.process_time(), rss()
 t0 = now()
 from nlp import Router
+from nlp import segment, model
+from nlp.brands import fuzzy_pinyin
+from nlp.normalize import warm_up
 from nlp.cli import read_brands
 from pathlib import Path
 t1 = now()
-Router.warm_up(sys.argv[1])
+segment.warm_up(sys.argv[1]); warm_up(); fuzzy_pinyin("工")
 t2 = now()
-router = Router(read_brands(Path(sys.argv[2])))
+model.get_model()
 t3 = now()
-router.route("投票给工惠乐学")
+router = Router(read_brands(Path(sys.argv[2])))
 t4 = now()
+router.route("投票给工惠乐学")
+t5 = now()
+steps = (t0, t1, t2, t3, t4, t5)
 for i in (0, 1):
-    print(f"{t1[i] - t0[i]:.4f} {t2[i] - t1[i]:.4f} {t3[i] - t2[i]:.4f} {t4[i] - t3[i]:.4f}")
+    print(" ".join(f"{b[i] - a[i]:.4f}" for a, b in zip(steps, steps[1:])))
+print(" ".join(f"{t[2]:.1f}" for t in steps))
+print("sklearn" in sys.modules or "scipy" in sys.modules)
 """
 
 
-def startup(cache_dir: str, brands: Path) -> tuple[list[float], list[float]]:
+def startup(cache_dir: str, brands: Path) -> tuple[list[float], list[float], list[float], bool]:
     out = subprocess.run(
         [sys.executable, "-c", STARTUP, cache_dir, str(brands)],
         capture_output=True,
@@ -50,8 +62,8 @@ def startup(cache_dir: str, brands: Path) -> tuple[list[float], list[float]]:
         check=True,
         cwd=ROOT,
     ).stdout.splitlines()
-    wall, cpu = ([float(x) for x in line.split()] for line in out)
-    return wall, cpu
+    wall, cpu, rss = ([float(x) for x in line.split()] for line in out[:3])
+    return wall, cpu, rss, out[3] == "True"
 
 
 def synthetic_brands(count: int) -> list[tuple[str, tuple[str, ...]]]:
@@ -166,21 +178,39 @@ def main() -> None:
 
     brands_file = ROOT / "tests" / "data" / "router_brands.txt"
     print(f"负载（1/5/15 分钟）：{' '.join(f'{x:.2f}' for x in os.getloadavg())}，CPU 数：{os.cpu_count()}")
+    from nlp import model
+
+    model.get_model()  # the parameters exist before we time start-up (make install builds them)
     with tempfile.TemporaryDirectory() as cache:
         cold = startup(cache, brands_file)
         warm = min((startup(cache, brands_file) for _ in range(3)), key=lambda r: sum(r[0]))
-    print("启动（独立进程，秒；墙钟 / CPU）：   导入          jieba+OpenCC      建Router       首条消息")
-    for label, (wall, cpu) in (("无 jieba 缓存（首次）", cold), ("有 jieba 缓存", warm)):
+    print(
+        "启动（独立进程，秒；墙钟 / CPU）：  导入          jieba+OpenCC      分类器参数      "
+        "建Router        首条消息"
+    )
+    for label, (wall, cpu, _rss, _) in (("无 jieba 缓存（首次）", cold), ("有 jieba 缓存", warm)):
         cells = "".join(f"{w:8.3f} /{c:6.3f}" for w, c in zip(wall, cpu, strict=True))
-        print(f"  {label:18s}{cells}")
+        print(f"  {label:18s}{cells}  合计 {sum(wall):.2f} s")
+    rss = warm[2]
+    print(
+        f"常驻内存（MB）：解释器 {rss[0]:.1f}，导入后 {rss[1]:.1f}，jieba+OpenCC 后 {rss[2]:.1f}，"
+        f"分类器参数后 {rss[3]:.1f}（分类器增加 {rss[3] - rss[2]:.1f} MB），"
+        f"建 Router、首条消息后 {rss[5]:.1f}；"
+        f"路由共 {rss[5] - rss[0]:.1f} MB。加载了 sklearn/scipy：{'是' if warm[3] else '否'}"
+    )
 
     from nlp import BrandEntry, Router
     from nlp.cli import read_brands, read_examples
 
     Router.warm_up()
     examples = []
-    for name in ("router_eval.txt", "router_holdout.txt"):
-        examples += read_examples(ROOT / "tests" / "data" / name)[0]
+    corpus = ROOT / "config" / "router" / "corpus"
+    for path in (
+        corpus / "tuned_eval.txt",
+        corpus / "tuned_holdout.txt",
+        ROOT / "tests/data/heldout/heldout_c.txt",
+    ):
+        examples += read_examples(path)[0]
     messages = [ex.message for ex in examples]
 
     demo = read_brands(brands_file)

@@ -66,6 +66,10 @@ def _spoken_digits(surface: str) -> set[str]:
     return {spoken, spoken.replace("一", "幺"), surface.replace("0", "〇").translate(_SPOKEN)} - {surface}
 
 
+def _sound(char: str) -> str:
+    return fuzzy_pinyin(char) if "\u4e00" <= char <= "\u9fff" else char
+
+
 def _is_cjk(text: str) -> bool:
     return all("\u4e00" <= c <= "\u9fff" for c in text)
 
@@ -117,8 +121,14 @@ class BrandIndex:
 
         sounds: dict[tuple[str, ...], set[str]] = {}
         for surface, name in self.surfaces.items():
-            if len(surface) >= _MIN_PINYIN_LEN and _is_cjk(surface):
-                sounds.setdefault(tuple(fuzzy_pinyin(c) for c in surface), set()).add(name)
+            # Digits and latin letters sound like themselves: 3561公程 is 3561工程.
+            cjk = sum(1 for c in surface if _is_cjk(c))
+            if (
+                len(surface) >= _MIN_PINYIN_LEN
+                and cjk >= 2
+                and all(_is_cjk(c) or c.isascii() for c in surface)
+            ):
+                sounds.setdefault(tuple(_sound(c) for c in surface), set()).add(name)
         self.sounds = {key: next(iter(names)) for key, names in sounds.items() if len(names) == 1}
         self._sound_sizes = sorted({len(k) for k in self.sounds}, reverse=True)
 
@@ -179,7 +189,9 @@ class BrandIndex:
     def _find_sound(self, text: str) -> BrandMatch | None:
         if not self._sound_sizes:
             return None
-        sounds = [fuzzy_pinyin(c) if "\u4e00" <= c <= "\u9fff" else "" for c in text]
+        sounds = [
+            _sound(c) if ("\u4e00" <= c <= "\u9fff" or (c.isascii() and c.isalnum())) else "" for c in text
+        ]
         for size in self._sound_sizes:
             for i in range(len(text) - size + 1):
                 window = sounds[i : i + size]

@@ -47,11 +47,14 @@ class Intent:
     text: str | None = None
     # suggest: the user asked to stay anonymous.
     anonymous: bool = False
-    # The router's probability that ``name`` is what the user meant (calibrated on held-out
-    # messages: 0.9 is right about 9 times in 10). Handlers read it through one policy.
+    # The router's probability that ``name`` is what the user meant: the classifier's softmax with a
+    # temperature fitted on cross-validation folds of the training corpus (0.9 is right about 9 times
+    # in 10), or a rule's measured precision; capped for thin messages (a bare brand 0.6, a bare
+    # number 0.9, a vote naming two brands 0.7, a brand known only by part or sound 0.85/0.8).
+    # Handlers read it through one policy (config/router/policy.yaml).
     confidence: float = 1.0
-    # For "unknown": the intents closest to what was typed, best first ("您是不是想：…");
-    # when confidence < 1, the alternatives.
+    # For "unknown": the intents closest to what was typed, best first ("您是不是想：…"), never
+    # empty; otherwise, when confidence < policy ``act``: (name, the next most likely intent).
     suggestions: tuple[str, ...] = field(default_factory=tuple)
     # The next most likely intents after ``name``, best first (at most 3).
     alternatives: tuple[str, ...] = field(default_factory=tuple)

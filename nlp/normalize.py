@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -219,7 +219,7 @@ _DIGITS = {
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千]+")
 # A numeral is a number when a counter follows it, or a voting verb / 第 precedes it.
-_AFTER = set("号分星颗个位名项年月日天次岁遍条张块元届期人")
+_AFTER = set("号分星颗个位名项年月日天岁遍条张块元届期人")
 _BEFORE = set("第投选给打号")
 
 
@@ -248,10 +248,12 @@ def numerals_to_digits(text: str, protected: re.Pattern[str] | None = None) -> s
 
     def replace(match: re.Match[str]) -> str:
         start, end = match.span()
-        if any(s < end and start < e for s, e in blocked):
-            return match.group(0)
         before = text[start - 1] if start else ""
         after = text[end] if end < len(text) else ""
+        # 十一 (the holiday) is protected, but 投十一号 / 二十一号 / 第十一个 are candidate numbers.
+        candidate = after == "号" or (before == "第" and after in "个位名")
+        if not candidate and any(s < end and start < e for s, e in blocked):
+            return match.group(0)
         if not (after in _AFTER or before in _BEFORE or match.group(0) == whole):
             return match.group(0)
         value = chinese_to_int(match.group(0))
@@ -271,13 +273,32 @@ _PUNCT = r"[\s,.!?~、:;。，！？…·\-—_]*"
 
 
 def padding_pattern(padding: Iterable[str]) -> re.Pattern[str]:
+    """One padding word (with its punctuation) at either end of the text."""
     alternatives = "|".join(re.escape(p) for p in sorted(padding, key=len, reverse=True))
-    return re.compile(rf"^{_PUNCT}(?:(?:{alternatives}){_PUNCT})+|{_PUNCT}(?:(?:{alternatives}){_PUNCT})+$")
+    return re.compile(rf"^{_PUNCT}(?P<head>{alternatives}){_PUNCT}|{_PUNCT}(?P<tail>{alternatives}){_PUNCT}$")
 
 
-def strip_padding(text: str, pattern: re.Pattern[str]) -> str:
+def strip_padding(
+    text: str, pattern: re.Pattern[str], boundaries: Callable[[str], frozenset[int]] | None = None
+) -> str:
+    """Remove padding words from both ends, one at a time.
+
+    With ``boundaries`` (word boundaries of a text), a padding word is removed only when it is a
+    whole word: "希望工会过问一下" keeps 过问一下 (问一下 is part of 过问).
+    """
+    text = text.strip()
     while True:
-        stripped = pattern.sub("", text, count=1).strip()
+        cut = None
+        for m in pattern.finditer(text):
+            if boundaries is not None:
+                edge = m.end("head") if m.group("head") is not None else m.start("tail")
+                if edge not in boundaries(text):
+                    continue
+            cut = m
+            break
+        if cut is None:
+            return text
+        stripped = (text[: cut.start()] + text[cut.end() :]).strip()
         if stripped == text:
-            return stripped
+            return text
         text = stripped

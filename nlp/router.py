@@ -3,24 +3,27 @@
 Steps (the README explains them for operators):
 1. clean: full-width → half-width, traditional → simplified, emoji removed (normalize.clean);
 2. pull out a suggestion ticket (JY20261121-0042, however it was typed);
-3. strip polite padding (麻烦问一下… 谢谢), cut with jieba (brand names are single tokens);
+3. strip polite padding (麻烦问一下… 谢谢; whole words only), cut with jieba (brand names are single tokens);
 4. find the brand (exact, alias, partial, sound) and mask it, so 1138工程 is not "number 1138";
-5. Chinese numerals → digits, then score every intent: keyword weights over tokens plus phrase
-   patterns over the masked text (tables in config/router/intents.yaml);
-6. extract the arguments the winning intent needs; say how sure we are.
+5. Chinese numerals → digits; a few certain rules (ticket, bare cancel word, 投3号, greeting), otherwise
+   the trained classifier (nlp/model.py) gives every intent a calibrated probability;
+6. extract the arguments the chosen intent needs (rules: numbers, scores, content, anonymity).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import yaml
 
 from nlp import segment
 from nlp.brands import BrandIndex, BrandMatch, fuzzy_pinyin
 from nlp.intent import MY_SUGGESTIONS, BrandEntry, Intent
-from nlp.lexicon import Lexicon, load_lexicon
+from nlp.lexicon import CONFIG_DIR, Lexicon, load_lexicon
+from nlp.model import features, get_model, set_cache_dir
 from nlp.normalize import (
     clean,
     numerals_to_digits,
@@ -39,24 +42,82 @@ _SCORE_OUT_OF_RANGE = re.compile(r"(?<![\d.])(?:[06-9]|\d{2,})\s*(?:分(?![钟�
 _NUMBER_PATTERNS = (
     re.compile(r"第?\s*(\d{1,3})\s*号"),
     re.compile(r"第\s*(\d{1,3})\s*个?"),
-    re.compile(r"(?:投|选|支持|给|投给)\s*(\d{1,3})(?![\d分星年月天个人岁次票])"),
+    re.compile(r"(?:投票给?|投给|投|选|支持|给)\s*(\d{1,3})(?![\d分星年月天个人岁次票])"),
 )
+# "不是3号", "不投3号了": a number or brand right after these is the one NOT meant.
+_NEGATED_BEFORE = re.compile(r"(不是|不投|不选|别投|不要投|不支持)\s*(第\s*)?$")
+# "A不投了": the brand just before these is the one NOT meant.
+_NEGATED_AFTER = re.compile(r"^\s*(不投|不选|不要|不支持|就算了|算了)")
+# After a correction cue the number or brand that follows is the one meant.
+_CORRECTION = re.compile(r"不对|说错|错了|改投|改成|改选|换成|重新投|更正")
 # A lone number is a candidate number only up to 99; "123" is not a vote.
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.!]?\s*$")
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
-_MINE = re.compile(r"我.{0,4}?(的|提的|提交的|反映的|投诉的|说的)(建议|意见|投诉|问题|事)|我的")
+# One's own suggestion: 我的…, 我提的…, or a follow-up on "that matter I reported" without 我的.
+_MINE = re.compile(
+    r"(我|俺|本人).{0,6}?(提|反映|反应|投诉|说|反馈|提交|报)过?(的|得|那)|我的|俺的|我得(建议|意见|投诉|反馈)"
+    r"|(上回|上次|之前|前几天|前天|前两天|前段时间|前阵子|前些天|上个月|上周|上礼拜|上星期|那天|昨天|早先)"
+    r"[^Ⓑ]{0,6}?(提|反映|反应|说|投诉|反馈|报)"
+    r"|(建议|意见|投诉|反馈|反映的?(事|问题)).{0,6}?(回复|回音|下文|结果|处理|答复|人管|进展)"
+)
 # Card numbers are often typed in groups ("6222 0001"): spaces inside are kept, then dropped.
 _BIND_CODE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]| (?=[A-Za-z0-9])){3,40}")
-_ANON_NEGATED = re.compile(r"(不|不用|不要|无需|不必|没必要)(要)?匿名")
+# Anonymity, said or meant: 匿名, 别写我名字, 不想让人知道是我, 保密.
+_ANON = re.compile(
+    r"匿名|(别|不要|不用|勿|不想|不能|千万别)(写|留|透露|公开|提|暴露|说出|说|泄露|告诉|往外说)"
+    r"[^,，。!！?？]{0,8}?(名字|姓名|信息|身份|是我|是俺)"
+    r"|(不想|别|不要|不能|千万别)让.{0,6}知道是(我|俺)|(帮我|给我|请|替我)?保密|名字别(往外)?说"
+)
+_ANON_NEGATED = re.compile(r"(不|不用|不要|无需|不必|没必要|不想|不需要|用不着)(要|用|想)?匿名|实名")
 # Leading punctuation is what remains of a command ("建议：…"); at the end only separators go,
 # the worker's own 。！？… stay part of what they wrote.
 _EDGE_PUNCT = re.compile(r"^[\s,.!?~、:;。，！？…·\-—_]+|[\s,、:;，\-—_]+$")
 _MEANINGFUL = re.compile(r"[0-9a-z\u4e00-\u9fff" + BRAND_MARK + TICKET_MARK + "]")
+_FLAT = re.compile(r"[^0-9a-z\u4e00-\u9fff" + BRAND_MARK + TICKET_MARK + "]+")
+# Bare cancel words: the whole message is one of these (certain; longer messages go to the classifier).
+_CANCEL_ONLY = re.compile(
+    r"^(我)?(取消|退出|算了|不投了|不想投了|不弄了|不填了|不想填了|不用了|撤回|结束|不搞了|不报了|不要了|别投了|"
+    r"不绑定了|不参加了|先不弄了|取消投票|取消上报|退出问卷|取消操作)+(吧|啦|了)?$"
+)
+# A party/government reviewer's one-time code (评议 PY1A2B3C4D): certain, like a ticket.
+_REVIEWER_CODE = re.compile(r"(评议码?|评议人)[^a-z0-9]{0,3}py[0-9a-f]{8}(?![0-9a-z])")
+# "投3号", "选第5个", "投 12": an explicit candidate number after a voting verb, in a short message.
+_VOTE_NUMBER = re.compile(r"(?<![不别没候])(投票给?|投给|投|选|我选|就投)第?\d{1,3}(号|个)?(候选)?$")
+_SHORT_NUMBER_VOTE = 10
 _DEFAULT_SUGGESTIONS = ("vote", "suggest", "help")
-# Confidence when the router guesses: a bare brand name (vote? status?), a bare number, a tie.
+# Caps where the message itself is too thin to act on without asking: a bare brand name (vote? status?),
+# a bare number, a vote naming two brands.
 _BARE_BRAND_CONFIDENCE = 0.6
 _BARE_NUMBER_CONFIDENCE = 0.9
 _TIE_CONFIDENCE = 0.7
+_RATED_COMPLAINT_CONFIDENCE = 0.7
+POLICY_FILE = CONFIG_DIR / "policy.yaml"
+
+
+def policy_act(path: Path = POLICY_FILE) -> float:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return float(data.get("act", 0.85))
+
+
+def _candidate_number(text: str) -> int | None:
+    """The candidate number meant: not one that is negated, and after a correction cue if there is one."""
+    found: list[tuple[int, int]] = []
+    for pattern in _NUMBER_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(s <= m.start(1) < e for s, e, *_ in ((x, x + 1) for x, _ in found)):
+                continue
+            if not _NEGATED_BEFORE.search(text[max(0, m.start() - 4) : m.start()]):
+                found.append((m.start(1), int(m.group(1))))
+    if not found:
+        return None
+    found.sort()
+    cues = list(_CORRECTION.finditer(text))
+    if cues:
+        cue = cues[-1]
+        after = [n for pos, n in found if pos >= cue.end()]
+        if after:
+            return after[0]
+    return found[0][1]
 
 
 @dataclass
@@ -70,6 +131,7 @@ class Analysis:
     masked: str = ""
     brands: list[BrandMatch] = field(default_factory=list)
     ticket: str | None = None
+    # the classifier's probability per intent (filled when routing)
     scores: dict[str, float] = field(default_factory=dict)
 
 
@@ -81,11 +143,19 @@ def _ticket(text: str) -> tuple[str | None, str]:
     return f"JY{date}-{seq}", text[: match.start()] + f" {TICKET_MARK} " + text[match.end() :]
 
 
+def _word_boundaries(text: str) -> frozenset[int]:
+    position, out = 0, {0}
+    for token in segment.cut(text):
+        position += len(token)
+        out.add(position)
+    return frozenset(out)
+
+
 class Router:
     """Routes one message to an intent, given the current brand catalogue.
 
-    Building a Router is cheap (the jieba dictionary is process-wide and loaded once, by
-    ``Router.warm_up()`` at start-up); the webhook rebuilds it when the catalogue changes.
+    Building a Router is cheap (the jieba dictionary and the classifier are process-wide and loaded
+    once, by ``Router.warm_up()`` at start-up); the webhook rebuilds it when the catalogue changes.
     Thread-safe for ``route`` calls.
     """
 
@@ -98,24 +168,24 @@ class Router:
         self._padding = padding_pattern(self._lexicon.padding)
         greetings = "|".join(re.escape(g) for g in sorted(self._lexicon.greetings, key=len, reverse=True))
         punct = r"[\s,.!?~、:;。，！？…·]"
-        self._greeting_only = re.compile(rf"^{punct}*(?:{greetings})(?:{greetings}|{punct})*$")
+        self._greeting_only = re.compile(rf"^{punct}*(?:{greetings})(?:{greetings}|{punct}|[啊呀哈嘛])*$")
         self._protected = protected_pattern(self._lexicon.numeral_words)
-        # token → [(intent, weight)], synonyms folded in
-        self._token_weights: dict[str, list[tuple[str, float]]] = {}
-        for name, table in self._lexicon.intents.items():
-            for word, weight in table.keywords.items():
-                self._token_weights.setdefault(word, []).append((name, weight))
-            for variant, canonical in table.synonyms.items():
-                self._token_weights.setdefault(variant, []).append((name, table.keywords[canonical]))
-        self._priority = {name: i for i, name in enumerate(self._lexicon.priority)}
         self._score_words = self._lexicon.scores
+        self._policy_act = policy_act()
 
     @staticmethod
     def warm_up(cache_dir: Path | str | None = None) -> None:
-        """Load jieba's dictionary (cache file in ``cache_dir``), OpenCC and pypinyin now."""
+        """Load jieba's dictionary (cache file in ``cache_dir``), OpenCC, pypinyin and the classifier now.
+
+        The classifier's parameters are looked for beside jieba's cache (``cache_dir/../router``), then
+        in the temp directory; built there once if missing.
+        """
         segment.warm_up(cache_dir)
         warm_up_normalize()
         fuzzy_pinyin("工")
+        if cache_dir is not None:
+            set_cache_dir(Path(cache_dir).parent / "router")
+        get_model()
 
     @property
     def brands(self) -> list[BrandEntry]:
@@ -129,7 +199,7 @@ class Router:
         ticket, lowered = _ticket(cleaned.lower())
         analysis.ticket = ticket
         # Spaces inside Chinese text carry nothing ("齐鲁 工匠", "查询 工惠乐学"); latin words keep theirs.
-        analysed = _CJK_SPACE.sub("", strip_padding(lowered, self._padding))
+        analysed = _CJK_SPACE.sub("", strip_padding(lowered, self._padding, _word_boundaries))
         analysis.analysed = analysed
         tokens = segment.cut(analysed)
         boundaries = {0}
@@ -150,76 +220,109 @@ class Router:
             if not any(m.start < e and s < m.end for m in matches) and tok.strip()
         ]
         analysis.masked = numerals_to_digits(masked, self._protected)
-        analysis.scores = self._score(analysis.tokens, analysis.masked)
         return analysis
-
-    def _score(self, tokens: list[str], masked: str) -> dict[str, float]:
-        scores: dict[str, float] = {}
-        for token in tokens:
-            for name, weight in self._token_weights.get(token, ()):
-                scores[name] = scores.get(name, 0.0) + weight
-        length = len(_MEANINGFUL.findall(masked))
-        for name, table in self._lexicon.intents.items():
-            for pattern, weight in table.patterns:
-                if pattern.search(masked):
-                    scores[name] = scores.get(name, 0.0) + weight
-            if table.max_chars is not None and length > table.max_chars and name in scores:
-                scores[name] *= table.long_factor
-        return {k: v for k, v in scores.items() if v > 0}
 
     # -- routing ----------------------------------------------------------------------------
 
     def route(self, text: str) -> Intent:
         return self._decide(self.analyse(text))
 
-    def _ranked(self, scores: dict[str, float]) -> list[tuple[str, float]]:
-        return sorted(scores.items(), key=lambda kv: (-kv[1], self._priority.get(kv[0], 99)))
+    def route_analysed(self, a: Analysis) -> Intent:
+        return self._decide(a)
+
+    def rule(self, a: Analysis) -> tuple[str, str] | None:
+        """A decision the classifier is not needed for: (rule name, intent), or None.
+
+        Only where the form is certain: a quoted ticket, a bare cancel word, a short message with an
+        explicit number after 投/选, a greeting alone, nothing meaningful at all.
+        """
+        flat = _FLAT.sub("", a.masked)
+        if a.ticket is not None:
+            return ("ticket", "status")
+        if _REVIEWER_CODE.search(a.cleaned.lower()):
+            return ("reviewer_code", "bind")
+        if not flat:
+            if a.cleaned and self._greeting_only.match(a.cleaned.lower()):
+                return ("greeting", "help")
+            if a.cleaned.strip() in ("?", "？"):
+                return ("question_mark", "help")  # a lone "?" asks what the account does
+            return ("empty", "unknown")
+        if self._greeting_only.match(a.cleaned.lower()):
+            return ("greeting", "help")
+        if _CANCEL_ONLY.match(flat):
+            return ("cancel_word", "cancel")
+        if len(flat) <= _SHORT_NUMBER_VOTE and _VOTE_NUMBER.search(flat):
+            return ("vote_number", "vote")
+        return None
 
     def _decide(self, a: Analysis) -> Intent:
-        brand = a.brands[0] if a.brands else None
-        ranked = self._ranked(a.scores)
-        best, best_score = ranked[0] if ranked else ("unknown", 0.0)
-        meaningful = bool(_MEANINGFUL.search(a.masked))
-
-        if a.ticket and best not in ("suggest", "cancel"):
-            # A quoted ticket is a question about that suggestion, whatever else was said.
-            return Intent("status", ticket=a.ticket, brand=brand.name if brand else None)
-        if not meaningful and not ranked:
-            if a.cleaned and self._greeting_only.match(a.cleaned.lower()):
-                return Intent("help")
-            return Intent("unknown", suggestions=_DEFAULT_SUGGESTIONS)
-
-        if best_score < self._lexicon.min_score:
-            bare = _BARE_NUMBER.match(a.masked)
-            if bare:
-                return Intent("vote", number=int(bare.group(1)), confidence=_BARE_NUMBER_CONFIDENCE)
-            if brand is not None and not brand.weak:
-                # A brand and a rating word ("查保促一般") is a rating; a brand alone is probably
-                # a vote, but ask ("您是想给『…』投票吗？").
-                rated = self._extract_score(a.masked)[0] is not None
-                return self._with_arguments(
-                    "vote",
-                    a,
-                    brand,
-                    brand.confidence if rated else min(_BARE_BRAND_CONFIDENCE, brand.confidence),
-                    () if rated else ("vote", "status"),
-                )
-            closest = [name for name, _ in ranked]
-            if brand is not None:  # a weak brand mention: voting or asking about it
-                closest += ["vote", "status"]
-            closest += _DEFAULT_SUGGESTIONS
-            return Intent("unknown", suggestions=tuple(dict.fromkeys(closest))[:3])
-
-        confidence = 1.0
+        model = get_model()
+        probs = model.probabilities(features(a.masked, a.tokens))
+        a.scores = probs
+        ranked = sorted(probs, key=lambda k: (-probs[k], k))
+        brand = self._chosen_brand(a)
+        rule = self.rule(a)
+        if rule is not None and rule[0] == "ticket" and ranked[0] in ("suggest", "cancel"):
+            rule = None  # "撤回JY…的建议", a complaint quoting a ticket: the classifier decides
+        if rule is not None:
+            name = rule[1]
+            confidence = model.rule_confidence(rule[0])
+        else:
+            name = ranked[0]
+            confidence = probs[name]
+        alternatives = tuple(k for k in ranked if k != name)[:3]
+        if name == "unknown":
+            closest = [k for k in ranked if k != "unknown"]
+            if brand is not None:  # a (weak) brand mention: voting or asking about it
+                closest = ["vote", "status", *closest]
+            return Intent(
+                "unknown",
+                confidence=confidence,
+                suggestions=tuple(dict.fromkeys(closest))[:3] or _DEFAULT_SUGGESTIONS,
+                alternatives=alternatives,
+            )
+        bare = _BARE_NUMBER.match(a.masked)
+        if bare and name == "vote":
+            confidence = min(confidence, _BARE_NUMBER_CONFIDENCE)
         suggestions: tuple[str, ...] = ()
-        if len(ranked) > 1 and ranked[1][1] >= self._lexicon.ambiguous_ratio * best_score:
-            confidence = _TIE_CONFIDENCE
-            suggestions = (best, ranked[1][0])
-        if brand is not None and best in ("vote", "status", "suggest", "progress", "survey"):
+        if _FLAT.sub("", a.masked) == BRAND_MARK and brand is not None:
+            # A brand alone: probably a vote, but ask ("您是想给『…』投票吗？"); a weak one names nothing.
+            if brand.weak:
+                return Intent("unknown", suggestions=("vote", "status", "help"), alternatives=alternatives)
+            name, confidence, suggestions = (
+                "vote",
+                min(confidence, _BARE_BRAND_CONFIDENCE),
+                ("vote", "status"),
+            )
+        if name == "vote" and brand is not None:
             confidence = min(confidence, brand.confidence)
-            if best == "vote" and len({m.name for m in a.brands}) > 1:
+            if len({m.name for m in a.brands}) > 1 and not _CORRECTION.search(a.masked):
                 confidence = min(confidence, _TIE_CONFIDENCE)  # two brands named: vote for which?
-        return self._with_arguments(best, a, brand, confidence, suggestions)
+        if name == "suggest" and self._extract_score(a.masked)[0] is not None:
+            # "对X很不满意，活动室总是锁着门": a complaint, but it also reads as a 1-point rating; the
+            # bot offers both rather than recording either on its own.
+            confidence = min(confidence, _RATED_COMPLAINT_CONFIDENCE)
+            suggestions = ("suggest", "vote")
+        if not suggestions and confidence < self._policy_act and alternatives:
+            suggestions = (name, alternatives[0])
+        return self._with_arguments(name, a, brand, confidence, suggestions, alternatives)
+
+    def _chosen_brand(self, a: Analysis) -> BrandMatch | None:
+        """The brand meant: the first one not negated ("不投A了，改投B" → B)."""
+        if not a.brands:
+            return None
+        kept = [
+            m
+            for m in a.brands
+            if not _NEGATED_BEFORE.search(a.analysed[max(0, m.start - 4) : m.start])
+            and not _NEGATED_AFTER.search(a.analysed[m.end : m.end + 4])
+        ]
+        cue = _CORRECTION.search(a.analysed)
+        if cue is not None:
+            after = [m for m in kept if m.start >= cue.end()]
+            if after:
+                return after[0]
+        return kept[0] if kept else a.brands[-1]
 
     def _with_arguments(
         self,
@@ -228,28 +331,23 @@ class Router:
         brand: BrandMatch | None,
         confidence: float,
         suggestions: tuple[str, ...],
+        alternatives: tuple[str, ...] = (),
+    ) -> Intent:
+        intent = self._arguments(name, a, brand)
+        return replace(intent, confidence=confidence, suggestions=suggestions, alternatives=alternatives)
+
+    def _arguments(
+        self,
+        name: str,
+        a: Analysis,
+        brand: BrandMatch | None,
     ) -> Intent:
         brand_name = brand.name if brand else None
         if name == "vote":
             score, rest = self._extract_score(a.masked)
-            number = None
             bare = _BARE_NUMBER.match(rest)
-            if bare:
-                number = int(bare.group(1))
-                confidence = min(confidence, _BARE_NUMBER_CONFIDENCE)
-            for pattern in _NUMBER_PATTERNS:
-                match = None if bare else pattern.search(rest)
-                if match:
-                    number = int(match.group(1))
-                    break
-            return Intent(
-                "vote",
-                brand=brand_name,
-                number=number,
-                score=score,
-                confidence=confidence,
-                suggestions=suggestions,
-            )
+            number = int(bare.group(1)) if bare else _candidate_number(rest)
+            return Intent("vote", brand=brand_name, number=number, score=score)
         if name == "status":
             mine = brand is None and bool(_MINE.search(a.masked))
             return Intent(
@@ -257,27 +355,21 @@ class Router:
                 brand=brand_name,
                 ticket=a.ticket,
                 text=MY_SUGGESTIONS if mine and a.ticket is None else None,
-                confidence=confidence,
-                suggestions=suggestions,
             )
         if name == "suggest":
             lowered = a.cleaned.lower()
-            anonymous = "匿名" in lowered and not _ANON_NEGATED.search(lowered)
+            anonymous = bool(_ANON.search(lowered)) and not _ANON_NEGATED.search(lowered)
             return Intent(
                 "suggest",
                 brand=brand_name,
                 text=self._content(a.raw, "suggest", None) or None,
                 anonymous=anonymous,
-                confidence=confidence,
-                suggestions=suggestions,
             )
         if name == "progress":
             return Intent(
                 "progress",
                 brand=brand_name,
                 text=self._content(a.raw, "progress", brand_name) or None,
-                confidence=confidence,
-                suggestions=suggestions,
             )
         if name == "bind":
             content = self._content(a.raw, "bind", None)
@@ -285,12 +377,10 @@ class Router:
             return Intent(
                 "bind",
                 text=code.group(0).replace(" ", "").upper() if code else None,
-                confidence=confidence,
-                suggestions=suggestions,
             )
         if name == "survey":
-            return Intent("survey", brand=brand_name, confidence=confidence, suggestions=suggestions)
-        return Intent(name, confidence=confidence, suggestions=suggestions)
+            return Intent("survey", brand=brand_name)
+        return Intent(name)
 
     def _extract_score(self, masked: str) -> tuple[int | None, str]:
         for word, value in self._score_words:
@@ -307,7 +397,9 @@ class Router:
 
     def _content(self, raw: str, intent: str, brand_name: str | None) -> str:
         """The user's own words (punctuation kept) with command words (建议：, 上报进度…) cut off."""
-        text = strip_padding(clean(raw, self._lexicon.wechat_emoji, for_analysis=False), self._padding)
+        text = strip_padding(
+            clean(raw, self._lexicon.wechat_emoji, for_analysis=False), self._padding, _word_boundaries
+        )
         patterns = self._lexicon.strip.get(intent, ())
         changed = True
         while changed and text:

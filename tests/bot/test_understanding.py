@@ -58,11 +58,9 @@ def test_a_number_after_the_vote_limit_does_not_change_an_earlier_rating(app, ch
 def test_a_question_about_a_brand_casts_no_vote(app, chat, clean_db) -> None:
     seed(clean_db)
     before = counts(clean_db)
+    # A recognition question is a status query (router label convention): answered, nothing recorded.
     reply = chat.say("o-q-1", "某品牌的社会认可度怎么样")
-    assert "查询「某品牌」的进展" in reply and "没有投票" in reply
-    assert counts(clean_db) == before
-    # The answer resumes the chosen action; the status query changes nothing either.
-    assert "某品牌" in chat.say("o-q-1", "1")
+    assert "某品牌" in reply and "社会认可度" in reply
     assert counts(clean_db) == before
 
 
@@ -122,7 +120,9 @@ def test_a_complaint_naming_a_brand_is_offered_as_a_complaint_not_scored(app, ch
     text = "对工惠乐学很不满意，活动室总是锁着门"
     reply = chat.say(openid, text)
     assert events(clean_db) == []
-    assert "1. 把这段话作为建议/投诉提交给工会" in reply and "打1分" in reply
+    # The router labels this a complaint (no score, by convention) but, with a rating word in it,
+    # is not sure enough to act: the complaint comes first, the vote for the brand is offered too.
+    assert "1. 把这段话作为建议/投诉提交给工会" in reply and "「工惠乐学」" in reply
     assert "单号" in chat.say(openid, "1")
     with Session(clean_db) as session:
         assert [s.content for s in session.scalars(select(Suggestion))] == [text]

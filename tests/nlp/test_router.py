@@ -19,7 +19,7 @@ CASES: list[tuple[str, dict[str, object]]] = [
     # vote
     (
         "投票给工惠乐学",
-        {"name": "vote", "brand": "工惠乐学", "score": None, "number": None, "confidence": 1.0},
+        {"name": "vote", "brand": "工惠乐学", "score": None, "number": None},
     ),
     ("投3号", {"name": "vote", "number": 3, "brand": None}),
     ("投三号", {"name": "vote", "number": 3}),
