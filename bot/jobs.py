@@ -1,42 +1,78 @@
 """Background jobs: RQ on Redis in production, an in-process thread pool in embedded mode.
 
-A job is a name registered in ``handlers.registry.JOBS`` plus plain arguments. The runner
-opens its own session, commits once, and enqueues the jobs the job itself asked for.
+A job is a name registered in ``handlers.registry.JOBS`` plus plain arguments. Jobs reach a
+queue only through the outbox (bot/outbox.py): the queues here are its transports. The runner
+opens its own session, commits once, and writes the jobs the job itself asked for to the
+outbox in that same transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.store import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, CircuitBreaker, redis_client
 from handlers.context import JobRequest
 from handlers.ports import WeChatApiError
 from handlers.registry import JOBS, JobContext
 from models import utcnow
 
 if TYPE_CHECKING:
+    from rq import Queue
+
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "ghpp"
+QUEUE_PREFIX = "ghpp"
+HIGH, LOW = "high", "low"
+# Someone is waiting for these: a late reply, an answer to a suggestion, a photo's fate.
+# Everything else (fraud scans, reports) may wait behind them.
+HIGH_PRIORITY_JOBS = frozenset({"send_text", "suggestion_answer", "download_photo"})
 # Delays between attempts of a job that failed with a retryable error.
-RETRY_DELAYS_S = (10, 60, 300)
+RETRY_DELAYS_S: tuple[int, ...] = (10, 60, 300)
+JOB_TIMEOUT_S = 120
+# How long a finished job's id stays in Redis: a second hand-off of the same outbox row within
+# this time finds it and is skipped (the relay crashed between enqueue and marking it sent).
+RESULT_TTL_S = 3600
 
 
-class JobQueue(Protocol):
-    def enqueue(self, request: JobRequest) -> None: ...
+def priority(name: str) -> str:
+    return HIGH if name in HIGH_PRIORITY_JOBS else LOW
+
+
+def queue_names(prefix: str = QUEUE_PREFIX) -> list[str]:
+    """The worker listens in this order: high first."""
+    return [f"{prefix}-{HIGH}", f"{prefix}-{LOW}"]
+
+
+def parse_delays(value: str | None) -> tuple[int, ...]:
+    """``GHPP_JOB_RETRY_DELAYS="10,60,300"`` → (10, 60, 300) seconds; empty or unset: the defaults."""
+    if not value:
+        return RETRY_DELAYS_S
+    return tuple(int(part) for part in value.split(",") if part.strip())
+
+
+class Transport(Protocol):
+    """Where the outbox hands jobs. ``durable``: the hand-off survives this process (RQ), so the
+    outbox marks a row sent only after it; otherwise (in-process) it marks first, then runs."""
+
+    durable: bool
+
+    def submit(self, request: JobRequest, job_id: str) -> str: ...
 
 
 class UnknownJob(LookupError):
     pass
 
 
-def execute(runtime: Runtime, name: str, kwargs: dict[str, Any]) -> list[JobRequest]:
-    """Run one job in its own transaction; returns the follow-up jobs it requested."""
+def execute(runtime: Runtime, name: str, kwargs: dict[str, Any]) -> list[int]:
+    """Run one job in its own transaction; its follow-up jobs go to the outbox in that same
+    transaction and are handed on after commit. Returns the follow-ups' outbox ids."""
     fn = JOBS.get(name)
     if fn is None:
         raise UnknownJob(name)
@@ -45,7 +81,9 @@ def execute(runtime: Runtime, name: str, kwargs: dict[str, Any]) -> list[JobRequ
             session=session, api=runtime.api, now=utcnow(), options=runtime.job_options, jobs=[]
         )
         fn(jctx, **kwargs)
-    return jctx.jobs
+        ids = runtime.queue.stage(session, jctx.jobs)
+    runtime.queue.dispatch(ids)
+    return ids
 
 
 def run_job(name: str, kwargs: dict[str, Any]) -> None:
@@ -53,12 +91,27 @@ def run_job(name: str, kwargs: dict[str, Any]) -> None:
     from bot.runtime import Runtime
 
     runtime = Runtime.current()
-    for follow_up in execute(runtime, name, kwargs):
-        runtime.queue.enqueue(follow_up)
+    runtime.after_fork()
+    try:
+        execute(runtime, name, kwargs)
+    except (UnknownJob, WeChatApiError) as exc:
+        if isinstance(exc, UnknownJob) or not exc.retryable:
+            _no_more_retries()  # waiting cannot fix it: straight to the failed registry
+        raise
+
+
+def _no_more_retries() -> None:
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0
 
 
 class InlineQueue:
     """Runs jobs in-process on a small thread pool, retrying retryable failures."""
+
+    durable = False
 
     def __init__(
         self,
@@ -73,16 +126,21 @@ class InlineQueue:
         self._pool = None if synchronous else ThreadPoolExecutor(2, thread_name_prefix="job")
         self.futures: list[Future[None]] = []
 
-    def enqueue(self, request: JobRequest) -> None:
+    def submit(self, request: JobRequest, job_id: str) -> str:
         if self._pool is None:
             self._run(request)
-            return
-        self.futures.append(self._pool.submit(self._run, request))
+        else:
+            self.futures.append(self._pool.submit(self._run, request))
+        return job_id
+
+    def enqueue(self, request: JobRequest) -> None:
+        """Run a job now, bypassing the outbox (tests of the runner itself)."""
+        self.submit(request, "")
 
     def _run(self, request: JobRequest) -> None:
         for attempt in range(len(self._delays) + 1):
             try:
-                follow_ups = execute(self._runtime(), request.name, request.kwargs)
+                execute(self._runtime(), request.name, request.kwargs)
             except WeChatApiError as exc:
                 if not exc.retryable or attempt == len(self._delays):
                     log.error("job %s failed for good: %s", request.name, exc)
@@ -93,8 +151,6 @@ class InlineQueue:
             except Exception:
                 log.exception("job %s crashed", request.name)
                 return
-            for follow_up in follow_ups:
-                self.enqueue(follow_up)
             return
 
     def wait(self, timeout_s: float = 30) -> None:
@@ -106,20 +162,57 @@ class InlineQueue:
 
 
 class RQQueue:
-    def __init__(self, redis_url: str) -> None:
-        import redis
+    """RQ on Redis: a high and a low priority queue, retries with back-off by RQ's scheduler."""
+
+    durable = True
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        prefix: str = QUEUE_PREFIX,
+        retry_delays_s: Sequence[int] = RETRY_DELAYS_S,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         from rq import Queue
 
-        self.connection = redis.Redis.from_url(redis_url)
-        self.queue = Queue(QUEUE_NAME, connection=self.connection)
+        self.redis_url = redis_url
+        self.prefix = prefix
+        self.retry_delays_s = tuple(retry_delays_s)
+        self.breaker = breaker
+        # Enqueueing runs on the reply path (right after commit): the same fail-fast client
+        # settings as the store. The worker opens its own connection (bot/cli/jobs.py).
+        self.connection = redis_client(
+            redis_url,
+            decode_responses=False,
+            socket_timeout=SOCKET_TIMEOUT_S,
+            connect_timeout=CONNECT_TIMEOUT_S,
+        )
+        high, low = queue_names(prefix)
+        self.queues: dict[str, Queue] = {
+            HIGH: Queue(high, connection=self.connection),
+            LOW: Queue(low, connection=self.connection),
+        }
 
-    def enqueue(self, request: JobRequest) -> None:
+    def submit(self, request: JobRequest, job_id: str) -> str:
         from rq import Retry
+        from rq.job import Job
 
-        self.queue.enqueue(
+        if Job.exists(job_id, connection=self.connection):
+            return job_id  # handed off before (a relay that died before marking the row)
+        delays = list(self.retry_delays_s)
+        self.queues[priority(request.name)].enqueue(
             run_job,
             request.name,
             request.kwargs,
-            retry=Retry(max=len(RETRY_DELAYS_S), interval=list(RETRY_DELAYS_S)),
-            job_timeout=120,
+            job_id=job_id,
+            retry=Retry(max=len(delays), interval=delays) if delays else None,
+            job_timeout=JOB_TIMEOUT_S,
+            result_ttl=RESULT_TTL_S,
+            description=f"{request.name}({request.kwargs})",
         )
+        return job_id
+
+    def enqueue(self, request: JobRequest) -> None:
+        """Enqueue directly, bypassing the outbox (tests of the queue itself)."""
+        self.submit(request, f"{self.prefix}-direct-{os.urandom(8).hex()}")

@@ -2,7 +2,15 @@
 
 Order matters: the duplicate filter runs before any work; the inbound record is inserted
 first in the transaction so its unique key stops a second delivery even without Redis; jobs
-are enqueued only after commit, so they never see uncommitted rows.
+are written to the outbox in that same transaction and handed to the queue after commit, so
+they exist exactly when the change does and never see uncommitted rows.
+
+The duplicate filter is a short lease, not a long lock: the first delivery holds the key for
+``LEASE_S`` and renews it every ``LEASE_S / 3`` while it works. A process killed mid-message
+stops renewing, and WeChat's next retry (every ~5 s, three times) finds the lease gone and
+processes the message again; the unique key on the inbound record still stops a double effect.
+Any answer ends WeChat's retries, so a retry that finds a live lease waits for it (up to one
+lease) before it answers ``success``: it either gets the reply, or takes over from a dead holder.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -22,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.jobs import JobQueue
+from bot.outbox import Outbox
 from bot.store import Store, StoreUnavailable
 from config import texts
 from handlers.anonymity import day_stamp, seal, unseal
@@ -39,6 +48,14 @@ log = logging.getLogger(__name__)
 
 PROCESSING = "__processing__"
 _SEALED = "sealed:"
+# Short enough that a dead holder's lease is gone before WeChat's last retry (~15 s after the
+# first delivery, the retries ~5 s apart); renewed three times per lease while the work runs.
+LEASE_S = 3.0
+_POLL_S = 0.1
+# Marker replies of _run: not cached, the lease is released instead (nothing was committed,
+# or the first delivery's own reply must not be overwritten).
+_FAILED = Reply(texts.INTERNAL_ERROR)
+_DUPLICATE = Reply(texts.ALREADY_HANDLED)
 # Messages that are not the user talking to us: they open no 48-hour service window.
 _PASSIVE_EVENTS = {"unsubscribe", "templatesendjobfinish", "view"}
 
@@ -79,17 +96,52 @@ class RouterCache:
         return router
 
 
+class _Leases:
+    """Renews the leases of messages being worked on, from one thread, while any are held."""
+
+    def __init__(self, store: Store, lease_s: float) -> None:
+        self.store = store
+        self.lease_s = lease_s
+        self._held: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, key: str, token: str) -> None:
+        with self._lock:
+            self._held[key] = token
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._renew, name="lease-renewal", daemon=True)
+                self._thread.start()
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._held.pop(key, None)
+
+    def _renew(self) -> None:
+        while True:
+            time.sleep(self.lease_s / 3)
+            with self._lock:
+                if not self._held:
+                    self._thread = None
+                    return
+                held = list(self._held.items())
+            for key, token in held:
+                with contextlib.suppress(StoreUnavailable):
+                    self.store.extend_if_equals(key, token, self.lease_s)
+
+
 class Pipeline:
     def __init__(
         self,
         session_factory: sessionmaker[Session],
         store: Store,
-        queue: JobQueue,
+        queue: Outbox,
         routers: RouterCache,
         *,
         budget_s: float = 4.0,
         dedupe_ttl_s: float = 300,
         dedupe_secret: bytes,
+        lease_s: float = LEASE_S,
     ) -> None:
         self.dedupe_secret = dedupe_secret
         self.session_factory = session_factory
@@ -98,38 +150,74 @@ class Pipeline:
         self.routers = routers
         self.budget_s = budget_s
         self.dedupe_ttl_s = dedupe_ttl_s
+        self.lease_s = lease_s
+        self._leases = _Leases(store, lease_s)
         self._executor = ThreadPoolExecutor(8, thread_name_prefix="msg")
 
     def process(self, inbound: Inbound) -> Reply:
         """The reply to send now. An empty reply means ``success`` (nothing to say)."""
+        started = time.monotonic()
         key = "dedupe:" + hashed_key(inbound, self.dedupe_secret)
-        try:
-            first = self.store.set_if_absent(key, PROCESSING, self.dedupe_ttl_s)
-        except StoreUnavailable:
-            log.warning("store unavailable; relying on the database to catch duplicates")
-            first = True
+        token = f"{PROCESSING}:{uuid.uuid4().hex}"
+        first = self._acquire(key, token)
         if not first:
-            cached = self._cached(key)
-            log.info("duplicate delivery %s: %s", key[-12:], "replayed" if cached else "still running")
-            return cached or Reply()
+            # Waiting costs reply budget: keep enough of it to do the work if we take over.
+            wait_until = started + min(self.lease_s + 2 * _POLL_S, self.budget_s - 1.0)
+            cached, first = self._await_holder(key, token, wait_until)
+            if not first:
+                log.info("duplicate delivery %s: %s", key[-12:], "replayed" if cached else "still running")
+                return cached or Reply()
+            log.warning("message %s: lease of an earlier delivery expired; processing it again", key[-12:])
 
         future = self._executor.submit(self._run, inbound)
         try:
-            reply = future.result(timeout=self.budget_s)
+            reply = future.result(timeout=max(0.1, self.budget_s - (time.monotonic() - started)))
         except FutureTimeout:
             # Answer within WeChat's deadline; the real reply follows as a service message.
             future.add_done_callback(lambda f: self._deliver_late(inbound.openid, f))
             reply = Reply(texts.RECEIVED_PROCESSING)
             log.warning("message %s over budget (%.1fs); reply will be pushed", key[-12:], self.budget_s)
-        self._remember(key, reply)
+        self._leases.drop(key)
+        if reply is _FAILED or reply is _DUPLICATE:
+            # Failed: nothing was committed, a retry may try again. Duplicate: the first
+            # delivery's reply, if it comes, is the one to keep.
+            with contextlib.suppress(StoreUnavailable):
+                self.store.delete_if_equals(key, token)
+        else:
+            self._remember(key, reply)
         return reply
+
+    def _acquire(self, key: str, token: str) -> bool:
+        try:
+            first = self.store.set_if_absent(key, token, self.lease_s)
+        except StoreUnavailable:
+            log.warning("store unavailable; relying on the database to catch duplicates")
+            return True
+        if first:
+            self._leases.hold(key, token)
+        return first
+
+    def _await_holder(self, key: str, token: str, wait_until: float) -> tuple[Reply | None, bool]:
+        """(the holder's reply, False), or (None, True) when its lease ran out and we took over."""
+        while True:
+            try:
+                value = self.store.get(key)
+            except StoreUnavailable:
+                return None, False  # cannot tell: the database's unique key still guards the work
+            if value is not None and not value.startswith(PROCESSING):
+                return Reply.from_json(json.loads(value)), False
+            if value is None and self._acquire(key, token):
+                return None, True
+            if time.monotonic() >= wait_until:
+                return None, False
+            time.sleep(_POLL_S)
 
     def _cached(self, key: str) -> Reply | None:
         try:
             value = self.store.get(key)
         except StoreUnavailable:
             return None
-        if value is None or value == PROCESSING:
+        if value is None or value.startswith(PROCESSING):
             return None
         if value.startswith(_SEALED):
             data = unseal(value[len(_SEALED) :])
@@ -151,7 +239,7 @@ class Pipeline:
             reply = future.result()
         except Exception:  # noqa: BLE001  (already logged by _run)
             return
-        if not reply.text:
+        if not reply.text or reply is _DUPLICATE:
             return
         if reply.private:
             # An anonymous exchange: a push would put its ticket and code beside the openid in the
@@ -167,7 +255,7 @@ class Pipeline:
     def _run(self, inbound: Inbound) -> Reply:
         started = time.monotonic()
         now = utcnow()
-        jobs: list[JobRequest] = []
+        job_ids: list[int] = []
         try:
             with self.session_factory() as session, session.begin():
                 record = InboundMessage(
@@ -201,21 +289,17 @@ class Pipeline:
                     note_follow_up(session, record)
                     if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
                         user.last_message_at = now
-                jobs = ctx.jobs
+                job_ids = self.queue.stage(session, ctx.jobs)  # committed with the change, or not at all
         except IntegrityError:
             if self._already_recorded(inbound):
                 log.info("duplicate caught by the database")
-                return Reply()
+                return self._cached("dedupe:" + hashed_key(inbound, self.dedupe_secret)) or _DUPLICATE
             log.exception("integrity error while handling a message")
-            return Reply(texts.INTERNAL_ERROR)
+            return _FAILED
         except Exception:
             log.exception("handler failed (intent unknown); user told to retry")
-            return Reply(texts.INTERNAL_ERROR)
-        for job in jobs:
-            try:
-                self.queue.enqueue(job)
-            except Exception:
-                log.exception("could not enqueue job %s", job.name)
+            return _FAILED
+        self.queue.dispatch(job_ids)
         return reply
 
     def _already_recorded(self, inbound: Inbound) -> bool:

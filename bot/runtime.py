@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import threading
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.jobs import InlineQueue, JobQueue, RQQueue
-from bot.pipeline import Pipeline, RouterCache
+from bot.jobs import QUEUE_PREFIX, InlineQueue, RQQueue, Transport, parse_delays
+from bot.outbox import Outbox
+from bot.pipeline import LEASE_S, Pipeline, RouterCache
 from bot.replay import ReplayGuard
-from bot.store import MemoryStore, RedisStore, Store
+from bot.store import CircuitBreaker, MemoryStore, RedisStore, Store
 from bot.wechat.api import WeChatApiClient
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.token import TokenService
@@ -41,13 +43,14 @@ class Runtime:
         *,
         engine: Engine | None = None,
         store: Store | None = None,
-        queue: JobQueue | None = None,
+        queue: Transport | None = None,
         api: WeChatApi | None = None,
     ) -> None:
         self.settings = settings
         # jieba's dictionary loads here, once per process, not on the first message.
         Router.warm_up(settings.instance_dir / "cache" / "jieba")
         self.engine = engine or make_engine(settings.database_url)
+        self._pid = os.getpid()
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
         if store is not None:
             self.store: Store = store
@@ -66,12 +69,22 @@ class Runtime:
         self.api: WeChatApi = api or WeChatApiClient(
             self.tokens, settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base
         )
+        # One breaker for the store and the queue: they are the same Redis.
+        breaker = self.store.breaker if isinstance(self.store, RedisStore) else CircuitBreaker()
+        self.queue_prefix = settings.extra.get("GHPP_QUEUE_PREFIX") or QUEUE_PREFIX
         if queue is not None:
-            self.queue: JobQueue = queue
+            self.transport: Transport = queue
         elif settings.redis_url:
-            self.queue = RQQueue(settings.redis_url)
+            self.transport = RQQueue(
+                settings.redis_url,
+                prefix=self.queue_prefix,
+                retry_delays_s=parse_delays(settings.extra.get("GHPP_JOB_RETRY_DELAYS")),
+                breaker=breaker,
+            )
         else:
-            self.queue = InlineQueue(lambda: self)
+            self.transport = InlineQueue(lambda: self)
+        # Every job goes through the outbox; the transports above only carry them.
+        self.queue = Outbox(self.session_factory, self.transport, prefix=self.queue_prefix, breaker=breaker)
         self.crypto = (
             MessageCrypto(
                 settings.wechat_token,
@@ -99,7 +112,14 @@ class Runtime:
             budget_s=settings.reply_budget_s,
             dedupe_ttl_s=settings.dedupe_ttl_s,
             dedupe_secret=dedupe_secret(settings.secret_key),
+            lease_s=float(settings.extra.get("GHPP_DEDUPE_LEASE_S") or LEASE_S),
         )
+
+    def after_fork(self) -> None:
+        """In a forked job process (RQ's work horse): never reuse the parent's DB connections."""
+        if os.getpid() != self._pid:
+            self.engine.dispose(close=False)
+            self._pid = os.getpid()
 
     def make_current(self) -> Runtime:
         global _current

@@ -24,6 +24,7 @@ HELP = (
     "· 查询 工惠乐学 —— 查看品牌进展\n"
     "· 绑定 邀请码 —— 工会干部绑定身份\n"
     "· 上报进度 品牌名 内容 —— 工会干部上报进度\n"
+    "· 我的信息 / 删除我的信息 —— 查看或删除我们保存的您的信息\n"
     "· 取消 —— 退出当前操作"
 )
 
@@ -83,6 +84,7 @@ BIND_HOW = "工会干部请发「绑定 邀请码」（邀请码由上级工会�
 ECHO_CUT = "……（共{n}字，这里只显示开头）"
 
 LABEL_VOTE = "给{target}投票"
+LABEL_IN_CAMPAIGN = "在「{campaign}」中{what}"
 LABEL_RATE = "给{target}打{score}分"
 LABEL_VOTE_LIST = "投票（先看候选名单）"
 LABEL_STATUS_BRAND = "查询「{brand}」的进展"
@@ -99,6 +101,8 @@ OPTION_LABELS = {
     "help": "查看使用说明",
     "suggest": "提建议",
     "status": "查询进展",
+    "rights_delete": "删除我的信息",
+    "rights_withdraw": "撤回同意并删除我的信息",
 }
 
 # --- flows (conversations in progress) -------------------------------------------------------------
@@ -122,3 +126,7 @@ FLOW_INTERRUPT = "您正在「{flow}」，这条消息不像是回答。要先�
 FLOW_INTERRUPT_CHOICES = "回复1退出并{what}，回复2继续{flow}。"
 FLOW_LEAVE_HINT = "回复「取消」可退出{flow}。"
 LEAVE_AND = "退出「{flow}」，{what}"
+
+# A repeated delivery of a message whose first delivery was already recorded, when its reply is
+# no longer at hand: the work is not done twice, and the user is told it was done.
+ALREADY_HANDLED = "您的这条消息已经收到并处理过了，无需重复发送。"

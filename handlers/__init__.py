@@ -10,6 +10,7 @@ Importing this package registers every domain module's handlers (see ``registry`
 
 from handlers import help as help
 from handlers import members as members
+from handlers import members_rights as members_rights
 from handlers import notify as notify
 from handlers import programme as programme
 from handlers import recognition as recognition

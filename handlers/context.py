@@ -71,6 +71,9 @@ class Context:
     intent_confidence: float | None = None
     # Set when the message must not stay tied to its sender (anonymous suggestion).
     redact_inbound: bool = False
+    # The option the worker picked when this message resumes an asked-back action (its extra
+    # arguments, e.g. the campaign chosen); empty otherwise.
+    chosen: dict[str, Any] = field(default_factory=dict)
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         self.jobs.append(JobRequest(name, kwargs))

@@ -9,6 +9,7 @@ from handlers.context import EMPTY, Context, Reply
 from handlers.inbound import Inbound
 from handlers.registry import (
     CLICK_HANDLERS,
+    COMMAND_HANDLERS,
     EVENT_HANDLERS,
     FLOW_HANDLERS,
     INTENT_HANDLERS,
@@ -34,6 +35,10 @@ def handle(ctx: Context, inbound: Inbound) -> Reply:
         return _handle_event(ctx, inbound)
     for hook in MESSAGE_HOOKS:
         hook(ctx, inbound)
+
+    commanded = _command(ctx, inbound)
+    if commanded is not None:
+        return commanded
 
     conv = ctx.conversation()
     if conv is not None:
@@ -82,6 +87,25 @@ def handle(ctx: Context, inbound: Inbound) -> Reply:
     if kind_handler is None:
         return Reply(texts.UNSUPPORTED_KIND)
     return kind_handler(ctx, inbound)
+
+
+def _command(ctx: Context, inbound: Inbound) -> Reply | None:
+    """An exact command (我的信息, 删除我的信息 …) leaves any flow and is answered first."""
+    text = inbound.text.strip().strip("。.!！ ") if inbound.kind in ("text", "voice") else ""
+    for rx, fn in COMMAND_HANDLERS if text else ():
+        m = rx.fullmatch(text)
+        if m is None:
+            continue
+        conv = ctx.conversation()
+        was = conv.flow if conv is not None else None
+        if conv is not None:
+            ctx.end_flow()
+        ctx.intent_name = f"command:{fn.__name__}"
+        reply = fn(ctx, inbound, m)
+        if was is not None and reply.text:
+            return Reply(f"{texts.FLOW_LEFT.format(flow=flow_label(was))}\n{reply.text}", reply.articles)
+        return reply
+    return None
 
 
 def _handle_event(ctx: Context, inbound: Inbound) -> Reply:

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config import texts
 from handlers.context import EMPTY, Context, Reply
 from handlers.inbound import Inbound
 from handlers.registry import on_event
-from models import Union, User
+from models import Role, Union, User
 
 # Scene handlers by prefix ("brand" for "brand:12"); a scene without a known prefix is a
 # union code. Other domains register here, e.g. a brand's own rating QR code.
@@ -29,12 +30,25 @@ def on_scene(prefix: str) -> Callable[[SceneHandler], SceneHandler]:
 
 
 def resolve_user(session: Session, openid: str, now: datetime) -> User:
-    """The user behind an openid, created on first contact."""
-    user = session.scalar(select(User).where(User.openid == openid))
-    if user is None:
-        user = User(openid=openid, first_seen_at=now)
-        session.add(user)
-        session.flush()
+    """The user behind an openid, created on first contact.
+
+    A new follower's first two messages often arrive together: a plain SELECT-then-INSERT lets
+    both insert, and the second fails on the unique openid. ``INSERT … ON CONFLICT DO NOTHING``
+    makes the second wait for the first and then find its row.
+    """
+    stmt = select(User).where(User.openid == openid)
+    user = session.scalar(stmt)
+    if user is not None:
+        return user
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(User)
+        .values(openid=openid, first_seen_at=now, role=Role.WORKER, subscribed=True)
+        .on_conflict_do_nothing(index_elements=[User.openid])
+    )
+    user = session.scalar(stmt)
+    assert user is not None  # inserted now, or by the concurrent first message
     return user
 
 

@@ -6,6 +6,7 @@ adding a domain is one import line and its own decorators, not an edit to a cent
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,10 @@ EVENT_HANDLERS: dict[str, EventHandler] = {}
 MESSAGE_HANDLERS: dict[str, EventHandler] = {}
 CLICK_HANDLERS: dict[str, EventHandler] = {}
 JOBS: dict[str, JobFunction] = {}
+# Exact commands answered before any flow or the router (a worker's rights over their data):
+# (whole-message pattern, handler). The handler receives the match.
+CommandHandler = Callable[[Context, Inbound, "re.Match[str]"], Reply]
+COMMAND_HANDLERS: list[tuple[re.Pattern[str], CommandHandler]] = []
 # Called for every message the user sends (not events), before it is handled.
 MessageHook = Callable[[Context, Inbound], None]
 MESSAGE_HOOKS: list[MessageHook] = []
@@ -91,6 +96,19 @@ def before_message(fn: MessageHook) -> MessageHook:
     if fn not in MESSAGE_HOOKS:
         MESSAGE_HOOKS.append(fn)
     return fn
+
+
+def on_command(pattern: str) -> Callable[[CommandHandler], CommandHandler]:
+    """A command recognised by its whole text (after trimming), from inside any flow too."""
+    rx = re.compile(pattern)
+
+    def decorator(fn: CommandHandler) -> CommandHandler:
+        if any(p.pattern == rx.pattern for p, _ in COMMAND_HANDLERS):
+            raise RuntimeError(f"command {pattern!r} registered twice")
+        COMMAND_HANDLERS.append((rx, fn))
+        return fn
+
+    return decorator
 
 
 def job(name: str) -> Callable[[F], F]:

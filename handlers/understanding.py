@@ -207,16 +207,23 @@ def option(name: str, **args: Any) -> dict[str, Any]:
     return {"intent": name, **keep}
 
 
-def _number_label(ctx: Context, number: int) -> str:
-    from handlers.recognition.campaigns import entry_by_number, open_campaigns
+def _number_label(ctx: Context, number: int, campaign_id: int | None = None) -> str:
+    from handlers.recognition.campaigns import entry_by_number, open_campaigns_for
 
-    campaigns = open_campaigns(ctx.session, ctx.now)
+    campaigns = open_campaigns_for(ctx.session, ctx.user, ctx.now)
+    if campaign_id is not None:
+        campaigns = [c for c in campaigns if c.id == campaign_id]
     entry = entry_by_number(campaigns[0], number) if campaigns else None
     return f"{number}号「{entry.brand.name}」" if entry is not None else f"{number}号"
 
 
 def label(ctx: Context, opt: dict[str, Any]) -> str:
     text = _label(ctx, opt)
+    if opt.get("campaign") is not None:
+        from models.recognition import Campaign
+
+        campaign = ctx.session.get(Campaign, opt["campaign"])
+        text = texts.LABEL_IN_CAMPAIGN.format(campaign=campaign.name if campaign else "", what=text)
     return texts.LEAVE_AND.format(flow=opt["leave"], what=text) if opt.get("leave") else text
 
 
@@ -226,7 +233,12 @@ def _label(ctx: Context, opt: dict[str, Any]) -> str:
     if name == CONTINUE:
         return texts.ASK_CONTINUE.format(flow=opt.get("flow_label", ""))
     if name == "vote":
-        target = f"「{brand}」" if brand else (_number_label(ctx, number) if number is not None else "")
+        in_campaign = opt.get("campaign")
+        target = (
+            f"「{brand}」"
+            if brand
+            else (_number_label(ctx, number, in_campaign) if number is not None else "")
+        )
         if not target:
             return texts.LABEL_VOTE_LIST
         if score is not None:
@@ -285,8 +297,11 @@ def ask_back(
     confirm: bool = False,
     lead: str | None = None,
     return_to: dict[str, Any] | None = None,
+    cancelled: str | None = None,
 ) -> Reply:
-    """Offer numbered choices; nothing is recorded until the worker picks one."""
+    """Offer numbered choices; nothing is recorded until the worker picks one.
+
+    ``cancelled``: what to say when the worker declines (default: nothing was recorded)."""
     if not options:
         return Reply(unknown_text())
     data = {
@@ -295,6 +310,7 @@ def ask_back(
         "confirm": confirm,
         "redact": ctx.redact_inbound,
         "return_to": return_to,
+        "cancelled": cancelled,
     }
     # Sealed: an anonymous suggestion asked back would otherwise sit in clear beside the user id.
     # Always sealed, so an anonymous ask-back looks like any other.
@@ -358,7 +374,7 @@ def ask_back_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply |
     ctx.end_flow()
     ctx.intent_name = f"ask_back:{chosen['intent']}"
     if chosen["intent"] == CANCEL:
-        return Reply(texts.ASK_CANCELLED)
+        return Reply(str(data.get("cancelled") or texts.ASK_CANCELLED))
     if chosen["intent"] == CONTINUE:
         return _resume_flow(ctx, dict(data.get("return_to") or {}))
     return resume(ctx, inbound, chosen, str(data.get("text") or ""))
@@ -370,6 +386,7 @@ def resume(ctx: Context, inbound: Inbound, chosen: dict[str, Any], original: str
         k: v for k, v in chosen.items() if k in ("brand", "number", "score", "ticket", "text", "anonymous")
     }
     intent = Intent(name=chosen["intent"], confidence=1.0, **args)
+    ctx.chosen = dict(chosen)
     handler = INTENT_HANDLERS.get(intent.name)
     if handler is None:
         return Reply(texts.FEATURE_NOT_OPEN)

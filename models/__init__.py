@@ -10,6 +10,7 @@ from models.base import Base, utcnow
 from models.brand import Brand, BrandAlias, Stage
 from models.conversation import Conversation
 from models.inbound import InboundLabel, InboundMessage
+from models.outbox import OutboxJob
 from models.programme import Standard as Standard
 from models.recognition import Campaign, CampaignBrand, CampaignKind, RecognitionEvent  # noqa: F401
 from models.union import Union, UnionKind
@@ -23,6 +24,7 @@ __all__ = [
     "Conversation",
     "InboundLabel",
     "InboundMessage",
+    "OutboxJob",
     "Role",
     "Stage",
     "Suggestion",

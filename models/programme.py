@@ -141,7 +141,8 @@ class Photo(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     media_id: Mapped[str] = mapped_column(String(128), unique=True)
-    uploader_id: Mapped[int] = mapped_column(ForeignKey("wechat_user.id"), index=True)
+    # None once the uploader deleted their personal data (the photo stays the brand's evidence).
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("wechat_user.id"), index=True)
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id", ondelete="SET NULL"), index=True)
     report_id: Mapped[int | None] = mapped_column(
         ForeignKey("progress_report.id", ondelete="SET NULL"), index=True
@@ -161,7 +162,7 @@ class Photo(Base):
     flag: Mapped[str | None] = mapped_column(String(16))
 
     brand: Mapped[Brand | None] = relationship()
-    uploader: Mapped[User] = relationship()
+    uploader: Mapped[User | None] = relationship()
 
 
 class StageTransition(Base):

@@ -26,7 +26,7 @@ from models.migrate import upgrade
 from tests.wechat_protocol import WeChatServer
 from tests.wechat_stub import WeChatStub
 
-TEST_TOKEN = "testtoken123"
+TEST_TOKEN = "testtoken123abcdef"
 TEST_APPID = "wx1234567890abcdef"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -139,7 +139,7 @@ def settings(wechat_stub: WeChatStub, database_url: str, tmp_path: Path) -> Sett
         wechat_token=TEST_TOKEN,
         wechat_appid=TEST_APPID,
         wechat_secret="test-secret",
-        secret_key="test-secret-key-0123456789",
+        secret_key="t3st-Secret_k3y-9f8e7d6c5b4a3210-ZyXwVuTsRq",
         wechat_aes_key=TEST_AES_KEY,
         wechat_api_base=wechat_stub.base_url,
         database_url=database_url,

@@ -173,7 +173,7 @@ def _photo_view(photo: Photo) -> PhotoView:
         stored=photo.status == PhotoStatus.STORED and bool(photo.storage_key),
         activity=photo.activity,
         captured_at=photo.captured_at,
-        uploader_role=USER_ROLE_LABELS.get(photo.uploader.role, "用户"),
+        uploader_role=USER_ROLE_LABELS.get(photo.uploader.role, "用户") if photo.uploader else "已注销用户",
         flag=photo.flag,
         flag_label=FLAG_LABELS.get(photo.flag or ""),
         report_id=photo.report_id,

@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.cli import admin, chat, core, programme, recognition, recognition_demo, retention, voice, voice_demo
+from bot.cli import (
+    admin,
+    chat,
+    core,
+    jobs,
+    programme,
+    recognition,
+    recognition_demo,
+    retention,
+    voice,
+    voice_demo,
+)
 
 
 def register_cli(app: Flask) -> None:
-    for module in (core, chat, programme, voice, recognition, admin, retention, voice_demo, recognition_demo):
+    for module in (
+        core,
+        jobs,
+        chat,
+        programme,
+        voice,
+        recognition,
+        admin,
+        retention,
+        voice_demo,
+        recognition_demo,
+    ):
         for command in module.commands:
             app.cli.add_command(command)

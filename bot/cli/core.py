@@ -1,4 +1,4 @@
-"""Database, demo data, job worker and menu commands."""
+"""Database, demo data, menu and inbound-log commands (the job worker is in bot/cli/jobs.py)."""
 
 from __future__ import annotations
 
@@ -44,23 +44,6 @@ def seed_demo() -> None:
     with rt.session_factory() as session, session.begin():
         counts = load_demo(session)
     click.echo(f"演示数据已载入：{counts['unions']} 个工会，{counts['brands']} 个工作品牌。")
-
-
-@click.command("worker", help="运行后台任务进程（需要设置 REDIS_URL）。")
-@with_appcontext
-def worker() -> None:
-    rt = runtime()
-    if not rt.settings.redis_url:
-        raise click.ClickException(
-            "后台任务进程需要 Redis：请先设置 REDIS_URL。未设置时任务在服务进程内执行。"
-        )
-    from rq import Worker
-
-    from bot.jobs import QUEUE_NAME, RQQueue
-
-    assert isinstance(rt.queue, RQQueue)
-    click.echo(f"后台任务进程已启动，队列：{QUEUE_NAME}")
-    Worker([rt.queue.queue], connection=rt.queue.connection).work()
 
 
 @click.group("menu", help="公众号自定义菜单。")
@@ -135,4 +118,4 @@ def _shanghai_day(value: str | None, option: str) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-commands = [db_group, seed_demo, worker, menu_group, inbound_group]
+commands = [db_group, seed_demo, menu_group, inbound_group]

@@ -20,7 +20,7 @@ from handlers.recognition.campaigns import (
 from handlers.recognition.closing import close_campaign
 from handlers.recognition.fraud import FraudError, decide_flag, run_rules
 from handlers.recognition.report import csv_text, results, table_text
-from models import utcnow
+from models import Union, utcnow
 from models.recognition import Campaign, RecognitionSnapshot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -50,14 +50,36 @@ def campaign_group() -> None:
 @click.option("--closes", default=None, help="结束时间（ISO）")
 @click.option("--max-choices", default=1, type=int, help="评选时每人最多支持几个品牌")
 @click.option("--blind", is_flag=True, help="结束前只有组织方管理员可见结果")
+@click.option("--union", "union_code", default=None, help="组织方工会代码：只面向其下级（默认全部）")
 @with_appcontext
 def campaign_create(
-    name: str, kind: str, brands: str, opens: str | None, closes: str | None, max_choices: int, blind: bool
+    name: str,
+    kind: str,
+    brands: str,
+    opens: str | None,
+    closes: str | None,
+    max_choices: int,
+    blind: bool,
+    union_code: str | None,
 ) -> None:
     with runtime().session_factory() as session, session.begin():
         try:
+            union = None
+            if union_code:
+                union = session.scalar(select(Union).where(Union.code == union_code))
+                if union is None:
+                    raise CampaignError(f"工会代码 {union_code} 不存在")
             c = create_campaign(
-                session, name, kind, brands, utcnow(), _when(opens), _when(closes), max_choices, blind
+                session,
+                name,
+                kind,
+                brands,
+                utcnow(),
+                _when(opens),
+                _when(closes),
+                max_choices,
+                blind,
+                union=union,
             )
         except CampaignError as exc:
             raise click.ClickException(str(exc)) from exc

@@ -9,7 +9,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bot.jobs import InlineQueue
 from bot.runtime import Runtime
 from handlers.context import JobRequest
 from handlers.suggestions import escalate_overdue, pending_deliveries
@@ -57,8 +56,7 @@ def deliver() -> None:
         ids = pending_deliveries(session, utcnow())
     for sid in ids:
         rt.queue.enqueue(JobRequest("suggestion_answer", {"suggestion_id": sid}))
-    if isinstance(rt.queue, InlineQueue):
-        rt.queue.wait()
+    rt.queue.wait()  # in-process jobs: finish before the command exits
     click.echo(f"已安排补发 {len(ids)} 条答复。")
 
 

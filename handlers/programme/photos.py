@@ -164,7 +164,7 @@ def flag_duplicate(session: Session, photo: Photo) -> None:
 def _fail(jctx: JobContext, photo: Photo, error: str, text: str) -> None:
     photo.status = PhotoStatus.FAILED
     photo.error = error[:200]
-    uploader = jctx.session.get(User, photo.uploader_id)
+    uploader = jctx.session.get(User, photo.uploader_id) if photo.uploader_id else None
     if uploader is not None:
         jctx.enqueue("send_text", openid=uploader.openid, text=text)
 
@@ -202,7 +202,7 @@ def download_photo(jctx: JobContext, photo_id: int) -> None:
     jctx.session.flush()
     flag_duplicate(jctx.session, photo)
     if photo.flag is not None:
-        uploader = jctx.session.get(User, photo.uploader_id)
+        uploader = jctx.session.get(User, photo.uploader_id) if photo.uploader_id else None
         original = jctx.session.get(Photo, photo.duplicate_of_id)
         brand = original.brand if original is not None else None
         text = T.PHOTO_FLAG_REUSED if photo.flag == "reused" else T.PHOTO_FLAG_DUPLICATE

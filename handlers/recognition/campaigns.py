@@ -49,6 +49,7 @@ def create_campaign(
     closes_at: datetime | None = None,
     max_choices: int = 1,
     blind: bool = False,
+    union: Union | None = None,
 ) -> Campaign:
     name = name.strip()
     if not name:
@@ -86,6 +87,7 @@ def create_campaign(
         closes_at=closes_at,
         max_choices=max_choices,
         blind=blind,
+        union_id=union.id if union is not None else None,
     )
     campaign.entries = [CampaignBrand(brand=b, number=i) for i, b in enumerate(chosen, start=1)]
     session.add(campaign)
@@ -109,8 +111,47 @@ def open_campaigns(session: Session, now: datetime) -> list[Campaign]:
     return [c for c in rows if c.is_open(now)]
 
 
-def campaigns_for_brand(session: Session, brand_id: int, now: datetime) -> list[Campaign]:
-    return [c for c in open_campaigns(session, now) if any(e.brand_id == brand_id for e in c.entries)]
+def campaigns_for_brand(
+    session: Session, brand_id: int, now: datetime, user: User | None = None
+) -> list[Campaign]:
+    found = open_campaigns(session, now) if user is None else open_campaigns_for(session, user, now)
+    return [c for c in found if any(e.brand_id == brand_id for e in c.entries)]
+
+
+# --- whom a campaign is for --------------------------------------------------------------------
+
+
+def is_programme_wide(session: Session, campaign: Campaign) -> bool:
+    """No organiser (made with the CLI) or a top-level organiser (the province): for everyone."""
+    if campaign.union_id is None:
+        return True
+    owner = session.get(Union, campaign.union_id)
+    return owner is None or owner.parent_id is None
+
+
+def applies_to(session: Session, campaign: Campaign, user: User) -> bool:
+    """A campaign is for the followers bound within its organiser's subtree.
+
+    A programme-wide campaign is for everyone, unbound followers included; a follower bound to
+    no union takes part only in those. A reviewer invited to a campaign keeps access to it
+    wherever they are bound.
+    """
+    if is_programme_wide(session, campaign):
+        return True
+    owner = session.get(Union, campaign.union_id)
+    assert owner is not None
+    if user.union is not None and user.union.is_within(owner):
+        return True
+    ident = identity_hash(session, user.openid)
+    invited = select(ReviewerInvite.id).where(
+        ReviewerInvite.campaign_id == campaign.id, ReviewerInvite.identity_hash == ident
+    )
+    return session.scalar(invited) is not None
+
+
+def open_campaigns_for(session: Session, user: User, now: datetime) -> list[Campaign]:
+    """The open campaigns this follower may vote or rate in, newest first."""
+    return [c for c in open_campaigns(session, now) if applies_to(session, c, user)]
 
 
 def entry_by_number(campaign: Campaign, number: int) -> CampaignBrand | None:
@@ -174,7 +215,8 @@ def _insert(session: Session, event: RecognitionEvent) -> bool:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # recorded / replaced / same / duplicate / already / full / limited / closed / recused
+    # recorded / replaced / same / duplicate / already / full / limited / closed / recused / outside
+    status: str
     brand: str
     campaign: str
     score: int | None = None
@@ -206,6 +248,7 @@ def _base_event(
 
 def _guard(
     session: Session,
+    user: User,
     rsp: Respondent,
     campaign: Campaign,
     brand: Brand,
@@ -215,6 +258,9 @@ def _guard(
 ) -> Outcome | None:
     if session.scalar(select(RecognitionEvent.id).where(RecognitionEvent.event_key == key)) is not None:
         return Outcome("duplicate", brand.name, campaign.name)
+    if not applies_to(session, campaign, user):
+        # Whatever path led here (a stale flow, a brand QR code): never recorded outside its scope.
+        return Outcome("outside", brand.name, campaign.name)
     if not campaign.is_open(now):
         return Outcome("closed", brand.name, campaign.name)
     limit = cfg.submissions_per_hour
@@ -237,7 +283,7 @@ def record_vote(
     """A support vote (参与热度): once per brand, at most K brands per campaign."""
     cfg = config or default_config()
     rsp = respondent(session, user, campaign)
-    blocked = _guard(session, rsp, campaign, brand, key, now, cfg)
+    blocked = _guard(session, user, rsp, campaign, brand, key, now, cfg)
     if blocked is not None:
         return blocked
     voted_ids = list(
@@ -301,7 +347,7 @@ def record_rating(
         raise CampaignError("评分只能是 1–5 分")
     cfg = config or default_config()
     rsp = respondent(session, user, campaign)
-    blocked = _guard(session, rsp, campaign, brand, key, now, cfg)
+    blocked = _guard(session, user, rsp, campaign, brand, key, now, cfg)
     if blocked is not None:
         return blocked
     if rsp.recuse_path is not None and brand.union.path.startswith(rsp.recuse_path):

@@ -16,7 +16,7 @@ from handlers.recognition.campaigns import (
     Outcome,
     campaigns_for_brand,
     entry_by_number,
-    open_campaigns,
+    open_campaigns_for,
     record_rating,
     record_vote,
     redeem_reviewer_code,
@@ -24,7 +24,7 @@ from handlers.recognition.campaigns import (
 from handlers.recognition.fraud import run_rules
 from handlers.recognition.report import campaign_has_snapshot
 from handlers.registry import JobContext, job, on_click, on_flow, on_intent
-from handlers.understanding import clear_score, flow_prompt
+from handlers.understanding import ask_back, clear_score, flow_prompt, option
 from models import Brand, Conversation
 from models.recognition import Campaign, CampaignKind, ReviewerInvite
 
@@ -76,7 +76,7 @@ def candidate_pages(campaign: Campaign, others: list[str]) -> list[str]:
 
 
 def _list_reply(ctx: Context, page: int = 1) -> Reply:
-    campaigns = open_campaigns(ctx.session, ctx.now)
+    campaigns = open_campaigns_for(ctx.session, ctx.user, ctx.now)
     if not campaigns:
         return Reply(t.NO_OPEN_CAMPAIGN)
     pages = candidate_pages(campaigns[0], [c.name for c in campaigns[1:]])
@@ -100,31 +100,50 @@ def vote_click(ctx: Context, inbound: Inbound) -> Reply:
 
 
 def _resolve(
-    ctx: Context, brand_name: str | None, number: int | None, prefer: CampaignKind
+    ctx: Context,
+    inbound: Inbound,
+    brand_name: str | None,
+    number: int | None,
+    score: int | None,
+    pinned: int | None = None,
 ) -> tuple[Campaign, Brand] | Reply:
-    """The campaign and brand meant; with a rating and a vote campaign both open, a message
-    with a score goes to the rating campaign, one without to the vote campaign."""
-    campaigns = _preferred_first(open_campaigns(ctx.session, ctx.now), prefer)
+    """The campaign and brand meant, among the campaigns that apply to this follower.
+
+    With a rating and a vote campaign both open, a message with a score goes to the rating
+    campaign, one without to the vote campaign. When several campaigns still fit, the worker
+    is asked which (numbered choices); nothing is recorded until they answer. ``pinned`` is
+    that answer: the campaign chosen.
+    """
+    prefer = CampaignKind.VOTE if score is None else CampaignKind.RATING
+    campaigns = open_campaigns_for(ctx.session, ctx.user, ctx.now)
+    if pinned is not None:
+        campaigns = [c for c in campaigns if c.id == pinned]
     if not campaigns:
         return Reply(t.NO_OPEN_CAMPAIGN)
+    pairs: list[tuple[Campaign, Brand]]
     if brand_name:
         from handlers.brands import find_brand_by_name
 
         brand = find_brand_by_name(ctx.session, brand_name)
-        found = _preferred_first(campaigns_for_brand(ctx.session, brand.id, ctx.now), prefer) if brand else []
+        found = [c for c in campaigns if any(e.brand_id == brand.id for e in c.entries)] if brand else []
         if brand is None or not found:
             return Reply(t.BRAND_NOT_IN_CAMPAIGN.format(brand=brand_name))
-        return found[0], brand
-    if number is not None:
-        entry = entry_by_number(campaigns[0], number)
-        if entry is None:
+        pairs = [(c, brand) for c in found if c.kind is prefer] or [(c, brand) for c in found]
+    elif number is not None:
+        # A number belongs to a list: that of the campaigns of the kind the message asks for.
+        pool = [c for c in campaigns if c.kind is prefer] or campaigns
+        pairs = [(c, e.brand) for c in pool if (e := entry_by_number(c, number)) is not None]
+        if not pairs:
             return Reply(t.NUMBER_UNKNOWN.format(number=number))
-        return campaigns[0], entry.brand
-    return Reply(t.WHICH_BRAND)
-
-
-def _preferred_first(campaigns: list[Campaign], kind: CampaignKind) -> list[Campaign]:
-    return sorted(campaigns, key=lambda c: c.kind is not kind)  # stable: newest first within a kind
+    else:
+        return Reply(t.WHICH_BRAND)
+    if len(pairs) == 1:
+        return pairs[0]
+    options = [
+        option("vote", brand=b.name if brand_name else None, number=number, score=score, campaign=c.id)
+        for c, b in pairs
+    ]
+    return ask_back(ctx, inbound, options[:4], lead=t.ASK_WHICH_CAMPAIGN)
 
 
 # The rules re-run over the whole campaign every this many events (a background job), so the
@@ -150,6 +169,8 @@ def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
         return Reply(t.RATE_LIMITED.format(limit=o.limit))
     if o.status == "closed":
         return Reply(t.CAMPAIGN_CLOSED.format(campaign=o.campaign))
+    if o.status == "outside":
+        return Reply(t.CAMPAIGN_OUTSIDE.format(campaign=o.campaign))
     if o.status == "recused":
         return Reply(t.REVIEW_RECUSED.format(brand=o.brand))
     if o.status == "already":
@@ -169,8 +190,9 @@ def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
     return Reply(t.VOTE_RECORDED.format(brand=o.brand, campaign=o.campaign, used=o.used, k=o.limit))
 
 
-def _key(inbound: Inbound, suffix: str = "") -> str:
-    # Keyed hash of openid + MsgId: idempotent per message, but no openid in clear in the event.
+def _key(ctx: Context, inbound: Inbound, suffix: str = "") -> str:
+    # Keyed hash of openid + MsgId: idempotent per message, but no openid in the event, and
+    # not recomputable from the database alone (the key is the server's, not a stored salt).
     return f"chat:{keyed('event-key', inbound.dedupe_key)}{suffix}"[:255]
 
 
@@ -189,19 +211,22 @@ def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
 
     assert isinstance(intent, Intent)
     score = intent.score if intent.score is not None else clear_score(ctx, inbound.text)
-    prefer = CampaignKind.VOTE if score is None else CampaignKind.RATING
-    resolved = _resolve(ctx, intent.brand, intent.number, prefer)
+    chosen = ctx.chosen  # the answer to "which campaign?", when this resumes one
+    pinned = chosen.get("campaign") if isinstance(chosen.get("campaign"), int) else None
+    resolved = _resolve(ctx, inbound, intent.brand, intent.number, score, pinned)
     if isinstance(resolved, Reply):
         return resolved
     campaign, brand = resolved
-    key = _key(inbound)
+    if isinstance(chosen.get("src"), int) and campaign.kind is CampaignKind.RATING:
+        return _ask_score(ctx, campaign, brand, "brand", chosen["src"])  # from a brand's QR code
+    key = _key(ctx, inbound)
     if campaign.kind is CampaignKind.VOTE:
         outcome = record_vote(ctx.session, ctx.user, campaign, brand, key, ctx.now)
         _maybe_scan(ctx, campaign, outcome)
         return outcome_reply(outcome, campaign)
     if score is None:
         # 「投票给X」 in a rating campaign: heat (参与热度, outside the index), then ask for the score.
-        record_vote(ctx.session, ctx.user, campaign, brand, _key(inbound, ":heat"), ctx.now)
+        record_vote(ctx.session, ctx.user, campaign, brand, _key(ctx, inbound, ":heat"), ctx.now)
         return _ask_score(ctx, campaign, brand, "self", None)
     outcome = record_rating(ctx.session, ctx.user, campaign, brand, score, key, ctx.now)
     _maybe_scan(ctx, campaign, outcome)
@@ -227,7 +252,15 @@ def score_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | No
     if campaign is None or brand is None:
         return Reply(t.NO_OPEN_CAMPAIGN)
     outcome = record_rating(
-        ctx.session, ctx.user, campaign, brand, score, _key(inbound), ctx.now, data["channel"], data["src"]
+        ctx.session,
+        ctx.user,
+        campaign,
+        brand,
+        score,
+        _key(ctx, inbound),
+        ctx.now,
+        data["channel"],
+        data["src"],
     )
     _maybe_scan(ctx, campaign, outcome)
     return outcome_reply(outcome, campaign)
@@ -245,10 +278,13 @@ def brand_scene(ctx: Context, inbound: Inbound, rest: str) -> Reply | None:
     brand = ctx.session.get(Brand, int(rest)) if rest.isdigit() else None
     if brand is None:
         return Reply(t.BRAND_QR_UNKNOWN)
-    found = campaigns_for_brand(ctx.session, brand.id, ctx.now)
+    found = campaigns_for_brand(ctx.session, brand.id, ctx.now, ctx.user)
     if not found:
         return Reply(t.NO_OPEN_CAMPAIGN)
     ratings = [c for c in found if c.kind is CampaignKind.RATING]
+    if len(ratings) > 1:
+        options = [option("vote", brand=brand.name, campaign=c.id, src=brand.id) for c in ratings[:4]]
+        return ask_back(ctx, inbound, options, lead=t.ASK_WHICH_CAMPAIGN)
     if ratings:
         return _ask_score(ctx, ratings[0], brand, "brand", brand.id)
     campaign = found[0]

@@ -1,4 +1,5 @@
-"""The neutral roster for the recognition survey: the open campaigns' brands in the respondent's area.
+"""The neutral roster for the recognition survey: the brands, in the respondent's area, of the open
+campaigns that apply to the respondent.
 
 Registered with ``handlers.measures.set_roster_provider``: every roster holds the brands whose
 service area contains the respondent (S: all), restricted to candidates of open campaigns when
@@ -12,12 +13,12 @@ import random
 from sqlalchemy.orm import Session
 
 from handlers.measures import FOIL_NAMES, RosterItem, brands_in_area, set_roster_provider
-from handlers.recognition.campaigns import open_campaigns
+from handlers.recognition.campaigns import open_campaigns_for
 from models import User, utcnow
 
 
 def campaign_roster(session: Session, user: User, rng: random.Random) -> list[RosterItem]:
-    candidates = {e.brand_id for c in open_campaigns(session, utcnow()) for e in c.entries}
+    candidates = {e.brand_id for c in open_campaigns_for(session, user, utcnow()) for e in c.entries}
     area = brands_in_area(session, user)
     chosen = [b for b in area if b.id in candidates] if candidates else area
     items = [RosterItem(b.id, b.name) for b in chosen]

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.measures import MeasuredResponse, on_measured_response
-from handlers.recognition.campaigns import _insert, open_campaigns, respondent
+from handlers.recognition.campaigns import _insert, applies_to, open_campaigns_for, respondent
 from models import User
 from models.recognition import Campaign, CampaignKind, RecognitionEvent
 
@@ -27,10 +27,12 @@ def record_measured_response(session: Session, response: MeasuredResponse) -> No
         return
     if response.campaign_id is not None:
         named = session.get(Campaign, response.campaign_id)
-        campaigns = [named] if named is not None else []
+        campaigns = [named] if named is not None and applies_to(session, named, user) else []
     else:
         campaigns = [
-            c for c in open_campaigns(session, response.submitted_at) if c.kind is CampaignKind.RATING
+            c
+            for c in open_campaigns_for(session, user, response.submitted_at)
+            if c.kind is CampaignKind.RATING
         ]
     for campaign in campaigns:
         _record_for(session, response, user, campaign)

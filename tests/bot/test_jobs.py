@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from bot.jobs import InlineQueue, execute
@@ -42,16 +44,19 @@ def test_unknown_job_is_refused(app) -> None:  # type: ignore[no-untyped-def]
 def test_rq_queue_runs_jobs_in_a_worker(app, wechat_stub: WeChatStub) -> None:  # type: ignore[no-untyped-def]
     from rq import SimpleWorker
 
-    from bot.jobs import RQQueue
+    from bot.jobs import HIGH, RQQueue
 
     assert REDIS_URL
     rt = app.extensions["ghpp"]
-    queue = RQQueue(REDIS_URL)
-    queue.queue.empty()
+    queue = RQQueue(REDIS_URL, prefix=f"ghpp-test-{uuid.uuid4().hex[:8]}")
+    high = queue.queues[HIGH]
     queue.enqueue(JobRequest("send_text", {"openid": "o-rq", "text": "来自队列"}))
-    assert queue.queue.count == 1
+    assert high.count == 1
     rt.make_current()
-    SimpleWorker([queue.queue], connection=queue.connection).work(burst=True)
-    sends = wechat_stub.calls_to("message/custom/send")
-    assert [s.body["touser"] for s in sends] == ["o-rq"]
-    queue.queue.empty()
+    try:
+        SimpleWorker([high], connection=queue.connection).work(burst=True)
+        sends = wechat_stub.calls_to("message/custom/send")
+        assert [s.body["touser"] for s in sends] == ["o-rq"]
+    finally:
+        for q in queue.queues.values():
+            q.delete(delete_jobs=True)

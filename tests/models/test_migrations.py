@@ -68,3 +68,46 @@ def test_router_learning_migration_keeps_logged_messages(tmp_path) -> None:  # t
     with eng.connect() as conn:
         assert conn.execute(text("SELECT content FROM inbound_message")).scalar_one() == "投3号"
     eng.dispose()
+
+
+def test_data_rights_migration_hashes_chat_event_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Chat events written before 0011 held the openid in their key; afterwards none does, and
+    the rewritten key is the one the chat handlers now compute (a retry is still caught)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from handlers.recognition.campaigns import identity_hash
+    from models.db import make_engine
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'mig.sqlite3'}")
+    upgrade(eng, "0009")
+    at = datetime(2026, 11, 20, 2, 0, tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO campaign (id, name, kind, opens_at, max_choices, blind, created_at)"
+                " VALUES (1, 'c', 'vote', :at, 1, 0, :at)"
+            ),
+            {"at": at},
+        )
+        for i, key in enumerate(("chat:m:o-old:77", "chat:m:o-old:78:heat", "survey:s1:R1:c1:roster"), 1):
+            conn.execute(
+                text(
+                    "INSERT INTO recognition_event (id, event_key, campaign_id, kind, identity_hash, grp,"
+                    " channel, payload, started_at, submitted_at)"
+                    " VALUES (:i, :k, 1, 'support_vote', 'h', 'S', 'self', '{}', :at, :at)"
+                ),
+                {"i": i, "k": key, "at": at},
+            )
+    upgrade(eng)
+    with Session(eng) as session:
+        keys = [k for (k,) in session.execute(text("SELECT event_key FROM recognition_event ORDER BY id"))]
+        assert keys == [
+            f"chat:{identity_hash(session, 'm:o-old:77')}",
+            f"chat:{identity_hash(session, 'm:o-old:78')}:heat",
+            "survey:s1:R1:c1:roster",
+        ]
+    assert not any("o-old" in k for k in keys)
+    eng.dispose()

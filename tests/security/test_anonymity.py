@@ -391,12 +391,12 @@ def test_migration_0010_keeps_legacy_codes_only_as_hashes(tmp_path) -> None:  # 
             ),
             {"at": at},
         )
-    upgrade(eng, "0010")
+    upgrade(eng, "0012")
     assert "access_code" not in {c["name"] for c in inspect(eng).get_columns("suggestion")}
     with eng.connect() as conn:
         stored = conn.execute(text("SELECT access_code_hash FROM suggestion")).scalar_one()
     assert stored == legacy_hash("JY20261101-0007", "0420")
     assert code_matches("JY20261101-0007", "0420", stored)
-    downgrade(eng, "0009")
+    downgrade(eng, "0011")
     assert "held_reply" not in inspect(eng).get_table_names()
     eng.dispose()

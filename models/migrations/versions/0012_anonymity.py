@@ -1,7 +1,7 @@
 """anonymity: hashed 40-bit access codes, code attempts, anonymous quota, held replies
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 11:30:00
 
 Existing 4-digit access codes cannot be keyed here (migrations have no SECRET_KEY): they are kept
@@ -19,8 +19,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
