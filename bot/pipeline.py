@@ -205,7 +205,7 @@ class Pipeline:
             except StoreUnavailable:
                 return None, False  # cannot tell: the database's unique key still guards the work
             if value is not None and not value.startswith(PROCESSING):
-                return Reply.from_json(json.loads(value)), False
+                return _decode(value), False
             if value is None and self._acquire(key, token):
                 return None, True
             if time.monotonic() >= wait_until:
@@ -219,10 +219,7 @@ class Pipeline:
             return None
         if value is None or value.startswith(PROCESSING):
             return None
-        if value.startswith(_SEALED):
-            data = unseal(value[len(_SEALED) :])
-            return Reply.from_json(data) if data is not None else None
-        return Reply.from_json(json.loads(value))
+        return _decode(value)
 
     def _remember(self, key: str, reply: Reply) -> None:
         # The reply of an anonymous exchange holds its ticket and code: sealed in Redis.
@@ -320,6 +317,14 @@ def _with_held(held: list[str], reply: Reply) -> Reply:
         both = f"{text}\n\n{reply.text}"
         text = both if len(both.encode("utf-8")) <= _REPLY_BYTES else f"{text}\n\n{texts.HELD_REPLY_RESEND}"
     return Reply(text, reply.articles)
+
+
+def _decode(value: str) -> Reply | None:
+    """A cached reply as stored by ``_remember``: plain JSON, or sealed for an anonymous exchange."""
+    if value.startswith(_SEALED):
+        data = unseal(value[len(_SEALED) :])
+        return Reply.from_json(data) if data is not None else None
+    return Reply.from_json(json.loads(value))
 
 
 def _audit_content(inbound: Inbound) -> str | None:
