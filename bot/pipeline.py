@@ -16,6 +16,7 @@ lease) before it answers ``success``: it either gets the reply, or takes over fr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -33,8 +34,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.outbox import Outbox
 from bot.store import Store, StoreUnavailable
 from config import texts
+from handlers.anonymity import day_stamp, seal, unseal
 from handlers.context import Context, JobRequest, Reply
 from handlers.dispatch import handle
+from handlers.held_replies import hold_reply, take_held
 from handlers.inbound import Inbound
 from handlers.members import resolve_user
 from handlers.router_learning import note_follow_up
@@ -44,6 +47,7 @@ from nlp import BrandEntry, Router
 log = logging.getLogger(__name__)
 
 PROCESSING = "__processing__"
+_SEALED = "sealed:"
 # Short enough that a dead holder's lease is gone before WeChat's last retry (~15 s after the
 # first delivery, the retries ~5 s apart); renewed three times per lease while the work runs.
 LEASE_S = 3.0
@@ -201,7 +205,7 @@ class Pipeline:
             except StoreUnavailable:
                 return None, False  # cannot tell: the database's unique key still guards the work
             if value is not None and not value.startswith(PROCESSING):
-                return Reply.from_json(json.loads(value)), False
+                return _decode(value), False
             if value is None and self._acquire(key, token):
                 return None, True
             if time.monotonic() >= wait_until:
@@ -215,19 +219,35 @@ class Pipeline:
             return None
         if value is None or value.startswith(PROCESSING):
             return None
-        return Reply.from_json(json.loads(value))
+        return _decode(value)
 
     def _remember(self, key: str, reply: Reply) -> None:
+        # The reply of an anonymous exchange holds its ticket and code: sealed in Redis.
+        value = (
+            _SEALED + seal(reply.to_json())
+            if reply.private
+            else json.dumps(reply.to_json(), ensure_ascii=False)
+        )
         with contextlib.suppress(StoreUnavailable):
-            self.store.set(key, json.dumps(reply.to_json(), ensure_ascii=False), self.dedupe_ttl_s)
+            self.store.set(key, value, self.dedupe_ttl_s)
 
     def _deliver_late(self, openid: str, future: Future[Reply]) -> None:
         try:
             reply = future.result()
         except Exception:  # noqa: BLE001  (already logged by _run)
             return
-        if reply.text and reply is not _DUPLICATE:
-            self.queue.enqueue(JobRequest("send_text", {"openid": openid, "text": reply.text}))
+        if not reply.text or reply is _DUPLICATE:
+            return
+        if reply.private:
+            # An anonymous exchange: a push would put its ticket and code beside the openid in the
+            # job payload and the API call log. Held (sealed) for the sender's next message instead.
+            try:
+                with self.session_factory() as session, session.begin():
+                    hold_reply(session, openid, reply.text, utcnow())
+            except Exception:
+                log.exception("could not hold a late reply")
+            return
+        self.queue.enqueue(JobRequest("send_text", {"openid": openid, "text": reply.text}))
 
     def _run(self, inbound: Inbound) -> Reply:
         started = time.monotonic()
@@ -247,17 +267,25 @@ class Pipeline:
                 session.add(record)
                 session.flush()  # the unique key: a second delivery stops here
                 user = resolve_user(session, inbound.openid, now)
-                if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
-                    user.last_message_at = now
                 ctx = Context(session=session, user=user, now=now, router=self.routers.get(session))
                 reply = handle(ctx, inbound)
+                if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
+                    held = take_held(session, inbound.openid, now)
+                    if held:
+                        ctx.redact_inbound = True  # it carries an anonymous ticket and code
+                        reply = _with_held(held, reply)
                 record.intent = ctx.intent_name
                 record.intent_confidence = ctx.intent_confidence
                 record.latency_ms = int((time.monotonic() - started) * 1000)
                 if ctx.redact_inbound:
-                    record.redact()
+                    # Neither the instant nor the user's last_message_at: both would match the
+                    # sender's other rows to this exchange.
+                    record.redact(day_stamp(now))
+                    reply = dataclasses.replace(reply, private=True)
                 else:
                     note_follow_up(session, record)
+                    if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
+                        user.last_message_at = now
                 job_ids = self.queue.stage(session, ctx.jobs)  # committed with the change, or not at all
         except IntegrityError:
             if self._already_recorded(inbound):
@@ -277,6 +305,26 @@ class Pipeline:
                 InboundMessage.dedupe_key == hashed_key(inbound, self.dedupe_secret)
             )
             return session.scalar(stmt) is not None
+
+
+_REPLY_BYTES = 2000  # WeChat's passive reply limit is 2048 bytes
+
+
+def _with_held(held: list[str], reply: Reply) -> Reply:
+    """The held late replies first, then this message's own reply if it still fits."""
+    text = "\n\n".join([texts.HELD_REPLY_HEADER, *held])
+    if reply.text:
+        both = f"{text}\n\n{reply.text}"
+        text = both if len(both.encode("utf-8")) <= _REPLY_BYTES else f"{text}\n\n{texts.HELD_REPLY_RESEND}"
+    return Reply(text, reply.articles)
+
+
+def _decode(value: str) -> Reply | None:
+    """A cached reply as stored by ``_remember``: plain JSON, or sealed for an anonymous exchange."""
+    if value.startswith(_SEALED):
+        data = unseal(value[len(_SEALED) :])
+        return Reply.from_json(data) if data is not None else None
+    return Reply.from_json(json.loads(value))
 
 
 def _audit_content(inbound: Inbound) -> str | None:

@@ -21,6 +21,7 @@ from bot.wechat.api import WeChatApiClient
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.token import TokenService
 from config.settings import Settings
+from handlers.anonymity import anonymity_key, set_anonymity_key
 from handlers.ports import WeChatApi
 from handlers.programme.binding import member_card_salt, set_member_salt
 from models.db import make_engine, make_session_factory
@@ -100,6 +101,8 @@ class Runtime:
         }
         # Member card numbers are kept only as HMACs keyed from SECRET_KEY (issue 6).
         set_member_salt(member_card_salt(settings.secret_key))
+        # Access codes, anonymous quota, held replies, rating event keys (anonymous suggestions).
+        set_anonymity_key(anonymity_key(settings.secret_key))
         self.routers = RouterCache()
         self.pipeline = Pipeline(
             self.session_factory,

@@ -48,7 +48,9 @@ UNSUPPORTED_KIND = "已收到。目前支持文字、语音和图片消息，回
 FEATURE_NOT_OPEN = "该功能正在建设中，敬请期待。回复「帮助」查看目前可用的功能。"
 CANCELLED = "已退出当前操作。回复「帮助」查看可以做什么。"
 NOTHING_TO_CANCEL = "当前没有进行中的操作。回复「帮助」查看可以做什么。"
-RECEIVED_PROCESSING = "已收到您的消息，正在处理，稍后把结果发给您。"
+RECEIVED_PROCESSING = "已收到您的消息，正在处理，稍后把结果发给您；如未收到，请随便回复一条消息查看。"
+HELD_REPLY_HEADER = "您上一条消息的处理结果："
+HELD_REPLY_RESEND = "（本次消息的回复过长未能一并显示，请重新发送一次。）"
 INTERNAL_ERROR = "抱歉，系统暂时繁忙，您的消息已记录，请稍后再试。"
 
 # --- acting only on clear intent (handlers/understanding.py) ---------------------------------------

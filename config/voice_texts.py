@@ -25,6 +25,11 @@ FILED_ANONYMOUS = (
     "工会和管理员都无法知道是谁提的。也因此我们无法主动把答复推送给您，"
     "请记下单号和查询码，回复「查询 {ticket} {code}」查看办理进度和答复。"
 )
+CODE_WRONG = (
+    "单号 {ticket} 的查询码不对，请核对后再试（查询码 8 位，由数字和字母组成，如 7K2M-9QXA）。"
+    "每小时最多可输错 5 次。"
+)
+CODE_LOCKED = "查询码输错次数过多，为保护匿名建议，请 {minutes} 分钟后再试。"
 STATUS_HEADER = "单号 {ticket}｜{state}"
 STATUS_LINE_CONTENT = "内容：{content}"
 STATUS_LINE_UNION = "受理工会：{union}"

@@ -27,6 +27,8 @@ class Reply:
 
     text: str | None = None
     articles: tuple[Article, ...] = ()
+    # The reply of an anonymous exchange: if late, it is held for the sender, never pushed.
+    private: bool = False
 
     @property
     def is_empty(self) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,12 +19,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from config import voice_texts as T
+from handlers.anonymity import (
+    ATTEMPT_WINDOW,
+    MAX_WRONG_ATTEMPTS,
+    code_matches,
+    day_stamp,
+    hash_code,
+    keyed,
+    new_access_code,
+    normalise_code,
+    seal,
+    show_code,
+    unseal,
+)
 from handlers.context import Context, JobRequest, Reply
 from handlers.inbound import Inbound
 from handlers.notify import within_service_window
@@ -41,7 +53,7 @@ from models import (
     Union,
     User,
 )
-from models.voice import SuggestionQuota, TicketCounter
+from models.voice import AnonymousQuota, CodeAttempt, SuggestionQuota, TicketCounter
 from nlp import Intent
 from nlp.keywords import categorise
 
@@ -94,6 +106,10 @@ def local_day(now: datetime) -> str:
 
 def show_time(at: datetime) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def show_day(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
@@ -181,15 +197,45 @@ def responsible_union(session: Session, user: User | None, brand: Brand | None) 
     return top_union(session)
 
 
-def _use_quota(session: Session, user: User, now: datetime) -> None:
+def _use_quota(session: Session, user: User, now: datetime, anonymous: bool) -> None:
+    """One daily limit over named and anonymous filings together.
+
+    Anonymous filings are counted under a keyed hash of (day, openid), never the user id: a
+    user's named count that exceeds their named suggestions would otherwise show the filing.
+    """
     day = local_day(now)
-    quota = session.get(SuggestionQuota, (user.id, day))
-    if quota is None:
-        quota = SuggestionQuota(user_id=user.id, day=day, count=0)
-        session.add(quota)
-    if quota.count >= config().per_day:
-        raise SuggestionError(T.DAILY_LIMIT.format(n=quota.count))
-    quota.count += 1
+    named = session.get(SuggestionQuota, (user.id, day))
+    anon_key = keyed("anon-quota", f"{day}:{user.openid}")
+    anon = session.get(AnonymousQuota, (anon_key, day))
+    used = (named.count if named else 0) + (anon.count if anon else 0)
+    if used >= config().per_day:
+        raise SuggestionError(T.DAILY_LIMIT.format(n=used))
+    if anonymous:
+        if anon is None:
+            anon = AnonymousQuota(key_hash=anon_key, day=day, count=0)
+            session.add(anon)
+        anon.count += 1
+    else:
+        if named is None:
+            named = SuggestionQuota(user_id=user.id, day=day, count=0)
+            session.add(named)
+        named.count += 1
+
+
+def _at(s: Suggestion, now: datetime) -> datetime:
+    """What a suggestion stores for ``now``: the day only when it is anonymous.
+
+    An instant would be joinable to the author's other rows (their messages, votes, user row).
+    """
+    return day_stamp(now) if s.anonymous else now
+
+
+def _due(anonymous: bool, now: datetime, days: int) -> datetime:
+    """A deadline ``days`` working days on; for an anonymous suggestion, the end of that day
+    counted from the filing day (an instant would be derived from the author's message time)."""
+    if anonymous:
+        return add_working_days(day_stamp(now), days) + timedelta(days=1)
+    return add_working_days(now, days)
 
 
 def validate_content(text: str) -> str:
@@ -211,31 +257,51 @@ def submit(
     anonymous: bool = False,
     brand: Brand | None = None,
 ) -> Suggestion:
-    """File a suggestion. Anonymous ones keep no link to ``user`` (beyond the daily count)."""
+    """File a suggestion. Anonymous ones keep no link to ``user`` (see ``file_suggestion``)."""
+    return file_suggestion(session, user, content, now, anonymous=anonymous, brand=brand)[0]
+
+
+def file_suggestion(
+    session: Session,
+    user: User,
+    content: str,
+    now: datetime,
+    *,
+    anonymous: bool = False,
+    brand: Brand | None = None,
+) -> tuple[Suggestion, str | None]:
+    """File a suggestion; returns it and, for an anonymous one, its access code (shown once).
+
+    Anonymous: no user, the code kept only as a keyed hash, and every time stored (created,
+    updated, events, deadlines) is the day's noon, so no instant joins it to the author.
+    """
     content = validate_content(content)
     union = responsible_union(session, user, brand)
     if union is None:
         raise SuggestionError(T.NO_UNION)
-    _use_quota(session, user, now)
+    _use_quota(session, user, now, anonymous)
     category, _scores = categorise(content, config().categories)
+    at = day_stamp(now) if anonymous else now  # see _at
+    ticket = next_ticket(session, now)
+    code = new_access_code() if anonymous else None
     suggestion = Suggestion(
-        ticket=next_ticket(session, now),
+        ticket=ticket,
         user_id=None if anonymous else user.id,
         anonymous=anonymous,
-        access_code=f"{secrets.randbelow(10000):04d}" if anonymous else None,
+        access_code_hash=hash_code(ticket, code) if code else None,
         content=content,
         category=category,
         brand_id=brand.id if brand else None,
         union_id=union.id,
         state=S.SUBMITTED,
-        due_at=add_working_days(now, config().accept_working_days),
-        created_at=now,
-        updated_at=now,
+        due_at=_due(anonymous, now, config().accept_working_days),
+        created_at=at,
+        updated_at=at,
     )
     session.add(suggestion)
     _record(suggestion, "submit", None, S.SUBMITTED, None, now, union_id=union.id)
     session.flush()
-    return suggestion
+    return suggestion, code
 
 
 def _record(
@@ -257,10 +323,10 @@ def _record(
             actor_id=actor.id if actor else None,
             union_id=union_id if union_id is not None else s.union_id,
             note=note,
-            at=now,
+            at=_at(s, now),
         )
     )
-    s.updated_at = now
+    s.updated_at = _at(s, now)
 
 
 # --- the state machine ------------------------------------------------------------------------
@@ -299,7 +365,7 @@ def accept(session: Session, s: Suggestion, actor: User | None, now: datetime) -
     target = _check(session, s, "accept", actor)
     assert target is not None
     prev, s.state = s.state, target
-    s.due_at = add_working_days(now, config().answer_working_days)
+    s.due_at = _due(s.anonymous, now, config().answer_working_days)
     _record(s, "accept", prev, target, actor, now)
     session.flush()
     return s
@@ -324,7 +390,7 @@ def answer(
     if not text:
         raise SuggestionError("答复内容不能为空。")
     prev, s.state = s.state, target
-    s.answer, s.answered_at, s.answer_delivered_at, s.due_at = text, now, None, None
+    s.answer, s.answered_at, s.answer_delivered_at, s.due_at = text, _at(s, now), None, None
     _record(s, "answer", prev, target, actor, now, note=text)
     session.flush()
     if s.anonymous or s.user_id is None:
@@ -359,7 +425,7 @@ def transfer(
         raise SuggestionError("已经是该工会在办理，无需转办。")
     s.union_id, s.union = union.id, union
     days = config().accept_working_days if s.state == S.SUBMITTED else config().answer_working_days
-    s.due_at = add_working_days(now, days)
+    s.due_at = _due(s.anonymous, now, days)
     _record(s, "transfer", s.state, s.state, actor, now, union_id=union.id, note=note)
     session.flush()
     return s
@@ -377,7 +443,7 @@ def rate(session: Session, s: Suggestion, rating: str, now: datetime) -> Suggest
     if rating == "unsatisfied" and s.reopen_count == 0:
         s.reopen_count = 1
         s.state = S.IN_PROGRESS
-        s.due_at = add_working_days(now, config().answer_working_days)
+        s.due_at = _due(s.anonymous, now, config().answer_working_days)
         _record(s, "reopen", prev, S.IN_PROGRESS, None, now, note=rating)
     else:
         s.rating, s.state = rating, S.RATED
@@ -391,9 +457,11 @@ def escalate_overdue(session: Session, now: datetime) -> list[Suggestion]:
 
     Idempotent: an escalated suggestion gets a new deadline in the future, so a second run
     at the same time escalates nothing. Suggestions at the top union stay there (logged).
-    Also purges daily-limit counters of past days.
+    Also purges daily-limit counters of past days and wrong-code attempts older than the hour.
     """
     session.execute(delete(SuggestionQuota).where(SuggestionQuota.day < local_day(now)))
+    session.execute(delete(AnonymousQuota).where(AnonymousQuota.day < local_day(now)))
+    session.execute(delete(CodeAttempt).where(CodeAttempt.at <= now - ATTEMPT_WINDOW))
     overdue = session.scalars(
         select(Suggestion)
         .where(
@@ -408,7 +476,7 @@ def escalate_overdue(session: Session, now: datetime) -> list[Suggestion]:
     for s in overdue:
         parent = s.union.parent
         days = config().accept_working_days if s.state == S.SUBMITTED else config().answer_working_days
-        s.due_at = add_working_days(now, days)
+        s.due_at = _due(s.anonymous, now, days)
         if parent is None:
             _record(s, "overdue", s.state, s.state, None, now, note="已是最高级工会，无法再上交")
             continue
@@ -431,9 +499,12 @@ def describe(s: Suggestion) -> str:
     lines = [T.STATUS_HEADER.format(ticket=s.ticket, state=s.state.label)]
     lines.append(T.STATUS_LINE_CONTENT.format(content=_snippet(s.content, 100)))
     lines.append(T.STATUS_LINE_UNION.format(union=s.union.name))
-    lines.append(T.STATUS_LINE_CREATED.format(created=show_time(s.created_at)))
+    # Anonymous suggestions keep only their day (see _at): show the date, not a made-up 00:00.
+    shown = show_day if s.anonymous else show_time
+    lines.append(T.STATUS_LINE_CREATED.format(created=shown(s.created_at)))
     if s.due_at is not None:
-        lines.append(T.STATUS_LINE_DUE.format(due=show_time(s.due_at)))
+        due = s.due_at - timedelta(days=1) if s.anonymous else s.due_at  # end of that day
+        lines.append(T.STATUS_LINE_DUE.format(due=shown(due)))
     if s.state == S.REJECTED and s.reason:
         lines.append(T.STATUS_LINE_REASON.format(reason=s.reason))
     if s.answer and s.state in (S.ANSWERED, S.RATED):
@@ -475,12 +546,13 @@ def _brand_for(ctx: Context, intent: Intent | None, text: str) -> Brand | None:
 def _file(ctx: Context, text: str, anonymous: bool, brand_name: str | None) -> Reply:
     brand = ctx.session.scalar(select(Brand).where(Brand.name == brand_name)) if brand_name else None
     try:
-        s = submit(ctx.session, ctx.user, text, ctx.now, anonymous=anonymous, brand=brand)
+        s, code = file_suggestion(ctx.session, ctx.user, text, ctx.now, anonymous=anonymous, brand=brand)
     except SuggestionError as exc:
         return Reply(str(exc))
     ctx.end_flow()
     if anonymous:
-        return Reply(T.FILED_ANONYMOUS.format(ticket=s.ticket, code=s.access_code))
+        assert code is not None
+        return Reply(T.FILED_ANONYMOUS.format(ticket=s.ticket, code=show_code(code)))
     return Reply(
         T.FILED.format(
             ticket=s.ticket,
@@ -501,6 +573,30 @@ def _is_anonymous(intent: Intent, raw: str) -> bool:
     return intent.anonymous or bool(_ANONYMOUS.match(raw))
 
 
+def _flow(
+    ctx: Context, flow: str, data: dict[str, Any], ttl: timedelta, conv: Conversation | None = None
+) -> None:
+    """Start or update a suggestion flow with its data sealed.
+
+    The row names its user; in clear, an anonymous step would hold the text (or the ticket
+    being rated) beside the user id. Named flows are sealed too, so the two look alike.
+    """
+    sealed = {"sealed": seal(data)}
+    if conv is None:
+        ctx.start_flow(flow, sealed, ttl)
+    else:
+        ctx.update_flow(conv, sealed, ttl)
+
+
+def flow_data(conv: Conversation) -> dict[str, Any]:
+    """A suggestion flow's data, unsealed ({} when it cannot be read)."""
+    raw = conv.data or {}
+    token = raw.get("sealed")
+    if isinstance(token, str):
+        return unseal(token) or {}
+    return dict(raw)
+
+
 @on_intent("suggest")
 def suggest_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     raw = inbound.text
@@ -515,7 +611,7 @@ def suggest_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     given = intent.text if intent.text is not None else raw
     text = strip_command(given) if given.strip() == raw.strip() else given.strip()
     if not text:
-        ctx.start_flow(FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
+        _flow(ctx, FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
         return Reply(T.ASK_CONTENT_ANONYMOUS if anonymous else T.ASK_CONTENT)
     return _take_content(ctx, text, anonymous, intent)
 
@@ -525,16 +621,13 @@ def _take_content(ctx: Context, text: str, anonymous: bool, intent: Intent | Non
         text = validate_content(text)
     except SuggestionError as exc:
         # Keep the dialogue open so the worker can simply type again.
-        ctx.start_flow(FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
+        _flow(ctx, FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
         return Reply(f"{exc}{T.LEAVE_HINT}")
     brand = _brand_for(ctx, intent, text)
     brand_name = brand.name if brand else None
     if _needs_confirmation(text):
-        ctx.start_flow(
-            FLOW,
-            {"step": "confirm", "anonymous": anonymous, "text": text, "brand": brand_name},
-            FLOW_TTL,
-        )
+        data = {"step": "confirm", "anonymous": anonymous, "text": text, "brand": brand_name}
+        _flow(ctx, FLOW, data, FLOW_TTL)
         # The echo is shortened, never the instruction: the reply stays within 2048 bytes.
         return Reply(fit_echo(T.CONFIRM, text))
     return _file(ctx, text, anonymous, brand_name)
@@ -542,7 +635,7 @@ def _take_content(ctx: Context, text: str, anonymous: bool, intent: Intent | Non
 
 @on_flow(FLOW)
 def suggest_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
-    data = dict(conv.data)
+    data = flow_data(conv)
     anonymous = bool(data.get("anonymous"))
     if anonymous:
         ctx.redact_inbound = True
@@ -554,7 +647,7 @@ def suggest_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | 
         if answer_ in ("1", "确认", "确定", "提交", "是", "好", "对"):
             return _file(ctx, str(data["text"]), anonymous, data.get("brand"))
         if answer_ in ("2", "重新输入", "重写", "修改", "否"):
-            ctx.update_flow(conv, {"step": "content", "anonymous": anonymous}, FLOW_TTL)
+            _flow(ctx, FLOW, {"step": "content", "anonymous": anonymous}, FLOW_TTL, conv)
             return Reply(T.ASK_CONTENT)
         return Reply(T.CONFIRM_HINT)
     return _take_content(ctx, strip_command(text), anonymous, None)
@@ -562,14 +655,15 @@ def suggest_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | 
 
 @flow_prompt(FLOW)
 def suggest_prompt(ctx: Context, conv: Conversation) -> str:
-    if conv.data.get("step") == "confirm":
-        return fit_echo(T.CONFIRM, str(conv.data.get("text", "")))
-    return T.ASK_CONTENT_ANONYMOUS if conv.data.get("anonymous") else T.ASK_CONTENT
+    data = flow_data(conv)
+    if data.get("step") == "confirm":
+        return fit_echo(T.CONFIRM, str(data.get("text", "")))
+    return T.ASK_CONTENT_ANONYMOUS if data.get("anonymous") else T.ASK_CONTENT
 
 
 @on_click("MENU_SUGGEST")
 def suggest_click(ctx: Context, inbound: Inbound) -> Reply:
-    ctx.start_flow(FLOW, {"step": "content", "anonymous": False}, FLOW_TTL)
+    _flow(ctx, FLOW, {"step": "content", "anonymous": False}, FLOW_TTL)
     return Reply(T.ASK_CONTENT)
 
 
@@ -585,7 +679,8 @@ def _normalise(text: str) -> str:
 _FULLWIDTH = str.maketrans("０１２３４５６７８９，－—ＪＹｊｙ", "0123456789,--JYjy")
 
 _TICKET = re.compile(r"JY\s*(\d{8})\s*-?\s*(\d{4})(?!\d)", re.IGNORECASE)
-_CODE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+# 8 Crockford letters/digits (a hyphen or space allowed in the middle), or a legacy 4-digit code.
+_CODE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{4}[\s-]?[0-9A-Za-z]{4}|\d{4})(?![0-9A-Za-z])")
 
 
 def _parse_ticket(text: str) -> tuple[str | None, str | None]:
@@ -595,7 +690,7 @@ def _parse_ticket(text: str) -> tuple[str | None, str | None]:
     if m is None:
         return None, None
     code = _CODE.search(text, m.end())
-    return f"JY{m.group(1)}-{m.group(2)}", code.group(1) if code else None
+    return f"JY{m.group(1)}-{m.group(2)}", normalise_code(code.group(1)) if code else None
 
 
 def show_ticket(ctx: Context, ticket: str, code: str | None) -> Reply:
@@ -604,8 +699,13 @@ def show_ticket(ctx: Context, ticket: str, code: str | None) -> Reply:
         return Reply(T.STATUS_NOT_FOUND.format(ticket=ticket))
     if s.anonymous:
         ctx.redact_inbound = True  # the query itself must not tie the ticket to the asker
-        if code is None or not secrets.compare_digest(code, s.access_code or ""):
+        if code is None:
             return Reply(T.STATUS_ANONYMOUS_NEED_CODE.format(ticket=s.ticket, state=s.state.label))
+        if _locked_out(ctx, s):
+            return Reply(T.CODE_LOCKED.format(minutes=int(ATTEMPT_WINDOW.total_seconds() // 60)))
+        if not code_matches(s.ticket, code, s.access_code_hash):
+            _wrong_attempt(ctx, s)
+            return Reply(T.CODE_WRONG.format(ticket=s.ticket))
     elif s.user_id != ctx.user.id:
         return Reply(T.STATUS_OTHERS.format(ticket=s.ticket, state=s.state.label))
     if s.state == S.ANSWERED:
@@ -615,9 +715,37 @@ def show_ticket(ctx: Context, ticket: str, code: str | None) -> Reply:
     return Reply(describe(s))
 
 
+def _scopes(ctx: Context, s: Suggestion) -> tuple[str, str]:
+    # Keyed hashes: the attempt rows name neither the follower nor the ticket to an insider.
+    return "f:" + keyed("code-attempt", ctx.user.openid), "t:" + keyed("code-attempt", s.ticket)
+
+
+def _locked_out(ctx: Context, s: Suggestion) -> bool:
+    """5 wrong codes per follower, and per ticket, within the hour: no more guesses until they age.
+
+    The per-ticket limit expires with the hour, so guessers cannot lock the author out for good.
+    """
+    since = ctx.now - ATTEMPT_WINDOW
+    for scope in _scopes(ctx, s):
+        n = ctx.session.scalar(
+            select(func.count(CodeAttempt.id)).where(CodeAttempt.scope == scope, CodeAttempt.at > since)
+        )
+        if (n or 0) >= MAX_WRONG_ATTEMPTS:
+            return True
+    return False
+
+
+def _wrong_attempt(ctx: Context, s: Suggestion) -> None:
+    ctx.session.execute(delete(CodeAttempt).where(CodeAttempt.at <= ctx.now - ATTEMPT_WINDOW))
+    for scope in _scopes(ctx, s):
+        ctx.session.add(CodeAttempt(scope=scope, at=ctx.now))
+    ctx.session.flush()
+
+
 def _start_rating(ctx: Context, s: Suggestion) -> None:
+    # An anonymous rating needs the code that opened it: only its hash, sealed, is kept here.
     ttl = FLOW_TTL if s.anonymous else RATE_TTL
-    ctx.start_flow(RATE_FLOW, {"suggestion_id": s.id, "code": s.access_code}, ttl)
+    _flow(ctx, RATE_FLOW, {"suggestion_id": s.id, "code": s.access_code_hash}, ttl)
 
 
 def suggestion_status_reply(ctx: Context, inbound: Inbound, intent: Intent) -> Reply | None:
@@ -662,13 +790,14 @@ def rate_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | Non
     rating = parse_rating(inbound.text)
     if rating is None:
         return None  # not a rating: routed as usual; the rating stays open until it expires
-    s = ctx.session.get(Suggestion, conv.data.get("suggestion_id"))
+    data = flow_data(conv)
+    s = ctx.session.get(Suggestion, data.get("suggestion_id"))
     ctx.end_flow()
     if s is None:
         return None
     if s.anonymous:
         ctx.redact_inbound = True
-        if conv.data.get("code") != s.access_code:
+        if not s.access_code_hash or data.get("code") != s.access_code_hash:
             return None
     elif s.user_id != ctx.user.id:
         return None
@@ -698,7 +827,7 @@ def push_answer(jctx: JobContext, suggestion_id: int) -> None:
             conv = Conversation(user_id=user.id, flow=RATE_FLOW, data={}, expires_at=jctx.now)
             jctx.session.add(conv)
         conv.flow = RATE_FLOW
-        conv.data = {"suggestion_id": s.id, "code": None}
+        conv.data = {"sealed": seal({"suggestion_id": s.id, "code": None})}
         conv.updated_at = jctx.now
         conv.expires_at = jctx.now + RATE_TTL
     jctx.session.flush()
@@ -729,8 +858,11 @@ def anonymous_dialogue(ctx: Context, inbound: Inbound) -> None:
     conv = ctx.conversation()
     if conv is None:
         return
-    if (conv.flow == FLOW and conv.data.get("anonymous")) or (
-        conv.flow == RATE_FLOW and conv.data.get("code") is not None
+    if conv.flow not in (FLOW, RATE_FLOW):
+        return
+    data = flow_data(conv)
+    if (conv.flow == FLOW and data.get("anonymous")) or (
+        conv.flow == RATE_FLOW and data.get("code") is not None
     ):
         ctx.redact_inbound = True
 

@@ -22,6 +22,7 @@ import yaml
 from sqlalchemy import select
 
 from config import texts
+from handlers.anonymity import seal, unseal
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.registry import INTENT_HANDLERS, on_flow
@@ -303,18 +304,17 @@ def ask_back(
     ``cancelled``: what to say when the worker declines (default: nothing was recorded)."""
     if not options:
         return Reply(unknown_text())
-    ctx.start_flow(
-        FLOW,
-        {
-            "options": options,
-            "text": inbound.text,
-            "confirm": confirm,
-            "redact": ctx.redact_inbound,
-            "return_to": return_to,
-            "cancelled": cancelled,
-        },
-        FLOW_TTL,
-    )
+    data = {
+        "options": options,
+        "text": inbound.text,
+        "confirm": confirm,
+        "redact": ctx.redact_inbound,
+        "return_to": return_to,
+        "cancelled": cancelled,
+    }
+    # Sealed: an anonymous suggestion asked back would otherwise sit in clear beside the user id.
+    # Always sealed, so an anonymous ask-back looks like any other.
+    ctx.start_flow(FLOW, {"sealed": seal(data)}, FLOW_TTL)
     return Reply(render(ctx, options, confirm, lead))
 
 
@@ -357,7 +357,11 @@ def _pick(ctx: Context, data: dict[str, Any], answer: str) -> dict[str, Any] | N
 
 @on_flow(FLOW)
 def ask_back_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
-    data = dict(conv.data)
+    token = conv.data.get("sealed")
+    data = (unseal(token) or {}) if isinstance(token, str) else dict(conv.data)
+    if not data.get("options"):
+        ctx.end_flow()  # unreadable (another key): drop it rather than trap the user
+        return None
     if data.get("redact"):
         ctx.redact_inbound = True
     answer = normalise(inbound.text)

@@ -36,7 +36,7 @@ class InboundMessage(Base):
     latency_ms: Mapped[int | None]
     redacted: Mapped[bool] = mapped_column(default=False)
 
-    def redact(self) -> None:
+    def redact(self, day_stamp: datetime | None = None) -> None:
         """Cut the tie between this message and its sender (anonymous suggestions)."""
         # The dedupe key stays: it is a keyed hash (see bot.pipeline.hashed_key), still needed to stop
         # a retried delivery, and without the MsgId it cannot be recomputed from an openid.
@@ -48,6 +48,26 @@ class InboundMessage(Base):
         self.followed_by = None
         self.follow_up_id = None
         self.redacted = True
+        # The instant would match the sender's other rows (first_seen_at, …): keep only the day.
+        if day_stamp is not None:
+            self.received_at = day_stamp
+        self.latency_ms = None
+
+
+class HeldReply(Base):
+    """A late reply to an anonymous exchange, kept for the sender to fetch instead of pushed.
+
+    A push would write the ticket and access code beside the openid in the job payload and the
+    WeChat API call log. The key is a keyed hash of the openid; the text is sealed (AES-GCM,
+    key from SECRET_KEY), so the row alone ties nothing to anyone.
+    """
+
+    __tablename__ = "held_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class InboundLabel(Base):

@@ -59,8 +59,9 @@ class Suggestion(Base):
     ticket: Mapped[str] = mapped_column(String(16), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("wechat_user.id", ondelete="SET NULL"), index=True)
     anonymous: Mapped[bool] = mapped_column(default=False)
-    # Anonymous authors follow their ticket with this code (the ticket alone is guessable).
-    access_code: Mapped[str | None] = mapped_column(String(8))
+    # Anonymous authors follow their ticket with a code; only its keyed hash is kept
+    # (handlers.anonymity.hash_code; "legacy:" + sha256 for 4-digit codes from before 0010).
+    access_code_hash: Mapped[str | None] = mapped_column(String(80))
     content: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(16))
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id", ondelete="SET NULL"), index=True)
@@ -118,6 +119,29 @@ class SuggestionQuota(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("wechat_user.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class AnonymousQuota(Base):
+    """Anonymous filings per author per day, under a keyed hash of (day, openid), never a user id.
+
+    Counted apart from SuggestionQuota so a user's named count never shows an anonymous filing.
+    """
+
+    __tablename__ = "suggestion_anon_quota"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class CodeAttempt(Base):
+    """A wrong access code, counted per follower and per ticket (keyed hashes) for one hour."""
+
+    __tablename__ = "suggestion_code_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80), index=True)  # "f:" / "t:" + keyed hash
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class SurveyResponse(Base):

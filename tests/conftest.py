@@ -20,6 +20,7 @@ import models
 from bot.jobs import InlineQueue
 from bot.store import MemoryStore, RedisStore, Store
 from config.settings import Settings
+from handlers.anonymity import anonymity_key, set_anonymity_key
 from models.db import make_engine
 from models.migrate import upgrade
 from tests.wechat_protocol import WeChatServer
@@ -29,6 +30,8 @@ TEST_TOKEN = "testtoken123abcdef"
 TEST_APPID = "wx1234567890abcdef"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# Handler tests run without a Runtime: the key a Runtime would derive from SECRET_KEY.
+set_anonymity_key(anonymity_key("test-anonymity-secret-0123456789"))
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
 

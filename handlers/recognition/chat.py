@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from config import recognition_texts as t
 from config.recognition import default_config
+from handlers.anonymity import keyed
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.members import on_scene
@@ -15,7 +16,6 @@ from handlers.recognition.campaigns import (
     Outcome,
     campaigns_for_brand,
     entry_by_number,
-    identity_hash,
     open_campaigns_for,
     record_rating,
     record_vote,
@@ -191,9 +191,9 @@ def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
 
 
 def _key(ctx: Context, inbound: Inbound, suffix: str = "") -> str:
-    # The dedupe key holds the openid in clear; events are append-only and outlive an erasure,
-    # so they keep only its salted hash (still one key per delivery, for idempotency).
-    return f"chat:{identity_hash(ctx.session, inbound.dedupe_key)}{suffix}"
+    # Keyed hash of openid + MsgId: idempotent per message, but no openid in the event, and
+    # not recomputable from the database alone (the key is the server's, not a stored salt).
+    return f"chat:{keyed('event-key', inbound.dedupe_key)}{suffix}"[:255]
 
 
 def _ask_score(ctx: Context, campaign: Campaign, brand: Brand, channel: str, src: int | None) -> Reply:

@@ -61,7 +61,7 @@ def test_anonymous_suggestion_leaves_no_trace(app, chat, clean_db, caplog, tmp_p
     reply = chat.say(openid, content + "，而且")  # looks cut off → confirmation
     assert "请确认" in reply
     reply = chat.say(openid, "1")
-    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：(\d{4})", reply).groups()
+    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", reply).groups()
     assert chat.say(openid, f"查询 {ticket} {code}").count(content) == 1
 
     with Session(clean_db) as session:

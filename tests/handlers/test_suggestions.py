@@ -316,7 +316,7 @@ def test_anonymous_suggestion(session, tree) -> None:
     assert ctx.redact_inbound
     text = reply.text or ""
     assert "匿名" in text and "不保存您的微信身份" in text
-    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：(\d{4})", text).groups()
+    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", text).groups()
     s = sg.find_ticket(session, ticket)
     assert s is not None and s.anonymous and s.user_id is None and s.category == "薪酬"
     # Not listed under 我的建议; visible by ticket + code only.
@@ -326,7 +326,7 @@ def test_anonymous_suggestion(session, tree) -> None:
     assert "加班费" not in (reply.text or "") and "查询码" in (reply.text or "") and ctx.redact_inbound
     reply, _ = say(session, user, f"查询 {ticket} {code}", MONDAY)
     assert "加班费" in (reply.text or "")
-    wrong = f"{(int(code) + 1) % 10000:04d}"
+    wrong = ("2" if code[0] != "2" else "3") + code[1:]
     reply, _ = say(session, make_user(session), f"查询 {ticket} {wrong}", MONDAY)
     assert "加班费" not in (reply.text or "")
     # Answered: no push job; read and rated with the code.
@@ -372,6 +372,8 @@ def test_router_stripped_text_is_not_stripped_again(session, tree) -> None:
         ("查询 jy20261121－0042 查询码：1234", "JY20261121-0042", "1234"),
         ("查询ＪＹ20261121 0042，１２３４", "JY20261121-0042", "1234"),
         ("JY202611210042 5678", "JY20261121-0042", "5678"),
+        ("查询 JY20261121-0042 查询码 7k2m-9qxa", "JY20261121-0042", "7K2M9QXA"),
+        ("JY20261121-0042 7K2M9QXO", "JY20261121-0042", "7K2M9QX0"),
     ],
 )
 def test_parse_ticket(text: str, ticket: str | None, code: str | None) -> None:
@@ -387,7 +389,7 @@ def test_anonymous_dialogue_redacts_the_break_out_and_declined_replies(session, 
     assert not ctx.redact_inbound
     # An answered anonymous ticket opens the rating step; a reply it declines is still redacted.
     reply, _ = say(session, user, "匿名建议：宿舍的热水器坏了很久", MONDAY)
-    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：(\d{4})", reply.text or "").groups()
+    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", reply.text or "").groups()
     s = sg.find_ticket(session, ticket)
     cadre = _cadre(session, tree[2])
     sg.accept(session, s, cadre, MONDAY)

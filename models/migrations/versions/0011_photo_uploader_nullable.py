@@ -2,8 +2,9 @@
 
 ``photo.uploader_id`` becomes nullable. Chat votes and ratings were keyed ``chat:<dedupe key>``,
 and a dedupe key holds the sender's openid; the events are append-only and outlive an erasure,
-so existing keys are rewritten to ``chat:<sha256(salt:dedupe key)>`` (what the chat handlers
-write now). The rewrite keeps each key unique and cannot be undone.
+so existing keys are rewritten to ``chat:<sha256(salt:dedupe key)>`` (new keys are keyed with the
+server's secret instead, which a migration cannot read). The rewrite keeps each key unique and
+cannot be undone.
 
 Revision ID: 0011
 Revises: 0010
