@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from config import rights_texts as T
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
+from handlers.paging import pages_of
 from handlers.recognition.campaigns import identity_hash
 from handlers.registry import on_command, on_intent
 from handlers.understanding import REPLY_LIMIT_BYTES, ask_back, option
@@ -147,18 +148,7 @@ def export_pages(lines: list[str], limit: int = REPLY_LIMIT_BYTES) -> list[str]:
     head, foot = T.EXPORT_HEAD, T.EXPORT_FOOT
     reserve = len(T.EXPORT_PAGE.format(page=999, pages=999, next=999).encode()) + 4
     budget = limit - len(head.encode()) - len(foot.encode()) - reserve
-    pages: list[list[str]] = [[]]
-    used = 0
-    for line in lines:
-        size = len(line.encode()) + 1
-        if size > budget:
-            line = line.encode()[: budget - 4].decode("utf-8", errors="ignore") + "…"
-            size = len(line.encode()) + 1
-        if pages[-1] and used + size > budget:
-            pages.append([])
-            used = 0
-        pages[-1].append(line)
-        used += size
+    pages = pages_of(lines, budget)
     out = []
     for i, chunk in enumerate(pages, start=1):
         parts = [head, *chunk]

@@ -11,6 +11,7 @@ from handlers.anonymity import keyed
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.members import on_scene
+from handlers.paging import pages_of
 from handlers.programme.binding import on_code
 from handlers.recognition.campaigns import (
     Outcome,
@@ -56,15 +57,7 @@ def candidate_pages(campaign: Campaign, others: list[str]) -> list[str]:
     lines = [t.LIST_LINE.format(number=e.number, brand=e.brand.name) for e in campaign.entries]
     reserve = len(t.LIST_MORE.format(page=999, pages=999, next=999).encode()) + 4
     budget = REPLY_LIMIT_BYTES - len(head.encode()) - len(foot.encode()) - reserve
-    pages: list[list[str]] = [[]]
-    used = 0
-    for line in lines:
-        size = len(line.encode()) + 1
-        if pages[-1] and used + size > budget:
-            pages.append([])
-            used = 0
-        pages[-1].append(line)
-        used += size
+    pages = pages_of(lines, budget)
     out = []
     for i, chunk in enumerate(pages, start=1):
         parts = [head, *chunk]
