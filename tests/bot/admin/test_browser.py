@@ -300,6 +300,10 @@ def test_open_a_brand_and_submit_the_superiors_review(live_server: str, browser:
     assert page.locator("h1").inner_text() == "工惠乐学"
     # The gallery's photos load through the scoped route and are real images.
     page.wait_for_selector(".gallery img")
+    # Under load the images arrive after the markup: wait for them rather than read too early.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gallery img')].every(i => i.complete && i.naturalWidth)"
+    )
     loaded = page.evaluate("() => [...document.querySelectorAll('.gallery img')].map(i => i.naturalWidth)")
     assert loaded == [240] * 4
     assert "重复上传" in page.locator("#reports").inner_text()
@@ -323,7 +327,7 @@ def test_open_a_brand_and_submit_the_superiors_review(live_server: str, browser:
     page.emulate_media(media="print")
     assert not page.locator("header.topbar").is_visible()
     assert "工会工作品牌评审材料：工惠乐学" in page.locator("h1").inner_text()
-    assert page.evaluate(
+    page.wait_for_function(
         "() => [...document.querySelectorAll('.gallery img')].every(i => i.complete && i.naturalWidth)"
     )
     page.emulate_media(media="screen")
