@@ -1,6 +1,7 @@
 """What the act-only-on-clear-intent policy does to the labelled router messages (run by hand).
 
-Every message of tests/data/router_eval.txt is sent once, by a fresh follower (a cadre for
+Every message of the standing held-out split (tests/data/heldout/heldout_c.txt, never tuned
+on) is sent once, by a fresh follower (a cadre for
 progress messages), through handlers.dispatch.handle on a scratch SQLite database with a vote
 and a rating campaign open over the evaluation brands. For each message: was something
 recorded (vote/rating event, suggestion, progress report, bind attempt), was it asked back, or
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import handlers.dispatch as dispatch
+from handlers.anonymity import anonymity_key, set_anonymity_key
 from handlers.context import Context
 from handlers.inbound import Inbound
 from handlers.programme.binding import member_card_salt, set_member_salt
@@ -36,7 +38,7 @@ from nlp import BrandEntry, Router
 from nlp.cli import Example, read_examples
 
 ROOT = Path(__file__).resolve().parent.parent
-EVAL = ROOT / "tests" / "data" / "router_eval.txt"
+EVAL = ROOT / "tests" / "data" / "heldout" / "heldout_c.txt"
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 RECORDS = {
     "vote": RecognitionEvent,
@@ -147,6 +149,7 @@ def run(with_policy: bool) -> tuple[Counter[str], Counter[tuple[str, str]], int]
 
 def main() -> None:
     set_member_salt(member_card_salt("bench-only"))
+    set_anonymity_key(anonymity_key("bench-only-anonymity-secret"))
     for with_policy in (True, False):
         outcomes, by_label, wrong = run(with_policy)
         total = sum(outcomes.values())
