@@ -28,6 +28,7 @@ from handlers.inbound import Inbound
 from handlers.registry import INTENT_HANDLERS, on_flow
 from models import Brand, Conversation
 from nlp import Intent
+from nlp.lexicon import load_lexicon
 from nlp.normalize import to_simplified
 
 POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "router" / "policy.yaml"
@@ -87,16 +88,6 @@ _FAMILIES = (
 _SUGGEST_START = re.compile(
     r"^\s*(?:我要|我想|我)?(?:匿名|实名)?(?:提出|提|说|给工会提)?(?:个|一个|一条|条)?(?:建议|意见|投诉|反映)"
 )
-# Score words, longest first: 非常不满意 must not read as 满意.
-WORD_SCORES = (
-    ("非常不满意", 1),
-    ("很不满意", 1),
-    ("不满意", 2),
-    ("非常满意", 5),
-    ("很满意", 5),
-    ("满意", 4),
-    ("一般", 3),
-)
 _SCORE_WORDS = re.compile(r"满意|满分|十分|不太|一般|般|颗|星|★|☆|很|非常|特别|超级|真|太")
 _DIGIT_SCORE = re.compile(r"^\s*([1-5])\s*分?\s*$")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
@@ -139,8 +130,14 @@ def _strip_brands(ctx: Context, text: str) -> str:
     return text
 
 
+@functools.cache
+def _score_words() -> tuple[tuple[str, int], ...]:
+    # The router's own table (config/router/lexicon.yaml), longest first: 不太满意 must not read as 满意.
+    return load_lexicon().scores
+
+
 def _word_score(text: str) -> tuple[int, str] | None:
-    for word, score in WORD_SCORES:
+    for word, score in _score_words():
         if word in text:
             return score, word
     return None

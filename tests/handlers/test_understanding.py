@@ -179,6 +179,9 @@ def test_a_bare_number_outside_a_flow_is_guidance_whatever_the_router_says(sessi
         ("满意度调查", None),
         ("工惠乐学★★★★★", 5),
         ("工惠乐学四颗星", 4),
+        # The router's score table: 不太满意 is 2, never 满意's 4.
+        ("不太满意", 2),
+        ("比较满意", 4),
     ],
 )
 def test_clear_score(session, world, text: str, score: int | None) -> None:
