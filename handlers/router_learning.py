@@ -12,23 +12,20 @@ Nothing here retrains anything: a person exports the labels and runs the trainin
 from __future__ import annotations
 
 import enum
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from handlers.understanding import Policy, policy
 from models import InboundLabel, InboundMessage
 from nlp import INTENTS
 
-POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "router" / "policy.yaml"
 FOLLOW_UP_WINDOW = timedelta(seconds=60)
 TEXT_KINDS = ("text", "voice")
 # A message that mentions anonymity may open an anonymous dialogue even where no handler has
@@ -76,17 +73,9 @@ class LabelError(ValueError):
     """A label that cannot be stored; the message is Chinese, for the person labelling."""
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    ask: float
-    act: float
-
-
-@functools.cache
-def thresholds(path: Path = POLICY_FILE) -> Thresholds:
-    """``ask`` and ``act`` from the router policy (the same file the handlers and evaluator read)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return Thresholds(ask=float(data["ask"]), act=float(data["act"]))
+def thresholds() -> Policy:
+    """``ask`` and ``act``: the one policy the handlers act on (config/router/policy.yaml)."""
+    return policy()
 
 
 def intent_label(intent: str | None) -> str:
@@ -156,7 +145,7 @@ def note_follow_up(session: Session, record: InboundMessage) -> None:
 # --- review -----------------------------------------------------------------------------------
 
 
-def reason_condition(reason: Reason, th: Thresholds) -> ColumnElement[bool]:
+def reason_condition(reason: Reason, th: Policy) -> ColumnElement[bool]:
     m = InboundMessage
     if reason is Reason.LOW:
         return and_(m.intent != "unknown", m.intent_confidence.is_not(None), m.intent_confidence < th.act)
@@ -165,7 +154,7 @@ def reason_condition(reason: Reason, th: Thresholds) -> ColumnElement[bool]:
     return m.followed_by == reason.value
 
 
-def reasons_of(message: InboundMessage, th: Thresholds) -> list[Reason]:
+def reasons_of(message: InboundMessage, th: Policy) -> list[Reason]:
     """The reasons a listed message is on the page (the same rules as ``reason_condition``)."""
     out = []
     conf = message.intent_confidence
@@ -195,7 +184,7 @@ def reviewable() -> ColumnElement[bool]:
 
 
 def review_query(
-    th: Thresholds,
+    th: Policy,
     reason: Reason | None = None,
     labelled: bool | None = None,
     where: Iterable[ColumnElement[bool]] = (),

@@ -23,6 +23,7 @@ from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import SHANGHAI
 from bot.admin.scoping import Scope
 from handlers import router_learning as rl
+from handlers.understanding import Policy
 from models import InboundMessage, Union, User, utcnow
 from models.admin import AdminRole
 from nlp import INTENTS
@@ -65,7 +66,7 @@ class Filters:
         return f
 
 
-def _band(conf: float | None, th: rl.Thresholds) -> str:
+def _band(conf: float | None, th: Policy) -> str:
     if conf is None:
         return ""
     if conf < th.ask:
