@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from config import texts
 from handlers.anonymity import seal, unseal
@@ -120,7 +121,9 @@ def looks_like_command(text: str) -> bool:
 
 def _brand_names(ctx: Context) -> list[tuple[str, str]]:
     """(name or alias, canonical name) of every brand, longest first."""
-    pairs = [(n, b.name) for b in ctx.session.scalars(select(Brand)) for n in (b.name, *b.alias_names) if n]
+    # One query with the aliases loaded alongside, not one more per brand.
+    brands = ctx.session.scalars(select(Brand).options(selectinload(Brand.aliases)))
+    pairs = [(n, b.name) for b in brands for n in (b.name, *b.alias_names) if n]
     return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
 
 
@@ -591,7 +594,8 @@ def interruption(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | 
     if own is None or not text:
         return None
     # "查保促" is a brand (an answer to "which brand?"), not 查 + something.
-    command = looks_like_command(_strip_brands(ctx, text)) if _strip_brands(ctx, text).strip() else False
+    rest = _strip_brands(ctx, text)
+    command = looks_like_command(rest) if rest.strip() else False
     if not command and (not is_question(text) or conv.flow == "suggest"):
         return None  # a suggestion may well be a question ("活动为什么总是取消？")
     intent = ctx.router.route(text)
