@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import delete, func, select
@@ -38,6 +37,7 @@ from handlers.anonymity import (
     show_code,
     unseal,
 )
+from handlers.clock import add_working_days, local_day, show_day, show_time
 from handlers.context import Context, JobRequest, Reply
 from handlers.inbound import Inbound
 from handlers.notify import within_service_window
@@ -59,7 +59,6 @@ from nlp.keywords import categorise
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "suggestions.yaml"
 FLOW = "suggest"
 RATE_FLOW = "suggestion_rate"
@@ -95,35 +94,6 @@ def config() -> SuggestionConfig:
         per_day=int(data["limits"]["per_day"]),
         confirm_over_chars=int(data["limits"]["confirm_over_chars"]),
     )
-
-
-# --- time -------------------------------------------------------------------------------------
-
-
-def local_day(now: datetime) -> str:
-    return now.astimezone(SHANGHAI).strftime("%Y%m%d")
-
-
-def show_time(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
-def show_day(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """``start`` plus ``days`` working days (Mon–Fri in Asia/Shanghai), same clock time.
-
-    Public holidays and adjusted working weekends (调休) are not modelled.
-    """
-    local = start.astimezone(SHANGHAI)
-    counted = 0
-    while counted < days:
-        local += timedelta(days=1)
-        if local.weekday() < 5:
-            counted += 1
-    return local.astimezone(start.tzinfo)
 
 
 # --- text -------------------------------------------------------------------------------------

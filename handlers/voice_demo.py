@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers import suggestions as ops
-from handlers.suggestions import SHANGHAI
+from handlers.clock import SHANGHAI
 from models import SurveyResponse, Union, User
 
 DEMO_PREFIX = "demo-voice-"

@@ -22,7 +22,8 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from config.voice_texts import RATING_LABELS
-from handlers.suggestions import SHANGHAI, config, show_time
+from handlers.clock import SHANGHAI, show_time
+from handlers.suggestions import config
 from handlers.surveys import DONT_KNOW, GROUPS, Question, Template, brand_names, templates
 from models import Suggestion, SurveyResponse, Union, User
 from models.union import subtree_ids

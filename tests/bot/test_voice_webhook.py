@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import models
 from handlers import suggestions as sg
+from handlers.clock import local_day
 from handlers.surveys import templates
 from models import Role, Suggestion, SurveyResponse, Union, UnionKind, User, utcnow
 from models.union import assign_path
@@ -180,7 +181,7 @@ def test_ticket_sequence_under_concurrency(clean_db) -> None:
     for t in threads:
         t.join()
     assert not errors
-    day = sg.local_day(now)
+    day = local_day(now)
     assert sorted(tickets) == [f"JY{day}-{n:04d}" for n in range(1, 41)]
 
 

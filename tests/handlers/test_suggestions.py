@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers import suggestions as sg
+from handlers.clock import add_working_days
 from handlers.registry import JobContext
 from models import Conversation, Role, Suggestion, SuggestionState
 from tests.factories import make_brand, make_union, make_user
@@ -27,9 +28,9 @@ def tree(session):
 
 def test_working_days_skip_weekends() -> None:
     friday = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
-    assert sg.add_working_days(friday, 1) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
-    assert sg.add_working_days(MONDAY, 5) == MONDAY + timedelta(days=7)
-    assert sg.add_working_days(MONDAY, 15) == MONDAY + timedelta(days=21)
+    assert add_working_days(friday, 1) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    assert add_working_days(MONDAY, 5) == MONDAY + timedelta(days=7)
+    assert add_working_days(MONDAY, 15) == MONDAY + timedelta(days=21)
 
 
 @pytest.mark.parametrize(
@@ -136,7 +137,7 @@ def test_every_transition_and_history(session, tree) -> None:
     cadre = _cadre(session, base)
     t = MONDAY + timedelta(hours=1)
     sg.accept(session, s, cadre, t)
-    assert s.state == S.ACCEPTED and s.due_at == sg.add_working_days(t, 15)
+    assert s.state == S.ACCEPTED and s.due_at == add_working_days(t, 15)
     sg.start(session, s, cadre, t)
     assert s.state == S.IN_PROGRESS
     job = sg.answer(session, s, cadre, "已协调食堂增加菜品。", t)
@@ -226,10 +227,10 @@ def test_escalation_is_idempotent_and_climbs(session, tree) -> None:
     assert sg.escalate_overdue(session, late) == [s]
     assert s.union_id == city.id and s.escalations == 1
     assert sg.escalate_overdue(session, late) == []  # run twice: nothing more
-    later = sg.add_working_days(late, 5) + timedelta(minutes=1)
+    later = add_working_days(late, 5) + timedelta(minutes=1)
     sg.escalate_overdue(session, later)
     assert s.union_id == top.id and s.escalations == 2
-    even_later = sg.add_working_days(later, 5) + timedelta(minutes=1)
+    even_later = add_working_days(later, 5) + timedelta(minutes=1)
     assert sg.escalate_overdue(session, even_later) == []
     assert s.union_id == top.id and s.events[-1].action == "overdue"
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from config.settings import PROJECT_ROOT
 from handlers import suggestions as ops
-from handlers.suggestions import SHANGHAI
+from handlers.clock import SHANGHAI
 from models import SurveyResponse, Union, utcnow
 from tests.bot.admin.test_browser import PASSWORD, browser, live_server, shoot  # noqa: F401
 from tests.factories import make_user
