@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -22,9 +23,13 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 API_TOKEN_PREFIX = "ghpp_"
 
-# A real hash of a random password: unknown usernames are checked against it so a wrong
-# username takes as long as a wrong password (no username probing by timing).
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real hash of a random password: unknown usernames are checked against it so a wrong
+    username takes as long as a wrong password (no username probing by timing). Made on the
+    first sign-in, not at import: importing the module does no work."""
+    return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
 
 
 class PasswordError(ValueError):
@@ -46,7 +51,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(password_hash, password)
 
