@@ -6,7 +6,6 @@ respondent code, suggestions by ticket only.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import statistics
@@ -22,6 +21,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from config.voice_texts import RATING_LABELS
+from handlers.cells import SafeCsvWriter, safe_cell
 from handlers.clock import SHANGHAI, show_time
 from handlers.suggestions import config
 from handlers.surveys import DONT_KNOW, GROUPS, Question, Template, brand_names, templates
@@ -394,9 +394,9 @@ def write_table(table: Table, fmt: str, out: Path | io.BytesIO | io.StringIO) ->
     """CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX with a 代码本 sheet."""
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeCsvWriter(buffer)
         writer.writerow(table.headers)
-        writer.writerows([["" if v is None else _cell_safe(v) for v in row] for row in table.rows])
+        writer.writerows(table.rows)
         data = "\ufeff" + buffer.getvalue()
         if isinstance(out, Path):
             out.write_text(data, encoding="utf-8", newline="")
@@ -413,16 +413,9 @@ def write_table(table: Table, fmt: str, out: Path | io.BytesIO | io.StringIO) ->
     ws.title = "数据"
     ws.append(table.headers)
     for row in table.rows:
-        ws.append([_cell_safe(v) for v in row])
+        ws.append([safe_cell(v) for v in row])
     book = wb.create_sheet("代码本")
     book.append(["列名", "题目/含义", "类型", "取值说明"])
     for entry in table.codebook:
-        book.append([_cell_safe(v) for v in entry])
+        book.append([safe_cell(v) for v in entry])
     wb.save(out)
-
-
-def _cell_safe(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in Excel (CSV/formula injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value

@@ -21,10 +21,10 @@ from flask import Response, request
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from handlers.cells import safe_cell
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FORMATS = ("csv", "xlsx")
-# Spreadsheet programs run cells starting with these as formulas (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,7 @@ def display(value: Any) -> str:
 
 
 def _safe_text(value: Any) -> str:
-    text = display(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return str(safe_cell(display(value)))
 
 
 def to_csv(table: Table) -> bytes:

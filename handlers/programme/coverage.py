@@ -7,7 +7,6 @@ subtree (materialised path prefix), whatever its size.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import asdict, dataclass, field
@@ -16,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
+from handlers.cells import SafeCsvWriter
 from models import Brand, Stage, Union, UnionKind
 from models.programme import Assessment, ProgressReport, StageTransition
 
@@ -152,7 +152,7 @@ def as_json(report: CoverageReport) -> str:
 def as_csv(report: CoverageReport) -> str:
     """One table: section, unit code, unit, brand, detail, days (for spreadsheets)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(["类别", "工会代码", "工会", "品牌", "说明", "天数"])
     for m in report.missing:
         writer.writerow(["应创建未创建", m.code, m.name, "", f"{m.kind}，应有品牌{m.expected}", ""])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.recognition import GROUPS, RecognitionConfig, default_config
+from handlers.cells import SafeCsvWriter
 from handlers.recognition.estimators import (
     GROUP_LABELS,
     STATUS_LABELS,
@@ -272,7 +272,7 @@ def results(session: Session, campaign: Campaign, cfg: RecognitionConfig | None 
 def csv_text(report: dict[str, Any]) -> str:
     """CSV export: every row carries n, interval, status and the method version (§5)."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = SafeCsvWriter(buf)
     writer.writerow(
         [
             "活动",
