@@ -71,8 +71,9 @@ def main() -> None:
                     )
                     n += 1
             if brand.stage == Stage.REVIEWING:
+                # A self-evaluation cites this round's material (the programme gate).
                 scores = {
-                    s: {"score": 80}
+                    s: {"score": 80, "reports": [report.id]}
                     for s in ("name", "mechanism", "carriers", "demonstration", "recognition")
                 }
                 lc.self_evaluate(session, brand, scores, "bench", at)
@@ -102,6 +103,7 @@ def main() -> None:
     assert token
     form = {f"score_{s}": "80" for s in ("name", "mechanism", "carriers", "demonstration")}
     form |= {"decision": "continue", "comments": "继续培育", "csrf_token": token.group(1)}
+    form["photos_carriers"] = str(photo_id)  # a review cites this round's material
     start = time.perf_counter()
     response = client.post(f"/admin/programme/brands/{brand_id}/review", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

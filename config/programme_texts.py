@@ -70,6 +70,10 @@ STATUS_UNKNOWN_BRAND = "没有找到名为「{name}」的工作品牌，请核�
 STATUS_STAGE = "阶段：{stage}（第 {step} 步，共 {total} 步）"
 STATUS_NO_PROGRESS = "最近进度：暂无上报"
 STATUS_PROGRESS = "最近进度：{date} {summary}"
+# After 继续培育 (or 不予通过) a new round starts: the old material cannot be sent for review again.
+STATUS_NEW_ROUND = (
+    "上次评议：{decision}（{date}）。本轮尚无新的进度上报，须上报新进度并重新自评后才能再次送评。"
+)
 STATUS_RECOGNITION_NONE = "社会认可度：暂无数据"
 STATUS_RECOGNITION = "社会认可度：{score:.1f}"
 STATUS_RANK = "，排名第 {rank}/{total}"

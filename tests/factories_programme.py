@@ -60,12 +60,17 @@ PLAN = {
 }
 
 
-def five_scores(score: float = 80) -> dict[str, Any]:
-    return {s.value: {"score": score, "evidence": f"{s.label}的证明材料"} for s in Standard}
+def five_scores(score: float = 80, reports: tuple[int, ...] = ()) -> dict[str, Any]:
+    """Self-evaluation scores; ``reports`` are cited under 有丰富载体 (a round needs one)."""
+    scores: dict[str, Any] = {s.value: {"score": score, "evidence": f"{s.label}的证明材料"} for s in Standard}
+    scores[Standard.CARRIERS.value]["reports"] = list(reports)
+    return scores
 
 
-def four_scores(score: float = 70) -> dict[str, Any]:
-    return {s.value: {"score": score} for s in Standard if s != Standard.RECOGNITION}
+def four_scores(score: float = 70, reports: tuple[int, ...] = ()) -> dict[str, Any]:
+    scores: dict[str, Any] = {s.value: {"score": score} for s in Standard if s != Standard.RECOGNITION}
+    scores[Standard.CARRIERS.value]["reports"] = list(reports)
+    return scores
 
 
 def add_review(session: Session, brand: Brand, decision: Decision, at: datetime | None = None) -> Assessment:
@@ -91,8 +96,8 @@ def satisfy_gate(session: Session, brand: Brand, to: Any) -> None:
     if gate == "plan":
         lc.save_plan(session, brand, PLAN, "张三", now)
     elif gate == "progress_and_self_evaluation":
-        make_report(session, brand)
-        lc.self_evaluate(session, brand, five_scores(), "张三", now)
+        report = make_report(session, brand)
+        lc.self_evaluate(session, brand, five_scores(reports=(report.id,)), "张三", now)
     elif gate in {d.value for d in Decision}:
         add_review(session, brand, Decision(gate), now)
 

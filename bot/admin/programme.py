@@ -333,6 +333,10 @@ def render_brand(brand: Brand, errors: dict[str, str] | None = None, status: int
             decisions=list(Decision),
             next_stages=[to for (frm, to) in lc.ALLOWED if frm == brand.stage],
             plan_fields=lc.PLAN_FIELDS,
+            round_evidence={
+                "reports": lc.round_reports(session, brand),
+                "photos": lc.round_photos(session, brand),
+            },
         ),
         status,
     )
@@ -359,8 +363,20 @@ def _scores_from_form(standards: tuple[Standard, ...]) -> dict[str, Any]:
         score = _number(request.form.get(f"score_{s.value}", ""))
         if score is None:
             continue  # the operation answers "缺少「…」的评分"
-        scores[s.value] = {"score": score, "evidence": request.form.get(f"evidence_{s.value}", "")}
+        scores[s.value] = {
+            "score": score,
+            "evidence": request.form.get(f"evidence_{s.value}", ""),
+            "reports": _id_list(request.form.get(f"reports_{s.value}", "")),
+            "photos": _id_list(request.form.get(f"photos_{s.value}", "")),
+        }
     return scores
+
+
+def _id_list(value: str) -> list[Any]:
+    """ "12, 13" or "12、13" as [12, 13]; a word that is not a number goes through unchanged,
+    so the operation's own message names the problem."""
+    parts = [p for p in value.replace("，", ",").replace("、", ",").replace(" ", ",").split(",") if p]
+    return [int(p) if p.isdigit() else p for p in parts]
 
 
 def _brand_for_write(brand_id: int, allowed: Callable[[Permissions], bool]) -> Brand:
@@ -578,7 +594,8 @@ def imports() -> Any:
                     if kind == "orgs":
                         result = import_orgs(session, rows)
                     else:
-                        result = import_brands(session, rows, utcnow(), actor_name(web.current_account()))
+                        account = web.current_account()
+                        result = import_brands(session, rows, utcnow(), actor_name(account), account)
                 except ImportFailed as exc:
                     session.rollback()  # nothing half-imported
                     errors = exc.errors

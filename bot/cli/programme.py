@@ -37,6 +37,7 @@ from handlers.programme.imports import (
 )
 from handlers.programme.status import SHANGHAI
 from models import Brand, Role, Union, utcnow
+from models.admin import AdminAccount
 from models.programme import STANDARD_LABELS
 
 DEFAULT_ACTOR = "管理员"
@@ -88,12 +89,28 @@ def import_orgs_cmd(path: Path) -> None:
     _run_import(path, ORG_COLUMNS, import_orgs, "工会组织")
 
 
-@import_group.command("brands", help="导入工作品牌。列：name,org_code,aliases(用;分隔),stage")
+@import_group.command(
+    "brands",
+    help="导入工作品牌。列：name,org_code,aliases(用;分隔),stage。新品牌从「品牌提出」开始；"
+    "stage 要求更后的阶段时，须由上级工会管理员（--account）导入，且每一步的条件已有材料满足。",
+)
 @click.argument("path", type=FILE)
 @click.option("--by", "actor", default=DEFAULT_ACTOR, show_default=True, help="记入阶段时间线的操作人")
+@click.option("--account", "username", default=None, help="以该管理员账号的身份导入（设定阶段时必填）")
 @with_appcontext
-def import_brands_cmd(path: Path, actor: str) -> None:
-    _run_import(path, BRAND_COLUMNS, lambda s, rows: import_brands(s, rows, utcnow(), actor), "工作品牌")
+def import_brands_cmd(path: Path, actor: str, username: str | None) -> None:
+    def run(session: Session, rows: Any) -> ImportResult:
+        account = None
+        if username is not None:
+            account = session.scalar(select(AdminAccount).where(AdminAccount.username == username))
+            if account is None or not account.active:
+                raise ImportFailed([f"管理员账号 {username} 不存在或已停用"])
+        who = actor
+        if account is not None and actor == DEFAULT_ACTOR:
+            who = f"{account.username}（{account.union.name}）"[:64]
+        return import_brands(session, rows, utcnow(), who, account)
+
+    _run_import(path, BRAND_COLUMNS, run, "工作品牌")
 
 
 @import_group.command("members", help="导入会员名单（只保存卡号的加盐摘要）。列：org_code,card_no")

@@ -20,8 +20,16 @@ from sqlalchemy.orm import Session
 from handlers.brands import BrandError, upsert_brand
 from handlers.orgs import OrgError, upsert_union
 from handlers.programme.binding import hash_card, normalise_card
-from handlers.programme.lifecycle import LifecycleError, parse_stage, record_transition
+from handlers.programme.lifecycle import (
+    STAGE_ORDER,
+    LifecycleError,
+    advance,
+    parse_stage,
+    path_problem,
+    record_transition,
+)
 from models import Brand, BrandAlias, Stage, Union, UnionKind
+from models.admin import AdminAccount, AdminRole
 from models.programme import MemberCard
 
 Row = dict[str, str]
@@ -214,9 +222,32 @@ def _repath(session: Session) -> None:
 BRAND_COLUMNS = ("name", "org_code")
 
 
+def stage_authority_problem(account: AdminAccount | None, unions: Iterable[Union]) -> str | None:
+    """Why ``account`` may not set the stage of a brand of ``unions`` by import, or None.
+
+    Only an admin of a union strictly above the brand's may: the brand's own union must not
+    promote its own brand past the gates by file.
+    """
+    if account is None:
+        return "导入时设定品牌阶段须由上级工会的管理员账号操作"
+    if account.role is not AdminRole.ADMIN:
+        return "导入时设定品牌阶段须由上级工会的管理员操作，当前账号不是管理员"
+    for union in unions:
+        if union.id == account.union_id or not union.path.startswith(account.union.path):
+            return f"只有「{union.name}」的上级工会管理员才能在导入时设定其品牌的阶段"
+    return None
+
+
 def import_brands(
-    session: Session, rows: Iterable[tuple[int, Row]], now: datetime, actor: str = "导入"
+    session: Session,
+    rows: Iterable[tuple[int, Row]],
+    now: datetime,
+    actor: str = "导入",
+    account: AdminAccount | None = None,
 ) -> ImportResult:
+    """Brands from a file. New brands start at 品牌提出; a stage column may carry a brand further
+    only when every step's gate is met by evidence already recorded, and only for an admin of a
+    superior union (``account``). Each step is a timeline entry naming the importer."""
     rows = list(rows)
     errors: list[str] = []
     codes = set(session.scalars(select(Union.code)))
@@ -244,6 +275,8 @@ def import_brands(
                 stage = parse_stage(row["stage"])
             except LifecycleError as exc:
                 problems.append(str(exc))
+        if stage is not None and not problems:
+            problems.extend(_stage_problems(session, name, code, stage, account))
         if problems:
             errors.append(f"第{line}行：{'；'.join(problems)}")
             continue
@@ -290,14 +323,38 @@ def import_brands(
             raise ImportFailed([f"第{line}行：{exc}"]) from exc
         if before is None:
             result.created += 1
-            record_transition(session, brand, stage or Stage.PROPOSED, actor, "导入品牌", now)
+            record_transition(session, brand, Stage.PROPOSED, actor, "导入品牌", now)
         else:
             result.updated += 1
-            if stage is not None and stage != old_stage:
-                record_transition(
-                    session, brand, stage, actor, "导入时更新阶段（未经阶段审核）", now, from_stage=old_stage
-                )
+        if stage is not None and stage != (old_stage or Stage.PROPOSED):
+            assert account is not None  # checked with every row above
+            reason = f"导入（{account.union.name}管理员 {account.username}），各步条件已核验"
+            try:
+                for step in STAGE_ORDER[STAGE_ORDER.index(brand.stage) + 1 : STAGE_ORDER.index(stage) + 1]:
+                    advance(session, brand, step, actor, reason, now)
+            except LifecycleError as exc:
+                raise ImportFailed([f"第{line}行：{exc}"]) from exc
     return result
+
+
+def _stage_problems(
+    session: Session, name: str, code: str, stage: Stage, account: AdminAccount | None
+) -> list[str]:
+    """Why a row may not put its brand at ``stage`` (empty when it may, or it is no change)."""
+    brand = session.scalar(select(Brand).where(Brand.name == name))
+    if stage == (brand.stage if brand is not None else Stage.PROPOSED):
+        return []
+    union = session.scalar(select(Union).where(Union.code == code))
+    assert union is not None  # the row's code was checked first
+    unions = [union] if brand is None or brand.union_id == union.id else [brand.union, union]
+    problems = []
+    authority = stage_authority_problem(account, unions)
+    if authority is not None:
+        problems.append(authority)
+    gate = path_problem(session, brand, stage)
+    if gate is not None:
+        problems.append(f"不能直接导入为「{stage.label}」：{gate}")
+    return problems
 
 
 # --- member list ----------------------------------------------------------------------------
@@ -352,4 +409,5 @@ __all__ = [
     "import_members",
     "import_orgs",
     "read_rows",
+    "stage_authority_problem",
 ]

@@ -3,16 +3,23 @@
 Allowed moves (everything else is refused):
     proposed → planned            (no gate: the brand has been put forward)
     planned → cultivating         a complete plan (goals, measures, long-term and this year's plan)
-    cultivating → reviewing       at least one progress report and a self-evaluation
+    cultivating → reviewing       a progress report and a self-evaluation, both of this round
     reviewing → deepening         the latest review decided 推广
     reviewing → cultivating       the latest review decided 继续培育
     reviewing → planned           the latest review decided 不予通过 (the plan is to be reworked)
 Every move is written to the timeline (who, when, from, to, why).
+
+Rounds: a review closes a round and the next one starts right after it. What the brand showed
+before the review cannot carry it through the next one: moving on needs new progress (and, after
+不予通过, a new plan); a self-evaluation or a review must cite at least one report or photo of the
+current round; and the round's self-evaluation is frozen once it has been reviewed (it is what
+the review's gap compares against). Every path (chat, dashboard, CLI, import) goes through these
+functions, so the rules hold once for all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +34,7 @@ from models.programme import (
     BrandPlan,
     Decision,
     Photo,
+    PhotoStatus,
     ProgressReport,
     StageTransition,
     Standard,
@@ -169,28 +177,107 @@ def report_count(session: Session, brand: Brand) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def gate_problem(session: Session, brand: Brand, to: Stage) -> str | None:
-    """Why the brand may not move to ``to`` now, or None when it may."""
-    gate = ALLOWED.get((brand.stage, to))
+def round_opened_by(session: Session, brand: Brand) -> Assessment | None:
+    """The review that closed the previous round (None during the first round)."""
+    return latest_assessment(session, brand, "review")
+
+
+def _after(boundary: Assessment | None) -> datetime | None:
+    return boundary.created_at if boundary is not None else None
+
+
+def round_reports(session: Session, brand: Brand) -> list[int]:
+    """Ids of the progress reports filed in the current round."""
+    stmt = select(ProgressReport.id).where(ProgressReport.brand_id == brand.id)
+    since = _after(round_opened_by(session, brand))
+    if since is not None:
+        stmt = stmt.where(ProgressReport.created_at > since)
+    return list(session.scalars(stmt.order_by(ProgressReport.id)))
+
+
+def round_photos(session: Session, brand: Brand) -> list[int]:
+    """Ids of the brand's own photos of the current round.
+
+    Only stored photos count: a pending one has not been checked against earlier photos yet,
+    and a failed one has no picture. A copy of an earlier photo (``duplicate_of_id`` set by the
+    photo check, or any flag) is no new evidence.
+    """
+    stmt = select(Photo.id).where(
+        Photo.brand_id == brand.id,
+        Photo.status == PhotoStatus.STORED,
+        Photo.duplicate_of_id.is_(None),
+        Photo.flag.is_(None),
+    )
+    since = _after(round_opened_by(session, brand))
+    if since is not None:
+        stmt = stmt.where(Photo.captured_at > since)
+    return list(session.scalars(stmt.order_by(Photo.id)))
+
+
+def round_self_evaluation(session: Session, brand: Brand) -> Assessment | None:
+    """The latest self-evaluation filed in the current round."""
+    own = latest_assessment(session, brand, "self")
+    boundary = round_opened_by(session, brand)
+    if own is None or (boundary is not None and not _later(own, boundary)):
+        return None
+    return own
+
+
+def _later(a: Assessment, b: Assessment) -> bool:
+    # Ids break ties between rows written at the same instant (one table, one sequence).
+    return (a.created_at, a.id) > (b.created_at, b.id)
+
+
+def gate_problem(
+    session: Session, brand: Brand | None, to: Stage, from_stage: Stage | None = None
+) -> str | None:
+    """Why the brand may not move from ``from_stage`` (default: its stage) to ``to``, or None.
+
+    ``brand`` None stands for a brand that does not exist yet (an import): it has no evidence.
+    """
+    source = from_stage if from_stage is not None else (brand.stage if brand else Stage.PROPOSED)
+    gate = ALLOWED.get((source, to))
     if gate is None:
-        return f"不允许从「{brand.stage.label}」直接进入「{to.label}」"
+        return f"不允许从「{source.label}」直接进入「{to.label}」"
     if gate == "plan":
-        plan = latest_plan(session, brand)
+        plan = latest_plan(session, brand) if brand else None
         if plan is None:
             return "离开「制定方案」需要先提交创建方案（目标、措施、长期规划和年度计划）"
+        boundary = round_opened_by(session, brand) if brand else None
+        if boundary is not None and plan.created_at <= boundary.created_at:
+            return "上次评议之后需要重新提交创建方案，才能再次进入「培育创建」"
     elif gate == "progress_and_self_evaluation":
-        if report_count(session, brand) == 0:
+        if brand is None or not round_reports(session, brand):
+            if brand is not None and round_opened_by(session, brand) is not None:
+                return "离开「培育创建」需要上次评议之后的新进度上报（上一轮的材料不能再次送评）"
             return "离开「培育创建」需要至少一条进度上报"
-        if latest_assessment(session, brand, "self") is None:
-            return "进入「评议推广」需要先完成对照“五个有”的自评"
+        if round_self_evaluation(session, brand) is None:
+            return "进入「评议推广」需要先完成本轮对照“五个有”的自评"
     elif gate in {d.value for d in Decision}:
-        review = latest_assessment(session, brand, "review")
-        since = entered_stage_at(session, brand)
+        review = latest_assessment(session, brand, "review") if brand else None
+        since = entered_stage_at(session, brand) if brand else None
         if review is None or (since is not None and review.created_at < since):
             return "需要上级在本轮评议中作出评议结论"
         if review.decision != Decision(gate):
             assert review.decision is not None
             return f"上级评议结论为「{review.decision.label}」，不能进入「{to.label}」"
+    return None
+
+
+def path_problem(session: Session, brand: Brand | None, to: Stage) -> str | None:
+    """Why a brand may not be carried forward step by step to ``to`` (an import), or None.
+
+    Each step must pass its own gate on the evidence already recorded; going back is only ever
+    a review's decision.
+    """
+    source = brand.stage if brand is not None else Stage.PROPOSED
+    start, end = STAGE_ORDER.index(source), STAGE_ORDER.index(to)
+    if end < start:
+        return f"不能退回「{to.label}」（退回只能由上级评议决定）"
+    for here, there in zip(STAGE_ORDER[start:end], STAGE_ORDER[start + 1 : end + 1], strict=True):
+        problem = gate_problem(session, brand, there, from_stage=here)
+        if problem is not None:
+            return problem
     return None
 
 
@@ -291,15 +378,51 @@ def _scores(
 def self_evaluate(
     session: Session, brand: Brand, scores: Any, author: str, now: datetime, comments: str | None = None
 ) -> Assessment:
-    """A self-evaluation: all five standards, each 0–100 with its evidence."""
-    if brand.stage not in (Stage.CULTIVATING, Stage.REVIEWING, Stage.DEEPENING):
+    """A self-evaluation: all five standards, each 0–100 with its evidence.
+
+    Only while a round is open (培育创建 or 评议推广 before the review): once reviewed, the
+    round's self-evaluation is what the review is compared with, so it is frozen.
+    """
+    if brand.stage == Stage.DEEPENING:
+        raise LifecycleError(
+            f"品牌「{brand.name}」已评议推广，本轮自评已随上级评议锁定，不能再提交或修改自评"
+        )
+    if brand.stage not in (Stage.CULTIVATING, Stage.REVIEWING):
         raise LifecycleError(f"品牌「{brand.name}」处于「{brand.stage.label}」，进入培育创建后才能自评")
     parsed = _scores(session, brand, scores, typed=tuple(Standard))
+    _require_round_evidence(session, brand, parsed.values(), "自评")
     assessment = Assessment(brand_id=brand.id, kind="self", author=author, comments=comments, created_at=now)
     assessment.scores = [parsed[s] for s in Standard]
     session.add(assessment)
     session.flush()
     return assessment
+
+
+def _require_round_evidence(
+    session: Session, brand: Brand, scores: Iterable[AssessmentScore], what: str
+) -> None:
+    """At least one cited report or photo must be of the current round; else a Chinese refusal."""
+    cited_reports = {i for s in scores for i in s.report_ids}
+    cited_photos = {i for s in scores for i in s.photo_ids}
+    reports, photos = round_reports(session, brand), round_photos(session, brand)
+    if cited_reports & set(reports) or cited_photos & set(photos):
+        return
+    if reports or photos:
+        offer = "；".join(
+            part
+            for part in (
+                f"进度上报编号 {'、'.join(map(str, reports))}" if reports else "",
+                f"照片编号 {'、'.join(map(str, photos))}" if photos else "",
+            )
+            if part
+        )
+        raise LifecycleError(
+            f"{what}需要至少引用一份本轮的材料（进度上报或照片）。品牌「{brand.name}」本轮可引用：{offer}"
+        )
+    raise LifecycleError(
+        f"{what}需要至少引用一份本轮的材料（进度上报或照片），品牌「{brand.name}」本轮还没有任何材料，"
+        "请先上报进度或照片"
+    )
 
 
 def parse_decision(value: str) -> Decision:
@@ -330,6 +453,7 @@ def review(
         raise LifecycleError("评议意见不能为空")
     typed = tuple(s for s in Standard if s != Standard.RECOGNITION)
     parsed = _scores(session, brand, scores, typed=typed)
+    _require_round_evidence(session, brand, parsed.values(), "评议")
     info = recognition_for(session, brand)
     parsed[Standard.RECOGNITION] = AssessmentScore(
         standard=Standard.RECOGNITION,
@@ -379,10 +503,28 @@ class GapRow:
         return self.self_score - self.review_score
 
 
+def reviewed_self_evaluation(session: Session, brand: Brand, review: Assessment) -> Assessment | None:
+    """The self-evaluation the review judged: the latest one filed before it (same round)."""
+    stmt = (
+        select(Assessment)
+        .where(
+            Assessment.brand_id == brand.id,
+            Assessment.kind == "self",
+            Assessment.created_at <= review.created_at,
+        )
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+    )
+    return next((a for a in session.scalars(stmt) if _later(review, a)), None)
+
+
 def score_gap(session: Session, brand: Brand) -> list[GapRow]:
-    """Latest self-evaluation against latest review, standard by standard."""
-    own = latest_assessment(session, brand, "self")
+    """The latest review against the self-evaluation of the round it closed, standard by standard.
+
+    Without a review yet, the latest self-evaluation stands alone. A self-evaluation filed after
+    a review belongs to the next round and never changes that review's gap.
+    """
     sup = latest_assessment(session, brand, "review")
+    own = reviewed_self_evaluation(session, brand, sup) if sup else latest_assessment(session, brand, "self")
     rows = []
     for standard in Standard:
         s = own.score_for(standard) if own else None

@@ -12,8 +12,8 @@ from config import programme_texts as T
 from handlers.brands import find_brand_by_name
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.programme.lifecycle import STAGE_ORDER, recognition_for
-from models import Brand
+from handlers.programme.lifecycle import STAGE_ORDER, recognition_for, round_opened_by, round_reports
+from models import Brand, Stage
 from models.programme import ProgressReport
 from nlp import Intent
 
@@ -48,6 +48,15 @@ def brand_status_text(session: Session, brand: Brand) -> str:
     else:
         summary = report.text if len(report.text) <= SUMMARY_CHARS else report.text[:SUMMARY_CHARS] + "…"
         lines.append(T.STATUS_PROGRESS.format(date=local_date(report.created_at), summary=summary))
+    boundary = round_opened_by(session, brand)
+    if (
+        boundary is not None
+        and boundary.decision is not None
+        and brand.stage in (Stage.PLANNED, Stage.CULTIVATING)
+        and not round_reports(session, brand)
+    ):
+        date = local_date(boundary.created_at)
+        lines.append(T.STATUS_NEW_ROUND.format(decision=boundary.decision.label, date=date))
     info = recognition_for(session, brand)
     if info is None:
         lines.append(T.STATUS_RECOGNITION_NONE)

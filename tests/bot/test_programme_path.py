@@ -53,7 +53,14 @@ def test_the_whole_path(app, client, wechat: WeChatServer, wechat_stub, tmp_path
         return result.output
 
     assert "新增 5 条" in run("import", "orgs", write(tmp_path, "tree.csv", TREE))
-    assert "新增 2 条" in run("import", "brands", write(tmp_path, "brands.csv", BRANDS))
+    # Setting a stage by import takes an admin of a superior union (here the province's).
+    created = cli.invoke(
+        args=["admin", "create", "--org", "P", "--username", "sheng", "--password-stdin"],
+        input="Sheng-zong-2026!\n",
+    )
+    assert created.exit_code == 0, created.output
+    brands_csv = write(tmp_path, "brands.csv", BRANDS)
+    assert "新增 2 条" in run("import", "brands", brands_csv, "--account", "sheng")
     out = run("invite", "--org", "C1", "--role", "cadre")
     code = re.search(r"邀请码：([A-Z0-9]{8})", out).group(1)  # type: ignore[union-attr]
 
@@ -126,7 +133,12 @@ def test_the_whole_path(app, client, wechat: WeChatServer, wechat_stub, tmp_path
         "by": "省总宣教部",
         "decision": "推广",
         "comments": "成效明显，全省推广",
-        "scores": {"name": 85, "mechanism": 80, "carriers": 80, "demonstration": 70},
+        "scores": {
+            "name": 85,
+            "mechanism": 80,
+            "carriers": {"score": 80, "photos": photo_ids},
+            "demonstration": 70,
+        },
     }
     out = run("brand", "review", write(tmp_path, "review.yaml", review))
     assert "推广" in out and "「评议推广」→「深化提升」" in out
@@ -145,7 +157,8 @@ def test_the_whole_path(app, client, wechat: WeChatServer, wechat_stub, tmp_path
             select(StageTransition).where(StageTransition.brand_id == brand.id).order_by(StageTransition.id)
         ).all()
         assert [(m.from_stage, m.to_stage, m.actor) for m in moves] == [
-            (None, Stage.PLANNED, "管理员"),
+            (None, Stage.PROPOSED, "sheng（示范省总工会）"),
+            (Stage.PROPOSED, Stage.PLANNED, "sheng（示范省总工会）"),
             (Stage.PLANNED, Stage.CULTIVATING, "管理员"),
             (Stage.CULTIVATING, Stage.REVIEWING, "管理员"),
             (Stage.REVIEWING, Stage.DEEPENING, "省总宣教部"),

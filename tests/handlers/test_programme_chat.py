@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
@@ -20,7 +20,16 @@ from handlers.programme.binding import (
     set_member_salt,
 )
 from models import Role, Stage, utcnow
-from models.programme import BindAttempt, Invitation, MemberCard, Photo, PhotoStatus, ProgressReport
+from models.programme import (
+    BindAttempt,
+    Decision,
+    Invitation,
+    MemberCard,
+    Photo,
+    PhotoStatus,
+    ProgressReport,
+    Standard,
+)
 from tests.factories import make_brand, make_ctx, make_union
 from tests.factories_programme import make_cadre, make_report, recognition_provider
 
@@ -275,3 +284,57 @@ def test_a_progress_report_during_the_photo_flow_is_filed_not_taken_as_caption(s
 def test_status_with_a_ticket_is_answered_by_the_suggestions_domain(session) -> None:
     reply = say(make_ctx(session), "查询 JY20261121-0001")
     assert "JY20261121-0001" in reply and "工作品牌" not in reply
+
+
+# --- programme gates through chat (issue 12, part 6) --------------------------------------------
+
+GATE_T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def _reviewed_with_continue(session) -> tuple[Context, object, int]:  # type: ignore[no-untyped-def]
+    """A cadre's brand reviewed 继续培育 on day 10, on a report the cadre filed in chat on day 1."""
+    ctx, [brand] = cadre_ctx(session)
+    ctx.now = GATE_T0 + timedelta(days=1)
+    assert "已记录「工惠乐学」的进度" in say(ctx, "上报进度 工惠乐学 本月开展培训12场")
+    old = session.scalar(select(ProgressReport.id))
+    cited = {s.value: {"score": 80, "reports": [old]} for s in Standard}
+    lc.self_evaluate(session, brand, cited, "张三", GATE_T0 + timedelta(days=2))
+    lc.advance(session, brand, Stage.REVIEWING, "张三", "申请评议", GATE_T0 + timedelta(days=3))
+    four = {k: v for k, v in cited.items() if k != Standard.RECOGNITION.value}
+    lc.review(session, brand, Decision.CONTINUE, "载体不足", four, "上级", GATE_T0 + timedelta(days=10))
+    return ctx, brand, old
+
+
+def test_a_chat_report_from_before_the_review_does_not_open_the_new_round(session) -> None:
+    ctx, brand, _ = _reviewed_with_continue(session)
+    assert lc.round_reports(session, brand) == []
+    ctx.now = GATE_T0 + timedelta(days=11)
+    status = say(ctx, "查询 工惠乐学")
+    assert "上次评议：继续培育" in status and "须上报新进度并重新自评后才能再次送评" in status
+    with pytest.raises(lc.LifecycleError, match="上次评议之后的新进度上报"):
+        lc.advance(session, brand, Stage.REVIEWING, "张三", "再次申请", ctx.now)
+
+
+def test_a_chat_report_and_photo_after_continue_are_the_new_rounds_evidence(session) -> None:
+    ctx, brand, old = _reviewed_with_continue(session)
+    ctx.now = GATE_T0 + timedelta(days=12)
+    assert "已记录「工惠乐学」的进度" in say(ctx, "上报进度 工惠乐学 新建职工书屋3处")
+    assert "第 1 张" in photo(ctx)
+    new = session.scalars(select(ProgressReport.id).order_by(ProgressReport.id)).all()[-1]
+    snap = session.scalar(select(Photo).order_by(Photo.id.desc()))
+    assert lc.round_reports(session, brand) == [new]
+    assert "本轮尚无新的进度上报" not in say(ctx, "查询 工惠乐学")
+    # A photo counts once stored (checked against earlier photos), not while it downloads.
+    assert lc.round_photos(session, brand) == []
+    snap.status = PhotoStatus.STORED
+    session.flush()
+    assert lc.round_photos(session, brand) == [snap.id]
+    with pytest.raises(lc.LifecycleError, match="本轮可引用"):
+        lc.self_evaluate(
+            session, brand, {s.value: {"score": 85, "reports": [old]} for s in Standard}, "张三", ctx.now
+        )
+    # The photo from chat alone is enough evidence for the new self-evaluation.
+    cited = {s.value: {"score": 85, "photos": [snap.id]} for s in Standard}
+    lc.self_evaluate(session, brand, cited, "张三", ctx.now + timedelta(hours=3))
+    lc.advance(session, brand, Stage.REVIEWING, "张三", "再次申请", ctx.now + timedelta(hours=4))
+    assert brand.stage == Stage.REVIEWING

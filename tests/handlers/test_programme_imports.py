@@ -19,7 +19,9 @@ from handlers.programme.imports import (
     read_rows,
 )
 from models import Brand, Stage, Union, UnionKind, utcnow
+from models.admin import AdminAccount, AdminRole
 from models.programme import MemberCard
+from tests.factories_programme import PLAN
 
 SALT = member_card_salt("test-secret-key-0123456789")
 
@@ -128,13 +130,25 @@ def test_xlsx_with_chinese_kind_labels(session, tmp_path: Path) -> None:
 
 
 BRANDS = """name,org_code,aliases,stage
-工惠乐学,C1,乐学;工惠学堂,cultivating
+工惠乐学,C1,乐学;工惠学堂,planned
 查保促,K1,,
 """
 
 
+def province_admin(session) -> AdminAccount:
+    """An admin of the province union: superior to every brand of the test tree."""
+    found = session.scalar(select(AdminAccount).where(AdminAccount.username == "province"))
+    if found is None:
+        province = session.scalar(select(Union).where(Union.code == "P"))
+        found = AdminAccount(username="province", password_hash="x", union=province, role=AdminRole.ADMIN)
+        session.add(found)
+        session.flush()
+    return found
+
+
 def load_brands(session, tmp_path: Path, text: str = BRANDS):
-    return import_brands(session, read_rows(write(tmp_path, text, "b.csv"), BRAND_COLUMNS), utcnow(), "测试")
+    rows = read_rows(write(tmp_path, text, "b.csv"), BRAND_COLUMNS)
+    return import_brands(session, rows, utcnow(), "测试", province_admin(session))
 
 
 def test_import_brands_with_aliases_stage_and_timeline(session, tmp_path: Path) -> None:
@@ -142,16 +156,24 @@ def test_import_brands_with_aliases_stage_and_timeline(session, tmp_path: Path) 
     result = load_brands(session, tmp_path)
     assert (result.created, result.updated) == (2, 0)
     brand = session.scalar(select(Brand).where(Brand.name == "工惠乐学"))
-    assert brand.alias_names == ["乐学", "工惠学堂"] and brand.stage == Stage.CULTIVATING
+    assert brand.alias_names == ["乐学", "工惠学堂"] and brand.stage == Stage.PLANNED
     other = session.scalar(select(Brand).where(Brand.name == "查保促"))
     assert other.stage == Stage.PROPOSED
-    [entry] = lc.timeline(session, brand)
-    assert (entry.from_stage, entry.to_stage, entry.actor) == (None, Stage.CULTIVATING, "测试")
-    # Re-import: aliases replaced, stage change recorded on the timeline.
-    result = load_brands(session, tmp_path, "name,org_code,aliases,stage\n工惠乐学,C1,乐学,评议推广\n")
+    created, moved = lc.timeline(session, brand)
+    assert (created.from_stage, created.to_stage, created.actor) == (None, Stage.PROPOSED, "测试")
+    assert (moved.from_stage, moved.to_stage, moved.actor) == (Stage.PROPOSED, Stage.PLANNED, "测试")
+    # Re-import: aliases replaced; a stage the evidence does not reach is refused, nothing written.
+    with pytest.raises(ImportFailed, match="第2行：不能直接导入为「评议推广」"):
+        load_brands(session, tmp_path, "name,org_code,aliases,stage\n工惠乐学,C1,乐学,评议推广\n")
+    lc.save_plan(session, brand, PLAN, "张三", utcnow())
+    result = load_brands(session, tmp_path, "name,org_code,aliases,stage\n工惠乐学,C1,乐学,培育创建\n")
     assert (result.created, result.updated) == (0, 1)
-    assert brand.alias_names == ["乐学"] and brand.stage == Stage.REVIEWING
-    assert [t.to_stage for t in lc.timeline(session, brand)] == [Stage.CULTIVATING, Stage.REVIEWING]
+    assert brand.alias_names == ["乐学"] and brand.stage == Stage.CULTIVATING
+    assert [t.to_stage for t in lc.timeline(session, brand)] == [
+        Stage.PROPOSED,
+        Stage.PLANNED,
+        Stage.CULTIVATING,
+    ]
 
 
 def test_brand_bad_rows(session, tmp_path: Path) -> None:

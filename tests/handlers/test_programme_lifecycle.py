@@ -68,10 +68,10 @@ def test_leaving_cultivating_needs_a_report_and_a_self_evaluation(session) -> No
     brand = make_brand(session, stage=Stage.CULTIVATING)
     with pytest.raises(lc.LifecycleError, match="进度上报"):
         lc.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
-    make_report(session, brand)
+    report = make_report(session, brand)
     with pytest.raises(lc.LifecycleError, match="自评"):
         lc.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
-    lc.self_evaluate(session, brand, five_scores(), "张三", utcnow())
+    lc.self_evaluate(session, brand, five_scores(reports=(report.id,)), "张三", utcnow())
     lc.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
     assert brand.stage == Stage.REVIEWING
 
@@ -114,12 +114,12 @@ def test_advance_needs_a_reason(session) -> None:
 
 def test_review_moves_the_brand_and_takes_recognition_from_the_provider(session) -> None:
     brand = make_brand(session, stage=Stage.CULTIVATING)
-    make_report(session, brand)
-    lc.self_evaluate(session, brand, five_scores(90), "张三", utcnow())
+    report = make_report(session, brand)
+    lc.self_evaluate(session, brand, five_scores(90, (report.id,)), "张三", utcnow())
     lc.advance(session, brand, Stage.REVIEWING, "张三", "申请评议", utcnow())
     with recognition_provider(lambda s, b: lc.RecognitionInfo(score=76.5, rank=2, out_of=9)):
         review, move = lc.review(
-            session, brand, Decision.PROMOTE, "成效明显", four_scores(70), "王五", utcnow()
+            session, brand, Decision.PROMOTE, "成效明显", four_scores(70, (report.id,)), "王五", utcnow()
         )
     assert brand.stage == Stage.DEEPENING
     assert move.reason.startswith("上级评议：推广")
@@ -133,7 +133,10 @@ def test_review_moves_the_brand_and_takes_recognition_from_the_provider(session)
 
 def test_review_without_index_data_leaves_recognition_empty(session) -> None:
     brand = make_brand(session, stage=Stage.REVIEWING)
-    review, _ = lc.review(session, brand, Decision.CONTINUE, "载体不足", four_scores(), "王五", utcnow())
+    report = make_report(session, brand)
+    review, _ = lc.review(
+        session, brand, Decision.CONTINUE, "载体不足", four_scores(reports=(report.id,)), "王五", utcnow()
+    )
     recognition = review.score_for(Standard.RECOGNITION)
     assert recognition is not None and recognition.score is None
     assert brand.stage == Stage.CULTIVATING

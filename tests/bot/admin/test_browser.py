@@ -223,8 +223,9 @@ def _gradient_png(width: int, height: int, tint: tuple[int, int, int]) -> bytes:
     )
 
 
-def _brand_evidence(app: Flask) -> None:
-    """Progress reports with photos and a self-evaluation for the demo brand under review (工惠乐学)."""
+def _brand_evidence(app: Flask) -> list[int]:
+    """Progress reports with photos and a self-evaluation for the demo brand under review (工惠乐学);
+    returns the reports' ids (the review cites them)."""
     import hashlib
     from datetime import timedelta
 
@@ -243,12 +244,14 @@ def _brand_evidence(app: Flask) -> None:
         now = utcnow()
         cadre = make_user(db, role=Role.CADRE, union_id=brand.union_id, union_source="invite")
         texts = ("本月开展技能培训 12 场，参训职工 860 人次", "“乐学课堂”进车间 5 次，新增线上课程 20 门")
+        report_ids = []
         for i, text in enumerate(texts):
             report = ProgressReport(
                 brand_id=brand.id, author_id=cadre.id, text=text, created_at=now - timedelta(days=20 - 10 * i)
             )
             db.add(report)
             db.flush()
+            report_ids.append(report.id)
             for j, tint in enumerate(((200, 120, 60), (60, 160, 220))):
                 content = _gradient_png(240, 160, (tint[0], tint[1], 40 + 60 * i))
                 sha = hashlib.sha256(content).hexdigest()
@@ -272,7 +275,7 @@ def _brand_evidence(app: Flask) -> None:
                     )
                 )
         scores = {
-            s: {"score": v, "evidence": e}
+            s: {"score": v, "evidence": e, "reports": report_ids}
             for s, v, e in (
                 ("name", 90, "名称简洁，职工认知度高"),
                 ("mechanism", 85, "建立季度例会与考核办法"),
@@ -282,10 +285,11 @@ def _brand_evidence(app: Flask) -> None:
             )
         }
         lc.self_evaluate(db, brand, scores, "ly-admin（临沂市总工会）", now - timedelta(days=5))
+    return report_ids
 
 
 def test_open_a_brand_and_submit_the_superiors_review(live_server: str, browser: Any, app: Flask) -> None:
-    _brand_evidence(app)
+    report_ids = _brand_evidence(app)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []
@@ -311,13 +315,17 @@ def test_open_a_brand_and_submit_the_superiors_review(live_server: str, browser:
     for name, value in (("name", "88"), ("mechanism", "80"), ("carriers", "85"), ("demonstration", "78")):
         form.locator(f"input[name=score_{name}]").fill(value)
     form.locator("textarea[name=evidence_mechanism]").fill("季度例会制度已运行一年")
+    # A review cites this round's material; the form lists what may be cited.
+    hint = form.locator("#round-evidence").inner_text()
+    assert "本轮可引用：进度上报" in hint and "、".join(map(str, report_ids)) in hint
+    form.locator("input[name=reports_carriers]").fill(", ".join(map(str, report_ids)))
     form.locator("input[name=decision][value=promote]").check()
     form.locator("textarea[name=comments]").fill("机制健全、载体丰富，同意在全省推广。")
     shoot(page, "brand-review")
     form.locator("button[type=submit]").click()
     page.wait_for_selector(".flash-success")
     assert "评议已提交：推广" in page.locator(".flash-success").inner_text()
-    assert "深化提升" in page.locator("dl.facts").inner_text()
+    assert "深化提升" in page.locator("dl.facts").first.inner_text()
     gap = page.locator("table.gap").inner_text()
     assert "有完善机制" in gap and "+5" in gap  # self 85, review 80
     shoot(page, "brand-timeline")

@@ -137,7 +137,11 @@ def test_superior_review_advances_the_stage_and_is_audited(  # type: ignore[no-u
     as_user, world: World, db: Session
 ) -> None:
     client = as_user("province")
-    response = post(client, f"/admin/programme/brands/{world.other_brand.id}/review", REVIEW_FORM)
+    report = ProgressReport(brand_id=world.other_brand.id, text="开展活动", created_at=utcnow())
+    db.add(report)
+    db.commit()
+    form = {**REVIEW_FORM, "reports_carriers": str(report.id)}
+    response = post(client, f"/admin/programme/brands/{world.other_brand.id}/review", form)
     assert response.status_code == 302, response.get_data(as_text=True)
     db.expire_all()
     brand = db.get(Brand, world.other_brand.id)
@@ -206,9 +210,11 @@ def test_gates_plan_and_advance_through_the_forms(as_user, world: World, db: Ses
         client, f"/admin/programme/brands/{own}/advance", {"to": "reviewing", "reason": "申请评议"}
     )
     assert "至少一条进度上报" in no_reports.get_data(as_text=True)
-    db.add(ProgressReport(brand_id=own, text="开展活动", created_at=utcnow()))
+    report = ProgressReport(brand_id=own, text="开展活动", created_at=utcnow())
+    db.add(report)
     db.commit()
     scores = {f"score_{s}": "80" for s in ("name", "mechanism", "carriers", "demonstration", "recognition")}
+    scores["reports_carriers"] = str(report.id)
     assert post(client, f"/admin/programme/brands/{own}/self-evaluation", scores).status_code == 302
     moved = post(client, f"/admin/programme/brands/{own}/advance", {"to": "reviewing", "reason": "申请评议"})
     assert moved.status_code == 302
