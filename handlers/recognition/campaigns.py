@@ -168,10 +168,35 @@ class Respondent:
     union_path: str | None
     first_seen_at: datetime | None
     recuse_path: str | None = None
+    # A bound cadre of the union_path unit: home for its subtree's brands, never the public.
+    cadre: bool = False
+    # A G reviewer of another campaign still open: nothing they rate here may count (§4.3 P8).
+    reviewer_of: str | None = None
+
+
+def reviewer_campaigns(session: Session, ident: str) -> list[Campaign]:
+    """The not-yet-closed campaigns that invited this identity as a G reviewer."""
+    return list(
+        session.scalars(
+            select(Campaign)
+            .join(ReviewerInvite, ReviewerInvite.campaign_id == Campaign.id)
+            .where(ReviewerInvite.identity_hash == ident, Campaign.closed_at.is_(None))
+            .order_by(Campaign.id)
+        )
+    )
+
+
+def is_bound_cadre(user: User) -> bool:
+    """A union cadre (or admin) bound to a unit: answers as the union, not as the public."""
+    return user.role in (Role.CADRE, Role.ADMIN) and user.union_id is not None and user.union is not None
 
 
 def respondent(session: Session, user: User, campaign: Campaign) -> Respondent:
-    """Group by verification, never self-declared: G invited, W bound to a union, else S."""
+    """Group by verification, never self-declared: G invited, W bound to a union, else S.
+
+    A bound cadre is W (a union person, §4.3 P8) and marked, so the estimators count their
+    answers for their own subtree's brands as home (capped), never as the public.
+    """
     ident = identity_hash(session, user.openid)
     invite = session.scalar(
         select(ReviewerInvite).where(
@@ -181,6 +206,14 @@ def respondent(session: Session, user: User, campaign: Campaign) -> Respondent:
     if invite is not None:
         recuse = session.get(Union, invite.recuse_union_id) if invite.recuse_union_id else None
         return Respondent(ident, "G", None, user.first_seen_at, recuse.path if recuse else None)
+    invited = reviewer_campaigns(session, ident)
+    if invited:
+        # Their score belongs to the campaign that invited them, with its recusal; here it would
+        # count as a public (W/S) rating and skip both.
+        return Respondent(ident, "G", None, user.first_seen_at, reviewer_of=invited[0].name)
+    if is_bound_cadre(user):
+        assert user.union is not None
+        return Respondent(ident, "W", user.union.path, user.first_seen_at, cadre=True)
     if user.union_id is not None and user.union_source in ("member", "qrcode") and user.union is not None:
         return Respondent(ident, "W", user.union.path, user.first_seen_at)
     return Respondent(ident, "S", None, user.first_seen_at)
@@ -215,7 +248,8 @@ def _insert(session: Session, event: RecognitionEvent) -> bool:
 
 @dataclass(frozen=True)
 class Outcome:
-    # recorded / replaced / same / duplicate / already / full / limited / closed / recused / outside
+    # recorded / replaced / same / duplicate / already / full / limited / closed / recused / outside /
+    # reviewer_elsewhere
     status: str
     brand: str
     campaign: str
@@ -225,6 +259,7 @@ class Outcome:
     limit: int = 0
     voted: tuple[str, ...] = ()
     event_id: int | None = None
+    invited: str = ""  # reviewer_elsewhere: the campaign whose reviewer this is
 
 
 def _base_event(
@@ -236,6 +271,7 @@ def _base_event(
         "identity_hash": rsp.identity,
         "grp": rsp.group,
         "union_path": rsp.union_path,
+        "cadre": rsp.cadre,
         "identity_first_seen_at": rsp.first_seen_at,
         "channel": channel,
         "src_brand_id": src if channel == "brand" else None,
@@ -350,6 +386,8 @@ def record_rating(
     blocked = _guard(session, user, rsp, campaign, brand, key, now, cfg)
     if blocked is not None:
         return blocked
+    if rsp.reviewer_of is not None:
+        return Outcome("reviewer_elsewhere", brand.name, campaign.name, invited=rsp.reviewer_of)
     if rsp.recuse_path is not None and brand.union.path.startswith(rsp.recuse_path):
         return Outcome("recused", brand.name, campaign.name)
     previous = latest_rating(session, campaign, rsp.identity, brand.id)

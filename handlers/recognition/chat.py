@@ -17,10 +17,12 @@ from handlers.recognition.campaigns import (
     Outcome,
     campaigns_for_brand,
     entry_by_number,
+    identity_hash,
     open_campaigns_for,
     record_rating,
     record_vote,
     redeem_reviewer_code,
+    reviewer_campaigns,
 )
 from handlers.recognition.fraud import run_rules
 from handlers.recognition.report import campaign_has_snapshot
@@ -109,6 +111,10 @@ def _resolve(
     """
     prefer = CampaignKind.VOTE if score is None else CampaignKind.RATING
     campaigns = open_campaigns_for(ctx.session, ctx.user, ctx.now)
+    # A G reviewer means the campaign that invited them; elsewhere record_rating refuses.
+    invited = {c.id for c in reviewer_campaigns(ctx.session, identity_hash(ctx.session, ctx.user.openid))}
+    if invited:
+        campaigns = [c for c in campaigns if c.id in invited] or campaigns
     if pinned is not None:
         campaigns = [c for c in campaigns if c.id == pinned]
     if not campaigns:
@@ -164,6 +170,8 @@ def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
         return Reply(t.CAMPAIGN_CLOSED.format(campaign=o.campaign))
     if o.status == "outside":
         return Reply(t.CAMPAIGN_OUTSIDE.format(campaign=o.campaign))
+    if o.status == "reviewer_elsewhere":
+        return Reply(t.REVIEWER_ELSEWHERE.format(invited=o.invited, campaign=o.campaign))
     if o.status == "recused":
         return Reply(t.REVIEW_RECUSED.format(brand=o.brand))
     if o.status == "already":
