@@ -111,10 +111,6 @@ def _resolve(
     """
     prefer = CampaignKind.VOTE if score is None else CampaignKind.RATING
     campaigns = open_campaigns_for(ctx.session, ctx.user, ctx.now)
-    # A G reviewer means the campaign that invited them; elsewhere record_rating refuses.
-    invited = {c.id for c in reviewer_campaigns(ctx.session, identity_hash(ctx.session, ctx.user.openid))}
-    if invited:
-        campaigns = [c for c in campaigns if c.id in invited] or campaigns
     if pinned is not None:
         campaigns = [c for c in campaigns if c.id == pinned]
     if not campaigns:
@@ -136,6 +132,10 @@ def _resolve(
             return Reply(t.NUMBER_UNKNOWN.format(number=number))
     else:
         return Reply(t.WHICH_BRAND)
+    # A G reviewer means the campaign that invited them; elsewhere record_rating refuses and says so.
+    invited = {c.id for c in reviewer_campaigns(ctx.session, identity_hash(ctx.session, ctx.user.openid))}
+    if invited:
+        pairs = [(c, b) for c, b in pairs if c.id in invited] or pairs
     if len(pairs) == 1:
         return pairs[0]
     options = [

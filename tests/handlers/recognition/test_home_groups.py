@@ -133,7 +133,7 @@ def test_sql_and_python_home_agree_with_cadres(session: Session, brands) -> None
     assert homes > 0  # the cadres and brand channels did make home answers
 
 
-def _reviewer(session: Session, invited, brand_union_id: int | None = None):  # type: ignore[no-untyped-def]
+def _reviewer(session: Session, invited):  # type: ignore[no-untyped-def]
     user = make_user(session)
     code = invite_reviewer(session, invited, "王评议", "市发改委")
     assert redeem_reviewer_code(session, user, code, T0) is not None
@@ -147,11 +147,22 @@ def test_reviewer_score_stays_in_the_inviting_campaign(session: Session, brands,
     outcome = record_rating(session, reviewer, b, brands[0], 5, "leak", T0)
     assert outcome.status == "reviewer_elsewhere"
     reply = say(reviewer, f"{brands[1].name} 4分")
-    assert "测评乙" not in reply.text or "没有记录" in reply.text
+    assert "已记录" in reply.text and "测评甲" in reply.text  # routed to the inviting campaign, not asked
     in_b = list(session.scalars(select(RecognitionEvent).where(RecognitionEvent.campaign_id == b.id)))
     assert in_b == []
     in_a = list(session.scalars(select(RecognitionEvent).where(RecognitionEvent.campaign_id == a.id)))
     assert [(e.kind, e.grp, e.brand_id) for e in in_a] == [("review_score", "G", brands[1].id)]
+
+
+def test_reviewer_told_why_a_rating_elsewhere_is_not_recorded(session: Session, brands, say) -> None:  # type: ignore[no-untyped-def]
+    from handlers.recognition.campaigns import create_campaign
+
+    a = create_campaign(session, "测评甲", "rating", [brands[0].name], T0 - timedelta(days=1))
+    b = create_campaign(session, "测评乙", "rating", [brands[2].name], T0 - timedelta(days=1))
+    reviewer = _reviewer(session, a)
+    reply = say(reviewer, f"{brands[2].name} 4分")
+    assert "您是「测评甲」的党政评议人" in reply.text and "「测评乙」这次没有记录" in reply.text
+    assert list(session.scalars(select(RecognitionEvent).where(RecognitionEvent.campaign_id == b.id))) == []
 
 
 def test_reviewer_survey_answers_stay_out_of_other_campaigns(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
