@@ -33,7 +33,13 @@ from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
-from handlers.recognition.campaigns import COHORT_LEVELS, CampaignError, create_campaign, invite_reviewer
+from handlers.recognition.campaigns import (
+    COHORT_LEVELS,
+    CampaignError,
+    campaign_cohort_label,
+    create_campaign,
+    invite_reviewer,
+)
 from handlers.recognition.closing import close_campaign
 from handlers.recognition.fraud import FraudError, decide_flag
 from handlers.recognition.report import HEAT_TITLE, results
@@ -511,6 +517,7 @@ def detail(campaign_id: int) -> Any:
         "hidden": hidden,
         "organiser": organiser,
         "new_code": None,
+        "cohort": campaign_cohort_label(session, campaign),
     }
     if hidden:
         if requested_format():

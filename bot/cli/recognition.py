@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.cli.core import runtime
 from handlers.recognition.campaigns import (
     CampaignError,
+    campaign_cohort_label,
     create_campaign,
     find_campaign,
     invite_reviewer,
@@ -124,8 +125,10 @@ def campaign_list() -> None:
             closes = c.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if c.closes_at else "不限"
             extra = f"，每人最多 {c.max_choices} 个" if c.kind.value == "vote" else ""
             blind = "，结束前不公开结果" if c.blind else ""
+            cohort = campaign_cohort_label(session, c)
             click.echo(
                 f"{c.name}｜{c.kind.label}｜{state}｜候选 {len(c.entries)} 个｜截止 {closes}{extra}{blind}"
+                f"｜比较组 {cohort}"
             )
 
 

@@ -64,6 +64,14 @@ def cohort_label(level: str | None, region: Union | None) -> str:
     return f"{name}·{region.name}范围" if region is not None else f"{name}·全省"
 
 
+def campaign_cohort_label(session: Session, campaign: Campaign) -> str:
+    """The campaign's cohort for operators; campaigns made before cohorts say so."""
+    if campaign.cohort_level is None:
+        return "未设比较组（迁移 0013 前创建）"
+    region = session.get(Union, campaign.cohort_union_id) if campaign.cohort_union_id else None
+    return cohort_label(campaign.cohort_level, region)
+
+
 def cohort_problem(brand: Brand, level: str, region: Union | None) -> str | None:
     """Why ``brand`` cannot be ranked in the cohort (Chinese), or None when it belongs."""
     own = brand_level(brand)

@@ -482,3 +482,11 @@ def test_dashboard_refuses_a_candidate_outside_the_cohort(as_user, world: World,
     )
     db.expire_all()
     assert db.scalar(select(Campaign).where(Campaign.name == "混合测评")) is None
+    db.rollback()
+    client.post("/admin/campaigns/", data={**form, "brands": [str(county_bid)]})
+    db.expire_all()
+    made = db.scalar(select(Campaign).where(Campaign.name == "混合测评"))
+    assert made is not None
+    made_id = made.id
+    db.rollback()
+    assert "比较组：县区级·滨城区总工会范围" in page(client, f"/admin/campaigns/{made_id}")
