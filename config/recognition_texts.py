@@ -29,6 +29,7 @@ RATING_REPLACED = "已把「{brand}」的评分从 {old}分 改为 {score}分（
 RATING_SAME = "已记录过「{brand}」{score}分，无需重复提交。想修改时发送「{brand} 新分数」。"
 RATE_LIMITED = "您在一小时内提交得太频繁了（上限 {limit} 次），为防止刷票，请稍后再试。已提交的不受影响。"
 CAMPAIGN_CLOSED = "活动「{campaign}」已结束，感谢参与！结果公布后可回复「查询 品牌名」查看。"
+REVIEWER_ELSEWHERE = "您是「{invited}」的党政评议人，评分只计入该活动，「{campaign}」这次没有记录。"
 REVIEW_RECUSED = "您所在单位的品牌「{brand}」需要回避评议，这次没有记录。"
 REVIEWER_BOUND = "您已成为「{campaign}」的党政评议人（{unit}）。请回复「品牌名 分数」（1–5分）进行评议。"
 REVIEWER_CODE_BAD = "评议邀请码无效或已被使用，请向组织单位核实。"

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
@@ -52,6 +53,10 @@ class Campaign(Base):
     blind: Mapped[bool] = mapped_column(default=False)
     # The organising union (its admins see blind results); None = programme-wide.
     union_id: Mapped[int | None] = mapped_column(ForeignKey("union_unit.id"))
+    # The cohort (§2.8, §2.11): candidates' level (province/city/county/grassroots) and the union
+    # whose subtree holds them, so ranks compare like with like. None on campaigns made before it.
+    cohort_level: Mapped[str | None] = mapped_column(String(16))
+    cohort_union_id: Mapped[int | None] = mapped_column(ForeignKey("union_unit.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     entries: Mapped[list[CampaignBrand]] = relationship(
@@ -119,6 +124,9 @@ class RecognitionEvent(Base):
     grp: Mapped[str] = mapped_column(String(1))
     # Respondent's union path at submission ("/1/4/"), for the home rule; None for S.
     union_path: Mapped[str | None] = mapped_column(String(1000))
+    # The respondent is a bound cadre (工会干部) of the union_path unit: home for the brands of that
+    # unit and its ancestors (the amended home rule); a member's answer there is away.
+    cadre: Mapped[bool] = mapped_column(default=False, server_default=false())
     identity_first_seen_at: Mapped[datetime | None]
     channel: Mapped[str] = mapped_column(String(16))
     # For channel "brand": the brand whose QR code or link brought the respondent.

@@ -61,6 +61,23 @@ def make_user(session: Session, **overrides: Any) -> User:
     return user
 
 
+def make_legacy_campaign(
+    session: Session, name: str, kind: str, brands: list[Brand], opens_at: datetime, **overrides: Any
+) -> Any:
+    """A campaign as made before cohorts (migration 0013): no cohort, candidates of any level.
+
+    Databases from before then hold such campaigns; their results are computed as they always
+    were, so pages and snapshots of them must keep working.
+    """
+    from models.recognition import Campaign, CampaignBrand, CampaignKind
+
+    campaign = Campaign(name=name, kind=CampaignKind(kind), opens_at=opens_at, **overrides)
+    campaign.entries = [CampaignBrand(brand=b, number=i) for i, b in enumerate(brands, start=1)]
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
 def make_ctx(session: Session, user: User | None = None, now: datetime | None = None) -> Context:
     """A handler context whose router knows every brand in the database."""
     brands = session.scalars(select(Brand).order_by(Brand.id)).all()

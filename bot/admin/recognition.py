@@ -33,7 +33,13 @@ from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
-from handlers.recognition.campaigns import CampaignError, create_campaign, invite_reviewer
+from handlers.recognition.campaigns import (
+    COHORT_LEVELS,
+    CampaignError,
+    campaign_cohort_label,
+    create_campaign,
+    invite_reviewer,
+)
 from handlers.recognition.closing import close_campaign
 from handlers.recognition.fraud import FraudError, decide_flag
 from handlers.recognition.report import HEAT_TITLE, results
@@ -436,7 +442,12 @@ def index() -> Any:
         session.scalars(select(Brand).where(Brand.id.in_(brand_ids_in_scope(sc))).order_by(Brand.name))
     )
     return render_template(
-        "admin/campaigns.html", rows=rows, brands=brands, can_write=sc.can_write, kinds=list(CampaignKind)
+        "admin/campaigns.html",
+        rows=rows,
+        brands=brands,
+        can_write=sc.can_write,
+        kinds=list(CampaignKind),
+        cohort_levels=COHORT_LEVELS,
     )
 
 
@@ -465,6 +476,9 @@ def create() -> Any:
             _when(form.get("closes", "")),
             max_choices,
             form.get("blind") == "1",
+            # The creating account's union organises it; its subtree is the cohort's region.
+            union=session.get(Union, sc.root_id) if sc.root_id is not None else None,
+            cohort_level=form.get("cohort_level") or None,
         )
     except (CampaignError, ValueError) as exc:
         session.rollback()
@@ -503,6 +517,7 @@ def detail(campaign_id: int) -> Any:
         "hidden": hidden,
         "organiser": organiser,
         "new_code": None,
+        "cohort": campaign_cohort_label(session, campaign),
     }
     if hidden:
         if requested_format():

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.cli.core import runtime
 from handlers.recognition.campaigns import (
     CampaignError,
+    campaign_cohort_label,
     create_campaign,
     find_campaign,
     invite_reviewer,
@@ -51,6 +52,12 @@ def campaign_group() -> None:
 @click.option("--max-choices", default=1, type=int, help="评选时每人最多支持几个品牌")
 @click.option("--blind", is_flag=True, help="结束前只有组织方管理员可见结果")
 @click.option("--union", "union_code", default=None, help="组织方工会代码：只面向其下级（默认全部）")
+@click.option(
+    "--cohort-level",
+    type=click.Choice(["province", "city", "county", "grassroots"]),
+    default=None,
+    help="比较组层级：province 省级 / city 市级 / county 县区级 / grassroots 基层（默认按候选品牌确定）",
+)
 @with_appcontext
 def campaign_create(
     name: str,
@@ -61,6 +68,7 @@ def campaign_create(
     max_choices: int,
     blind: bool,
     union_code: str | None,
+    cohort_level: str | None,
 ) -> None:
     with runtime().session_factory() as session, session.begin():
         try:
@@ -80,6 +88,7 @@ def campaign_create(
                 max_choices,
                 blind,
                 union=union,
+                cohort_level=cohort_level,
             )
         except CampaignError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -116,8 +125,10 @@ def campaign_list() -> None:
             closes = c.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if c.closes_at else "不限"
             extra = f"，每人最多 {c.max_choices} 个" if c.kind.value == "vote" else ""
             blind = "，结束前不公开结果" if c.blind else ""
+            cohort = campaign_cohort_label(session, c)
             click.echo(
                 f"{c.name}｜{c.kind.label}｜{state}｜候选 {len(c.entries)} 个｜截止 {closes}{extra}{blind}"
+                f"｜比较组 {cohort}"
             )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.recognition import RecognitionConfig, default_config
-from models import Brand, Role, Union, User
+from models import Brand, Role, Union, UnionKind, User
 from models.recognition import (
     Campaign,
     CampaignBrand,
@@ -39,6 +39,64 @@ def identity_hash(session: Session, openid: str) -> str:
     return hashlib.sha256(f"{salt}:{openid}".encode()).hexdigest()
 
 
+# --- cohorts: ranks compare like with like -------------------------------------------------------
+
+COHORT_LEVELS = {"province": "省级", "city": "市级", "county": "县区级", "grassroots": "基层"}
+# A brand's level is its owning union's: province departments and industrial unions are
+# province-level; townships rank with the grassroots.
+_LEVEL_OF_KIND = {
+    UnionKind.PROVINCE: "province",
+    UnionKind.PROVINCE_DEPT: "province",
+    UnionKind.INDUSTRY: "province",
+    UnionKind.CITY: "city",
+    UnionKind.COUNTY: "county",
+    UnionKind.TOWNSHIP: "grassroots",
+    UnionKind.GRASSROOTS: "grassroots",
+}
+
+
+def brand_level(brand: Brand) -> str:
+    return _LEVEL_OF_KIND[brand.union.kind]
+
+
+def cohort_label(level: str | None, region: Union | None) -> str:
+    name = COHORT_LEVELS.get(level or "", "未设层级")
+    return f"{name}·{region.name}范围" if region is not None else f"{name}·全省"
+
+
+def campaign_cohort_label(session: Session, campaign: Campaign) -> str:
+    """The campaign's cohort for operators; campaigns made before cohorts say so."""
+    if campaign.cohort_level is None:
+        return "未设比较组（迁移 0013 前创建）"
+    region = session.get(Union, campaign.cohort_union_id) if campaign.cohort_union_id else None
+    return cohort_label(campaign.cohort_level, region)
+
+
+def cohort_problem(brand: Brand, level: str, region: Union | None) -> str | None:
+    """Why ``brand`` cannot be ranked in the cohort (Chinese), or None when it belongs."""
+    own = brand_level(brand)
+    label = cohort_label(level, region)
+    if own != level:
+        return (
+            f"品牌「{brand.name}」是{COHORT_LEVELS[own]}品牌，不在本活动的比较组（{label}）内："
+            f"不同层级的品牌不同榜排名，请为{COHORT_LEVELS[own]}品牌另建活动"
+        )
+    if region is not None and not brand.union.is_within(region):
+        return f"品牌「{brand.name}」不属于{region.name}及其下级，不在本活动的比较组（{label}）内"
+    return None
+
+
+def check_cohort(session: Session, campaign: Campaign) -> None:
+    """Refuse to rank a campaign whose candidates left its cohort (none can, but say so if so)."""
+    if campaign.cohort_level is None:
+        return  # made before cohorts: ranked as it always was, so closed snapshots reproduce
+    region = session.get(Union, campaign.cohort_union_id) if campaign.cohort_union_id else None
+    for entry in campaign.entries:
+        problem = cohort_problem(entry.brand, campaign.cohort_level, region)
+        if problem is not None:
+            raise CampaignError(problem)
+
+
 def create_campaign(
     session: Session,
     name: str,
@@ -50,7 +108,11 @@ def create_campaign(
     max_choices: int = 1,
     blind: bool = False,
     union: Union | None = None,
+    cohort_level: str | None = None,
+    cohort_union: Union | None = None,
 ) -> Campaign:
+    """A campaign over one cohort: candidates of one level inside one region (default: the
+    organiser's subtree, or the whole programme). ``brands="all"`` means the cohort's brands."""
     name = name.strip()
     if not name:
         raise CampaignError("活动名称不能为空")
@@ -65,8 +127,19 @@ def create_campaign(
     opens = opens_at or now
     if closes_at is not None and closes_at <= opens:
         raise CampaignError("结束时间必须晚于开始时间")
+    if cohort_level is not None and cohort_level not in COHORT_LEVELS:
+        levels = "、".join(f"{k}（{v}）" for k, v in COHORT_LEVELS.items())
+        raise CampaignError(f"比较组层级只能是 {levels}，现为 {cohort_level}")
+    region = cohort_union or union
+    if region is not None and region.parent_id is None:
+        region = None  # the province's subtree is the whole programme
     if isinstance(brands, str) and brands.strip() == "all":
-        chosen = list(session.scalars(select(Brand).order_by(Brand.id)))
+        chosen = [
+            b
+            for b in session.scalars(select(Brand).order_by(Brand.id))
+            if (region is None or b.union.is_within(region))
+            and (cohort_level is None or brand_level(b) == cohort_level)
+        ]
     else:
         names = [n.strip() for n in (brands.split(",") if isinstance(brands, str) else brands) if n.strip()]
         from handlers.brands import find_brand_by_name
@@ -80,6 +153,19 @@ def create_campaign(
                 chosen.append(brand)
     if not chosen:
         raise CampaignError("活动至少需要一个候选品牌")
+    if cohort_level is None:
+        found_levels = {brand_level(b) for b in chosen}
+        if len(found_levels) > 1:
+            found = "、".join(COHORT_LEVELS[v] for v in COHORT_LEVELS if v in found_levels)
+            raise CampaignError(
+                f"候选品牌分属不同层级（{found}）：排名只在同一层级内比较，"
+                "请指定比较组层级（--cohort-level），或按层级分别创建活动"
+            )
+        cohort_level = found_levels.pop()
+    for b in chosen:
+        problem = cohort_problem(b, cohort_level, region)
+        if problem is not None:
+            raise CampaignError(problem)
     campaign = Campaign(
         name=name,
         kind=kind_enum,
@@ -88,6 +174,8 @@ def create_campaign(
         max_choices=max_choices,
         blind=blind,
         union_id=union.id if union is not None else None,
+        cohort_level=cohort_level,
+        cohort_union_id=region.id if region is not None else None,
     )
     campaign.entries = [CampaignBrand(brand=b, number=i) for i, b in enumerate(chosen, start=1)]
     session.add(campaign)
@@ -168,10 +256,35 @@ class Respondent:
     union_path: str | None
     first_seen_at: datetime | None
     recuse_path: str | None = None
+    # A bound cadre of the union_path unit: home for its subtree's brands, never the public.
+    cadre: bool = False
+    # A G reviewer of another campaign still open: nothing they rate here may count (§4.3 P8).
+    reviewer_of: str | None = None
+
+
+def reviewer_campaigns(session: Session, ident: str) -> list[Campaign]:
+    """The not-yet-closed campaigns that invited this identity as a G reviewer."""
+    return list(
+        session.scalars(
+            select(Campaign)
+            .join(ReviewerInvite, ReviewerInvite.campaign_id == Campaign.id)
+            .where(ReviewerInvite.identity_hash == ident, Campaign.closed_at.is_(None))
+            .order_by(Campaign.id)
+        )
+    )
+
+
+def is_bound_cadre(user: User) -> bool:
+    """A union cadre (or admin) bound to a unit: answers as the union, not as the public."""
+    return user.role in (Role.CADRE, Role.ADMIN) and user.union_id is not None and user.union is not None
 
 
 def respondent(session: Session, user: User, campaign: Campaign) -> Respondent:
-    """Group by verification, never self-declared: G invited, W bound to a union, else S."""
+    """Group by verification, never self-declared: G invited, W bound to a union, else S.
+
+    A bound cadre is W (a union person, §4.3 P8) and marked, so the estimators count their
+    answers for their own subtree's brands as home (capped), never as the public.
+    """
     ident = identity_hash(session, user.openid)
     invite = session.scalar(
         select(ReviewerInvite).where(
@@ -181,6 +294,14 @@ def respondent(session: Session, user: User, campaign: Campaign) -> Respondent:
     if invite is not None:
         recuse = session.get(Union, invite.recuse_union_id) if invite.recuse_union_id else None
         return Respondent(ident, "G", None, user.first_seen_at, recuse.path if recuse else None)
+    invited = reviewer_campaigns(session, ident)
+    if invited:
+        # Their score belongs to the campaign that invited them, with its recusal; here it would
+        # count as a public (W/S) rating and skip both.
+        return Respondent(ident, "G", None, user.first_seen_at, reviewer_of=invited[0].name)
+    if is_bound_cadre(user):
+        assert user.union is not None
+        return Respondent(ident, "W", user.union.path, user.first_seen_at, cadre=True)
     if user.union_id is not None and user.union_source in ("member", "qrcode") and user.union is not None:
         return Respondent(ident, "W", user.union.path, user.first_seen_at)
     return Respondent(ident, "S", None, user.first_seen_at)
@@ -215,7 +336,8 @@ def _insert(session: Session, event: RecognitionEvent) -> bool:
 
 @dataclass(frozen=True)
 class Outcome:
-    # recorded / replaced / same / duplicate / already / full / limited / closed / recused / outside
+    # recorded / replaced / same / duplicate / already / full / limited / closed / recused / outside /
+    # reviewer_elsewhere
     status: str
     brand: str
     campaign: str
@@ -225,6 +347,7 @@ class Outcome:
     limit: int = 0
     voted: tuple[str, ...] = ()
     event_id: int | None = None
+    invited: str = ""  # reviewer_elsewhere: the campaign whose reviewer this is
 
 
 def _base_event(
@@ -236,6 +359,7 @@ def _base_event(
         "identity_hash": rsp.identity,
         "grp": rsp.group,
         "union_path": rsp.union_path,
+        "cadre": rsp.cadre,
         "identity_first_seen_at": rsp.first_seen_at,
         "channel": channel,
         "src_brand_id": src if channel == "brand" else None,
@@ -350,6 +474,8 @@ def record_rating(
     blocked = _guard(session, user, rsp, campaign, brand, key, now, cfg)
     if blocked is not None:
         return blocked
+    if rsp.reviewer_of is not None:
+        return Outcome("reviewer_elsewhere", brand.name, campaign.name, invited=rsp.reviewer_of)
     if rsp.recuse_path is not None and brand.union.path.startswith(rsp.recuse_path):
         return Outcome("recused", brand.name, campaign.name)
     previous = latest_rating(session, campaign, rsp.identity, brand.id)

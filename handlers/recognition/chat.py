@@ -17,10 +17,12 @@ from handlers.recognition.campaigns import (
     Outcome,
     campaigns_for_brand,
     entry_by_number,
+    identity_hash,
     open_campaigns_for,
     record_rating,
     record_vote,
     redeem_reviewer_code,
+    reviewer_campaigns,
 )
 from handlers.recognition.fraud import run_rules
 from handlers.recognition.report import campaign_has_snapshot
@@ -130,6 +132,10 @@ def _resolve(
             return Reply(t.NUMBER_UNKNOWN.format(number=number))
     else:
         return Reply(t.WHICH_BRAND)
+    # A G reviewer means the campaign that invited them; elsewhere record_rating refuses and says so.
+    invited = {c.id for c in reviewer_campaigns(ctx.session, identity_hash(ctx.session, ctx.user.openid))}
+    if invited:
+        pairs = [(c, b) for c, b in pairs if c.id in invited] or pairs
     if len(pairs) == 1:
         return pairs[0]
     options = [
@@ -164,6 +170,8 @@ def outcome_reply(o: Outcome, campaign: Campaign) -> Reply:
         return Reply(t.CAMPAIGN_CLOSED.format(campaign=o.campaign))
     if o.status == "outside":
         return Reply(t.CAMPAIGN_OUTSIDE.format(campaign=o.campaign))
+    if o.status == "reviewer_elsewhere":
+        return Reply(t.REVIEWER_ELSEWHERE.format(invited=o.invited, campaign=o.campaign))
     if o.status == "recused":
         return Reply(t.REVIEW_RECUSED.format(brand=o.brand))
     if o.status == "already":

@@ -1,4 +1,4 @@
-"""Demo data for the recognition index: two campaigns and a month of plausible answers.
+"""Demo data for the recognition index: two rating cohorts and a vote, with a month of plausible answers.
 
 Everything goes through the real operations (the survey sink, record_rating, record_vote,
 reviewer codes), so the demo's index is computed exactly as production's would be. Seeded:
@@ -25,6 +25,8 @@ from models import Brand, Union, UnionKind, User
 from models.recognition import Campaign
 
 RATING_CAMPAIGN = "2026年度工作品牌满意度测评"
+# Ranks compare like with like: the city unions' brands have a cohort (and campaign) of their own.
+CITY_RATING_CAMPAIGN = "2026年度市级工作品牌满意度测评"
 VOTE_CAMPAIGN = "2026年度最受欢迎工作品牌评选"
 DEMO_PREFIX = "demo-recog-"
 # (how widely known, mean satisfaction 1–5) per brand; others get a middling default.
@@ -63,10 +65,17 @@ def load_recognition_demo(session: Session, now: datetime, seed: int = 2026) -> 
         return {"respondents": 0, "ratings": 0, "votes": 0}
     rng = random.Random(seed)
     opens = now - timedelta(days=30)
-    rating = create_campaign(session, RATING_CAMPAIGN, "rating", "all", now, opens, now + timedelta(days=30))
-    voting = create_campaign(
-        session, VOTE_CAMPAIGN, "vote", "all", now, opens, now + timedelta(days=30), max_choices=3
+    until = now + timedelta(days=30)
+    rating = create_campaign(
+        session, RATING_CAMPAIGN, "rating", "all", now, opens, until, cohort_level="province"
     )
+    city_rating = create_campaign(
+        session, CITY_RATING_CAMPAIGN, "rating", "all", now, opens, until, cohort_level="city"
+    )
+    voting = create_campaign(
+        session, VOTE_CAMPAIGN, "vote", "all", now, opens, until, max_choices=3, cohort_level="province"
+    )
+    in_vote = {e.brand_id for e in voting.entries}
     brands = list(session.scalars(select(Brand).order_by(Brand.id)))
     grassroots = list(session.scalars(select(Union).where(Union.kind == UnionKind.GRASSROOTS)))
     people: list[User] = []
@@ -124,7 +133,7 @@ def load_recognition_demo(session: Session, now: datetime, seed: int = 2026) -> 
         by_name = {b.name: b for b in brands}
         for item in rng.sample(aware, min(len(aware), rng.randint(0, 3))):
             brand = by_name.get(item.name)
-            if brand is not None:
+            if brand is not None and brand.id in in_vote:
                 outcome = record_vote(session, user, voting, brand, f"demo-vote:{user.openid}:{brand.id}", at)
                 votes += outcome.status == "recorded"
 
@@ -132,11 +141,13 @@ def load_recognition_demo(session: Session, now: datetime, seed: int = 2026) -> 
         reviewer = User(openid=f"{DEMO_PREFIX}g{k}", first_seen_at=now - timedelta(days=60))
         session.add(reviewer)
         session.flush()
-        code = invite_reviewer(session, rating, name, unit)
-        redeem_reviewer_code(session, reviewer, code, now - timedelta(days=20))
-        for j, brand in enumerate(brands):
-            at = now - timedelta(days=19, hours=-j)
-            score = _score(rng, _profile(brand.name)[1])
-            record_rating(session, reviewer, rating, brand, score, f"demo-g:{k}:{brand.id}", at)
-            ratings += 1
+        for campaign in (rating, city_rating):
+            code = invite_reviewer(session, campaign, name, unit)
+            redeem_reviewer_code(session, reviewer, code, now - timedelta(days=20))
+            for j, entry in enumerate(campaign.entries):
+                brand = entry.brand
+                at = now - timedelta(days=19, hours=-j)
+                score = _score(rng, _profile(brand.name)[1])
+                record_rating(session, reviewer, campaign, brand, score, f"demo-g:{k}:{brand.id}", at)
+                ratings += 1
     return {"respondents": len(people) + len(REVIEWERS), "ratings": ratings, "votes": votes}

@@ -72,6 +72,19 @@ def composite(q1: int | None, q2: int | None, q3: int | None, cfg: RecognitionCo
     return num / den
 
 
+def is_home(row: Any, brand_id: int, brand_path: str) -> bool:
+    """The amended home rule (RECOGNITION.md, amendment 2026-12-01).
+
+    Home for brand b: arrived through b's own ``brand`` channel, or given by a bound cadre of b's
+    owning unit or a unit in its subtree. A member's neutral answer inside the service area is
+    the target population, so it is away. ``_aggregate_ratings`` states the same rule in SQL.
+    """
+    if row.channel == "brand" and row.src_brand_id == brand_id:
+        return True
+    path = row.union_path
+    return bool(getattr(row, "cadre", False)) and path is not None and path.startswith(brand_path)
+
+
 def flag_states(session: Session, event_ids: Select[tuple[int]] | None = None) -> dict[int, set[FlagStatus]]:
     """Current status per event: the latest flag version of each rule."""
     query = select(RecognitionFlag.event_id, RecognitionFlag.rule_id, RecognitionFlag.status).order_by(
@@ -125,9 +138,7 @@ def build_inputs(
             ratings[(ev.identity_hash, ev.brand_id, ev.kind)] = ev
 
     def home(ev: Any, brand_id: int) -> bool:
-        if ev.channel == "brand" and ev.src_brand_id == brand_id:
-            return True
-        return ev.union_path is not None and ev.union_path.startswith(paths[brand_id])
+        return is_home(ev, brand_id, paths[brand_id])
 
     aware: dict[int, dict[str, list[Obs]]] = {b: defaultdict(list) for b in paths}
     for ev in ballots.values():
@@ -284,6 +295,7 @@ def _with_suspects(
             E.channel,
             E.src_brand_id,
             E.union_path,
+            E.cadre,
             E.submitted_at,
             E.id.in_(excluded_ids).label("ex"),
         )
@@ -303,10 +315,8 @@ def _with_suspects(
     def put(row: Any, n: int) -> None:
         if row is None or row.q1 is None:
             return
-        home = (row.channel == "brand" and row.src_brand_id == row.brand_id) or (
-            row.union_path is not None and row.union_path.startswith(paths[row.brand_id])
-        )
-        _add_rating(agg, row.brand_id, row.grp, bool(home), (row.q1, row.q2, row.q3), n, cfg)
+        home = is_home(row, row.brand_id, paths[row.brand_id])
+        _add_rating(agg, row.brand_id, row.grp, home, (row.q1, row.q2, row.q3), n, cfg)
 
     for key in sorted(by_key):
         evs = by_key[key]  # in time order
@@ -409,7 +419,7 @@ def load_campaign(
         ()
         if reuse_aw
         else session.execute(
-            select(E.identity_hash, E.grp, E.union_path, E.payload)
+            select(E.identity_hash, E.grp, E.union_path, E.cadre, E.payload)
             .where(
                 E.campaign_id == cid,
                 E.kind == "roster_ballot",
@@ -430,8 +440,10 @@ def load_campaign(
         if payload.get("foil"):
             continue
         known = set(payload.get("aware", []))
+        # Neutral ballots never come by a brand channel: home only for a cadre's own subtree's
+        # brands (is_home), found by walking the cadre's path up instead of testing every brand.
         home_brands: set[int] = set()
-        if row.union_path:
+        if row.cadre and row.union_path:
             parts = row.union_path.strip("/").split("/")
             for i in range(1, len(parts) + 1):
                 home_brands.update(by_path.get("/" + "/".join(parts[:i]) + "/", ()))
@@ -516,7 +528,7 @@ def _aggregate_ratings(
     )
     home = case(
         (and_(E.channel == "brand", E.src_brand_id == E.brand_id), True),
-        (E.union_path.like(U.path.concat("%")), True),
+        (and_(E.cadre, E.union_path.like(U.path.concat("%"))), True),
         else_=False,
     )
     rows = session.execute(

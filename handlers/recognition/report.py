@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from config.recognition import GROUPS, RecognitionConfig, default_config
 from handlers.cells import SafeCsvWriter
+from handlers.recognition.campaigns import check_cohort
 from handlers.recognition.estimators import (
     GROUP_LABELS,
     STATUS_LABELS,
@@ -175,6 +176,7 @@ def compute_report(
     priors: Priors | None = None,
 ) -> dict[str, Any]:
     cfg = cfg or default_config()
+    check_cohort(session, campaign)  # ranks compare like with like, or not at all
     loaded, loaded_all = load_both(session, campaign, cfg)
     result = compute_cohort(loaded.inputs, cfg, priors=priors, seed_text=seed_text(campaign))
     if loaded_all is not loaded:

@@ -4,6 +4,10 @@ campaigns that apply to the respondent.
 Registered with ``handlers.measures.set_roster_provider``: every roster holds the brands whose
 service area contains the respondent (S: all), restricted to candidates of open campaigns when
 there are any, plus exactly one fictitious brand, in a random order per respondent (§2.6, P7).
+
+Showing a brand only inside its service area is why a member's roster answer is *away* under the
+amended home rule: the area is the target population. Only a cadre of the brand's own subtree
+answers it as home (``loader.is_home``).
 """
 
 from __future__ import annotations

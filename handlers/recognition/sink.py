@@ -40,6 +40,8 @@ def record_measured_response(session: Session, response: MeasuredResponse) -> No
 
 def _record_for(session: Session, response: MeasuredResponse, user: User, campaign: Campaign) -> None:
     rsp = respondent(session, user, campaign)
+    if rsp.reviewer_of is not None:
+        return  # a G reviewer's answers count only in the campaign that invited them
     # The group is fixed by verification; a survey may only narrow it to what verification says.
     group = rsp.group
     channel = response.channel if response.channel in CHANNELS else "self"
@@ -49,6 +51,7 @@ def _record_for(session: Session, response: MeasuredResponse, user: User, campai
         "identity_hash": rsp.identity,
         "grp": group,
         "union_path": rsp.union_path,
+        "cadre": rsp.cadre,
         "identity_first_seen_at": rsp.first_seen_at,
         "channel": channel,
         "src_brand_id": None,

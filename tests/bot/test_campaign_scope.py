@@ -142,12 +142,14 @@ def test_a_reviewer_invited_to_a_county_campaign_keeps_access(app, chat, clean_d
     with Session(clean_db) as session, session.begin():
         code = invite_reviewer(session, find_campaign(session, "甲县测评"), "张三", "某局")
     assert "甲县测评" in chat.say("o-reviewer", f"绑定 {code}")
+    # Both campaigns apply, but a reviewer's score belongs to the one that invited them (issue 12
+    # §5): recorded there as G at once, never asked about, never a public rating in the other.
     reply = chat.say("o-reviewer", "甲县驿站 4分")
-    assert "甲县测评" in reply and "省级测评" in reply  # both apply: asked, nothing recorded
-    chat.say("o-reviewer", "1")
+    assert "甲县测评" in reply and "省级测评" not in reply
     with Session(clean_db) as session:
         events = session.scalars(select(RecognitionEvent)).all()
-        assert [(e.kind, e.q1) for e in events] == [("review_score", 4)]
+        assert [(e.kind, e.grp, e.q1) for e in events] == [("review_score", "G", 4)]
+        assert events[0].campaign_id == find_campaign(session, "甲县测评").id
 
 
 def test_recording_outside_a_campaigns_scope_is_refused_whatever_the_path(clean_db) -> None:

@@ -12,11 +12,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from handlers.recognition.campaigns import create_campaign
 from handlers.recognition.fraud import _write
 from models import Brand, Union, utcnow
 from models.recognition import FlagStatus, RecognitionEvent
 from tests.bot.admin.test_browser import PASSWORD, browser, live_server, shoot  # noqa: F401
+from tests.factories import make_legacy_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,8 @@ def campaign_demo(app: Flask, live_server: str) -> tuple[str, int]:  # noqa: F81
     t0 = utcnow() - timedelta(days=3)
     with app.extensions["ghpp"].session_factory() as db, db.begin():
         brands = list(db.scalars(select(Brand).order_by(Brand.id).limit(6)))
-        c = create_campaign(db, "2026年度工作品牌满意度测评", "rating", [b.name for b in brands], t0)
+        # Province and city brands together: a campaign made before cohorts (the chart is the point).
+        c = make_legacy_campaign(db, "2026年度工作品牌满意度测评", "rating", brands, t0)
         c.union_id = db.scalar(select(Union.id).where(Union.code == "SD"))
         n = 0
 

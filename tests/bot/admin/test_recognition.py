@@ -22,6 +22,7 @@ from models.admin import AuditEntry
 from models.recognition import Campaign, FlagStatus, RecognitionEvent, RecognitionSnapshot
 from tests.bot.admin.conftest import World, csrf
 from tests.bot.admin.test_api import bearer, token_for
+from tests.factories import make_legacy_campaign
 
 T0 = utcnow() - timedelta(days=2)
 
@@ -108,12 +109,9 @@ def populate(db: Session, c: Campaign, rich_brand: int, poor_brand: int, tag: st
 
 @pytest.fixture
 def rec(db: Session, world: World) -> Rec:
-    c = create_campaign(
-        db,
-        "滨州<b>测评</b>",
-        "rating",
-        [world.county_brand.name, world.grassroots_brand.name, world.other_brand.name],
-        T0,
+    # Made before cohorts (county and grassroots brands together): its pages still work.
+    c = make_legacy_campaign(
+        db, "滨州<b>测评</b>", "rating", [world.county_brand, world.grassroots_brand, world.other_brand], T0
     )
     c.union_id = world.county.id
     ratings = populate(db, c, world.county_brand.id, world.grassroots_brand.id, "a")
@@ -139,9 +137,7 @@ def rec(db: Session, world: World) -> Rec:
             db, ev.id, "B1", "B1@test", 1, FlagStatus.SUSPECT, {}, "system", "短时集中", "raise", T0
         )
     assert ratings and flag is not None
-    province = create_campaign(
-        db, "全省盲评", "vote", [world.county_brand.name, world.province_brand.name], T0
-    )
+    province = make_legacy_campaign(db, "全省盲评", "vote", [world.county_brand, world.province_brand], T0)
     province.blind = True
     db.commit()
     return Rec(c.id, province.id, flag.id, c.name)
@@ -316,7 +312,12 @@ def test_create_and_close_through_the_page_equal_the_cli(
     app: Flask, as_user, rec: Rec, db: Session, world: World
 ) -> None:  # type: ignore[no-untyped-def]
     cid, cname = rec.cid, rec.cname
-    county_bid, sibling_bid, county_uid = world.county_brand.id, world.sibling_brand.id, world.county.id
+    grassroots_bid, sibling_bid, county_uid = (
+        world.grassroots_brand.id,
+        world.sibling_brand.id,
+        world.county.id,
+    )
+    county_bid = world.county_brand.id
     db.rollback()
     client = as_user("county")
     token = csrf(client, "/admin/campaigns/")
@@ -326,7 +327,7 @@ def test_create_and_close_through_the_page_equal_the_cli(
             "csrf_token": token,
             "name": "网页测评",
             "kind": "vote",
-            "brands": [str(county_bid), str(sibling_bid)],
+            "brands": [str(grassroots_bid), str(sibling_bid)],
             "max_choices": "2",
             "blind": "1",
         },
@@ -334,7 +335,8 @@ def test_create_and_close_through_the_page_equal_the_cli(
     assert response.status_code == 302
     web_c = db.scalar(select(Campaign).where(Campaign.name == "网页测评"))
     assert web_c is not None and web_c.union_id == county_uid and web_c.blind and web_c.max_choices == 2
-    assert [e.brand.name for e in web_c.entries] == ["滨城幸福驿站", "医院天使之家"]
+    assert [e.brand.name for e in web_c.entries] == ["化工厂职工书屋", "医院天使之家"]
+    assert (web_c.cohort_level, web_c.cohort_union_id) == ("grassroots", county_uid)
     web_id = web_c.id
     assert db.scalar(select(AuditEntry).where(AuditEntry.action == "campaign.create")) is not None
     db.rollback()
@@ -457,3 +459,34 @@ def test_brand_names_are_escaped_on_every_recognition_page(
         html = page(client, url)
         assert "<img src=x" not in html, url
     assert "&lt;img src=x" in page(client, f"/admin/campaigns/{cid}")
+
+
+def test_dashboard_refuses_a_candidate_outside_the_cohort(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+    """County and grassroots brands are different cohorts: a clear message, nothing created."""
+    county_bid, grassroots_bid = world.county_brand.id, world.grassroots_brand.id
+    db.rollback()
+    client = as_user("county")
+    token = csrf(client, "/admin/campaigns/")
+    form = {
+        "csrf_token": token,
+        "name": "混合测评",
+        "kind": "rating",
+        "brands": [str(county_bid), str(grassroots_bid)],
+    }
+    client.post("/admin/campaigns/", data=form)
+    html = page(client, "/admin/campaigns/")
+    assert "候选品牌分属不同层级（县区级、基层）" in html
+    client.post("/admin/campaigns/", data={**form, "cohort_level": "county"})
+    assert "「化工厂职工书屋」是基层品牌，不在本活动的比较组（县区级·滨城区总工会范围）内" in page(
+        client, "/admin/campaigns/"
+    )
+    db.expire_all()
+    assert db.scalar(select(Campaign).where(Campaign.name == "混合测评")) is None
+    db.rollback()
+    client.post("/admin/campaigns/", data={**form, "brands": [str(county_bid)]})
+    db.expire_all()
+    made = db.scalar(select(Campaign).where(Campaign.name == "混合测评"))
+    assert made is not None
+    made_id = made.id
+    db.rollback()
+    assert "比较组：县区级·滨城区总工会范围" in page(client, f"/admin/campaigns/{made_id}")

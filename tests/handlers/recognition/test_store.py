@@ -251,7 +251,8 @@ def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> Non
     from handlers.measures import roster_for
     from tests.factories import make_brand, make_union
 
-    outside = make_brand(session, union=make_union(session, name="外市总工会"), name="外地品牌")
+    elsewhere = make_union(session, name="外市总工会")
+    outside = make_brand(session, union=make_union(session, parent=elsewhere), name="外地品牌")
     c = make_campaign(session, "rating")
     c.opens_at = T0 - timedelta(days=400)  # open now, whatever today's date
     session.flush()
