@@ -59,8 +59,13 @@ PHOTO_ATTACHED = "已收到第 {count} 张照片，附在「{brand}」的进度�
 PHOTO_DOWNLOAD_FAILED = "抱歉，有一张照片未能从微信取回（可能已过期），请重新发送。"
 PHOTO_TOO_LARGE = "抱歉，有一张照片超过 10 MB，未能保存，请压缩后重新发送。"
 PHOTO_NOT_IMAGE = "抱歉，收到的文件不是图片，未能保存，请重新发送照片。"
-PHOTO_FLAG_DUPLICATE = "提示：这张照片此前已上传过（「{brand}」），已标记为重复照片。"
-PHOTO_FLAG_REUSED = "提示：这张照片此前已作为「{brand}」的照片上传，已标记为重复使用，请核实。"
+# One label for a photo received before (the same bytes or a near-identical copy), whichever brand.
+PHOTO_FLAG_LABEL = "重复照片"
+PHOTO_FLAG_FIRST_BY = "最早由「{brand}」上传"
+PHOTO_FLAG_NOTICE = (
+    "提示：这张照片与此前上传的照片相同或高度相似（{first}），已标记为" + PHOTO_FLAG_LABEL + "，请核实。"
+)
+PHOTO_FLAG_FIRST_UNKNOWN = "最早一张尚未选定品牌"
 
 STATUS_USAGE = (
     "请在「查询」后写上品牌名称或建议单号，例如：查询 工惠乐学、查询 JY20261121-0001；"

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import voice_texts as T
+from config.recognition import default_config
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.measures import (
@@ -66,9 +67,8 @@ class Question:
     brand: str | None = None
     measure: str | None = None
     none_option: str | None = None
-    # brand_ratings only
+    # brand_ratings only (how many brands a ballot rates: rating_followups_per_ballot in recognition.yaml)
     source: str | None = None
-    max_brands: int = 5
     items: tuple[Question, ...] = ()
 
 
@@ -123,6 +123,11 @@ def _question(raw: dict[str, Any], where: str, seen: set[str]) -> Question:
         items = tuple(_question(i, f"{where}/{qid}", seen) for i in raw.get("items", []))
         if not items or any(i.type != "scale" for i in items):
             raise TemplateError(f"{where}/{qid}: 品牌评分题的 items 必须是量表题")
+        if "max_brands" in raw:  # one source: the index's parameters are frozen per round
+            raise TemplateError(
+                f"{where}/{qid}: 每张答卷评价几个品牌由 config/recognition.yaml 的 "
+                "rating_followups_per_ballot 决定，问卷模板不能另设 max_brands"
+            )
     scale_max = 5 if qtype == "scale" else None
     return Question(
         id=qid,
@@ -139,7 +144,6 @@ def _question(raw: dict[str, Any], where: str, seen: set[str]) -> Question:
         measure=raw.get("measure"),
         none_option=raw.get("none_option"),
         source=raw.get("from"),
-        max_brands=int(raw.get("max_brands", 5)),
         items=items,
     )
 
@@ -431,11 +435,10 @@ def _after_answer(resp: SurveyResponse, step: Step, value: Any, tpl: Template) -
     plan = dict(resp.plan)
     plan["history"] = [*plan.get("history", []), step.key]
     if step.question.type == "roster":
-        # The brands to rate: those ticked (not the foil), at most max_brands, at random.
+        # The brands to rate: those ticked (not the foil), at most the index's follow-ups, at random.
         roster = plan.get("roster", [])
         aware = [roster[c - 1] for c in (value or []) if roster[c - 1]["id"] is not None]
-        block = next((q for q in tpl.questions if q.type == "brand_ratings" and q.source == step.key), None)
-        limit = block.max_brands if block else 5
+        limit = default_config().followups_per_ballot
         chosen = random.Random().sample(aware, limit) if len(aware) > limit else aware
         plan["rated"] = chosen
         # Ratings of brands no longer chosen (the roster was answered again) are dropped.

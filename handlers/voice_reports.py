@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from config.voice_texts import RATING_LABELS
 from handlers.cells import SafeCsvWriter, safe_cell
 from handlers.clock import SHANGHAI, show_time
+from handlers.recognition.stats import t_ppf
 from handlers.suggestions import config
 from handlers.surveys import DONT_KNOW, GROUPS, Question, Template, brand_names, templates
 from models import Suggestion, SurveyResponse, Union, User
@@ -32,16 +33,9 @@ from nlp.keywords import top_keywords
 MIN_GROUP_N = 5  # smaller groups are suppressed in breakdowns
 GROUP_LABELS = {"W": "职工群众", "G": "党委政府", "S": "社会各界"}
 DK_CODE = 99  # 说不清 in exports
-# Two-sided 95% Student t quantiles for df 1–30; beyond, the normal 1.96 is close enough.
-_T95 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-
-
-def t95(df: int) -> float:
-    return _T95[df - 1] if 1 <= df <= len(_T95) else 1.96
+# Rosters differ by area, so a brand's share is of those shown it, not of all who answered.
+ROSTER_BASE_NOTE = "各品牌的百分比以看到该品牌的人数为底数"
+ROSTER_BASE_EACH = "（看到该品牌的 {n} 人中）"
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,8 @@ def _scale_stats(values: Sequence[int]) -> dict[str, Any]:
     mean = statistics.fmean(values)
     if n < 2:
         return {"n": n, "mean": mean, "ci": None}
-    half = t95(n - 1) * statistics.stdev(values) / math.sqrt(n)
+    # Exact Student-t quantile at every df (the one statistics module the index uses too).
+    half = t_ppf(0.975, n - 1) * statistics.stdev(values) / math.sqrt(n)
     return {"n": n, "mean": mean, "ci": (mean - half, mean + half)}
 
 
@@ -120,6 +115,7 @@ def _summarise(key: str, q: Question, responses: list[SurveyResponse]) -> dict[s
             (opt, c, (100.0 * c / len(answered)) if answered else 0.0)
             for opt, c in zip(q.options, counts, strict=True)
         ]
+        result["bases"] = [len(answered)] * len(q.options)  # every percentage is of those who answered
     elif q.type == "scale":
         result["dont_know"] = sum(1 for v in answered if v == DONT_KNOW)
         result.update(_scale_stats([v for v in answered if isinstance(v, int)]))
@@ -129,9 +125,12 @@ def _summarise(key: str, q: Question, responses: list[SurveyResponse]) -> dict[s
 
 
 def _roster_summary(q: Question, responses: list[SurveyResponse], session: Session) -> dict[str, Any]:
+    """Each brand's share of those who were shown it (rosters differ by area), among those who
+    answered the question; ``bases`` holds those denominators, stated beside each percentage."""
+    answered = [r for r in responses if q.id in r.answers]
     shown: dict[str, int] = {}
     ticked: dict[str, int] = {}
-    for r in responses:
+    for r in answered:
         roster = r.plan.get("roster", [])
         for item in roster:
             name = item["name"] if item["id"] is not None else "（干扰项）"
@@ -140,9 +139,14 @@ def _roster_summary(q: Question, responses: list[SurveyResponse], session: Sessi
             item = roster[code - 1]
             name = item["name"] if item["id"] is not None else "（干扰项）"
             ticked[name] = ticked.get(name, 0) + 1
-    options = [(name, ticked.get(name, 0), 100.0 * ticked.get(name, 0) / n) for name, n in shown.items()]
-    options.sort(key=lambda o: o[0])
-    return {"key": q.id, "type": "roster", "n": len(responses), "options": options}
+    rows = sorted((name, ticked.get(name, 0), n) for name, n in shown.items())
+    return {
+        "key": q.id,
+        "type": "roster",
+        "n": len(answered),
+        "options": [(name, count, 100.0 * count / n) for name, count, n in rows],
+        "bases": [n for _name, _count, n in rows],
+    }
 
 
 def survey_results(
@@ -184,10 +188,13 @@ def render_results(results: dict[str, Any]) -> str:
     )
     for q in results["questions"]:
         lines.append("")
-        lines.append(f"【{q['key']}】{q['title']}（作答 {q['n']} 人）")
+        roster = q["type"] == "roster"
+        base_note = f"；{ROSTER_BASE_NOTE}" if roster else ""
+        lines.append(f"【{q['key']}】{q['title']}（作答 {q['n']} 人{base_note}）")
         if "options" in q:
-            for opt, count, pct in q["options"]:
-                lines.append(f"  {opt}：{count} 人，{pct:.1f}%")
+            for (opt, count, pct), base in zip(q["options"], q["bases"], strict=True):
+                of = ROSTER_BASE_EACH.format(n=base) if roster else ""
+                lines.append(f"  {opt}：{count} 人，{pct:.1f}%{of}")
         if q["type"] == "scale":
             lines.append("  " + _mean_text(q))
         if q.get("keywords"):

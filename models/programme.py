@@ -152,17 +152,22 @@ class Photo(Base):
     captured_at: Mapped[datetime]
     status: Mapped[PhotoStatus] = mapped_column(str_enum(PhotoStatus, 16), default=PhotoStatus.PENDING)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Perceptual fingerprint (pHash + dHash, 32 hex digits) that survives re-encoding, resizing and
+    # slight crops; None for images with no usable detail and for rows not yet backfilled.
+    phash: Mapped[str | None] = mapped_column(String(32))
     size: Mapped[int | None]
     content_type: Mapped[str | None] = mapped_column(String(32))
     storage_key: Mapped[str | None] = mapped_column(String(200))
     stored_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
-    # Set when the same bytes were stored before: "duplicate" (same brand) or "reused" (another brand).
+    # Set when the same or a near-identical photo was received earlier, under any brand: flag
+    # "duplicate" (the only code), duplicate_of the earliest such photo, whose brand had it first.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
     flag: Mapped[str | None] = mapped_column(String(16))
 
     brand: Mapped[Brand | None] = relationship()
     uploader: Mapped[User | None] = relationship()
+    duplicate_of: Mapped[Photo | None] = relationship(remote_side=[id])
 
 
 class StageTransition(Base):

@@ -42,6 +42,7 @@ from handlers.programme.imports import (
     import_orgs,
     read_rows,
 )
+from handlers.programme.photos import flag_label
 from handlers.programme.storage import storage_from_options
 from models import Brand, Role, Stage, Union, utcnow
 from models.admin import AdminAccount, AdminRole
@@ -67,10 +68,6 @@ LATEST_PHOTOS = 8
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 
 USER_ROLE_LABELS = {Role.WORKER: "职工", Role.CADRE: "工会干部", Role.ADMIN: "工会管理员"}
-FLAG_LABELS = {
-    "duplicate": "重复上传（同一品牌已有相同照片）",
-    "reused": "疑似挪用（与其他品牌的照片相同）",
-}
 STATUS_LABELS = {
     PhotoStatus.PENDING: "下载中",
     PhotoStatus.STORED: "已保存",
@@ -175,7 +172,7 @@ def _photo_view(photo: Photo) -> PhotoView:
         captured_at=photo.captured_at,
         uploader_role=USER_ROLE_LABELS.get(photo.uploader.role, "用户") if photo.uploader else "已注销用户",
         flag=photo.flag,
-        flag_label=FLAG_LABELS.get(photo.flag or ""),
+        flag_label=flag_label(photo),
         report_id=photo.report_id,
     )
 
@@ -253,6 +250,7 @@ def timeline_json(tl: BrandTimeline) -> dict[str, Any]:
             "captured_at": _iso(p.captured_at),
             "uploader_role": p.uploader_role,
             "flag": p.flag,
+            "flag_label": p.flag_label,
             "report_id": p.report_id,
         }
 
@@ -770,7 +768,7 @@ def latest_photos_panel(session: Session, sc: Scope) -> Table | None:
             captured_at=p.captured_at,
             brand=p.brand.name,
             activity=p.activity or "",
-            flag=FLAG_LABELS.get(p.flag or "", ""),
+            flag=flag_label(p) or "",
             view="查看",
         )
     return table

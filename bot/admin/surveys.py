@@ -29,7 +29,14 @@ from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from bot.admin.voice_common import report_response
 from handlers.surveys import Template, is_open, set_open, templates
-from handlers.voice_reports import GROUP_LABELS, MIN_GROUP_N, Respondents, survey_results, survey_table
+from handlers.voice_reports import (
+    GROUP_LABELS,
+    MIN_GROUP_N,
+    ROSTER_BASE_NOTE,
+    Respondents,
+    survey_results,
+    survey_table,
+)
 from models import SurveyResponse, Union, User, utcnow
 from models.admin import AdminRole
 
@@ -180,9 +187,14 @@ def question_view(q: dict[str, Any], index: int) -> dict[str, Any]:
     """One question's table, chart spec and group breakdown for the results page."""
     view: dict[str, Any] = {"q": q, "type_label": TYPE_LABELS.get(q["type"], q["type"]), "chart": None}
     if "options" in q:
-        table = Table(q["key"], [Column("name", "选项"), Column("count", "人数"), Column("pct", "百分比")])
-        for opt, count, pct in q["options"]:
-            table.add(name=opt, count=count, pct=f"{pct:.1f}%", value=count)
+        roster = q["type"] == "roster"
+        columns = [Column("name", "选项"), Column("count", "人数"), Column("pct", "百分比")]
+        if roster:  # each brand's percentage has its own base: those shown it
+            columns.append(Column("base", "看到该品牌的人数"))
+            view["base_note"] = ROSTER_BASE_NOTE
+        table = Table(q["key"], columns)
+        for (opt, count, pct), base in zip(q["options"], q["bases"], strict=True):
+            table.add(name=opt, count=count, pct=f"{pct:.1f}%", base=base, value=count)
         view["table"] = table
         if q["n"] and table.rows:
             view["chart"] = {

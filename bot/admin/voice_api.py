@@ -48,11 +48,15 @@ def survey_results(key: str) -> Response:
     data = scoped_results(web.db(), _scope(), key, None)
     for q in data["questions"]:
         if "options" in q:
-            q["options"] = [{"option": o, "count": c, "percent": round(p, 2)} for o, c, p in q["options"]]
+            q["options"] = [
+                {"option": o, "count": c, "percent": round(p, 2), "base": base}
+                for (o, c, p), base in zip(q["options"], q.pop("bases"), strict=True)
+            ]
         for g, summary in (q.get("groups") or {}).items():
             if summary and "options" in summary:
                 summary["options"] = [
-                    {"option": o, "count": c, "percent": round(p, 2)} for o, c, p in summary["options"]
+                    {"option": o, "count": c, "percent": round(p, 2), "base": base}
+                    for (o, c, p), base in zip(summary["options"], summary.pop("bases"), strict=True)
                 ]
             q["groups"][g] = summary
     return jsonify(_plain(data))

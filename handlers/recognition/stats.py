@@ -1,4 +1,6 @@
-"""Distribution functions the index needs, in plain Python (no SciPy at runtime).
+"""Distribution functions the index and the survey results need, in plain Python (no SciPy here).
+
+The one place for quantiles: survey intervals (``voice_reports``) use ``t_ppf`` too, never a table.
 
 Regularised incomplete beta by Lentz's continued fraction, its inverse by safeguarded Newton
 steps, Student-t quantiles through the beta relation, the Wilson interval. Tests compare them

@@ -139,11 +139,13 @@ def test_photo_reused_by_another_brand_is_flagged(session, jctx, cadre, wechat_s
     download_photo(jctx, photo_id=first.id)
     second = new_photo(session, cadre, "y", other)
     download_photo(jctx, photo_id=second.id)
-    assert (second.flag, second.duplicate_of_id) == ("reused", first.id)
-    assert "重复使用" in jctx.jobs[-1].kwargs["text"]
+    # The same code and label as within one brand; the notice names the brand that had it first.
+    assert (second.flag, second.duplicate_of_id) == ("duplicate", first.id)
+    text = jctx.jobs[-1].kwargs["text"]
+    assert "已标记为重复照片" in text and f"最早由「{own.name}」上传" in text
 
 
-def test_flag_follows_a_brand_chosen_after_download(session, jctx, cadre, wechat_stub) -> None:
+def test_flag_does_not_change_with_a_brand_chosen_after_download(session, jctx, cadre, wechat_stub) -> None:
     _, own, other = cadre
     content = png_bytes(13)
     wechat_stub.state.media["p"] = (content, "image/png")
@@ -153,11 +155,11 @@ def test_flag_follows_a_brand_chosen_after_download(session, jctx, cadre, wechat
     second = new_photo(session, cadre, "q", own)
     second.brand_id = None  # the cadre has not said which brand yet
     download_photo(jctx, photo_id=second.id)
-    assert second.flag == "duplicate"
+    assert (second.flag, second.duplicate_of_id) == ("duplicate", first.id)
     second.brand_id = other.id
     flag_duplicate(session, second)
-    assert second.flag == "reused"
-    assert session.scalar(select(Photo.flag).where(Photo.id == second.id)) == "reused"
+    assert (second.flag, second.duplicate_of_id) == ("duplicate", first.id)
+    assert session.scalar(select(Photo.flag).where(Photo.id == second.id)) == "duplicate"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers import suggestions as sg
-from handlers.voice_reports import DK_CODE, survey_results, t95
+from handlers.recognition.stats import t_ppf
+from handlers.voice_reports import DK_CODE, survey_results
 from models import Brand, Role, SurveyResponse, Union, UnionKind, User
 from models.union import assign_path
 
@@ -114,7 +115,7 @@ def test_survey_export_matches_report_and_db(app, clean_db, tmp_path) -> None:
     out = report.output
     scores = [5, 4, 4, 3, 5, 2, 1, 1]
     mean = statistics.fmean(scores)
-    half = t95(7) * statistics.stdev(scores) / len(scores) ** 0.5
+    half = t_ppf(0.975, 7) * statistics.stdev(scores) / len(scores) ** 0.5
     assert "有效答卷 8 份" in out
     assert f"平均分 {mean:.2f}（n=8，95% 置信区间 {mean - half:.2f}～{mean + half:.2f}）" in out
     assert "党委政府：样本不足 5 份" in out

@@ -99,12 +99,12 @@ def test_brand_page_shows_timeline_gallery_and_escapes_text(  # type: ignore[no-
     report = ProgressReport(brand_id=brand.id, text="开展培训" + XSS, created_at=now)
     db.add(report)
     db.commit()
-    add_photo(app, db, brand, activity="活动" + XSS, report_id=report.id, flag="reused")
+    add_photo(app, db, brand, activity="活动" + XSS, report_id=report.id, flag="duplicate")
     uploader_openid = db.scalar(select(Photo).where(Photo.brand_id == brand.id)).uploader.openid  # type: ignore[union-attr]
     db.commit()
     page = as_user("county").get(f"/admin/brands/{brand.id}").get_data(as_text=True)
     assert XSS not in page and "&lt;script&gt;" in page
-    assert "开展培训" in page and "疑似挪用" in page and "工会干部" in page
+    assert "开展培训" in page and "重复照片" in page and "工会干部" in page
     assert uploader_openid not in page
     assert "/admin/programme/photos/" in page
     assert "暂无数据" in page  # recognition and scores

@@ -481,7 +481,7 @@ def test_survey_export_equals_cli_and_api_results(
     service = next(q for q in data["questions"] if q["key"] == "union_service")  # type: ignore[index]
     assert service["mean"] == pytest.approx(23 / 6) and len(service["ci"]) == 2
     joined = next(q for q in data["questions"] if q["key"] == "joined")  # type: ignore[index]
-    assert joined["options"][0] == {"option": "是", "count": 3, "percent": 50.0}
+    assert joined["options"][0] == {"option": "是", "count": 3, "percent": 50.0, "base": 6}
     assert (
         client.get(
             "/api/v1/surveys/nope/results", headers={"Authorization": f"Bearer {county_token}"}
