@@ -7,7 +7,7 @@ The two flag codes "duplicate" (same brand) and "reused" (another brand) become 
 drops the column and keeps the single code (which brand a copy came from is still derivable).
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
