@@ -299,8 +299,30 @@ def test_flags_confirm_and_restore_are_audited_and_move_the_index(
         data={"csrf_token": token, "decision": "restore", "reason": "经核实为真实职工"},
     )
     assert ok.status_code == 302
+    # One adjudicator's decision is only an opinion: the flag and the index stay as they were.
+    html = page(client, f"/admin/campaigns/{cid}/flags")
+    assert "需另一位复核人" in html and "county：恢复计入" in html
+    pending = db.scalar(select(AuditEntry).where(AuditEntry.action == "recognition.flag_propose"))
+    assert pending is not None and pending.after is not None and pending.after["decision"] == "restore"
+    db.rollback()
+    assert county_index() == (before, with_suspects)
+    again_alone = client.post(
+        f"/admin/campaigns/{cid}/flags/{rec.flag_id}",
+        data={"csrf_token": token, "decision": "restore", "reason": "再次确认"},
+    )
+    assert again_alone.status_code == 302
+    assert "需由另一位复核人复核" in page(client, f"/admin/campaigns/{cid}/flags")
+    # The second adjudicator (the province, also an organiser's admin) agrees: now it counts.
+    client = as_user("province")
+    token = csrf(client, f"/admin/campaigns/{cid}/flags")
+    second = client.post(
+        f"/admin/campaigns/{cid}/flags/{rec.flag_id}",
+        data={"csrf_token": token, "decision": "restore", "reason": "经核实为真实职工"},
+    )
+    assert second.status_code == 302
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "recognition.flag_restore"))
     assert entry is not None and entry.after is not None and entry.after["reason"] == "经核实为真实职工"
+    assert entry.after["adjudicators"] == ["county", "province"]
     db.rollback()
     after, _ = county_index()
     assert after < before  # one 1-point rating counts again

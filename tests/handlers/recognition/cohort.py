@@ -114,6 +114,7 @@ def flag(
     at: datetime,
     status: FlagStatus = FlagStatus.SUSPECT,
     rule: str = "B2_timing",
+    params: dict[str, object] | None = None,
 ) -> list[RecognitionFlag]:
     """System flags as the rules write them (the rules themselves are tested elsewhere)."""
     return [
@@ -124,7 +125,7 @@ def flag(
             default_config().rule_version(rule),
             1,
             status,
-            {},
+            params or {},
             "system",
             "突发中提交间隔过于规律（疑似机器）",
             "raise",

@@ -124,7 +124,11 @@ def test_appeal_needs_a_decided_check(session: Session) -> None:
 
 def test_ring_escalated_to_a_brand_level_check_on_both_brands(session: Session) -> None:
     c, ids = build_cohort(session, T0)
-    assert {b["status"] for b in by_brand(session, c).values()} == {"正常"}
+    with pytest.raises(AdjudicationError, match="换票圈"):  # no B7 ring between them
+        escalate_ring(session, c, (ids[0], ids[1]), "张审核", "两单位互相评价", T0)
+    ring = bots(session, c, ids[0], T0, n=2) + bots(session, c, ids[1], T0, n=2)
+    flag(session, ring, T0, FlagStatus.WATCH, "B7_exchange_ring", {"pair": [ids[0], ids[1]], "min_each": 20})
+    assert {b["status"] for b in by_brand(session, c).values()} == {"正常"}  # watch alone freezes nothing
     escalate_ring(session, c, (ids[0], ids[1]), "张审核", "两单位互相评价 25 + 25", T0)
     statuses = by_brand(session, c)
     assert statuses["工惠乐学"]["status"] == statuses["幸福驿站"]["status"] == "数据核查中"
