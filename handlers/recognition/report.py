@@ -307,16 +307,19 @@ def reproduce_snapshot(
 # --- live view --------------------------------------------------------------------------------
 
 _cache_lock = threading.Lock()
-_live_cache: dict[int, tuple[tuple[int, int, str, datetime | None], dict[str, Any]]] = {}
+_live_cache: dict[int, tuple[tuple[int, int, int, str, datetime | None], dict[str, Any]]] = {}
 
 
-def data_version(session: Session, campaign: Campaign) -> tuple[int, int]:
-    """Monotone counters that change whenever a rating or a flag arrives."""
+def data_version(session: Session, campaign: Campaign) -> tuple[int, int, int]:
+    """Monotone counters that change whenever a rating, a flag or a brand-level check arrives."""
     ev = session.scalar(
         select(func.max(RecognitionEvent.id)).where(RecognitionEvent.campaign_id == campaign.id)
     )
     fl = session.scalar(select(func.max(RecognitionFlag.id)))
-    return (ev or 0, fl or 0)
+    ck = session.scalar(
+        select(func.max(RecognitionCheck.id)).where(RecognitionCheck.campaign_id == campaign.id)
+    )
+    return (ev or 0, fl or 0, ck or 0)
 
 
 def results(session: Session, campaign: Campaign, cfg: RecognitionConfig | None = None) -> dict[str, Any]:

@@ -479,3 +479,71 @@ def test_brand_names_are_escaped_on_every_recognition_page(
         html = page(client, url)
         assert "<img src=x" not in html, url
     assert "&lt;img src=x" in page(client, f"/admin/campaigns/{cid}")
+
+
+def test_checks_escalation_deadline_and_appeal_on_the_flags_page(
+    as_user, rec: Rec, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    cid = rec.cid
+    county_bid, grass_bid = world.county_brand.id, world.grassroots_brand.id
+    ring = [
+        _event(
+            db,
+            db.get(Campaign, cid),
+            f"ring-{i}",
+            kind="rating",
+            identity_hash=f"ring-{i}",
+            brand_id=county_bid if i % 2 else grass_bid,
+            q1=5,
+            channel="brand",
+        )
+        for i in range(4)
+    ]
+    db.flush()
+    for ev in ring:
+        _write(
+            db,
+            ev.id,
+            "B7_exchange_ring",
+            "B7@test",
+            1,
+            FlagStatus.WATCH,
+            {"pair": sorted([county_bid, grass_bid])},
+            "system",
+            "换票圈",
+            "raise",
+            T0,
+        )
+    db.commit()
+    client = as_user("county")
+    html = page(client, f"/admin/campaigns/{cid}/flags")
+    assert "没有未结束的品牌核查" in html and "升级为品牌核查" in html
+    token = csrf(client, f"/admin/campaigns/{cid}/flags")
+    done = client.post(
+        f"/admin/campaigns/{cid}/checks/escalate",
+        data={"csrf_token": token, "brand_a": county_bid, "brand_b": grass_bid, "reason": "互评 25 + 25"},
+    )
+    assert done.status_code == 302
+    html = page(client, f"/admin/campaigns/{cid}/flags")
+    assert "换票圈升级核查" in html and "互评 25 + 25" in html and "已逾期" not in html
+    detail = page(client, f"/admin/campaigns/{cid}")
+    assert "数据核查中" in detail
+    assert db.scalar(select(AuditEntry).where(AuditEntry.action == "recognition.check_escalate")) is not None
+    db.rollback()
+    # Eleven days later the check is past its ten-day deadline.
+    later = utcnow() + timedelta(days=11)
+    monkeypatch.setattr("bot.admin.recognition.utcnow", lambda: later)
+    assert "已逾期" in page(client, f"/admin/campaigns/{cid}/flags")
+    # Appeal: nothing decided yet on the county brand's check, so nothing to appeal.
+    token = csrf(client, f"/admin/campaigns/{cid}/flags")
+    client.post(
+        f"/admin/campaigns/{cid}/checks/appeal",
+        data={"csrf_token": token, "brand": county_bid, "reason": "x"},
+    )
+    assert "核查尚未结束" in page(client, f"/admin/campaigns/{cid}/flags")
+    # The cadre of the grassroots union cannot appeal; the other county cannot see the campaign's brand.
+    cadre = as_user("cadre")
+    token = csrf(cadre, "/admin/")
+    assert cadre.post(
+        f"/admin/campaigns/{cid}/checks/appeal", data={"csrf_token": token, "brand": grass_bid, "reason": "x"}
+    ).status_code in (403, 404)

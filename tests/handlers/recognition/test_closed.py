@@ -128,3 +128,38 @@ def test_correction_is_a_new_version_and_both_reproduce(app) -> None:  # type: i
         args=["recognition", "decide", str(flag_ids[0]), "restore", "--by", "王", "--reason", "x"]
     )
     assert again.exit_code != 0
+
+
+def test_survey_answer_delivered_after_close_is_not_recorded(app) -> None:  # type: ignore[no-untyped-def]
+    """A survey response naming the campaign arrives after close: no event, the bytes stay."""
+    from handlers.measures import BrandRatingAnswer, MeasuredResponse, publish
+    from models.recognition import RecognitionEvent
+    from tests.factories import make_user
+
+    rt = app.extensions["ghpp"]
+    name, _, body, _ = _closed_with_suspects(rt)
+    with rt.session_factory() as session, session.begin():
+        c = session.scalars(select(Campaign).where(Campaign.name == name)).one()
+        brand_id = c.entries[0].brand_id
+        before = session.scalar(select(RecognitionEvent.id).order_by(RecognitionEvent.id.desc()).limit(1))
+        for i in range(30):
+            publish(
+                session,
+                MeasuredResponse(
+                    user_id=make_user(session).id,
+                    survey_key="recognition",
+                    group=None,
+                    channel="neutral_open",
+                    started_at=T0 + timedelta(days=1, hours=1),
+                    submitted_at=T0 + timedelta(days=1, hours=1),
+                    roster=None,
+                    ratings=(BrandRatingAnswer(brand_id, 1, 1, 0),),
+                    campaign_id=c.id,
+                    source_key=f"late-{i}",
+                ),
+            )
+    with rt.session_factory() as session:
+        last = session.scalar(select(RecognitionEvent.id).order_by(RecognitionEvent.id.desc()).limit(1))
+        assert last == before
+        (snap,) = session.scalars(select(RecognitionSnapshot))
+        assert reproduce_snapshot(session, snap) == body
