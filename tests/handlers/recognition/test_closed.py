@@ -3,16 +3,22 @@ snapshot; a correction is a new, versioned snapshot with its reason, and every v
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from config.recognition import CONFIG_FILE, parse_config
+from handlers.recognition.adjudication import locked_open
 from handlers.recognition.closing import close_campaign
 from handlers.recognition.fraud import run_rules
 from handlers.recognition.report import reproduce_snapshot, results
 from models.recognition import Campaign, FlagStatus, RecognitionFlag, RecognitionSnapshot
+from tests.conftest import need
 from tests.handlers.recognition.cohort import bots, build_cohort, flag
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -163,3 +169,83 @@ def test_survey_answer_delivered_after_close_is_not_recorded(app) -> None:  # ty
         assert last == before
         (snap,) = session.scalars(select(RecognitionSnapshot))
         assert reproduce_snapshot(session, snap) == body
+
+
+def test_cli_checks_escalate_and_close_check(app) -> None:  # type: ignore[no-untyped-def]
+    from models.recognition import FlagStatus as FS
+
+    rt = app.extensions["ghpp"]
+    with rt.session_factory() as session, session.begin():
+        c, ids = build_cohort(session, T0)
+        ring = bots(session, c, ids[0], T0, n=2) + bots(session, c, ids[1], T0, n=2)
+        flag(session, ring, T0, FS.WATCH, "B7_exchange_ring", {"pair": sorted(ids[:2]), "min_each": 20})
+        name = c.name
+    runner = app.test_cli_runner()
+    assert "没有未结束的品牌核查" in runner.invoke(args=["recognition", "checks", name]).output
+    bad = runner.invoke(
+        args=["recognition", "escalate", name, "工惠乐学", "职工书屋", "--by", "张", "--reason", "r"]
+    )
+    assert bad.exit_code != 0 and "换票圈" in bad.output
+    out = runner.invoke(
+        args=["recognition", "escalate", name, "工惠乐学", "幸福驿站", "--by", "张", "--reason", "互评"]
+    )
+    assert out.exit_code == 0, out.output
+    listed = runner.invoke(args=["recognition", "checks", name]).output
+    assert "工惠乐学｜换票圈升级核查｜互评" in listed and "幸福驿站｜换票圈升级核查" in listed
+    first = runner.invoke(
+        args=["recognition", "close-check", name, "工惠乐学", "--by", "张", "--reason", "无异常"]
+    )
+    assert first.exit_code == 0 and "另一位" in first.output
+    same = runner.invoke(
+        args=["recognition", "close-check", name, "工惠乐学", "--by", "张", "--reason", "无异常"]
+    )
+    assert same.exit_code != 0
+    second = runner.invoke(
+        args=["recognition", "close-check", name, "工惠乐学", "--by", "李", "--reason", "无异常"]
+    )
+    assert second.exit_code == 0 and "已结束" in second.output
+    listed = runner.invoke(args=["recognition", "checks", name]).output
+    assert "工惠乐学" not in listed and "幸福驿站" in listed
+
+
+@pytest.mark.postgres
+def test_close_waits_for_a_scan_in_flight(engine: Engine, clean_db: Engine) -> None:
+    """A scan that checked "still open" before close: close waits for it; the snapshot reproduces."""
+    need("postgres")
+    with Session(engine) as s, s.begin():
+        c, ids = build_cohort(s, T0)
+        flag(s, bots(s, c, ids[0], T0 + timedelta(hours=1)), T0 + timedelta(hours=2))
+        cid = c.id
+    data = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
+    data["anti_fraud"]["version"] = "9.9.9"
+    data["anti_fraud"]["rules"]["B2_timing"]["min_arrivals"] = 10_000
+    late_cfg = parse_config(data)
+    locked = threading.Event()
+    order: list[str] = []
+
+    def scan() -> None:
+        with Session(engine) as s, s.begin():
+            c = s.get(Campaign, cid)
+            assert c is not None and locked_open(s, c)
+            locked.set()
+            time.sleep(1.0)  # the close below starts meanwhile and must wait
+            run_rules(s, c, T0 + timedelta(days=1), late_cfg)
+            order.append("scan")
+
+    def close() -> None:
+        locked.wait(10)
+        with Session(engine) as s, s.begin():
+            c = s.get(Campaign, cid)
+            assert c is not None
+            close_campaign(s, c, T0 + timedelta(days=1))
+            order.append("close")
+
+    threads = [threading.Thread(target=scan), threading.Thread(target=close)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert order == ["scan", "close"]
+    with Session(engine) as s:
+        (snap,) = s.scalars(select(RecognitionSnapshot))
+        assert reproduce_snapshot(s, snap) == snap.body
