@@ -40,7 +40,6 @@ from handlers.recognition.adjudication import (
     closed_message,
     decide_flag,
     escalate_ring,
-    proposals,
 )
 from handlers.recognition.campaigns import CampaignError, create_campaign, invite_reviewer
 from handlers.recognition.closing import close_campaign
@@ -55,6 +54,7 @@ from models.recognition import (
     FlagStatus,
     RecognitionEvent,
     RecognitionFlag,
+    RecognitionFlagAudit,
 )
 
 bp = Blueprint("admin_recognition", __name__, url_prefix="/admin/campaigns")
@@ -638,10 +638,19 @@ def latest_flags(session: Session, sc: Scope, campaign: Campaign) -> list[dict[s
     names = dict(session.execute(select(Brand.id, Brand.name)).tuples().all())
     out = []
     labels = {"confirm": "确认排除", "restore": "恢复计入"}
+    # Pending opinions (one adjudicator so far) of the shown flag versions, in one query.
+    opinions: dict[int, list[tuple[str, str]]] = {}
+    shown_ids = {r[0].id for r in latest.values()}
+    for flag_id, action, actor in session.execute(
+        select(RecognitionFlagAudit.flag_id, RecognitionFlagAudit.action, RecognitionFlagAudit.actor)
+        .join(RecognitionFlag, RecognitionFlag.id == RecognitionFlagAudit.flag_id)
+        .join(RecognitionEvent, RecognitionEvent.id == RecognitionFlag.event_id)
+        .where(RecognitionEvent.campaign_id == campaign.id, RecognitionFlagAudit.action.like("propose_%"))
+        .order_by(RecognitionFlagAudit.id)
+    ):
+        if flag_id in shown_ids:
+            opinions.setdefault(flag_id, []).append((action.removeprefix("propose_"), actor))
     for flag, brand_id, grp, at in sorted(latest.values(), key=lambda r: r[0].id, reverse=True):
-        opinions = (
-            proposals(session, flag.id) if flag.status in (FlagStatus.SUSPECT, FlagStatus.WATCH) else []
-        )
         out.append(
             {
                 "id": flag.id,
@@ -653,7 +662,7 @@ def latest_flags(session: Session, sc: Scope, campaign: Campaign) -> list[dict[s
                 "submitted_at": at,
                 "reason": flag.reason,
                 "decided_by": "系统" if flag.decided_by == "system" else flag.decided_by,
-                "pending": "；".join(f"{a}：{labels[d]}" for d, a in opinions),
+                "pending": "；".join(f"{a}：{labels[d]}" for d, a in opinions.get(flag.id, [])),
                 "brand_id": brand_id,
                 "pair": flag.params.get("pair") if flag.rule_id == "B7_exchange_ring" else None,
             }

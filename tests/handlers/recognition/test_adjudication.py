@@ -137,3 +137,22 @@ def test_ring_escalated_to_a_brand_level_check_on_both_brands(session: Session) 
     assert triggers == {(ids[0], "ring"), (ids[1], "ring")}
     with pytest.raises(AdjudicationError, match="理由"):
         escalate_ring(session, c, (ids[0], ids[2]), "张审核", "", T0)
+
+
+def test_detected_bots_at_a_rival_confirmed_keep_its_tier(session: Session) -> None:
+    """End to end with the rules: detectable bots sent at a rival, detected, confirmed by two adjudicators."""
+    from handlers.recognition.fraud import run_rules
+
+    c, ids = build_cohort(session, T0)
+    before = by_brand(session, c)["工惠乐学"]
+    bots(session, c, ids[0], T0 + timedelta(hours=1))
+    assert run_rules(session, c, T0 + timedelta(hours=2)).get("B2_timing") == 60
+    assert by_brand(session, c)["工惠乐学"]["status"] == "数据核查中"
+    b2 = session.scalars(select(RecognitionFlag).where(RecognitionFlag.rule_id == "B2_timing")).all()
+    for f in b2:
+        decide_flag(session, f.id, "confirm", "张审核", "机器脚本", T0 + timedelta(hours=3))
+        decide_flag(session, f.id, "confirm", "李审核", "机器脚本", T0 + timedelta(hours=3))
+    run_rules(session, c, T0 + timedelta(hours=4))  # a later scan never undoes the decision
+    after = by_brand(session, c)["工惠乐学"]
+    assert (after["status"], after["tier"], after["index"]) == ("正常", before["tier"], before["index"])
+    assert after["suspect"] == 0 and after["excluded"] == 60
