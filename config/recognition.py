@@ -83,6 +83,9 @@ class RecognitionConfig:
     submissions_per_hour: int
     rules: RuleParams
     brand_review_suspect_share: float
+    adjudicators: int
+    appeal_days: int
+    check_deadline_days: int
     retention_months: int
     # sha256 of the canonical JSON of the file's content: published with every snapshot.
     digest: str
@@ -221,6 +224,9 @@ def parse_config(data: Any) -> RecognitionConfig:
         submissions_per_hour=_int(data, f"{af}.limits.identity_submissions_per_hour", 1),
         rules=rules,
         brand_review_suspect_share=_num(data, f"{af}.handling.brand_review_suspect_share", 0, 1),
+        adjudicators=_int(data, f"{af}.handling.adjudicators", 1),
+        appeal_days=_int(data, f"{af}.handling.appeal_days", 0),
+        check_deadline_days=_int(data, f"{af}.handling.check_deadline_days", 1),
         retention_months=_int(data, f"{af}.retention_months", 1),
         digest=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
     )

@@ -199,13 +199,42 @@ class ReviewerInvite(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class RecognitionSnapshot(Base):
-    """The official result of a closed campaign: canonical JSON and its sha256, never changed."""
+class RecognitionCheck(Base):
+    """One action on a brand-level check (§4.6): escalate / appeal open it, propose / decide close it.
 
-    __tablename__ = "recognition_snapshot"
+    The state of a brand's check is the fold of its rows; a row is never changed. The automatic
+    check (pending suspects ≥ the share) is derived from the flags and needs no row.
+    """
+
+    __tablename__ = "recognition_check"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    action: Mapped[str] = mapped_column(String(16))  # escalate / appeal / propose / decide
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecognitionSnapshot(Base):
+    """An official result of a closed campaign: canonical JSON and its sha256, never changed.
+
+    Version 1 is taken at close; a correction adds version n + 1 with its reason. Each version
+    keeps the flag and check ids it was computed from, so every version re-runs byte for byte.
+    """
+
+    __tablename__ = "recognition_snapshot"
+    __table_args__ = (UniqueConstraint("campaign_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    cutoff_flag_id: Mapped[int | None]
+    cutoff_check_id: Mapped[int | None]
     method_version: Mapped[str] = mapped_column(String(32))
     config_digest: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
@@ -230,6 +259,6 @@ def _refuse(mapper: Mapper[Any], connection: Any, target: Any) -> None:
     raise AppendOnlyError(f"{type(target).__name__} 只能追加，不能修改或删除")
 
 
-for _cls in (RecognitionEvent, RecognitionFlag, RecognitionFlagAudit, RecognitionSnapshot):
+for _cls in (RecognitionEvent, RecognitionFlag, RecognitionFlagAudit, RecognitionCheck, RecognitionSnapshot):
     event.listen(_cls, "before_update", _refuse)
     event.listen(_cls, "before_delete", _refuse)

@@ -33,6 +33,14 @@ from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
+from handlers.recognition.adjudication import (
+    appeal,
+    brand_checks,
+    close_check,
+    closed_message,
+    decide_flag,
+    escalate_ring,
+)
 from handlers.recognition.campaigns import (
     COHORT_LEVELS,
     CampaignError,
@@ -41,7 +49,7 @@ from handlers.recognition.campaigns import (
     invite_reviewer,
 )
 from handlers.recognition.closing import close_campaign
-from handlers.recognition.fraud import FraudError, decide_flag
+from handlers.recognition.fraud import FraudError
 from handlers.recognition.report import HEAT_TITLE, results
 from models import Brand, Union, utcnow
 from models.admin import AdminRole
@@ -52,6 +60,7 @@ from models.recognition import (
     FlagStatus,
     RecognitionEvent,
     RecognitionFlag,
+    RecognitionFlagAudit,
 )
 
 bp = Blueprint("admin_recognition", __name__, url_prefix="/admin/campaigns")
@@ -64,6 +73,10 @@ ACTION_LABELS.update(
         "campaign.invite_reviewer": "邀请党政评议人",
         "recognition.flag_confirm": "确认排除可疑答卷",
         "recognition.flag_restore": "恢复计入可疑答卷",
+        "recognition.flag_propose": "提出复核意见（待第二位复核人）",
+        "recognition.check_escalate": "换票圈升级为品牌核查",
+        "recognition.check_appeal": "工会对核查结论申诉",
+        "recognition.check_close": "结束品牌核查",
     }
 )
 FLAG_STATUS_LABELS = {
@@ -639,6 +652,19 @@ def latest_flags(session: Session, sc: Scope, campaign: Campaign) -> list[dict[s
         latest[(flag.event_id, flag.rule_id)] = (flag, brand_id, grp, at)
     names = dict(session.execute(select(Brand.id, Brand.name)).tuples().all())
     out = []
+    labels = {"confirm": "确认排除", "restore": "恢复计入"}
+    # Pending opinions (one adjudicator so far) of the shown flag versions, in one query.
+    opinions: dict[int, list[tuple[str, str]]] = {}
+    shown_ids = {r[0].id for r in latest.values()}
+    for flag_id, action, actor in session.execute(
+        select(RecognitionFlagAudit.flag_id, RecognitionFlagAudit.action, RecognitionFlagAudit.actor)
+        .join(RecognitionFlag, RecognitionFlag.id == RecognitionFlagAudit.flag_id)
+        .join(RecognitionEvent, RecognitionEvent.id == RecognitionFlag.event_id)
+        .where(RecognitionEvent.campaign_id == campaign.id, RecognitionFlagAudit.action.like("propose_%"))
+        .order_by(RecognitionFlagAudit.id)
+    ):
+        if flag_id in shown_ids:
+            opinions.setdefault(flag_id, []).append((action.removeprefix("propose_"), actor))
     for flag, brand_id, grp, at in sorted(latest.values(), key=lambda r: r[0].id, reverse=True):
         out.append(
             {
@@ -651,6 +677,9 @@ def latest_flags(session: Session, sc: Scope, campaign: Campaign) -> list[dict[s
                 "submitted_at": at,
                 "reason": flag.reason,
                 "decided_by": "系统" if flag.decided_by == "system" else flag.decided_by,
+                "pending": "；".join(f"{a}：{labels[d]}" for d, a in opinions.get(flag.id, [])),
+                "brand_id": brand_id,
+                "pair": flag.params.get("pair") if flag.rule_id == "B7_exchange_ring" else None,
             }
         )
     return out
@@ -673,6 +702,42 @@ def flags(campaign_id: int) -> Any:
         [{"rule": r, "status": s, "count": n} for (r, s), n in sorted(summary.items())],
     )
     report = scoped_report(session, sc, campaign)
+    organiser = is_organiser(session, sc, campaign)
+    now = utcnow()
+    in_scope = set(session.scalars(brand_ids_in_scope(sc)))
+    names = dict(session.execute(select(Brand.id, Brand.name)).tuples().all())
+    checks = Table(
+        "未结束的品牌核查",
+        [
+            Column("brand", "品牌"),
+            Column("trigger", "起因"),
+            Column("reason", "说明"),
+            Column("opened", "开始"),
+            Column("deadline", "期限"),
+            Column("state", "进度"),
+        ],
+        [
+            {
+                "brand": names.get(k.brand_id, ""),
+                "trigger": k.trigger_label,
+                "reason": k.reason,
+                "opened": k.opened_at,
+                "deadline": k.deadline,
+                "state": ("已逾期" if k.overdue else "进行中")
+                + (f"（已同意结束：{'、'.join(k.proposed_by)}）" if k.proposed_by else ""),
+            }
+            for k in brand_checks(session, campaign, now)
+            if k.brand_id in in_scope
+        ],
+    )
+    rings = sorted(
+        {
+            tuple(f["pair"])
+            for f in items
+            if f["pair"] and f["status"] == FlagStatus.WATCH and len(f["pair"]) == 2
+        }
+    )
+    open_ = campaign.closed_at is None
     return render_template(
         "admin/campaign_flags.html",
         campaign=campaign,
@@ -680,7 +745,13 @@ def flags(campaign_id: int) -> Any:
         summary=summary_table,
         suspects=suspects_table(report),
         report=report,
-        can_decide=is_organiser(session, sc, campaign) and campaign.closed_at is None,
+        checks=checks,
+        rings=[(a, b, names.get(a, ""), names.get(b, "")) for a, b in rings],
+        brands=[
+            (b, names.get(b, "")) for b in sorted(in_scope) if any(e.brand_id == b for e in campaign.entries)
+        ],
+        can_decide=organiser and open_,
+        can_appeal=sc.can_write and sc.role is AdminRole.ADMIN and open_,
     )
 
 
@@ -695,28 +766,124 @@ def decide(campaign_id: int, flag_id: int) -> Any:
     decision = request.form.get("decision", "")
     reason = request.form.get("reason", "").strip()[:500]
     if campaign.closed_at is not None:
-        flash("活动已结束，正式结果不能再改动标记。", "error")
+        flash(closed_message(campaign), "error")
         return redirect(url_for("admin_recognition.flags", campaign_id=campaign_id))
     before = session.get(RecognitionFlag, flag_id)
     assert before is not None
     before_status = before.status.value
     try:
-        flag = decide_flag(session, flag_id, decision, web.current_account().username, reason, utcnow())
+        d = decide_flag(session, flag_id, decision, web.current_account().username, reason, utcnow())
     except FraudError as exc:
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("admin_recognition.flags", campaign_id=campaign_id))
+    assert d.flag is not None
     record(
         session,
-        "recognition.flag_" + decision,
+        "recognition.flag_" + (decision if d.effective else "propose"),
         "recognition_flag",
         flag_id,
         {"status": before_status},
-        {"status": flag.status.value, "new_flag": flag.id, "reason": reason},
+        {
+            "status": d.flag.status.value,
+            "new_flag": d.flag.id if d.effective else None,
+            "decision": decision,
+            "reason": reason,
+            "adjudicators": list(d.agreed),
+        },
     )
     session.commit()
-    flash(f"已记录：标记 {flag_id} → {FLAG_STATUS_LABELS[flag.status]}。", "success")
+    if d.effective:
+        flash(
+            f"已生效：标记 {flag_id} → {FLAG_STATUS_LABELS[d.flag.status]}（{'、'.join(d.agreed)}）。",
+            "success",
+        )
+    else:
+        flash(f"已记录您的复核意见；需另一位复核人作出相同结论后，标记 {flag_id} 才改变。", "success")
     return redirect(url_for("admin_recognition.flags", campaign_id=campaign_id))
+
+
+def _form_brand(name: str, campaign: Campaign, sc: Scope) -> int:
+    try:
+        brand_id = int(request.form.get(name, ""))
+    except ValueError:
+        abort(400, description="品牌无效")
+    session = web.db()
+    if brand_id not in set(session.scalars(brand_ids_in_scope(sc))) or all(
+        e.brand_id != brand_id for e in campaign.entries
+    ):
+        abort(404)
+    return brand_id
+
+
+def _check_action(campaign_id: int, action: str, run: Any, detail: dict[str, Any], done: Any) -> Any:
+    """Run a check action; on success audit it and flash ``done(result)``, else flash the error."""
+    session = web.db()
+    try:
+        out = run()
+    except FraudError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    else:
+        record(session, action, "campaign", campaign_id, None, detail)
+        session.commit()
+        flash(done(out), "success")
+    return redirect(url_for("admin_recognition.flags", campaign_id=campaign_id))
+
+
+@bp.route("/<int:campaign_id>/checks/escalate", methods=["POST"])
+@web.write_required
+def escalate(campaign_id: int) -> Any:
+    sc = web.scope()
+    campaign = _organiser_campaign(campaign_id)
+    pair = (_form_brand("brand_a", campaign, sc), _form_brand("brand_b", campaign, sc))
+    reason = request.form.get("reason", "").strip()[:500]
+    user = web.current_account().username
+    return _check_action(
+        campaign_id,
+        "recognition.check_escalate",
+        lambda: escalate_ring(web.db(), campaign, pair, user, reason, utcnow()),
+        {"brands": list(pair), "reason": reason},
+        lambda _: "已升级为品牌核查：两个品牌在核查结束前显示为数据核查中。",
+    )
+
+
+@bp.route("/<int:campaign_id>/checks/close", methods=["POST"])
+@web.write_required
+def end_check(campaign_id: int) -> Any:
+    sc = web.scope()
+    campaign = _organiser_campaign(campaign_id)
+    brand_id = _form_brand("brand", campaign, sc)
+    reason = request.form.get("reason", "").strip()[:500]
+    user = web.current_account().username
+    return _check_action(
+        campaign_id,
+        "recognition.check_close",
+        lambda: close_check(web.db(), campaign, brand_id, user, reason, utcnow()),
+        {"brand": brand_id, "reason": reason},
+        lambda d: "核查已结束。" if d.effective else "已记录您的意见；需另一位复核人同意后核查才结束。",
+    )
+
+
+@bp.route("/<int:campaign_id>/checks/appeal", methods=["POST"])
+@web.write_required
+def appeal_check(campaign_id: int) -> Any:
+    """The owning union (an admin whose subtree holds the brand) contests a decided check."""
+    sc = web.scope()
+    session = web.db()
+    campaign = campaign_or_404(session, sc, campaign_id)
+    if sc.role is not AdminRole.ADMIN:
+        abort(403)
+    brand_id = _form_brand("brand", campaign, sc)
+    reason = request.form.get("reason", "").strip()[:500]
+    user = web.current_account().username
+    return _check_action(
+        campaign_id,
+        "recognition.check_appeal",
+        lambda: appeal(session, campaign, brand_id, user, reason, utcnow()),
+        {"brand": brand_id, "reason": reason},
+        lambda _: "申诉已提交：该品牌重新进入核查，由两位复核人复核。",
+    )
 
 
 # --- overview panel ---------------------------------------------------------------------------

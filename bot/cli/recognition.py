@@ -9,8 +9,18 @@ from zoneinfo import ZoneInfo
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.cli.core import runtime
+from handlers.recognition.adjudication import (
+    AdjudicationError,
+    brand_checks,
+    close_check,
+    closed_message,
+    decide_flag,
+    escalate_ring,
+    locked_open,
+)
 from handlers.recognition.campaigns import (
     CampaignError,
     campaign_cohort_label,
@@ -18,11 +28,11 @@ from handlers.recognition.campaigns import (
     find_campaign,
     invite_reviewer,
 )
-from handlers.recognition.closing import close_campaign
-from handlers.recognition.fraud import FraudError, decide_flag, run_rules
+from handlers.recognition.closing import close_campaign, correct_snapshot
+from handlers.recognition.fraud import FraudError, run_rules
 from handlers.recognition.report import csv_text, results, table_text
-from models import Union, utcnow
-from models.recognition import Campaign, RecognitionSnapshot
+from models import Brand, Union, utcnow
+from models.recognition import Campaign
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -187,15 +197,17 @@ def recognition_scan(name: str) -> None:
             c = find_campaign(session, name)
         except CampaignError as exc:
             raise click.ClickException(str(exc)) from exc
-        if session.scalar(select(RecognitionSnapshot.id).where(RecognitionSnapshot.campaign_id == c.id)):
-            raise click.ClickException("活动已有正式结果快照，不能再改动标记")
+        if not locked_open(session, c):
+            raise click.ClickException(closed_message(c))
         summary = run_rules(session, c, utcnow())
     click.echo(
         "防刷票规则已运行：" + ("，".join(f"{k} {v} 条" for k, v in sorted(summary.items())) or "无新标记")
     )
 
 
-@recognition_group.command("decide", help="复核一条标记：confirm 确认排除 / restore 恢复计入。")
+@recognition_group.command(
+    "decide", help="复核一条标记：confirm 确认排除 / restore 恢复计入（需两位复核人一致）。"
+)
 @click.argument("flag_id", type=int)
 @click.argument("decision", type=click.Choice(["confirm", "restore"]))
 @click.option("--by", "actor", required=True, help="复核人")
@@ -204,10 +216,111 @@ def recognition_scan(name: str) -> None:
 def recognition_decide(flag_id: int, decision: str, actor: str, reason: str) -> None:
     with runtime().session_factory() as session, session.begin():
         try:
-            flag = decide_flag(session, flag_id, decision, actor, reason, utcnow())
+            d = decide_flag(session, flag_id, decision, actor, reason, utcnow())
         except FraudError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"已记录：标记 {flag_id} → {flag.status.value}（新版本 #{flag.id}）。")
+        assert d.flag is not None
+        if d.effective:
+            who = "、".join(d.agreed)
+            msg = f"已生效：标记 {flag_id} → {d.flag.status.value}（新版本 #{d.flag.id}，复核人 {who}）。"
+        else:
+            msg = f"已记录 {actor} 的复核意见（{decision}），需另一位复核人作出相同结论后才生效。"
+    click.echo(msg)
+
+
+def _campaign(session: Session, name: str) -> Campaign:
+    try:
+        return find_campaign(session, name)
+    except CampaignError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _brand_id(session: Session, name: str) -> int:
+    brand_id = session.scalar(select(Brand.id).where(Brand.name == name))
+    if brand_id is None:
+        raise click.ClickException(f"找不到品牌「{name}」")
+    return brand_id
+
+
+@recognition_group.command("checks", help="列出活动中未结束的品牌核查及其期限。")
+@click.argument("name")
+@with_appcontext
+def recognition_checks(name: str) -> None:
+    now = utcnow()
+    with runtime().session_factory() as session:
+        c = _campaign(session, name)
+        names = dict(session.execute(select(Brand.id, Brand.name)).tuples().all())
+        checks = brand_checks(session, c, now)
+        if not checks:
+            click.echo("没有未结束的品牌核查。")
+        for k in checks:
+            due = k.deadline.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            late = "，已逾期" if k.overdue else ""
+            click.echo(
+                f"{names.get(k.brand_id, k.brand_id)}｜{k.trigger_label}｜{k.reason}｜期限 {due}{late}"
+            )
+
+
+@recognition_group.command("escalate", help="把换票圈（B7 观察）升级为两个品牌的核查。")
+@click.argument("name")
+@click.argument("brand_a")
+@click.argument("brand_b")
+@click.option("--by", "actor", required=True, help="复核人")
+@click.option("--reason", required=True, help="理由（必填，记入审计）")
+@with_appcontext
+def recognition_escalate(name: str, brand_a: str, brand_b: str, actor: str, reason: str) -> None:
+    with runtime().session_factory() as session, session.begin():
+        c = _campaign(session, name)
+        pair = (_brand_id(session, brand_a), _brand_id(session, brand_b))
+        try:
+            escalate_ring(session, c, pair, actor, reason, utcnow())
+        except FraudError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"已升级核查：「{brand_a}」「{brand_b}」在核查结束前显示为数据核查中。")
+
+
+@recognition_group.command("close-check", help="结束一个品牌的人工核查（需两位复核人一致）。")
+@click.argument("name")
+@click.argument("brand")
+@click.option("--by", "actor", required=True, help="复核人")
+@click.option("--reason", required=True, help="理由（必填，记入审计）")
+@with_appcontext
+def recognition_close_check(name: str, brand: str, actor: str, reason: str) -> None:
+    with runtime().session_factory() as session, session.begin():
+        c = _campaign(session, name)
+        try:
+            d = close_check(session, c, _brand_id(session, brand), actor, reason, utcnow())
+        except FraudError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"「{brand}」的核查已结束（复核人 {'、'.join(d.agreed)}）。"
+        if d.effective
+        else f"已记录 {actor} 的意见，需另一位复核人同意后核查才结束。"
+    )
+
+
+@recognition_group.command("correct", help="更正已结束活动的正式结果：生成带理由的新版本，旧版本保留。")
+@click.argument("name")
+@click.option("--reason", required=True, help="更正理由（必填，随新版本发布）")
+@click.option("--by", "actors", multiple=True, required=True, help="复核人（两位，各填一次）")
+@click.option("--confirm", "confirms", multiple=True, type=int, help="确认排除的标记编号（可多次）")
+@click.option("--restore", "restores", multiple=True, type=int, help="恢复计入的标记编号（可多次）")
+@with_appcontext
+def recognition_correct(
+    name: str, reason: str, actors: tuple[str, ...], confirms: tuple[int, ...], restores: tuple[int, ...]
+) -> None:
+    decisions = [(f, "confirm") for f in confirms] + [(f, "restore") for f in restores]
+    with runtime().session_factory() as session, session.begin():
+        c = _campaign(session, name)
+        try:
+            snap = correct_snapshot(session, c, reason, actors, decisions, utcnow())
+        except AdjudicationError as exc:
+            raise click.ClickException(str(exc)) from exc
+        msg = (
+            f"已生成正式结果第 {snap.version} 版（理由：{snap.reason}），sha256：{snap.sha256}。"
+            "此前各版本保留不变。"
+        )
+    click.echo(msg)
 
 
 commands = [campaign_group, recognition_group]

@@ -321,7 +321,15 @@ def submissions_last_hour(session: Session, ident: str, now: datetime) -> int:
 
 
 def _insert(session: Session, event: RecognitionEvent) -> bool:
-    """Insert one event; False when its key (or the one-vote rule) already holds one."""
+    """Insert one event; False when its key (or the one-vote rule) already holds one, or when
+    the campaign has closed meanwhile (an answer delivered late, or racing the close)."""
+    # A shared lock on the campaign row: events never wait for each other, but close (which
+    # locks the row for update) waits for events in flight, and later events see it closed.
+    closed_at = session.scalar(
+        select(Campaign.closed_at).where(Campaign.id == event.campaign_id).with_for_update(read=True)
+    )
+    if closed_at is not None:
+        return False
     try:
         with session.begin_nested():
             session.add(event)

@@ -13,6 +13,7 @@ from handlers.inbound import Inbound
 from handlers.members import on_scene
 from handlers.paging import pages_of
 from handlers.programme.binding import on_code
+from handlers.recognition.adjudication import locked_open
 from handlers.recognition.campaigns import (
     Outcome,
     campaigns_for_brand,
@@ -25,7 +26,6 @@ from handlers.recognition.campaigns import (
     reviewer_campaigns,
 )
 from handlers.recognition.fraud import run_rules
-from handlers.recognition.report import campaign_has_snapshot
 from handlers.registry import JobContext, job, on_click, on_flow, on_intent
 from handlers.understanding import ask_back, clear_score, flow_prompt, option
 from models import Brand, Conversation
@@ -153,8 +153,9 @@ SCAN_EVERY = 50
 @job("recognition_scan")
 def scan_job(jctx: JobContext, campaign_id: int) -> None:
     campaign = jctx.session.get(Campaign, campaign_id)
-    if campaign is None or campaign_has_snapshot(jctx.session, campaign):
-        return  # an official snapshot is final: its flags are not touched any more
+    # Locked: a close in flight waits for this scan, or this scan sees the close and stops.
+    if campaign is None or not locked_open(jctx.session, campaign):
+        return  # a closed campaign's flags are not touched any more
     run_rules(jctx.session, campaign, jctx.now)
 
 

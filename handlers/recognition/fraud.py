@@ -1,7 +1,7 @@
 """Anti-brushing rules that apply to chat (RECOGNITION.md §4.5 and the project's decisions).
 
 ``detect`` is pure: events in, wanted flags out. ``run_rules`` writes the differences as new
-flag versions with audit rows; ``decide_flag`` is the adjudicator's confirm/restore. Human
+flag versions with audit rows; adjudication lives in ``handlers.recognition.adjudication``. Human
 decisions are never overwritten by a re-run of the same rule version. IP and device rules
 (F1, F2, F5, B4) need data WeChat does not give the webhook and are not run on chat events.
 """
@@ -392,39 +392,3 @@ def run_rules(
         )
         written[rule_id] += 1
     return dict(written)
-
-
-def decide_flag(
-    session: Session, flag_id: int, decision: str, actor: str, reason: str, now: datetime
-) -> RecognitionFlag:
-    """Adjudication: confirm (excluded_fraud) or restore; always a new version with an audit row."""
-    if not reason.strip():
-        raise FraudError("复核必须填写理由")
-    if decision not in ("confirm", "restore"):
-        raise FraudError("复核结果只能是 confirm（确认排除）或 restore（恢复计入）")
-    flag = session.get(RecognitionFlag, flag_id)
-    if flag is None:
-        raise FraudError(f"标记 {flag_id} 不存在")
-    newest = session.scalar(
-        select(RecognitionFlag)
-        .where(RecognitionFlag.event_id == flag.event_id, RecognitionFlag.rule_id == flag.rule_id)
-        .order_by(RecognitionFlag.version_no.desc())
-        .limit(1)
-    )
-    assert newest is not None
-    if newest.id != flag.id:
-        raise FraudError(f"标记 {flag_id} 已有更新的版本 #{newest.id}，请对最新版本复核")
-    status = FlagStatus.EXCLUDED_FRAUD if decision == "confirm" else FlagStatus.RESTORED
-    return _write(
-        session,
-        flag.event_id,
-        flag.rule_id,
-        flag.rule_version,
-        flag.version_no + 1,
-        status,
-        flag.params,
-        actor,
-        reason.strip(),
-        decision,
-        now,
-    )

@@ -3,6 +3,11 @@
 Excluded events (latest flag suspect / excluded / quality-excluded) are dropped before the
 latest-per-key rule, so the index from the data equals the index from the data with those
 rows physically removed (test 28), and restoring a flag reproduces the earlier index.
+
+Only *pending* suspects (awaiting adjudication) count as ``suspect`` and towards a brand's
+check; confirmed fraud and quality exclusions are ``excluded``: out of the index and out of
+the brand's status, so bots aimed at a rival cannot freeze its tier (§4.6). The "with
+suspects" figures add back the pending ones only.
 """
 
 from __future__ import annotations
@@ -17,12 +22,23 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Session, aliased
 
 from config.recognition import RecognitionConfig
+from handlers.recognition.adjudication import open_check_brands
 from handlers.recognition.estimators import BrandInput, Cell, Obs, Sums
 from handlers.recognition.stats import cronbach_alpha
 from models import Brand, Union
 from models.recognition import EXCLUDING, Campaign, FlagStatus, RecognitionEvent, RecognitionFlag
 
 NEUTRAL_CHANNELS = frozenset({"neutral_invited", "neutral_open", "third_party"})
+# Decided or quality exclusions: never added back, never a reason for a brand check.
+HARD_EXCLUDING = frozenset({FlagStatus.EXCLUDED_FRAUD, FlagStatus.QUALITY_EXCLUDED})
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The flag and check ids a snapshot was computed from (None: all of them)."""
+
+    flag_id: int | None = None
+    check_id: int | None = None
 
 
 @dataclass
@@ -32,6 +48,7 @@ class BrandCounts:
     suspect: int = 0
     watch: int = 0
     submissions: int = 0
+    excluded: int = 0  # confirmed fraud and quality exclusions
 
 
 @dataclass
@@ -105,12 +122,23 @@ def is_excluded(statuses: set[FlagStatus]) -> bool:
     return bool(statuses & EXCLUDING)
 
 
+def is_pending(statuses: set[FlagStatus]) -> bool:
+    """Suspect and awaiting adjudication (not also confirmed or quality-excluded by another rule)."""
+    return is_excluded(statuses) and not statuses & HARD_EXCLUDING
+
+
+def under_check(c: BrandCounts, share: float) -> bool:
+    """The derived brand-level check: pending suspects reach the share of submissions."""
+    return c.submissions > 0 and c.suspect / c.submissions >= share
+
+
 def build_inputs(
     events: Sequence[Any],  # RecognitionEvent objects or rows with the same attributes
     brands: Sequence[tuple[int, str, str]],  # (brand id, name, owning union path)
     states: dict[int, set[FlagStatus]],
     cfg: RecognitionConfig,
     include_suspects: bool = False,
+    open_checks: frozenset[int] = frozenset(),
 ) -> Loaded:
     """Pure step: events (+ flag states) → estimator inputs and disclosure counts."""
     counts = {b[0]: BrandCounts() for b in brands}
@@ -121,13 +149,15 @@ def build_inputs(
         if ev.brand_id in counts:
             c = counts[ev.brand_id]
             c.submissions += 1
-            if is_excluded(st):
+            if is_pending(st):
                 c.suspect += 1
+            elif is_excluded(st):
+                c.excluded += 1
             elif FlagStatus.WATCH in st:
                 c.watch += 1
             if ev.kind == "support_vote" and not is_excluded(st):
                 c.heat += 1
-        if include_suspects or not is_excluded(st):
+        if not is_excluded(st) or (include_suspects and is_pending(st)):
             kept.append(ev)
     ballots: dict[str, Any] = {}
     ratings: dict[tuple[str, int, str], Any] = {}
@@ -178,8 +208,7 @@ def build_inputs(
             awareness={g: tuple(v) for g, v in aware[b_id].items()},
             reputation={g: tuple(v) for g, v in rep[b_id].items()},
             top_box={g: tuple(v) for g, v in top[b_id].items()},
-            under_review=counts[b_id].submissions > 0
-            and counts[b_id].suspect / counts[b_id].submissions >= cfg.brand_review_suspect_share,
+            under_review=under_check(counts[b_id], cfg.brand_review_suspect_share) or b_id in open_checks,
         )
         for b_id, name, _ in brands
     ]
@@ -208,8 +237,10 @@ def _centre_reviewers(
     return [(i, b, min(100.0, max(0.0, s - means[i] + grand))) for i, b, s in scores]
 
 
-def _latest_flag_ids(campaign_id: int, statuses: frozenset[FlagStatus]) -> Select[tuple[int]]:
-    """Event ids whose latest flag of some rule has one of these statuses."""
+def _latest_flag_ids(
+    campaign_id: int, statuses: frozenset[FlagStatus], flag_cut: int | None = None
+) -> Select[tuple[int]]:
+    """Event ids whose latest flag of some rule (up to ``flag_cut``) has one of these statuses."""
     F, E = RecognitionFlag, RecognitionEvent
     ranked = (
         select(
@@ -217,7 +248,10 @@ def _latest_flag_ids(campaign_id: int, statuses: frozenset[FlagStatus]) -> Selec
             F.status,
             func.row_number().over(partition_by=(F.event_id, F.rule_id), order_by=F.id.desc()).label("rn"),
         )
-        .where(F.event_id.in_(select(E.id).where(E.campaign_id == campaign_id)))
+        .where(
+            F.event_id.in_(select(E.id).where(E.campaign_id == campaign_id)),
+            F.id <= flag_cut if flag_cut is not None else sa_true(),
+        )
         .subquery()
     )
     return select(ranked.c.event_id).where(ranked.c.rn == 1, ranked.c.status.in_([s.value for s in statuses]))
@@ -270,8 +304,11 @@ def _with_suspects(
     paths: dict[int, str],
     excluded_ids: Select[tuple[int]],
     cfg: RecognitionConfig,
+    hard_ids: Select[tuple[int]] | None = None,
 ) -> RatingAgg:
     """The with-suspects rating sums, from the kept ones: only keys holding an excluded rating change.
+
+    ``excluded_ids`` are the ratings added back (pending suspects); ``hard_ids`` stay out.
 
     Sums are additive, so each such key's kept contribution is taken out and its all-events
     contribution put in; a million-row pass is not repeated for a few suspect ratings.
@@ -304,6 +341,7 @@ def _with_suspects(
             E.kind == "rating",
             E.grp.in_(("W", "S")),
             tuple_(E.identity_hash, E.brand_id).in_(keys),
+            ~E.id.in_(hard_ids) if hard_ids is not None else sa_true(),
         )
         .order_by(E.submitted_at, E.id)
     )
@@ -329,12 +367,14 @@ def _with_suspects(
     return agg
 
 
-def load_both(session: Session, campaign: Campaign, cfg: RecognitionConfig) -> tuple[Loaded, Loaded]:
+def load_both(
+    session: Session, campaign: Campaign, cfg: RecognitionConfig, as_of: AsOf | None = None
+) -> tuple[Loaded, Loaded]:
     """(without suspects, with suspects); the second reuses the first's million-row aggregation."""
-    kept = load_campaign(session, campaign, cfg)
+    kept = load_campaign(session, campaign, cfg, as_of=as_of)
     if not any(c.suspect for c in kept.counts.values()):
         return kept, kept
-    return kept, load_campaign(session, campaign, cfg, include_suspects=True, kept=kept)
+    return kept, load_campaign(session, campaign, cfg, include_suspects=True, kept=kept, as_of=as_of)
 
 
 def load_campaign(
@@ -343,6 +383,7 @@ def load_campaign(
     cfg: RecognitionConfig,
     include_suspects: bool = False,
     kept: Loaded | None = None,
+    as_of: AsOf | None = None,
 ) -> Loaded:
     """The same result as ``build_inputs`` on every event, but the database aggregates the ratings.
 
@@ -360,10 +401,14 @@ def load_campaign(
     by_path: dict[str, list[int]] = defaultdict(list)
     for b, path in paths.items():
         by_path[path].append(b)
-    excluded_ids = _latest_flag_ids(cid, frozenset(EXCLUDING))
-    watch_ids = _latest_flag_ids(cid, frozenset({FlagStatus.WATCH}))
+    flag_cut = as_of.flag_id if as_of else None
+    excluded_ids = _latest_flag_ids(cid, frozenset(EXCLUDING), flag_cut)
+    hard_ids = _latest_flag_ids(cid, HARD_EXCLUDING, flag_cut)
+    pending_ids = select(E.id).where(E.id.in_(excluded_ids), ~E.id.in_(hard_ids))
+    watch_ids = _latest_flag_ids(cid, frozenset({FlagStatus.WATCH}), flag_cut)
     ex = E.id.in_(excluded_ids)
-    keep = ~ex if not include_suspects else sa_true()
+    hard = E.id.in_(hard_ids)
+    keep = ~ex if not include_suspects else ~hard
 
     # Disclosure counts per brand (the same in both passes).
     counts = {b: BrandCounts() for b in paths}
@@ -371,17 +416,26 @@ def load_campaign(
         ()
         if kept is not None
         else session.execute(
-            select(E.brand_id, E.kind, ex.label("ex"), E.id.in_(watch_ids).label("wt"), func.count())
+            select(
+                E.brand_id,
+                E.kind,
+                ex.label("ex"),
+                hard.label("hard"),
+                E.id.in_(watch_ids).label("wt"),
+                func.count(),
+            )
             .where(E.campaign_id == cid, E.brand_id.is_not(None))
-            .group_by(E.brand_id, E.kind, "ex", "wt")
+            .group_by(E.brand_id, E.kind, "ex", "hard", "wt")
         )
     )
-    for brand_id, kind, is_ex, is_wt, n in count_rows:
+    for brand_id, kind, is_ex, is_hard, is_wt, n in count_rows:
         if brand_id not in counts:
             continue
         c = counts[brand_id]
         c.submissions += n
-        if is_ex:
+        if is_hard:
+            c.excluded += n
+        elif is_ex:
             c.suspect += n
         elif is_wt:
             c.watch += n
@@ -389,14 +443,17 @@ def load_campaign(
             c.heat += n
     if kept is not None:
         for b, kc in kept.counts.items():
-            counts[b] = BrandCounts(kc.heat, 0, kc.suspect, kc.watch, kc.submissions)
+            counts[b] = BrandCounts(kc.heat, 0, kc.suspect, kc.watch, kc.submissions, kc.excluded)
 
     # Ratings: latest per (identity, brand) among kept events, summed in the database. "Latest"
     # is an anti-join (no later kept rating of the same key): a hash join, cheaper than a sort.
     if include_suspects and kept is not None and kept.ratings is not None:
-        ratings = _with_suspects(session, cid, kept.ratings, paths, excluded_ids, cfg)
+        ratings = _with_suspects(session, cid, kept.ratings, paths, pending_ids, cfg, hard_ids)
     else:
-        ratings = _aggregate_ratings(session, cid, paths, excluded_ids, include_suspects, cfg)
+        # With suspects, only the hard exclusions stay out.
+        ratings = _aggregate_ratings(
+            session, cid, paths, hard_ids if include_suspects else excluded_ids, False, cfg
+        )
     rep = ratings.rep
     complete = ratings.complete
     for brand_id, n in ratings.n_by_brand.items():
@@ -409,9 +466,7 @@ def load_campaign(
         kept is not None
         and kept.awareness is not None
         and session.scalar(
-            select(func.count()).where(
-                E.id.in_(excluded_ids), E.kind == "roster_ballot", E.campaign_id == cid
-            )
+            select(func.count()).where(E.id.in_(pending_ids), E.kind == "roster_ballot", E.campaign_id == cid)
         )
         == 0
     )
@@ -471,6 +526,7 @@ def load_campaign(
         g_obs[brand_id].append(Obs(s))
         counts[brand_id].ratings += 1
 
+    checks = open_check_brands(session, cid, as_of.check_id if as_of else None)
     inputs = []
     for b_id, name, _ in brands:
         c = counts[b_id]
@@ -484,18 +540,18 @@ def load_campaign(
                     "S": _cells(rep, b_id, "S"),
                     "G": tuple(g_obs[b_id]),
                 },
-                under_review=c.submissions > 0
-                and c.suspect / c.submissions >= cfg.brand_review_suspect_share,
+                under_review=under_check(c, cfg.brand_review_suspect_share) or b_id in checks,
             )
         )
     cutoff = session.scalar(select(func.max(E.id)).where(E.campaign_id == cid)) or 0
-    flag_cut = session.scalar(select(func.max(RecognitionFlag.id))) or 0
+    flag_max = session.scalar(select(func.max(RecognitionFlag.id))) or 0
+    flag_max = min(flag_max, flag_cut) if flag_cut is not None else flag_max
     reliability = {g: cronbach_alpha(complete[g]) for g in ("W", "S")}
     return Loaded(
         inputs=inputs,
         counts=counts,
         cutoff_event_id=cutoff,
-        cutoff_flag_id=flag_cut,
+        cutoff_flag_id=flag_max,
         reliability=reliability,
         ratings=ratings,
         awareness=aw,

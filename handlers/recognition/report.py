@@ -27,8 +27,14 @@ from handlers.recognition.estimators import (
     Priors,
     compute_cohort,
 )
-from handlers.recognition.loader import Loaded, load_both
-from models.recognition import Campaign, RecognitionEvent, RecognitionFlag, RecognitionSnapshot
+from handlers.recognition.loader import AsOf, Loaded, load_both
+from models.recognition import (
+    Campaign,
+    RecognitionCheck,
+    RecognitionEvent,
+    RecognitionFlag,
+    RecognitionSnapshot,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DISCLOSURE = (
@@ -88,6 +94,7 @@ def build_report(
     cfg: RecognitionConfig,
     cutoff: datetime,
     live: bool,
+    correction: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report in the issue's JSON shape (plus disclosure, priors and sensitivity figures)."""
     with_all = {b.brand_id: b for b in without.brands}
@@ -105,6 +112,7 @@ def build_report(
                 "ratings": c.ratings,
                 "heat": c.heat,
                 "suspect": c.suspect,
+                "excluded": c.excluded,
                 "watch": c.watch,
                 "groups": _groups_json(b),
                 "rank_range": list(b.rank_range) if b.rank_range else None,
@@ -115,7 +123,7 @@ def build_report(
                 else None,
             }
         )
-    return {
+    out: dict[str, Any] = {
         "campaign": campaign.name,
         "method_version": cfg.version,
         "anti_fraud_version": cfg.anti_fraud_version,
@@ -136,6 +144,9 @@ def build_report(
         },
         "brands": brands,
     }
+    if correction is not None:  # versions ≥ 2 only, so version 1 keeps its original bytes
+        out["correction"] = correction
+    return out
 
 
 def _priors_json(p: Priors) -> dict[str, Any]:
@@ -174,10 +185,12 @@ def compute_report(
     cfg: RecognitionConfig | None = None,
     now: datetime | None = None,
     priors: Priors | None = None,
+    as_of: AsOf | None = None,
+    correction: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     cfg = cfg or default_config()
     check_cohort(session, campaign)  # ranks compare like with like, or not at all
-    loaded, loaded_all = load_both(session, campaign, cfg)
+    loaded, loaded_all = load_both(session, campaign, cfg, as_of)
     result = compute_cohort(loaded.inputs, cfg, priors=priors, seed_text=seed_text(campaign))
     if loaded_all is not loaded:
         with_suspects = compute_cohort(
@@ -191,7 +204,16 @@ def compute_report(
     cutoff = campaign.closed_at or last or now or campaign.opens_at
     if campaign.closed_at is not None and last is not None:
         cutoff = min(campaign.closed_at, max(last, campaign.opens_at))
-    return build_report(campaign, result, loaded, with_suspects, cfg, cutoff, live=campaign.closed_at is None)
+    return build_report(
+        campaign,
+        result,
+        loaded,
+        with_suspects,
+        cfg,
+        cutoff,
+        live=campaign.closed_at is None,
+        correction=correction,
+    )
 
 
 def canonical(data: dict[str, Any]) -> str:
@@ -199,25 +221,57 @@ def canonical(data: dict[str, Any]) -> str:
 
 
 def campaign_has_snapshot(session: Session, campaign: Campaign) -> bool:
-    return (
-        session.scalar(select(RecognitionSnapshot.id).where(RecognitionSnapshot.campaign_id == campaign.id))
-        is not None
+    return latest_snapshot(session, campaign) is not None
+
+
+def latest_snapshot(session: Session, campaign: Campaign) -> RecognitionSnapshot | None:
+    """The official result in force: the highest version."""
+    snap: RecognitionSnapshot | None = session.scalar(
+        select(RecognitionSnapshot)
+        .where(RecognitionSnapshot.campaign_id == campaign.id)
+        .order_by(RecognitionSnapshot.version.desc())
+        .limit(1)
     )
+    return snap
+
+
+def _correction(snap_version: int, reason: str | None, previous_sha: str | None) -> dict[str, Any] | None:
+    if snap_version <= 1:
+        return None
+    return {"version": snap_version, "reason": reason, "previous_sha256": previous_sha}
 
 
 def take_snapshot(
-    session: Session, campaign: Campaign, cfg: RecognitionConfig | None = None
+    session: Session,
+    campaign: Campaign,
+    cfg: RecognitionConfig | None = None,
+    reason: str | None = None,
+    actor: str | None = None,
 ) -> RecognitionSnapshot:
-    """The official, immutable result: canonical JSON with its sha256 (§2.12)."""
+    """The official, immutable result: canonical JSON with its sha256 (§2.12).
+
+    Without a reason this is version 1 (taken once, at close). With a reason it is a correction:
+    the next version, computed from the flags and checks as they are now; earlier versions stay.
+    """
     cfg = cfg or default_config()
-    existing = session.scalar(
-        select(RecognitionSnapshot).where(RecognitionSnapshot.campaign_id == campaign.id)
+    previous = latest_snapshot(session, campaign)
+    if previous is not None and reason is None:
+        return previous
+    # Frozen inputs: the flags and checks written up to now (the campaign row is locked by the caller).
+    as_of = AsOf(
+        session.scalar(select(func.max(RecognitionFlag.id))) or 0,
+        session.scalar(select(func.max(RecognitionCheck.id))) or 0,
     )
-    if existing is not None:
-        return existing
-    body = canonical(compute_report(session, campaign, cfg))
+    version = previous.version + 1 if previous is not None else 1
+    correction = _correction(version, reason, previous.sha256 if previous else None)
+    body = canonical(compute_report(session, campaign, cfg, as_of=as_of, correction=correction))
     snap = RecognitionSnapshot(
         campaign_id=campaign.id,
+        version=version,
+        reason=reason,
+        created_by=actor,
+        cutoff_flag_id=as_of.flag_id,
+        cutoff_check_id=as_of.check_id,
         method_version=cfg.version,
         config_digest=cfg.digest,
         body=body,
@@ -231,32 +285,49 @@ def take_snapshot(
 def reproduce_snapshot(
     session: Session, snap: RecognitionSnapshot, cfg: RecognitionConfig | None = None
 ) -> str:
-    """Recompute a snapshot's body from the events with its frozen priors (audit re-run)."""
+    """Recompute a snapshot's body from the events with its frozen priors and cutoffs (audit re-run)."""
     campaign = session.get(Campaign, snap.campaign_id)
     assert campaign is not None
     frozen = priors_from_json(json.loads(snap.body)["priors"])
-    return canonical(compute_report(session, campaign, cfg, priors=frozen))
+    as_of = (
+        AsOf(snap.cutoff_flag_id, snap.cutoff_check_id)
+        if snap.cutoff_flag_id is not None or snap.cutoff_check_id is not None
+        else None
+    )
+    previous = session.scalar(
+        select(RecognitionSnapshot.sha256).where(
+            RecognitionSnapshot.campaign_id == snap.campaign_id,
+            RecognitionSnapshot.version == snap.version - 1,
+        )
+    )
+    correction = _correction(snap.version, snap.reason, previous)
+    return canonical(
+        compute_report(session, campaign, cfg, priors=frozen, as_of=as_of, correction=correction)
+    )
 
 
 # --- live view --------------------------------------------------------------------------------
 
 _cache_lock = threading.Lock()
-_live_cache: dict[int, tuple[tuple[int, int, str, datetime | None], dict[str, Any]]] = {}
+_live_cache: dict[int, tuple[tuple[int, int, int, str, datetime | None], dict[str, Any]]] = {}
 
 
-def data_version(session: Session, campaign: Campaign) -> tuple[int, int]:
-    """Monotone counters that change whenever a rating or a flag arrives."""
+def data_version(session: Session, campaign: Campaign) -> tuple[int, int, int]:
+    """Monotone counters that change whenever a rating, a flag or a brand-level check arrives."""
     ev = session.scalar(
         select(func.max(RecognitionEvent.id)).where(RecognitionEvent.campaign_id == campaign.id)
     )
     fl = session.scalar(select(func.max(RecognitionFlag.id)))
-    return (ev or 0, fl or 0)
+    ck = session.scalar(
+        select(func.max(RecognitionCheck.id)).where(RecognitionCheck.campaign_id == campaign.id)
+    )
+    return (ev or 0, fl or 0, ck or 0)
 
 
 def results(session: Session, campaign: Campaign, cfg: RecognitionConfig | None = None) -> dict[str, Any]:
     """The official snapshot when closed, else the live view, cached until new data arrives."""
     cfg = cfg or default_config()
-    snap = session.scalar(select(RecognitionSnapshot).where(RecognitionSnapshot.campaign_id == campaign.id))
+    snap = latest_snapshot(session, campaign)
     if snap is not None:
         data: dict[str, Any] = json.loads(snap.body)
         return data

@@ -12,8 +12,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from bot.admin.accounts import create_account
 from handlers.recognition.fraud import _write
 from models import Brand, Union, utcnow
+from models.admin import AdminRole
 from models.recognition import FlagStatus, RecognitionEvent
 from tests.bot.admin.test_browser import PASSWORD, browser, live_server, shoot  # noqa: F401
 from tests.factories import make_legacy_campaign
@@ -89,6 +91,10 @@ def campaign_demo(app: Flask, live_server: str) -> tuple[str, int]:  # noqa: F81
         for ev in burst:
             _write(db, ev.id, "B1", "B1@v1", 1, FlagStatus.SUSPECT, {}, "system",
                    "10 分钟内同一品牌集中出现新关注用户的评价", "raise", t0)  # fmt: skip
+        # A second organiser's admin: flag decisions need two adjudicators.
+        sd = db.scalar(select(Union).where(Union.code == "SD"))
+        assert sd is not None
+        create_account(db, sd, "admin2", AdminRole.ADMIN, PASSWORD, actor_name="测试")
         cid = c.id
     return live_server, cid
 
@@ -132,7 +138,22 @@ def test_recognition_page_draws_the_interval_chart(campaign_demo: tuple[str, int
     first = page.locator("#flags tbody tr").first
     first.locator("input[name=reason]").fill("经电话核实为真实职工")
     first.locator("button >> text=恢复计入").click()
-    page.wait_for_selector("text=已恢复计入。")
+    page.wait_for_selector("text=需另一位复核人")
+    assert page.locator("#flags tbody tr", has_text="admin：恢复计入").count() == 1
+    assert page.locator("#flags tbody tr", has_text="已恢复计入").count() == 0
+    # The second adjudicator agrees: now the flag is restored.
+    second = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    second.goto(f"{server}/admin/login")
+    second.fill("input[name=username]", "admin2")
+    second.fill("input[name=password]", PASSWORD)
+    second.click("button[type=submit]")
+    second.wait_for_url(f"{server}/admin/")
+    second.goto(f"{server}/admin/campaigns/{cid}/flags")
+    row = second.locator("#flags tbody tr", has_text="admin：恢复计入")
+    row.locator("input[name=reason]").fill("同意，已电话核实")
+    row.locator("button >> text=恢复计入").click()
+    second.wait_for_selector("text=已生效")
+    page = second
     assert page.locator("#flags tbody tr", has_text="已恢复计入").count() == 1
     shoot(page, "recognition-flags")
     assert not errors, errors

@@ -295,8 +295,30 @@ def test_flags_confirm_and_restore_are_audited_and_move_the_index(
         data={"csrf_token": token, "decision": "restore", "reason": "经核实为真实职工"},
     )
     assert ok.status_code == 302
+    # One adjudicator's decision is only an opinion: the flag and the index stay as they were.
+    html = page(client, f"/admin/campaigns/{cid}/flags")
+    assert "需另一位复核人" in html and "county：恢复计入" in html
+    pending = db.scalar(select(AuditEntry).where(AuditEntry.action == "recognition.flag_propose"))
+    assert pending is not None and pending.after is not None and pending.after["decision"] == "restore"
+    db.rollback()
+    assert county_index() == (before, with_suspects)
+    again_alone = client.post(
+        f"/admin/campaigns/{cid}/flags/{rec.flag_id}",
+        data={"csrf_token": token, "decision": "restore", "reason": "再次确认"},
+    )
+    assert again_alone.status_code == 302
+    assert "需由另一位复核人复核" in page(client, f"/admin/campaigns/{cid}/flags")
+    # The second adjudicator (the province, also an organiser's admin) agrees: now it counts.
+    client = as_user("province")
+    token = csrf(client, f"/admin/campaigns/{cid}/flags")
+    second = client.post(
+        f"/admin/campaigns/{cid}/flags/{rec.flag_id}",
+        data={"csrf_token": token, "decision": "restore", "reason": "经核实为真实职工"},
+    )
+    assert second.status_code == 302
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "recognition.flag_restore"))
     assert entry is not None and entry.after is not None and entry.after["reason"] == "经核实为真实职工"
+    assert entry.after["adjudicators"] == ["county", "province"]
     db.rollback()
     after, _ = county_index()
     assert after < before  # one 1-point rating counts again
@@ -490,3 +512,71 @@ def test_dashboard_refuses_a_candidate_outside_the_cohort(as_user, world: World,
     made_id = made.id
     db.rollback()
     assert "比较组：县区级·滨城区总工会范围" in page(client, f"/admin/campaigns/{made_id}")
+
+
+def test_checks_escalation_deadline_and_appeal_on_the_flags_page(
+    as_user, rec: Rec, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    cid = rec.cid
+    county_bid, grass_bid = world.county_brand.id, world.grassroots_brand.id
+    ring = [
+        _event(
+            db,
+            db.get(Campaign, cid),
+            f"ring-{i}",
+            kind="rating",
+            identity_hash=f"ring-{i}",
+            brand_id=county_bid if i % 2 else grass_bid,
+            q1=5,
+            channel="brand",
+        )
+        for i in range(4)
+    ]
+    db.flush()
+    for ev in ring:
+        _write(
+            db,
+            ev.id,
+            "B7_exchange_ring",
+            "B7@test",
+            1,
+            FlagStatus.WATCH,
+            {"pair": sorted([county_bid, grass_bid])},
+            "system",
+            "换票圈",
+            "raise",
+            T0,
+        )
+    db.commit()
+    client = as_user("county")
+    html = page(client, f"/admin/campaigns/{cid}/flags")
+    assert "没有未结束的品牌核查" in html and "升级为品牌核查" in html
+    token = csrf(client, f"/admin/campaigns/{cid}/flags")
+    done = client.post(
+        f"/admin/campaigns/{cid}/checks/escalate",
+        data={"csrf_token": token, "brand_a": county_bid, "brand_b": grass_bid, "reason": "互评 25 + 25"},
+    )
+    assert done.status_code == 302
+    html = page(client, f"/admin/campaigns/{cid}/flags")
+    assert "换票圈升级核查" in html and "互评 25 + 25" in html and "已逾期" not in html
+    detail = page(client, f"/admin/campaigns/{cid}")
+    assert "数据核查中" in detail
+    assert db.scalar(select(AuditEntry).where(AuditEntry.action == "recognition.check_escalate")) is not None
+    db.rollback()
+    # Eleven days later the check is past its ten-day deadline.
+    later = utcnow() + timedelta(days=11)
+    monkeypatch.setattr("bot.admin.recognition.utcnow", lambda: later)
+    assert "已逾期" in page(client, f"/admin/campaigns/{cid}/flags")
+    # Appeal: nothing decided yet on the county brand's check, so nothing to appeal.
+    token = csrf(client, f"/admin/campaigns/{cid}/flags")
+    client.post(
+        f"/admin/campaigns/{cid}/checks/appeal",
+        data={"csrf_token": token, "brand": county_bid, "reason": "x"},
+    )
+    assert "核查尚未结束" in page(client, f"/admin/campaigns/{cid}/flags")
+    # The cadre of the grassroots union cannot appeal; the other county cannot see the campaign's brand.
+    cadre = as_user("cadre")
+    token = csrf(cadre, "/admin/")
+    assert cadre.post(
+        f"/admin/campaigns/{cid}/checks/appeal", data={"csrf_token": token, "brand": grass_bid, "reason": "x"}
+    ).status_code in (403, 404)

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from config.recognition import default_config, parse_config
 from handlers.measures import BrandRatingAnswer, MeasuredResponse, RosterAnswer, RosterItem, publish
 from handlers.recognition import report as report_mod
+from handlers.recognition.adjudication import decide_flag
 from handlers.recognition.campaigns import record_rating
-from handlers.recognition.fraud import FraudError, decide_flag, run_rules
+from handlers.recognition.fraud import FraudError, run_rules
 from handlers.recognition.queries import brand_recognition
 from handlers.recognition.report import compute_report, results
 from models.recognition import (
@@ -104,8 +105,9 @@ def test_flags_are_versioned_reversible_and_audited(session: Session, brands) ->
     flag = session.scalars(select(RecognitionFlag).where(RecognitionFlag.rule_id == "B2_timing")).first()
     with pytest.raises(FraudError, match="理由"):
         decide_flag(session, flag.id, "restore", "张审核", " ", T0)
-    restored = decide_flag(session, flag.id, "restore", "张审核", "经核实为真人", T0)
-    assert restored.status == FlagStatus.RESTORED and restored.version_no == 2
+    assert not decide_flag(session, flag.id, "restore", "张审核", "经核实为真人", T0).effective
+    restored = decide_flag(session, flag.id, "restore", "王审核", "经核实为真人", T0).flag
+    assert restored is not None and restored.status == FlagStatus.RESTORED and restored.version_no == 2
     with pytest.raises(FraudError, match="更新的版本"):
         decide_flag(session, flag.id, "confirm", "李审核", "重复", T0)
     run_rules(session, c, T0 + timedelta(hours=3))  # a re-run never overrides a person
