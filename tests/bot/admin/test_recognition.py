@@ -160,6 +160,8 @@ def test_recognition_page_shows_index_disclosure_and_suppression(as_user, rec: R
     assert "样本不足" in html
     assert "红榜" not in html and "黑榜" not in html
     assert 'data-chart="ri-interval-data"' in html
+    reliability = html.split('id="reliability"')[1].split("</p>")[0]
+    assert "Cronbach" in reliability and "职工" in reliability and "公众" in reliability
     # the brand below threshold shows no number anywhere in its insufficient entry
     block = html.split('id="insufficient"')[1].split("</ul>")[0]
     assert "化工厂职工书屋：样本不足" in block
