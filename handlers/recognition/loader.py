@@ -1,8 +1,10 @@
 """From the event store to estimator inputs (RECOGNITION.md §2.3 steps 1–5).
 
-Excluded events (latest flag suspect / excluded / quality-excluded) are dropped before the
-latest-per-key rule, so the index from the data equals the index from the data with those
-rows physically removed (test 28), and restoring a flag reproduces the earlier index.
+The latest event per key is taken first, then excluded events (latest flag suspect / excluded /
+quality-excluded) are dropped (§2.3): an excluded later answer never brings back the same
+person's earlier one. Where each excluded event is its identity's only answer, the index
+equals the index with those rows physically removed (test 28); restoring a flag reproduces
+the earlier index.
 """
 
 from __future__ import annotations
@@ -114,8 +116,7 @@ def build_inputs(
                 c.watch += 1
             if ev.kind == "support_vote" and not is_excluded(st):
                 c.heat += 1
-        if include_suspects or not is_excluded(st):
-            kept.append(ev)
+        kept.append(ev)
     ballots: dict[str, Any] = {}
     ratings: dict[tuple[str, int, str], Any] = {}
     for ev in kept:  # in time order: later replaces earlier
@@ -123,6 +124,11 @@ def build_inputs(
             ballots[ev.identity_hash] = ev
         elif ev.kind in ("rating", "review_score") and ev.brand_id in paths:
             ratings[(ev.identity_hash, ev.brand_id, ev.kind)] = ev
+    # §2.3: the latest answer per key first, then exclusions. An excluded latest answer takes
+    # the key out; it never brings back the same person's earlier answer.
+    if not include_suspects:
+        ballots = {k: ev for k, ev in ballots.items() if not is_excluded(states.get(ev.id, set()))}
+        ratings = {k: ev for k, ev in ratings.items() if not is_excluded(states.get(ev.id, set()))}
 
     def home(ev: Any, brand_id: int) -> bool:
         if ev.channel == "brand" and ev.src_brand_id == brand_id:
@@ -309,12 +315,8 @@ def _with_suspects(
         _add_rating(agg, row.brand_id, row.grp, bool(home), (row.q1, row.q2, row.q3), n, cfg)
 
     for key in sorted(by_key):
-        evs = by_key[key]  # in time order
-        latest_all = evs[-1]
-        kept_rows = [r for r in evs if not r.ex]
-        latest_kept = kept_rows[-1] if kept_rows else None
-        if latest_kept is not latest_all:
-            put(latest_kept, -1)
+        latest_all = by_key[key][-1]  # in time order
+        if latest_all.ex:  # the kept pass dropped the key (§2.3); with suspects it counts
             put(latest_all, 1)
     return agg
 
@@ -353,7 +355,6 @@ def load_campaign(
     excluded_ids = _latest_flag_ids(cid, frozenset(EXCLUDING))
     watch_ids = _latest_flag_ids(cid, frozenset({FlagStatus.WATCH}))
     ex = E.id.in_(excluded_ids)
-    keep = ~ex if not include_suspects else sa_true()
 
     # Disclosure counts per brand (the same in both passes).
     counts = {b: BrandCounts() for b in paths}
@@ -409,19 +410,20 @@ def load_campaign(
         ()
         if reuse_aw
         else session.execute(
-            select(E.identity_hash, E.grp, E.union_path, E.payload)
+            select(E.identity_hash, E.grp, E.union_path, E.payload, ex.label("ex"))
             .where(
                 E.campaign_id == cid,
                 E.kind == "roster_ballot",
                 E.grp.in_(("W", "S")),
                 E.channel.in_(NEUTRAL_CHANNELS),
-                keep,
             )
             .order_by(E.submitted_at, E.id)
         )
     )
     for row in ballot_rows:
         ballots[row.identity_hash] = row
+    if not include_suspects:  # latest first, then exclusions (§2.3)
+        ballots = {k: row for k, row in ballots.items() if not row.ex}
     aw: dict[tuple[int, str, bool], list[float]] = (
         kept.awareness if reuse_aw and kept is not None and kept.awareness is not None else {}
     )
@@ -443,12 +445,14 @@ def load_campaign(
     # G review scores: few rows; centring needs them individually.
     latest_g: dict[tuple[str, int], Any] = {}
     for row in session.execute(
-        select(E.identity_hash, E.brand_id, E.payload)
-        .where(E.campaign_id == cid, E.kind == "review_score", E.grp == "G", keep)
+        select(E.identity_hash, E.brand_id, E.payload, ex.label("ex"))
+        .where(E.campaign_id == cid, E.kind == "review_score", E.grp == "G")
         .order_by(E.submitted_at, E.id)
     ):
         if row.brand_id in paths:
             latest_g[(row.identity_hash, row.brand_id)] = row
+    if not include_suspects:
+        latest_g = {k: row for k, row in latest_g.items() if not row.ex}
     g_scores = []
     for (ident, brand_id), row in sorted(latest_g.items()):
         items = [x for x in (row.payload or {}).get("items", []) if x is not None]
@@ -501,7 +505,6 @@ def _aggregate_ratings(
     E, B, U = RecognitionEvent, Brand, Union
     keep = ~E.id.in_(excluded_ids) if not include_suspects else sa_true()
     later = aliased(E)
-    later_keep = ~later.id.in_(excluded_ids) if not include_suspects else sa_true()
     superseded = (
         select(later.id)
         .where(
@@ -509,8 +512,8 @@ def _aggregate_ratings(
             later.kind == "rating",
             later.identity_hash == E.identity_hash,
             later.brand_id == E.brand_id,
+            # Any later rating supersedes, excluded or not (§2.3: latest first, then exclusions).
             tuple_(later.submitted_at, later.id) > tuple_(E.submitted_at, E.id),
-            later_keep,
         )
         .exists()
     )

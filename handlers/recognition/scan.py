@@ -143,8 +143,7 @@ class Scanner:
         }
         subs = [e for e in new if is_sub(e)]
         self.store.add_bins(bin_counts(subs, self.cfg))
-        for sc in scales(self.cfg):
-            self._scale(sc, subs, wanted, scope[WINDOW_RULES])
+        self._windows(subs, wanted, scope[WINDOW_RULES])
         self._identities(subs, wanted, scope[IDENTITY_RULES])
         self._rings(subs, wanted, scope[RING_RULES])
         return Result(wanted, scope)
@@ -154,41 +153,55 @@ class Scanner:
     def _base_bins(self, sc: Scale) -> int:
         return self.cfg.rules.burst_baseline_days * 86400 // sc.width_s
 
-    def _scale(self, sc: Scale, subs: Sequence[Ev], wanted: Flags, scope: set[int]) -> None:
+    def _windows(self, subs: Sequence[Ev], wanted: Flags, scope: set[int]) -> None:
+        """B1 near the new events at every scale; then every window that can see an event
+        whose verdict may have changed is judged, in one fixed order, so an event's verdict is
+        the same whichever run produced it."""
         if not subs:
             return
+        cache: dict[tuple[int, int, int], list[Ev]] = {}
+        for sc in scales(self.cfg):
+            for brand, b in self._refire(sc, subs):
+                scope.update(e.id for e in self._inside(sc, brand, b, cache))
+        if not scope:
+            return
+        events = [e for evs in cache.values() for e in evs if e.id in scope]
+        brands = {e.brand_id for e in events}
+        t_lo, t_hi = min(e.at for e in events), max(e.at for e in events)
+        for sc in scales(self.cfg):
+            m = sc.margin
+            near = self.store.firing(sc.no, sc.bin(t_lo) - m, sc.bin(t_hi) + m)
+            for brand, b in sorted((x for x in near if x[0] in brands), key=lambda x: (x[1], x[0])):
+                inside = self._inside(sc, brand, b, cache)
+                base = self._baseline(sc, brand, b, inside)
+                judge_window(brand, inside, sc.start(b - m), base, self.paths, self.cfg, sc.label, wanted)
+
+    def _inside(self, sc: Scale, brand: int, b: int, cache: dict[tuple[int, int, int], list[Ev]]) -> list[Ev]:
+        key = (sc.no, brand, b)
+        if key not in cache:
+            m = sc.margin
+            evs = self.store.events_between(sc.start(b - m), sc.start(b + m + 1), brand)
+            cache[key] = sorted((e for e in evs if is_sub(e)), key=lambda e: (e.at, e.id))
+        return cache[key]
+
+    def _refire(self, sc: Scale, subs: Sequence[Ev]) -> set[tuple[int, int]]:
+        """Re-judge B1 for the bins the new events touch (and later ones whose baseline they
+        are in); returns the windows whose verdicts may change: firing near them, or changed."""
         touched = [sc.bin(e.at) for e in subs]
         lo, hi = min(touched), max(touched)
         base = self._base_bins(sc)
         hi_ext = hi
+        changed: set[tuple[int, int]] = set()
         for brand, b, n in sorted(
             self.store.candidates(sc.no, lo, hi + base, sc.min_count), key=lambda x: (x[1], x[0])
         ):
             fires = self._fires(sc, brand, b, n)
-            prev = self.store.bins(sc.no, brand, b, b + 1)[b][1]
-            if fires != prev:
+            if fires != self.store.bins(sc.no, brand, b, b + 1)[b][1]:
                 self.store.set_fires(sc.no, brand, b, fires)
+                changed.add((brand, b))
                 hi_ext = max(hi_ext, b)
         m = sc.margin
-        for e in self.store.events_between(sc.start(lo - m), sc.start(hi_ext + m + 1)):
-            if is_sub(e):
-                scope.add(e.id)
-        windows = sorted(self.store.firing(sc.no, lo - 4 * m, hi_ext + 4 * m), key=lambda x: (x[1], x[0]))
-        for brand, b in windows:
-            inside = self.store.events_between(sc.start(b - m), sc.start(b + m + 1), brand)
-            inside = sorted((e for e in inside if is_sub(e)), key=lambda e: (e.at, e.id))
-            if lo - 2 * m <= b <= hi_ext + 2 * m:
-                scope.update(e.id for e in inside)
-            judge_window(
-                brand,
-                inside,
-                sc.start(b - m),
-                self._baseline(sc, brand, b, inside),
-                self.paths,
-                self.cfg,
-                sc.label,
-                wanted,
-            )
+        return changed | set(self.store.firing(sc.no, lo - 2 * m, hi_ext + 2 * m))
 
     def _fires(self, sc: Scale, brand: int, b: int, n: int) -> bool:
         """B1: improbable under the brand's own trailing rate (earlier bursts left out), and a

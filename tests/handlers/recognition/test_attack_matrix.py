@@ -10,6 +10,7 @@ brushing never changes a tier.
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,7 @@ N_BRANDS = 12
 # Brand quality: mean of q1 among its own workers; the target (index 6) ranks about 7th.
 QUALITY = [4.45, 4.35, 4.25, 4.15, 4.05, 3.95, 3.86, 3.76, 3.66, 3.56, 3.46, 3.36]
 TARGET, RIVAL, PARTNER, LOW_A, LOW_B = 6, 5, 2, 10, 11
+SEQ = itertools.count()
 
 
 @dataclass
@@ -66,7 +68,7 @@ class Province:
     ) -> None:
         self.rows.append(
             {
-                "event_key": f"m:{self.campaign.id}:{len(self.rows)}:{ident}",
+                "event_key": f"m:{self.campaign.id}:{next(SEQ)}",
                 "campaign_id": self.campaign.id,
                 "kind": kind,
                 "identity_hash": ident,
@@ -113,7 +115,7 @@ def score(rng: random.Random, mean: float) -> int:
     return max(1, min(5, round(rng.gauss(mean, 0.8))))
 
 
-def build(session: Session, seed: int = 12) -> Province:
+def build(session: Session, seed: int = 12, flush: bool = True) -> Province:
     rng = random.Random(seed)
     province = make_union(session, name="模拟省总工会", kind=UnionKind.PROVINCE)
     brands, units = [], []
@@ -149,7 +151,8 @@ def build(session: Session, seed: int = 12) -> Province:
         p.add(at, None, ident, kind="roster_ballot", payload=payload)
         for k, i in enumerate(rng.sample(known, min(2, len(known)))):
             p.add(at + timedelta(seconds=30 * (k + 1)), i, ident, q1=score(rng, QUALITY[i] - 0.1))
-    p.flush(session)
+    if flush:
+        p.flush(session)
     return p
 
 
