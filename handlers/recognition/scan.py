@@ -10,6 +10,7 @@ both give the same flags (tests/handlers/recognition/test_scan.py).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -300,10 +301,18 @@ class Scanner:
 
 
 class MemoryStore:
-    """The store over a list of events (pure ``detect`` and the tests)."""
+    """The store over a list of events: pure ``detect``, and the full re-scan (one read of the
+    campaign instead of a query per window)."""
 
     def __init__(self, events: Sequence[Ev]) -> None:
         self.events = sorted(events, key=lambda e: (e.at, e.id))
+        self.times = [e.at for e in self.events]
+        self.by_brand: dict[int | None, list[Ev]] = defaultdict(list)
+        self.first: dict[str, datetime] = {}
+        for e in self.events:
+            self.by_brand[e.brand_id].append(e)
+            self.first.setdefault(e.identity, e.at)
+        self.brand_times = {b: [e.at for e in evs] for b, evs in self.by_brand.items()}
         self.rows: dict[tuple[int, int, int], list[int]] = {}
         self.fires: set[tuple[int, int, int]] = set()
 
@@ -340,18 +349,19 @@ class MemoryStore:
         return [(k[1], k[2]) for k in self.fires if k[0] == scale and lo <= k[2] <= hi]
 
     def events_between(self, lo: datetime, hi: datetime, brand: int | None = None) -> list[Ev]:
-        return [e for e in self.events if lo <= e.at < hi and (brand is None or e.brand_id == brand)]
+        evs, times = (
+            (self.events, self.times)
+            if brand is None
+            else (self.by_brand[brand], self.brand_times.get(brand, []))
+        )
+        return evs[bisect_left(times, lo) : bisect_left(times, hi)]
 
     def identity_events(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Ev]:
         wanted = set(idents)
         return [e for e in self.events if e.identity in wanted and lo <= e.at <= hi]
 
     def first_activity(self, idents: Sequence[str]) -> dict[str, datetime]:
-        wanted, out = set(idents), {}
-        for e in self.events:
-            if e.identity in wanted and e.identity not in out:
-                out[e.identity] = e.at
-        return out
+        return {i: self.first[i] for i in idents if i in self.first}
 
     def typed_extreme(self, brands: Sequence[int], lo: datetime, hi: datetime) -> list[Ev]:
         wanted = set(brands)

@@ -8,14 +8,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.recognition import RecognitionConfig
 from handlers.recognition.detection import SUBMISSION_KINDS, Ev, Flags
-from handlers.recognition.scan import COUNTS, Scanner
-from models.recognition import Campaign, FlagStatus, RecognitionEvent, RecognitionFlag, RecognitionFlagAudit
+from handlers.recognition.scan import COUNTS, MemoryStore, Scanner
+from models import Brand, Union
+from models.recognition import (
+    Campaign,
+    CampaignBrand,
+    FlagStatus,
+    RecognitionEvent,
+    RecognitionFlag,
+    RecognitionFlagAudit,
+)
 from models.recognition_scan import RecognitionScanBin, RecognitionScanState
 
 E, B = RecognitionEvent, RecognitionScanBin
@@ -46,19 +54,31 @@ class DbStore:
     def _insert(self) -> Any:
         return (postgresql if self.s.get_bind().dialect.name == "postgresql" else sqlite).insert(B)
 
-    def add_bins(self, rows: dict[tuple[int, int, int], list[int]]) -> None:
+    def add_bins(
+        self, rows: dict[tuple[int, int, int], list[int]], fires: set[tuple[int, int, int]] | None = None
+    ) -> None:
         values = [
-            {"campaign_id": self.cid, "scale": k[0], "brand_id": k[1], "bin": k[2], "fires": False}
+            {
+                "campaign_id": self.cid,
+                "scale": k[0],
+                "brand_id": k[1],
+                "bin": k[2],
+                "fires": k in (fires or ()),
+            }
             | dict(zip(COUNTS, v, strict=True))
             for k, v in sorted(rows.items())
         ]
-        for i in range(0, len(values), 500):
-            stmt = self._insert().values(values[i : i + 500])
+        if fires is not None:  # a full re-scan writes into an emptied table: plain bulk insert
+            if values:
+                self.s.execute(insert(B), values)
+            return
+        if values:  # one cached statement, many parameter sets (batched by the driver)
+            stmt = self._insert()
             stmt = stmt.on_conflict_do_update(
                 index_elements=["campaign_id", "scale", "brand_id", "bin"],
                 set_={c: getattr(B, c) + getattr(stmt.excluded, c) for c in COUNTS},
             )
-            self.s.execute(stmt)
+            self.s.execute(stmt, values)
 
     def bins(self, scale: int, brand: int, lo: int, hi: int) -> dict[int, tuple[list[int], bool]]:
         rows = self.s.execute(
@@ -170,8 +190,19 @@ def _state(session: Session, campaign_id: int, now: datetime) -> RecognitionScan
     return state
 
 
-def _latest(session: Session, ids: Sequence[int]) -> dict[tuple[int, str], RecognitionFlag]:
+def _latest(
+    session: Session, ids: Sequence[int], campaign_id: int | None = None
+) -> dict[tuple[int, str], RecognitionFlag]:
     latest: dict[tuple[int, str], RecognitionFlag] = {}
+    if campaign_id is not None:  # everything: one query, not one per chunk of ids
+        in_campaign = select(E.id).where(E.campaign_id == campaign_id)
+        for flag in session.scalars(
+            select(RecognitionFlag)
+            .where(RecognitionFlag.event_id.in_(in_campaign))
+            .order_by(RecognitionFlag.id)
+        ):
+            latest[(flag.event_id, flag.rule_id)] = flag
+        return latest
     ordered = sorted(ids)
     for i in range(0, len(ordered), CHUNK):
         for flag in session.scalars(
@@ -184,7 +215,7 @@ def _latest(session: Session, ids: Sequence[int]) -> dict[tuple[int, str], Recog
 
 
 def _write(
-    session: Session,
+    pending: list[tuple[RecognitionFlag, str]],
     key: tuple[int, str],
     version: str,
     version_no: int,
@@ -205,9 +236,20 @@ def _write(
         reason=reason,
         created_at=now,
     )
-    session.add(flag)
+    pending.append((flag, action))
+
+
+def _flush(session: Session, pending: list[tuple[RecognitionFlag, str]], now: datetime) -> None:
+    """All new flag versions in one flush, then their audit rows (they need the flags' ids)."""
+    session.add_all([f for f, _ in pending])
     session.flush()
-    session.add(RecognitionFlagAudit(flag_id=flag.id, action=action, actor="system", reason=reason, at=now))
+    session.add_all(
+        [
+            RecognitionFlagAudit(flag_id=f.id, action=a, actor="system", reason=f.reason, at=now)
+            for f, a in pending
+        ]
+    )
+    session.flush()
 
 
 def apply_flags(
@@ -216,12 +258,14 @@ def apply_flags(
     scope: dict[tuple[str, ...], set[int]],
     cfg: RecognitionConfig,
     now: datetime,
+    campaign_id: int | None = None,
 ) -> dict[str, int]:
     """Write what changed inside the scope. A person's decision under the current rule version
     stands; a flag the system itself restored is raised again when the rule fires again."""
     ids = sorted(set().union(*scope.values()))
-    latest = _latest(session, ids)
+    latest = _latest(session, ids, campaign_id)
     written: dict[str, int] = defaultdict(int)
+    pending: list[tuple[RecognitionFlag, str]] = []
     for rules, ids_in in sorted(scope.items()):
         keys = {k for k in wanted if k[1] in rules and k[0] in ids_in}
         for key in sorted(keys):
@@ -233,7 +277,7 @@ def apply_flags(
                 if human or same:
                     continue
             _write(
-                session,
+                pending,
                 key,
                 version,
                 (cur.version_no + 1) if cur else 1,
@@ -252,7 +296,7 @@ def apply_flags(
             if cur.status == FlagStatus.RESTORED:
                 continue
             _write(
-                session,
+                pending,
                 key,
                 cfg.rule_version(key[1]),
                 cur.version_no + 1,
@@ -263,6 +307,7 @@ def apply_flags(
                 now,
             )
             written[key[1]] += 1
+    _flush(session, pending, now)
     return dict(written)
 
 
@@ -283,12 +328,26 @@ def run_scan(
     if not new:
         state.rules_version = cfg.anti_fraud_version
         return {}
-    paths = {e.brand_id: e.brand.union.path for e in campaign.entries}
-    result = Scanner(DbStore(session, campaign.id), paths, cfg).run(new)
-    if full:  # everything is in scope: stale flags of any family are compared too
+    paths = {
+        b: p
+        for b, p in session.execute(
+            select(CampaignBrand.brand_id, Union.path)
+            .join(Brand, Brand.id == CampaignBrand.brand_id)
+            .join(Union, Union.id == Brand.union_id)
+            .where(CampaignBrand.campaign_id == campaign.id)
+        )
+    }
+    if full:
+        # One read of the campaign, judged in memory; the windowed state is then stored for
+        # the incremental runs that follow.
+        memory = MemoryStore(new)
+        result = Scanner(memory, paths, cfg).run(new)
+        DbStore(session, campaign.id).add_bins(memory.rows, memory.fires)
         every = {e.id for e in new}
-        result.scope = {rules: every for rules in result.scope}
-    written = apply_flags(session, result.wanted, result.scope, cfg, now)
+        result.scope = {rules: every for rules in result.scope}  # stale flags are compared too
+    else:
+        result = Scanner(DbStore(session, campaign.id), paths, cfg).run(new)
+    written = apply_flags(session, result.wanted, result.scope, cfg, now, campaign.id if full else None)
     state.last_event_id = max(e.id for e in new)
     state.rules_version = cfg.anti_fraud_version
     state.updated_at = now
