@@ -56,6 +56,15 @@ class RuleParams:
     shift_min_n: int
     ring_min_each: int
     ring_window_h: float
+    day_min_count: int
+    day_share_ratio: float
+    single_purpose_share: float
+    off_hours_share: float
+    off_hours_ratio: float
+    rival_share: float
+    typed_hop_brands: int
+    typed_hop_window_h: float
+    typed_hop_min_group: int
 
 
 @dataclass(frozen=True)
@@ -198,6 +207,15 @@ def parse_config(data: Any) -> RecognitionConfig:
         shift_min_n=_int(data, f"{r}.B5_score_shift.min_n", 1),
         ring_min_each=_int(data, f"{r}.B7_exchange_ring.min_each", 1),
         ring_window_h=_num(data, f"{r}.B7_exchange_ring.window_h", 0),
+        day_min_count=_int(data, f"{r}.B1_burst.day_min_count", 1),
+        day_share_ratio=_num(data, f"{r}.B1_burst.day_share_ratio", 1),
+        single_purpose_share=_num(data, f"{r}.B3_new_identity.single_purpose_share", 0, 1),
+        off_hours_share=_num(data, f"{r}.B3_new_identity.off_hours_share", 0, 1),
+        off_hours_ratio=_num(data, f"{r}.B3_new_identity.off_hours_ratio", 1),
+        rival_share=_num(data, f"{r}.B8_rival_bottom.affiliation_share", 0, 1),
+        typed_hop_brands=_int(data, f"{r}.F3T_typed_hopper.distinct_brands", 2),
+        typed_hop_window_h=_num(data, f"{r}.F3T_typed_hopper.window_h", 0),
+        typed_hop_min_group=_int(data, f"{r}.F3T_typed_hopper.min_group", 2),
     )
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return RecognitionConfig(

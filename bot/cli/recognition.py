@@ -188,10 +188,13 @@ def recognition_group(ctx: click.Context, campaign_name: str | None, fmt: str) -
         click.echo(table_text(report))
 
 
-@recognition_group.command("scan", help="对活动运行防刷票规则（规则版本变化时整轮重判）。")
+@recognition_group.command(
+    "scan", help="对活动运行防刷票规则：只扫描上次之后的新事件（规则版本变化或 --full 时整轮重判）。"
+)
 @click.argument("name")
+@click.option("--full", is_flag=True, help="整轮重判并重建扫描状态")
 @with_appcontext
-def recognition_scan(name: str) -> None:
+def recognition_scan(name: str, full: bool) -> None:
     with runtime().session_factory() as session, session.begin():
         try:
             c = find_campaign(session, name)
@@ -199,7 +202,7 @@ def recognition_scan(name: str) -> None:
             raise click.ClickException(str(exc)) from exc
         if not locked_open(session, c):
             raise click.ClickException(closed_message(c))
-        summary = run_rules(session, c, utcnow())
+        summary = run_rules(session, c, utcnow(), full=full)
     click.echo(
         "防刷票规则已运行：" + ("，".join(f"{k} {v} 条" for k, v in sorted(summary.items())) or "无新标记")
     )

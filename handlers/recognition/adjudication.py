@@ -180,8 +180,11 @@ def decide_flag(
     actor = actor.strip()
     if not actor:
         raise AdjudicationError("请填写复核人")
+    named = session.get(RecognitionFlag, flag_id)
+    if named is None:
+        raise AdjudicationError(f"标记 {flag_id} 不存在")
+    ensure_open(session, flag_campaign(session, named))  # closed comes first: nothing else matters
     flag = newest_flag(session, flag_id)
-    ensure_open(session, flag_campaign(session, flag))
     earlier = proposals(session, flag.id)
     if any(a == actor for _, a in earlier):
         raise AdjudicationError(f"{actor} 已对标记 {flag_id} 提出过复核意见，需由另一位复核人复核")

@@ -145,8 +145,9 @@ def _resolve(
     return ask_back(ctx, inbound, options[:4], lead=t.ASK_WHICH_CAMPAIGN)
 
 
-# The rules re-run over the whole campaign every this many events (a background job), so the
-# live view's flags stay current without scanning on every message.
+# Every this many events a background job (low-priority queue) scans the events since the
+# campaign's checkpoint: its cost is that of the new events, and one scan per campaign runs at
+# a time (the checkpoint row is locked), so jobs that pile up each find little to do.
 SCAN_EVERY = 50
 
 

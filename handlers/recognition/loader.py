@@ -1,8 +1,10 @@
 """From the event store to estimator inputs (RECOGNITION.md §2.3 steps 1–5).
 
-Excluded events (latest flag suspect / excluded / quality-excluded) are dropped before the
-latest-per-key rule, so the index from the data equals the index from the data with those
-rows physically removed (test 28), and restoring a flag reproduces the earlier index.
+The latest event per key is taken first, then excluded events (latest flag suspect / excluded /
+quality-excluded) are dropped (§2.3): an excluded later answer never brings back the same
+person's earlier one. Where each excluded event is its identity's only answer, the index
+equals the index with those rows physically removed (test 28); restoring a flag reproduces
+the earlier index.
 
 Only *pending* suspects (awaiting adjudication) count as ``suspect`` and towards a brand's
 check; confirmed fraud and quality exclusions are ``excluded``: out of the index and out of
@@ -157,8 +159,13 @@ def build_inputs(
                 c.watch += 1
             if ev.kind == "support_vote" and not is_excluded(st):
                 c.heat += 1
-        if not is_excluded(st) or (include_suspects and is_pending(st)):
-            kept.append(ev)
+        kept.append(ev)
+
+    def dropped(ev: Any) -> bool:
+        st = states.get(ev.id, set())
+        # The with-suspects pass adds back pending suspects only; confirmed fraud stays out.
+        return is_excluded(st) and not (include_suspects and is_pending(st))
+
     ballots: dict[str, Any] = {}
     ratings: dict[tuple[str, int, str], Any] = {}
     for ev in kept:  # in time order: later replaces earlier
@@ -166,6 +173,10 @@ def build_inputs(
             ballots[ev.identity_hash] = ev
         elif ev.kind in ("rating", "review_score") and ev.brand_id in paths:
             ratings[(ev.identity_hash, ev.brand_id, ev.kind)] = ev
+    # §2.3: the latest answer per key first, then exclusions. An excluded latest answer takes
+    # the key out; it never brings back the same person's earlier answer.
+    ballots = {k: ev for k, ev in ballots.items() if not dropped(ev)}
+    ratings = {k: ev for k, ev in ratings.items() if not dropped(ev)}
 
     def home(ev: Any, brand_id: int) -> bool:
         return is_home(ev, brand_id, paths[brand_id])
@@ -304,11 +315,11 @@ def _with_suspects(
     paths: dict[int, str],
     excluded_ids: Select[tuple[int]],
     cfg: RecognitionConfig,
-    hard_ids: Select[tuple[int]] | None = None,
 ) -> RatingAgg:
-    """The with-suspects rating sums, from the kept ones: only keys holding an excluded rating change.
+    """The with-suspects rating sums, from the kept ones: only keys holding a pending rating change.
 
-    ``excluded_ids`` are the ratings added back (pending suspects); ``hard_ids`` stay out.
+    ``excluded_ids`` are the pending suspects: a key whose latest rating is one of them is added
+    back. A key whose latest rating is confirmed fraud stays out in both passes (§2.3).
 
     Sums are additive, so each such key's kept contribution is taken out and its all-events
     contribution put in; a million-row pass is not repeated for a few suspect ratings.
@@ -341,7 +352,6 @@ def _with_suspects(
             E.kind == "rating",
             E.grp.in_(("W", "S")),
             tuple_(E.identity_hash, E.brand_id).in_(keys),
-            ~E.id.in_(hard_ids) if hard_ids is not None else sa_true(),
         )
         .order_by(E.submitted_at, E.id)
     )
@@ -357,12 +367,8 @@ def _with_suspects(
         _add_rating(agg, row.brand_id, row.grp, home, (row.q1, row.q2, row.q3), n, cfg)
 
     for key in sorted(by_key):
-        evs = by_key[key]  # in time order
-        latest_all = evs[-1]
-        kept_rows = [r for r in evs if not r.ex]
-        latest_kept = kept_rows[-1] if kept_rows else None
-        if latest_kept is not latest_all:
-            put(latest_kept, -1)
+        latest_all = by_key[key][-1]  # in time order
+        if latest_all.ex:  # the kept pass dropped the key (§2.3); with suspects it counts
             put(latest_all, 1)
     return agg
 
@@ -408,7 +414,9 @@ def load_campaign(
     watch_ids = _latest_flag_ids(cid, frozenset({FlagStatus.WATCH}), flag_cut)
     ex = E.id.in_(excluded_ids)
     hard = E.id.in_(hard_ids)
-    keep = ~ex if not include_suspects else ~hard
+    # What a pass leaves out after taking the latest answer per key (§2.3): every exclusion, or
+    # with suspects only confirmed fraud and quality exclusions.
+    drop = hard if include_suspects else ex
 
     # Disclosure counts per brand (the same in both passes).
     counts = {b: BrandCounts() for b in paths}
@@ -448,7 +456,7 @@ def load_campaign(
     # Ratings: latest per (identity, brand) among kept events, summed in the database. "Latest"
     # is an anti-join (no later kept rating of the same key): a hash join, cheaper than a sort.
     if include_suspects and kept is not None and kept.ratings is not None:
-        ratings = _with_suspects(session, cid, kept.ratings, paths, pending_ids, cfg, hard_ids)
+        ratings = _with_suspects(session, cid, kept.ratings, paths, pending_ids, cfg)
     else:
         # With suspects, only the hard exclusions stay out.
         ratings = _aggregate_ratings(
@@ -474,19 +482,19 @@ def load_campaign(
         ()
         if reuse_aw
         else session.execute(
-            select(E.identity_hash, E.grp, E.union_path, E.cadre, E.payload)
+            select(E.identity_hash, E.grp, E.union_path, E.cadre, E.payload, drop.label("ex"))
             .where(
                 E.campaign_id == cid,
                 E.kind == "roster_ballot",
                 E.grp.in_(("W", "S")),
                 E.channel.in_(NEUTRAL_CHANNELS),
-                keep,
             )
             .order_by(E.submitted_at, E.id)
         )
     )
     for row in ballot_rows:
         ballots[row.identity_hash] = row
+    ballots = {k: row for k, row in ballots.items() if not row.ex}  # latest first, then exclusions
     aw: dict[tuple[int, str, bool], list[float]] = (
         kept.awareness if reuse_aw and kept is not None and kept.awareness is not None else {}
     )
@@ -510,12 +518,13 @@ def load_campaign(
     # G review scores: few rows; centring needs them individually.
     latest_g: dict[tuple[str, int], Any] = {}
     for row in session.execute(
-        select(E.identity_hash, E.brand_id, E.payload)
-        .where(E.campaign_id == cid, E.kind == "review_score", E.grp == "G", keep)
+        select(E.identity_hash, E.brand_id, E.payload, drop.label("ex"))
+        .where(E.campaign_id == cid, E.kind == "review_score", E.grp == "G")
         .order_by(E.submitted_at, E.id)
     ):
         if row.brand_id in paths:
             latest_g[(row.identity_hash, row.brand_id)] = row
+    latest_g = {k: row for k, row in latest_g.items() if not row.ex}
     g_scores = []
     for (ident, brand_id), row in sorted(latest_g.items()):
         items = [x for x in (row.payload or {}).get("items", []) if x is not None]
@@ -569,7 +578,6 @@ def _aggregate_ratings(
     E, B, U = RecognitionEvent, Brand, Union
     keep = ~E.id.in_(excluded_ids) if not include_suspects else sa_true()
     later = aliased(E)
-    later_keep = ~later.id.in_(excluded_ids) if not include_suspects else sa_true()
     superseded = (
         select(later.id)
         .where(
@@ -577,8 +585,8 @@ def _aggregate_ratings(
             later.kind == "rating",
             later.identity_hash == E.identity_hash,
             later.brand_id == E.brand_id,
+            # Any later rating supersedes, excluded or not (§2.3: latest first, then exclusions).
             tuple_(later.submitted_at, later.id) > tuple_(E.submitted_at, E.id),
-            later_keep,
         )
         .exists()
     )

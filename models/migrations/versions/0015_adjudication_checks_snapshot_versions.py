@@ -4,7 +4,7 @@ A closed campaign's snapshot is version 1; a correction adds version 2, 3… wit
 Existing snapshots become version 1 with no cutoffs (they re-run against all flags, as before).
 
 Revision ID: 0015
-Revises: 0017
+Revises: 0014
 Create Date: 2026-12-01 13:40:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import models.base
 
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0017"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

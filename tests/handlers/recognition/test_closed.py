@@ -30,7 +30,18 @@ def _closed_with_suspects(rt):  # type: ignore[no-untyped-def]
         flags = flag(session, bots(session, c, ids[0], T0 + timedelta(hours=1)), T0 + timedelta(hours=2))
         close_campaign(session, c, T0 + timedelta(days=1))
         snap = session.scalars(select(RecognitionSnapshot)).one()
-        return c.name, [f.id for f in flags], snap.body, snap.sha256
+        # The final scan at close may write newer versions of these flags (with its own params):
+        # adjudicators act on the newest one.
+        newest = [
+            session.scalars(
+                select(RecognitionFlag.id)
+                .where(RecognitionFlag.event_id == f.event_id, RecognitionFlag.rule_id == f.rule_id)
+                .order_by(RecognitionFlag.version_no.desc())
+                .limit(1)
+            ).one()
+            for f in flags
+        ]
+        return c.name, newest, snap.body, snap.sha256
 
 
 def test_cli_decide_after_close_is_refused_and_snapshot_unchanged(app) -> None:  # type: ignore[no-untyped-def]

@@ -58,3 +58,41 @@ def test_concurrent_votes_and_ratings_count_once(engine: Engine, clean_db: Engin
         ratings = s.scalar(select(func.count()).where(RecognitionEvent.kind == "rating"))
     assert (votes, ratings) == (1, 1)
     assert outcomes.count("recorded") == 2
+
+
+@pytest.mark.postgres
+def test_one_fraud_scan_per_campaign_at_a_time(engine: Engine, clean_db: Engine) -> None:
+    """A second scan of the same campaign waits on the checkpoint row, then finds nothing new."""
+    need("postgres")
+    from datetime import timedelta
+
+    from handlers.recognition.fraud import run_rules
+    from tests.handlers.recognition.test_attack_matrix import ATTACK_AT, END, TARGET, build
+
+    with Session(engine) as s, s.begin():
+        p = build(s)
+        for i in range(200):  # a machine-timed burst, so the first scan has work to write
+            p.add(ATTACK_AT + timedelta(seconds=3 * i), TARGET, f"bot{i}", q1=5, first=ATTACK_AT)
+        p.flush(s)
+        cid = p.campaign.id
+    results: list[dict[str, int]] = []
+    first = Session(engine)
+    first.begin()
+    c1 = first.get(Campaign, cid)
+    assert c1 is not None
+    results.append(run_rules(first, c1, END))  # holds the checkpoint lock until commit
+
+    def second() -> None:
+        with Session(engine) as s, s.begin():
+            c2 = s.get(Campaign, cid)
+            assert c2 is not None
+            results.append(run_rules(s, c2, END))
+
+    t = threading.Thread(target=second)
+    t.start()
+    t.join(1.0)
+    assert t.is_alive()  # waiting for the first scan
+    first.commit()
+    first.close()
+    t.join(30)
+    assert results[0].get("B2_timing") and results[1] == {}

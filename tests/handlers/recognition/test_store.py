@@ -131,14 +131,14 @@ def test_rule_version_bump_reflags_whole_round(session: Session, brands) -> None
     _burst(session, c, brands[1])
     run_rules(session, c, T0)
     data = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
-    data["anti_fraud"]["version"] = "1.1.0"
+    data["anti_fraud"]["version"] = "9.9.9"
     data["anti_fraud"]["rules"]["B2_timing"]["min_arrivals"] = 100  # the new version no longer fires B2
     run_rules(session, c, T0, parse_config(data))
     latest: dict = {}
     for f in session.scalars(select(RecognitionFlag).order_by(RecognitionFlag.id)):
         latest[(f.event_id, f.rule_id)] = f
     b2 = [f for (eid, rule), f in latest.items() if rule == "B2_timing"]
-    assert b2 and all(f.status == FlagStatus.RESTORED and f.rule_version == "B2_timing@1.1.0" for f in b2)
+    assert b2 and all(f.status == FlagStatus.RESTORED and f.rule_version == "B2_timing@9.9.9" for f in b2)
 
 
 def test_events_cannot_be_updated_or_deleted(session: Session, brands) -> None:  # type: ignore[no-untyped-def]

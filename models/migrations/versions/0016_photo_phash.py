@@ -6,8 +6,8 @@ The two flag codes "duplicate" (same brand) and "reused" (another brand) become 
 "duplicate"; the brand that had the photo first is the one of ``duplicate_of``. The downgrade
 drops the column and keeps the single code (which brand a copy came from is still derivable).
 
-Revision ID: 0017
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0013"
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,341 @@
+"""The detection rules of RECOGNITION.md §4.5 as pure verdicts on one window or one identity.
+
+Every verdict is local in time: a burst window is judged on its own events against the brand's
+own baseline *before* the window (bursts left out) and against its cohort in the same window.
+Later ordinary traffic can therefore never dilute an earlier burst, and the incremental scan
+(``scan.py``) only has to re-judge windows near new events.
+
+Outcomes: ``watch`` for a signal alone (B1, B5, B7, B3 without corroboration); ``suspect`` for
+fakery (B2 machine timing; B3 new identities with a corroborating signal; B8 a bottom-box burst
+carried by a rival brand's members; F3/F3T link hopping). Mobilised real members (old identities
+through their brand's channel) never reach ``suspect``: the home cap dampens them instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from config.recognition import RecognitionConfig
+from models.recognition import FlagStatus
+
+SUBMISSION_KINDS = ("rating", "support_vote", "review_score")
+WINDOW_RULES = ("B1_burst", "B2_timing", "B3_new_identity", "B5_score_shift", "B8_rival_bottom")
+IDENTITY_RULES = ("F3_link_hopper", "F3T_typed_hopper")
+RING_RULES = ("B7_exchange_ring",)
+
+
+@dataclass(frozen=True)
+class Ev:
+    id: int
+    identity: str
+    brand_id: int | None
+    kind: str
+    channel: str
+    src_brand_id: int | None
+    at: datetime
+    first_seen_at: datetime | None
+    q1: int | None
+    union_path: str | None
+
+
+@dataclass(frozen=True)
+class Wanted:
+    status: FlagStatus
+    params: dict[str, Any]
+    reason: str
+
+
+Flags = dict[tuple[int, str], Wanted]
+
+
+def poisson_sf(c: int, lam: float) -> float:
+    """P(X ≥ c) for X ~ Poisson(λ), summed in log space from c upward."""
+    if c <= 0:
+        return 1.0
+    total = 0.0
+    k = c
+    log_term = -lam + c * math.log(lam) - math.lgamma(c + 1)
+    while True:
+        term = math.exp(log_term)
+        total += term
+        k += 1
+        log_term += math.log(lam) - math.log(k)
+        if k > lam and term <= total * 1e-16:
+            break
+    return min(1.0, total)
+
+
+def robust_cv(gaps: Sequence[float]) -> float:
+    """1.4826·MAD / median of the gaps: a CV that a few human arrivals inside a bot run cannot
+    inflate (a plain CV jumps with one long gap). Poisson arrivals give ≈ 1.0, a 3 s ± 0.2 s bot ≈ 0.05."""
+    ordered = sorted(gaps)
+    mid = median(ordered)
+    if mid <= 0:
+        return 0.0 if len(set(ordered)) == 1 else math.inf
+    mad = median(sorted(abs(g - mid) for g in ordered))
+    return 1.4826 * mad / mid
+
+
+def median(ordered: Sequence[float]) -> float:
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2.0
+
+
+def is_new(e: Ev, cfg: RecognitionConfig) -> bool:
+    cut = timedelta(hours=cfg.rules.new_first_seen_h)
+    return e.first_seen_at is not None and e.at - e.first_seen_at < cut
+
+
+def put(out: Flags, key: tuple[int, str], wanted: Wanted) -> None:
+    """Several windows may judge one event: suspect wins over watch, then the first verdict."""
+    cur = out.get(key)
+    if cur is None or (cur.status != FlagStatus.SUSPECT and wanted.status == FlagStatus.SUSPECT):
+        out[key] = wanted
+
+
+@dataclass
+class Baseline:
+    """What the brand (and its cohort) looked like before the window, bursts left out."""
+
+    rated: int = 0
+    top: int = 0
+    bottom: int = 0
+    cohort_rated: int = 0
+    cohort_top: int = 0
+    cohort_bottom: int = 0
+    cohort_new_share: float = 0.0  # others' new-identity share inside the window
+    quiet_hours: frozenset[int] = frozenset()  # UTC hours the cohort is almost silent in
+    quiet_share: float = 0.0  # the cohort's baseline share of traffic in those hours
+    first_activity: dict[str, datetime] = field(default_factory=dict)
+
+
+def judge_window(
+    brand_id: int,
+    inside: Sequence[Ev],
+    start: datetime,
+    base: Baseline,
+    brand_paths: dict[int, str],
+    cfg: RecognitionConfig,
+    scale: str,
+    out: Flags,
+) -> None:
+    """B1–B5 and B8 on one burst window's submissions for one brand (time-ordered)."""
+    r = cfg.rules
+    if not inside:
+        return
+    for e in inside:
+        put(
+            out,
+            (e.id, "B1_burst"),
+            Wanted(FlagStatus.WATCH, {"scale": scale, "p": r.burst_poisson_p}, "突发集中提交"),
+        )
+    machine_run = _machine_run(inside, cfg)
+    for e in machine_run:
+        put(
+            out,
+            (e.id, "B2_timing"),
+            Wanted(FlagStatus.SUSPECT, {"cv_max": r.timing_cv_max}, "突发中提交间隔过于规律（疑似机器）"),
+        )
+
+    rated = [e for e in inside if e.q1 is not None]
+    shift: dict[str, float] = {}
+    if len(rated) >= r.shift_min_n:
+        own = base.rated >= r.shift_min_n
+        b_n = base.rated if own else base.cohort_rated
+        for label, box, b_k in (
+            ("高分", 5, base.top if own else base.cohort_top),
+            ("低分", 1, base.bottom if own else base.cohort_bottom),
+        ):
+            if b_n <= 0:
+                continue
+            delta = 100.0 * (sum(e.q1 == box for e in rated) / len(rated) - b_k / b_n)
+            if delta >= r.shift_delta_pts:
+                shift[label] = delta
+    affiliation: dict[int, int] = defaultdict(int)
+    for e in rated:
+        for other, path in brand_paths.items():
+            if other != brand_id and e.union_path and e.union_path.startswith(path):
+                affiliation[other] += 1
+    for label, delta in sorted(shift.items()):
+        params = {
+            "delta_pts": round(delta, 1),
+            "box": label,
+            "baseline": "brand" if base.rated >= r.shift_min_n else "cohort",
+            "affiliation": {str(k): v for k, v in sorted(affiliation.items())},
+        }
+        for e in rated:
+            put(
+                out,
+                (e.id, "B5_score_shift"),
+                Wanted(FlagStatus.WATCH, params, f"突发内{label}占比明显偏离平时"),
+            )
+    if "低分" in shift and affiliation:
+        rival, n_rival = max(sorted(affiliation.items()), key=lambda kv: kv[1])
+        if n_rival / len(rated) >= r.rival_share:
+            path = brand_paths[rival]
+            for e in rated:
+                if e.q1 is not None and e.q1 <= 2 and e.union_path and e.union_path.startswith(path):
+                    put(
+                        out,
+                        (e.id, "B8_rival_bottom"),
+                        Wanted(
+                            FlagStatus.SUSPECT,
+                            {"rival": rival, "share": round(n_rival / len(rated), 3)},
+                            "突发低分集中来自另一参评品牌的本单位成员（疑似恶意打压）",
+                        ),
+                    )
+
+    new = [e for e in inside if is_new(e, cfg)]
+    share_new = len(new) / len(inside)
+    if not new or share_new < r.new_share or share_new < r.new_vs_cohort * base.cohort_new_share:
+        return
+    corroboration = []
+    if machine_run:
+        corroboration.append("timing")
+    if shift:
+        corroboration.append("score_shift")
+    single = sum(1 for e in new if base.first_activity.get(e.identity, e.at) >= start)
+    if single / len(new) >= r.single_purpose_share:
+        corroboration.append("single_purpose")
+    off = sum(1 for e in inside if e.at.hour in base.quiet_hours) / len(inside)
+    if off >= r.off_hours_share and off >= r.off_hours_ratio * base.quiet_share:
+        corroboration.append("off_hours")
+    status = FlagStatus.SUSPECT if corroboration else FlagStatus.WATCH
+    params = {"share": round(share_new, 3), "first_seen_h": r.new_first_seen_h, "with": corroboration}
+    for e in new:
+        put(out, (e.id, "B3_new_identity"), Wanted(status, params, "突发中新关注身份占比异常"))
+
+
+def _machine_run(inside: Sequence[Ev], cfg: RecognitionConfig) -> list[Ev]:
+    """B2 on one window: the regular run of arrivals, if the window's gaps are machine-like."""
+    r = cfg.rules
+    gaps = [(b.at - a.at).total_seconds() for a, b in itertools.pairwise(inside)]
+    if len(inside) < r.timing_min_arrivals or not gaps or robust_cv(gaps) >= r.timing_cv_max:
+        return []
+    # Only the regular run: a human arrival that falls between two bots splits a gap and
+    # stays out. Band: median ± 3 robust SDs (at least 10 % of the median).
+    mid = median(sorted(gaps))
+    band = max(3 * robust_cv(gaps) * mid, 0.1 * mid)
+    ok_gap = [abs(g - mid) <= band for g in gaps]
+    return [e for i, e in enumerate(inside) if (i > 0 and ok_gap[i - 1]) or (i < len(ok_gap) and ok_gap[i])]
+
+
+def link_hops(evs: Sequence[Ev], cfg: RecognitionConfig, out: Flags) -> None:
+    """F3 on one identity's events (time-ordered): brand-channel ratings for ≥ 3 brands in 24 h."""
+    r = cfg.rules
+    window = timedelta(hours=r.link_hop_window_h)
+    mine = [e for e in evs if e.kind in ("rating", "review_score") and e.channel == "brand"]
+    for i, first in enumerate(mine):
+        inside = [e for e in mine[i:] if e.at - first.at <= window]
+        if len({e.brand_id for e in inside}) >= r.link_hop_brands:
+            for e in inside:
+                put(
+                    out,
+                    (e.id, "F3_link_hopper"),
+                    Wanted(
+                        FlagStatus.SUSPECT,
+                        {"distinct_brands": r.link_hop_brands, "window_h": r.link_hop_window_h},
+                        "同一身份 24 小时内经多个品牌专属链接评价（互助换票）",
+                    ),
+                )
+
+
+def typed_hop_sets(evs: Sequence[Ev], cfg: RecognitionConfig) -> list[tuple[int, frozenset[int], list[Ev]]]:
+    """One identity's typed hops: (box, brands, events) where it typed the same extreme score for
+    ≥ 3 brands within 24 h. Alone this is an enthusiast; in a group it is a 互助 list."""
+    r = cfg.rules
+    window = timedelta(hours=r.typed_hop_window_h)
+    typed = [e for e in evs if e.kind == "rating" and e.channel == "self" and e.q1 in (1, 5)]
+    found: list[tuple[int, frozenset[int], list[Ev]]] = []
+    for box in (5, 1):
+        mine = [e for e in typed if e.q1 == box]
+        for i, first in enumerate(mine):
+            inside = [e for e in mine[i:] if e.at - first.at <= window]
+            brands = frozenset(e.brand_id for e in inside if e.brand_id is not None)
+            if len(brands) >= r.typed_hop_brands:
+                found.append((box, brands, inside))
+    return found
+
+
+def typed_groups(
+    hops: dict[str, list[tuple[int, frozenset[int], list[Ev]]]], cfg: RecognitionConfig, out: Flags
+) -> None:
+    """F3T: identities whose typed hops share ≥ 3 brands and the box, ≥ min_group of them within
+    48 h of each other, are a coordinated list: their hop ratings are suspect."""
+    r = cfg.rules
+    span = timedelta(hours=2 * r.typed_hop_window_h)
+    flat = sorted(
+        ((ident, box, brands, evs) for ident, items in hops.items() for box, brands, evs in items),
+        key=lambda x: (x[3][0].at, x[0]),
+    )
+    for ident, box, brands, evs in flat:
+        t = evs[0].at
+        peers = {
+            other
+            for other, b2, brands2, evs2 in flat
+            if b2 == box and len(brands & brands2) >= r.typed_hop_brands and abs(evs2[0].at - t) <= span
+        }
+        if len(peers) < r.typed_hop_min_group:
+            continue
+        params = {"group": len(peers), "distinct_brands": r.typed_hop_brands, "box": box}
+        for e in evs:
+            put(
+                out,
+                (e.id, "F3T_typed_hopper"),
+                Wanted(
+                    FlagStatus.SUSPECT,
+                    params,
+                    "多人在 24 小时内以同样的极端分数手动评价同一组品牌（互助换票）",
+                ),
+            )
+        del ident
+
+
+def ring_flags(
+    pair_events: dict[tuple[int, int], list[Ev]],
+    cfg: RecognitionConfig,
+    out: Flags,
+    scope: set[int] | None = None,
+) -> None:
+    """B7: an event of home members of A rating B via B's link is in a ring when, within 48 h of
+    it, both A→B and B→A reach min_each (a local test, so new events never move old verdicts
+    outside their 48 h)."""
+    r = cfg.rules
+    window = timedelta(hours=r.ring_window_h)
+    for (a, b), ab in sorted(pair_events.items()):
+        ba = pair_events.get((b, a), [])
+        if len(ab) < r.ring_min_each or len(ba) < r.ring_min_each:
+            continue
+        for e in ab:
+            if scope is not None and e.id not in scope:
+                continue
+            n_ab = sum(1 for x in ab if abs(x.at - e.at) <= window)
+            n_ba = sum(1 for x in ba if abs(x.at - e.at) <= window)
+            if n_ab >= r.ring_min_each and n_ba >= r.ring_min_each:
+                put(
+                    out,
+                    (e.id, "B7_exchange_ring"),
+                    Wanted(
+                        FlagStatus.WATCH,
+                        {"pair": sorted([a, b]), "min_each": r.ring_min_each},
+                        "两个品牌的本单位成员互相评价（疑似换票圈）",
+                    ),
+                )
+
+
+def ring_pairs(subs: Sequence[Ev], brand_paths: dict[int, str]) -> dict[tuple[int, int], list[Ev]]:
+    """(home brand of the rater, rated brand) → brand-link ratings."""
+    pairs: dict[tuple[int, int], list[Ev]] = defaultdict(list)
+    for e in subs:
+        if e.channel != "brand" or e.union_path is None or e.brand_id is None or e.src_brand_id != e.brand_id:
+            continue
+        for home_brand, path in brand_paths.items():
+            if home_brand != e.brand_id and e.union_path.startswith(path):
+                pairs[(home_brand, e.brand_id)].append(e)
+    return pairs

@@ -1,0 +1,390 @@
+"""The incremental fraud scan: new events since a per-campaign checkpoint, windowed state in
+``recognition_scan_bin`` (issue 13), verdicts from ``detection.py``.
+
+A run adds the new events to per-bin counts (10 min, and days at two offsets so a 24 h spread
+is never cut in half), re-judges B1 for bins near them, re-judges the burst windows that can
+see them, and the identities and brand pairs they belong to. Only events in that scope can
+change, so only their flags are compared. A full re-scan is the same run with every event new:
+both give the same flags (tests/handlers/recognition/test_scan.py).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from config.recognition import RecognitionConfig
+from handlers.recognition.detection import (
+    IDENTITY_RULES,
+    RING_RULES,
+    SUBMISSION_KINDS,
+    WINDOW_RULES,
+    Baseline,
+    Ev,
+    Flags,
+    is_new,
+    judge_window,
+    link_hops,
+    poisson_sf,
+    ring_flags,
+    ring_pairs,
+    typed_groups,
+    typed_hop_sets,
+)
+
+COHORT = 0  # brand id of the cohort-total rows
+COUNTS = ("n", "n_new", "n_rated", "n_top", "n_bottom", "n_brand")
+
+
+@dataclass(frozen=True)
+class Scale:
+    no: int
+    width_s: int
+    offset_s: int
+    margin: int  # bins either side of a firing bin that belong to its window
+    min_count: int
+    share_ratio: float
+    label: str
+
+    def bin(self, at: datetime) -> int:
+        return (int(at.timestamp()) - self.offset_s) // self.width_s
+
+    def start(self, b: int) -> datetime:
+        return datetime.fromtimestamp(b * self.width_s + self.offset_s, tz=UTC)
+
+
+def scales(cfg: RecognitionConfig) -> tuple[Scale, ...]:
+    r = cfg.rules
+    w = r.burst_bin_min * 60
+    day = 86400
+    return (
+        Scale(
+            0,
+            w,
+            0,
+            max(0, r.burst_margin_min * 60 // w),
+            r.burst_min_count,
+            r.burst_share_ratio,
+            f"{r.burst_bin_min}min",
+        ),
+        # A patient attacker spreads over a day: day windows, at two offsets so none is halved.
+        Scale(1, day, 0, 0, r.day_min_count, r.day_share_ratio, "24h"),
+        Scale(2, day, day // 2, 0, r.day_min_count, r.day_share_ratio, "24h+12h"),
+    )
+
+
+class Store(Protocol):
+    """What the scan reads and writes; in memory (pure ``detect``) or in the database."""
+
+    def add_bins(self, rows: dict[tuple[int, int, int], list[int]]) -> None: ...
+    def bins(self, scale: int, brand: int, lo: int, hi: int) -> dict[int, tuple[list[int], bool]]: ...
+    def candidates(self, scale: int, lo: int, hi: int, min_count: int) -> list[tuple[int, int, int]]: ...
+    def set_fires(self, scale: int, brand: int, b: int, fires: bool) -> None: ...
+    def firing(self, scale: int, lo: int, hi: int) -> list[tuple[int, int]]: ...
+    def events_between(self, lo: datetime, hi: datetime, brand: int | None = None) -> list[Ev]: ...
+    def identity_events(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Ev]: ...
+    def first_activity(self, idents: Sequence[str]) -> dict[str, datetime]: ...
+    def typed_extreme(self, brands: Sequence[int], lo: datetime, hi: datetime) -> list[Ev]: ...
+    def ring_events(self, lo: datetime, hi: datetime) -> list[Ev]: ...
+
+
+def is_sub(e: Ev) -> bool:
+    return e.brand_id is not None and e.kind in SUBMISSION_KINDS
+
+
+def bin_counts(events: Iterable[Ev], cfg: RecognitionConfig) -> dict[tuple[int, int, int], list[int]]:
+    rows: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0] * len(COUNTS))
+    for e in events:
+        if not is_sub(e):
+            continue
+        assert e.brand_id is not None
+        v = (
+            1,
+            int(is_new(e, cfg)),
+            int(e.q1 is not None),
+            int(e.q1 == 5),
+            int(e.q1 == 1),
+            int(e.channel == "brand"),
+        )
+        for sc in scales(cfg):
+            b = sc.bin(e.at)
+            for brand in (e.brand_id, COHORT):
+                row = rows[(sc.no, brand, b)]
+                for i, x in enumerate(v):
+                    row[i] += x
+    return rows
+
+
+@dataclass
+class Result:
+    """Wanted flags, and the events whose flags the run may change, per rule family."""
+
+    wanted: Flags
+    scope: dict[tuple[str, ...], set[int]]
+
+
+class Scanner:
+    def __init__(self, store: Store, brand_paths: dict[int, str], cfg: RecognitionConfig) -> None:
+        self.store = store
+        self.paths = brand_paths
+        self.cfg = cfg
+        self.n_brands = max(len(brand_paths), 1)
+        self._quiet: dict[int, tuple[frozenset[int], float]] = {}
+
+    def run(self, new: Sequence[Ev]) -> Result:
+        wanted: Flags = {}
+        scope: dict[tuple[str, ...], set[int]] = {
+            WINDOW_RULES: set(),
+            IDENTITY_RULES: set(),
+            RING_RULES: set(),
+        }
+        subs = [e for e in new if is_sub(e)]
+        self.store.add_bins(bin_counts(subs, self.cfg))
+        self._windows(subs, wanted, scope[WINDOW_RULES])
+        self._identities(subs, wanted, scope[IDENTITY_RULES])
+        self._rings(subs, wanted, scope[RING_RULES])
+        return Result(wanted, scope)
+
+    # --- B1 and the windows ----------------------------------------------------------------
+
+    def _base_bins(self, sc: Scale) -> int:
+        return self.cfg.rules.burst_baseline_days * 86400 // sc.width_s
+
+    def _windows(self, subs: Sequence[Ev], wanted: Flags, scope: set[int]) -> None:
+        """B1 near the new events at every scale; then every window that can see an event
+        whose verdict may have changed is judged, in one fixed order, so an event's verdict is
+        the same whichever run produced it."""
+        if not subs:
+            return
+        cache: dict[tuple[int, int, int], list[Ev]] = {}
+        for sc in scales(self.cfg):
+            for brand, b in self._refire(sc, subs):
+                scope.update(e.id for e in self._inside(sc, brand, b, cache))
+        if not scope:
+            return
+        events = [e for evs in cache.values() for e in evs if e.id in scope]
+        brands = {e.brand_id for e in events}
+        t_lo, t_hi = min(e.at for e in events), max(e.at for e in events)
+        for sc in scales(self.cfg):
+            m = sc.margin
+            near = self.store.firing(sc.no, sc.bin(t_lo) - m, sc.bin(t_hi) + m)
+            for brand, b in sorted((x for x in near if x[0] in brands), key=lambda x: (x[1], x[0])):
+                inside = self._inside(sc, brand, b, cache)
+                base = self._baseline(sc, brand, b, inside)
+                judge_window(brand, inside, sc.start(b - m), base, self.paths, self.cfg, sc.label, wanted)
+
+    def _inside(self, sc: Scale, brand: int, b: int, cache: dict[tuple[int, int, int], list[Ev]]) -> list[Ev]:
+        key = (sc.no, brand, b)
+        if key not in cache:
+            m = sc.margin
+            evs = self.store.events_between(sc.start(b - m), sc.start(b + m + 1), brand)
+            cache[key] = sorted((e for e in evs if is_sub(e)), key=lambda e: (e.at, e.id))
+        return cache[key]
+
+    def _refire(self, sc: Scale, subs: Sequence[Ev]) -> set[tuple[int, int]]:
+        """Re-judge B1 for the bins the new events touch (and later ones whose baseline they
+        are in); returns the windows whose verdicts may change: firing near them, or changed."""
+        touched = [sc.bin(e.at) for e in subs]
+        lo, hi = min(touched), max(touched)
+        base = self._base_bins(sc)
+        hi_ext = hi
+        changed: set[tuple[int, int]] = set()
+        for brand, b, n in sorted(
+            self.store.candidates(sc.no, lo, hi + base, sc.min_count), key=lambda x: (x[1], x[0])
+        ):
+            fires = self._fires(sc, brand, b, n)
+            if fires != self.store.bins(sc.no, brand, b, b + 1)[b][1]:
+                self.store.set_fires(sc.no, brand, b, fires)
+                changed.add((brand, b))
+                hi_ext = max(hi_ext, b)
+        m = sc.margin
+        return changed | set(self.store.firing(sc.no, lo - 2 * m, hi_ext + 2 * m))
+
+    def _fires(self, sc: Scale, brand: int, b: int, n: int) -> bool:
+        """B1: improbable under the brand's own trailing rate (earlier bursts left out), and a
+        share of the cohort's traffic well above the brand's usual share."""
+        r = self.cfg.rules
+        base = self._base_bins(sc)
+        own = self.store.bins(sc.no, brand, b - base, b)
+        quiet = [row for row, fires in own.values() if not fires]
+        base_brand = sum(row[0] for row in quiet)
+        lam = max(r.burst_lambda_floor, base_brand / max(1, base - (len(own) - len(quiet))))
+        if poisson_sf(n, lam) >= r.burst_poisson_p:
+            return False
+        cohort_now = self.store.bins(sc.no, COHORT, b, b + 1)[b][0][0]
+        base_cohort = sum(row[0] for row, _ in self.store.bins(sc.no, COHORT, b - base, b).values())
+        share_base = (base_brand + 1.0) / (base_cohort + self.n_brands)  # smoothed for new brands
+        return n / cohort_now >= sc.share_ratio * share_base
+
+    def _baseline(self, sc: Scale, brand: int, b: int, inside: Sequence[Ev]) -> Baseline:
+        start = b - sc.margin
+        base = self._base_bins(sc)
+        out = Baseline()
+        for row, fires in self.store.bins(sc.no, brand, start - base, start).values():
+            if not fires:
+                out.rated, out.top, out.bottom = out.rated + row[2], out.top + row[3], out.bottom + row[4]
+        for row, _ in self.store.bins(sc.no, COHORT, start - base, start).values():
+            out.cohort_rated += row[2]
+            out.cohort_top += row[3]
+            out.cohort_bottom += row[4]
+        win_c = self.store.bins(sc.no, COHORT, start, b + sc.margin + 1)
+        win_b = self.store.bins(sc.no, brand, start, b + sc.margin + 1)
+        n_other = sum(r[0] for r, _ in win_c.values()) - sum(r[0] for r, _ in win_b.values())
+        new_other = sum(r[1] for r, _ in win_c.values()) - sum(r[1] for r, _ in win_b.values())
+        out.cohort_new_share = new_other / n_other if n_other > 0 else 0.0
+        out.quiet_hours, out.quiet_share = self._quiet_profile(sc.start(start))
+        out.first_activity = self.store.first_activity(sorted({e.identity for e in inside}))
+        return out
+
+    def _quiet_profile(self, at: datetime) -> tuple[frozenset[int], float]:
+        """UTC hours with under a third of a uniform share of the cohort's trailing week."""
+        sc0 = scales(self.cfg)[0]
+        day = sc0.bin(at) * sc0.width_s // 86400
+        if day not in self._quiet:
+            end = sc0.bin(datetime.fromtimestamp(day * 86400, tz=UTC))
+            rows = self.store.bins(0, COHORT, end - self._base_bins(sc0), end)
+            by_hour = [0] * 24
+            for b, (row, _) in rows.items():
+                by_hour[(b * sc0.width_s % 86400) // 3600] += row[0]
+            total = sum(by_hour)
+            quiet = frozenset(h for h in range(24) if total and by_hour[h] / total < 1 / 72)
+            self._quiet[day] = (quiet, sum(by_hour[h] for h in quiet) / total if total else 0.0)
+        return self._quiet[day]
+
+    # --- identities and rings ---------------------------------------------------------------
+
+    def _identities(self, subs: Sequence[Ev], wanted: Flags, scope: set[int]) -> None:
+        rated = [e for e in subs if e.kind in ("rating", "review_score")]
+        if not rated:
+            return
+        r = self.cfg.rules
+        w = timedelta(hours=max(r.link_hop_window_h, r.typed_hop_window_h))
+        t_lo, t_hi = min(e.at for e in rated), max(e.at for e in rated)
+        by_ident: dict[str, list[Ev]] = defaultdict(list)
+        for e in self.store.identity_events(sorted({e.identity for e in rated}), t_lo - 2 * w, t_hi + 2 * w):
+            if is_sub(e):
+                by_ident[e.identity].append(e)
+        brands: set[int] = set()
+        for evs in by_ident.values():
+            evs.sort(key=lambda e: (e.at, e.id))
+            link_hops(evs, self.cfg, wanted)
+            scope.update(e.id for e in evs if t_lo - w <= e.at <= t_hi + w)
+            for _, hop_brands, _ in typed_hop_sets(evs, self.cfg):
+                brands |= hop_brands
+        if not brands:
+            return
+        peers: dict[str, list[Ev]] = defaultdict(list)
+        for e in self.store.typed_extreme(sorted(brands), t_lo - 3 * w, t_hi + 3 * w):
+            peers[e.identity].append(e)
+        hops = {}
+        for ident, evs in peers.items():
+            found = typed_hop_sets(sorted(evs, key=lambda e: (e.at, e.id)), self.cfg)
+            if found:
+                hops[ident] = found
+                scope.update(e.id for _, _, hop in found for e in hop)
+        typed_groups(hops, self.cfg, wanted)
+
+    def _rings(self, subs: Sequence[Ev], wanted: Flags, scope: set[int]) -> None:
+        linked = [e for e in subs if e.channel == "brand" and e.union_path is not None]
+        if not linked:
+            return
+        w = timedelta(hours=self.cfg.rules.ring_window_h)
+        t_lo, t_hi = min(e.at for e in linked), max(e.at for e in linked)
+        pairs = ring_pairs(self.store.ring_events(t_lo - 2 * w, t_hi + 2 * w), self.paths)
+        inner = {e.id for evs in pairs.values() for e in evs if t_lo - w <= e.at <= t_hi + w}
+        scope.update(inner)
+        ring_flags(pairs, self.cfg, wanted, inner)
+
+
+class MemoryStore:
+    """The store over a list of events: pure ``detect``, and the full re-scan (one read of the
+    campaign instead of a query per window)."""
+
+    def __init__(self, events: Sequence[Ev]) -> None:
+        self.events = sorted(events, key=lambda e: (e.at, e.id))
+        self.times = [e.at for e in self.events]
+        self.by_brand: dict[int | None, list[Ev]] = defaultdict(list)
+        self.first: dict[str, datetime] = {}
+        for e in self.events:
+            self.by_brand[e.brand_id].append(e)
+            self.first.setdefault(e.identity, e.at)
+        self.brand_times = {b: [e.at for e in evs] for b, evs in self.by_brand.items()}
+        self.rows: dict[tuple[int, int, int], list[int]] = {}
+        self.fires: set[tuple[int, int, int]] = set()
+
+    def add_bins(self, rows: dict[tuple[int, int, int], list[int]]) -> None:
+        for key, v in rows.items():
+            cur = self.rows.setdefault(key, [0] * len(COUNTS))
+            for i, x in enumerate(v):
+                cur[i] += x
+
+    def bins(self, scale: int, brand: int, lo: int, hi: int) -> dict[int, tuple[list[int], bool]]:
+        out = {}
+        if hi - lo < 4096:
+            keys: Iterable[tuple[int, int, int]] = ((scale, brand, b) for b in range(lo, hi))
+        else:
+            keys = (k for k in self.rows if k[0] == scale and k[1] == brand and lo <= k[2] < hi)
+        for key in keys:
+            if key in self.rows:
+                out[key[2]] = (self.rows[key], key in self.fires)
+        if hi - lo == 1 and lo not in out:
+            out[lo] = ([0] * len(COUNTS), False)
+        return out
+
+    def candidates(self, scale: int, lo: int, hi: int, min_count: int) -> list[tuple[int, int, int]]:
+        return [
+            (k[1], k[2], v[0])
+            for k, v in self.rows.items()
+            if k[0] == scale and k[1] != COHORT and lo <= k[2] <= hi and v[0] >= min_count
+        ]
+
+    def set_fires(self, scale: int, brand: int, b: int, fires: bool) -> None:
+        (self.fires.add if fires else self.fires.discard)((scale, brand, b))
+
+    def firing(self, scale: int, lo: int, hi: int) -> list[tuple[int, int]]:
+        return [(k[1], k[2]) for k in self.fires if k[0] == scale and lo <= k[2] <= hi]
+
+    def events_between(self, lo: datetime, hi: datetime, brand: int | None = None) -> list[Ev]:
+        evs, times = (
+            (self.events, self.times)
+            if brand is None
+            else (self.by_brand[brand], self.brand_times.get(brand, []))
+        )
+        return evs[bisect_left(times, lo) : bisect_left(times, hi)]
+
+    def identity_events(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Ev]:
+        wanted = set(idents)
+        return [e for e in self.events if e.identity in wanted and lo <= e.at <= hi]
+
+    def first_activity(self, idents: Sequence[str]) -> dict[str, datetime]:
+        return {i: self.first[i] for i in idents if i in self.first}
+
+    def typed_extreme(self, brands: Sequence[int], lo: datetime, hi: datetime) -> list[Ev]:
+        wanted = set(brands)
+        return [
+            e
+            for e in self.events
+            if e.kind == "rating"
+            and e.channel == "self"
+            and e.q1 in (1, 5)
+            and e.brand_id in wanted
+            and lo <= e.at <= hi
+        ]
+
+    def ring_events(self, lo: datetime, hi: datetime) -> list[Ev]:
+        return [
+            e
+            for e in self.events
+            if is_sub(e) and e.channel == "brand" and e.union_path is not None and lo <= e.at <= hi
+        ]
+
+
+def detect_all(events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionConfig) -> Flags:
+    """Every flag the rules want for these events, as one full scan."""
+    if not events:
+        return {}
+    return Scanner(MemoryStore(events), brand_paths, cfg).run(events).wanted
