@@ -22,6 +22,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def make_read_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for a read replica: on PostgreSQL every transaction is READ ONLY (psycopg
+    opens it with BEGIN READ ONLY, no extra round trip), so a write sent there fails loudly."""
+    if url.startswith("postgresql"):
+        kwargs.setdefault("execution_options", {"postgresql_readonly": True})
+    return make_engine(url, **kwargs)
+
+
 def _sqlite_proper_transactions(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and lets writers deadlock on lock
     # upgrade; take BEGIN into our hands (SQLAlchemy's documented recipe) and enforce FKs.

@@ -271,6 +271,28 @@ class Bench:
         )
         return result
 
+    def warm(self, port: int, mode: str) -> None:
+        """Unmeasured messages first, enough for every worker to meet every kind once (its
+        first query, survey or vote fills per-process caches): a cold worker is start-up."""
+        args = self.args
+        n = args.warm_messages
+        cmd = [sys.executable, "-m", "bench.load.client", "--url", f"http://127.0.0.1:{port}/wechat"]
+        cmd += ["--world", str(self.world_path), "--mode", mode, "--token", TOKEN, "--appid", APPID]
+        cmd += ["--aes-key", self.aes_key, "--account", ACCOUNT, "--concurrency", str(args.concurrency)]
+        cmd += ["--duration", "0", "--warmup", "120", "--max-requests", str(n)]
+        cmd += [
+            "--followers",
+            str(self.followers),
+            "--offset",
+            str(self.offset),
+            "--msg-base",
+            str(self.msg_base),
+        ]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=200, check=True)
+        self.msg_base += 10_000_000
+        self.offset += n
+
     def pairs(
         self, cell: str, mode: str, a: tuple[str, int, list[int]], b: tuple[str, int, list[int]]
     ) -> None:
@@ -348,6 +370,8 @@ def service_cell(bench: Bench, stack_env: dict[str, str], mode: str, startup: di
         )
         bench.first_answer(bport, mode, time.monotonic(), "基线")
         settle([service.pid, baseline.pid])
+        bench.warm(sport, mode)
+        bench.warm(bport, mode)
         bench.pairs(mode, mode, ("baseline", bport, [baseline.pid]), ("service", sport, [service.pid]))
 
 
@@ -372,6 +396,7 @@ def two_node_cell(bench: Bench, env: dict[str, str]) -> None:
         bench.first_answer(n, "plain", time.monotonic(), "nginx")
         masters = [node_a.pid, node_b.pid]
         settle(masters)
+        bench.warm(n, "plain")
         bench.pairs("2nodes", "plain", ("one-node", a, [node_a.pid]), ("two-nodes", n, masters))
         del proxy
 
@@ -486,6 +511,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=2.0, help="每轮开始不计入的秒数")
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--pairs", type=int, default=2, help="每格交替的轮数（基线、服务各一次为一轮）")
+    p.add_argument("--warm-messages", type=int, default=120, help="每次启动后、测量前先发的消息数（不计入）")
     p.add_argument("--max-requests", type=int, default=20000, help="每轮最多发送的消息数")
     p.add_argument("--followers", type=int, default=2400, help="不同的粉丝数（其中 --known 个已关注过）")
     p.add_argument("--known", type=int, default=2000)
