@@ -49,14 +49,16 @@ class Runtime:
         self.settings = settings
         # jieba's dictionary loads here, once per process, not on the first message.
         Router.warm_up(settings.instance_dir / "cache" / "jieba")
-        self.engine = engine or make_engine(settings.database_url)
+        # GHPP_PGBOUNCER=1: the database URLs point at PgBouncer in transaction mode.
+        pgbouncer = settings.extra.get("GHPP_PGBOUNCER") == "1"
+        self.engine = engine or make_engine(settings.database_url, pgbouncer=pgbouncer)
         self._pid = os.getpid()
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
         # Dashboard reads that may lag the primary by a moment (DATABASE_READ_URL: a replica).
         self.read_engine: Engine | None = None
         self.read_session_factory = self.session_factory
         if settings.database_read_url:
-            self.read_engine = make_read_engine(settings.database_read_url)
+            self.read_engine = make_read_engine(settings.database_read_url, pgbouncer=pgbouncer)
             self.read_session_factory = make_session_factory(self.read_engine)
         if store is not None:
             self.store: Store = store

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.runtime import Runtime
 from config.settings import Settings, load_settings
-from models.db import make_read_engine
+from models.db import make_engine, make_read_engine
 
 
 def test_the_setting_is_read_and_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -78,3 +78,19 @@ def test_the_read_engine_refuses_writes_on_postgresql(database_url: str) -> None
                 conn.execute(text("CREATE TEMPORARY TABLE ghpp_ro_probe (x int)"))
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_pgbouncer_mode_turns_prepared_statements_off(database_url: str) -> None:
+    """PgBouncer in transaction mode: psycopg's server-side prepared statements stay off."""
+    for engine, expected in (
+        (make_engine(database_url, pgbouncer=True), None),
+        (make_engine(database_url), 5),
+    ):
+        try:
+            with engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                assert raw.prepare_threshold == expected
+        finally:
+            engine.dispose()
