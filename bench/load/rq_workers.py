@@ -16,6 +16,7 @@ import argparse
 import json
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -128,6 +129,7 @@ def main() -> None:
     finally:
         stub.stop()
         bench.drop_database()
+        shutil.rmtree(bench.tmp, ignore_errors=True)
     summary = {
         cls: {
             "jobs_per_s": round(statistics.median(r["jobs_per_s"] for r in rounds if r["cls"] == cls), 1),
