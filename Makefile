@@ -7,7 +7,7 @@ FLASK_DEMO := $(VENV)/bin/flask --app bot.devenv:demo_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install assets run test lint worker bench
+.PHONY: install assets run test lint worker bench bench-load
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -57,3 +57,10 @@ worker: install
 
 bench: install
 	@for f in bench/*_bench.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+# The service the production way (gunicorn, PostgreSQL, Redis, RQ worker) under a campaign-night
+# mix from a separate async load process, against a wechatpy + Flask baseline; then two nodes
+# behind nginx. About 2 minutes; options: $(PY) -m bench.load.run --help. Results: bench/results/.
+bench-load: install
+	$(PY) -m bench.load.run $(BENCH_ARGS)
+	$(PY) -m bench.load.rq_workers $(RQ_BENCH_ARGS)

@@ -46,5 +46,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False, **runtim
     app.register_blueprint(webhook.bp)
     admin.init_app(app)
     register_cli(app)
+    if settings.extra.get("GHPP_BENCH_SQL_COUNT") == "1":
+        from bot import sqlcount
+
+        sqlcount.install(app, runtime.engine)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

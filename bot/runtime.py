@@ -24,7 +24,7 @@ from config.settings import Settings
 from handlers.anonymity import anonymity_key, set_anonymity_key
 from handlers.ports import WeChatApi
 from handlers.programme.binding import member_card_salt, set_member_salt
-from models.db import make_engine, make_session_factory
+from models.db import make_engine, make_read_engine, make_session_factory
 from nlp import Router
 
 _current: Runtime | None = None
@@ -49,9 +49,17 @@ class Runtime:
         self.settings = settings
         # jieba's dictionary loads here, once per process, not on the first message.
         Router.warm_up(settings.instance_dir / "cache" / "jieba")
-        self.engine = engine or make_engine(settings.database_url)
+        # GHPP_PGBOUNCER=1: the database URLs point at PgBouncer in transaction mode.
+        pgbouncer = settings.extra.get("GHPP_PGBOUNCER") == "1"
+        self.engine = engine or make_engine(settings.database_url, pgbouncer=pgbouncer)
         self._pid = os.getpid()
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+        # Dashboard reads that may lag the primary by a moment (DATABASE_READ_URL: a replica).
+        self.read_engine: Engine | None = None
+        self.read_session_factory = self.session_factory
+        if settings.database_read_url:
+            self.read_engine = make_read_engine(settings.database_read_url, pgbouncer=pgbouncer)
+            self.read_session_factory = make_session_factory(self.read_engine)
         if store is not None:
             self.store: Store = store
         elif settings.redis_url:
@@ -119,6 +127,8 @@ class Runtime:
         """In a forked job process (RQ's work horse): never reuse the parent's DB connections."""
         if os.getpid() != self._pid:
             self.engine.dispose(close=False)
+            if self.read_engine is not None:
+                self.read_engine.dispose(close=False)
             self._pid = os.getpid()
 
     def make_current(self) -> Runtime:

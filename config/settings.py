@@ -38,6 +38,8 @@ class Settings:
     wechat_aes_key_previous: str | None = None
     wechat_api_base: str = WECHAT_DEFAULT_API_BASE
     database_url: str = ""
+    # A read replica for the dashboard's read-only pages (None: they read the primary).
+    database_read_url: str | None = None
     redis_url: str | None = None
     instance_dir: Path = DEFAULT_INSTANCE_DIR
     # Seconds a request's timestamp may differ from our clock before it counts as stale.
@@ -194,6 +196,11 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         raise SettingsError(
             "配置项 DATABASE_URL 格式错误：应为 SQLAlchemy 连接串，如 postgresql+psycopg://user@host/db。"
         )
+    read_url = _optional(env, "DATABASE_READ_URL")
+    if read_url and "://" not in read_url:
+        raise SettingsError(
+            "配置项 DATABASE_READ_URL 格式错误：应为 SQLAlchemy 连接串（只读副本），如 postgresql+psycopg://…。"
+        )
     mode = (_optional(env, "WECHAT_MODE") or "").lower() or None
     if mode is not None and mode not in WECHAT_MODES:
         raise SettingsError(
@@ -215,6 +222,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         wechat_aes_key_previous=aes_prev,
         wechat_api_base=api_base,
         database_url=database_url,
+        database_read_url=read_url,
         redis_url=redis_url,
         instance_dir=instance_dir,
         reply_budget_s=_positive_number(env, "REPLY_BUDGET_S", 4.0),

@@ -9,9 +9,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pgbouncer: bool = False, **kwargs: Any) -> Engine:
     # SQL parameters (message text, openids, names) never reach a log or traceback.
     kwargs.setdefault("hide_parameters", True)
+    if pgbouncer and url.startswith("postgresql"):
+        # Behind PgBouncer in transaction mode consecutive transactions may run on different
+        # server connections: psycopg must not prepare statements on one and reuse them.
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     if url.startswith("sqlite"):
         db_path = url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":
@@ -20,6 +24,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _sqlite_proper_transactions(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def make_read_engine(url: str, *, pgbouncer: bool = False, **kwargs: Any) -> Engine:
+    """An engine for a read replica: on PostgreSQL every transaction is READ ONLY (psycopg
+    opens it with BEGIN READ ONLY, no extra round trip), so a write sent there fails loudly."""
+    if url.startswith("postgresql"):
+        kwargs.setdefault("execution_options", {"postgresql_readonly": True})
+    return make_engine(url, pgbouncer=pgbouncer, **kwargs)
 
 
 def _sqlite_proper_transactions(engine: Engine) -> None:

@@ -68,9 +68,9 @@ def overview_data(session: Session, sc: Scope) -> dict[str, Any]:
 @bp.route("/")
 def index() -> Any:
     sc = web.scope()
-    data = overview_data(web.db(), sc)
+    data = overview_data(web.read_db(), sc)
     stage_table = Table("品牌阶段分布", [Column("label", "阶段"), Column("brands", "品牌数")], data["stages"])
-    panels = [(p, p.provider(web.db(), sc)) for p in PANELS.values()]
+    panels = [(p, p.provider(web.read_db(), sc)) for p in PANELS.values()]
     chart = {
         "type": "funnel",
         "title": "品牌创建五个步骤",

@@ -87,6 +87,17 @@ def db() -> Session:
     return cast(Session, g.admin_db)
 
 
+def read_db() -> Session:
+    """A session for pages that only read: the replica when DATABASE_READ_URL is set (it may lag
+    the primary by a moment), else the same database as ``db()``. Never write through it."""
+    rt = runtime()
+    if rt.read_session_factory is rt.session_factory:
+        return db()  # no replica: one session per request (SQLite allows one writer at a time)
+    if "admin_read_db" not in g:
+        g.admin_read_db = rt.read_session_factory()
+    return cast(Session, g.admin_read_db)
+
+
 def current_account() -> AdminAccount:
     account = g.get("admin_account")
     if account is None:
@@ -193,9 +204,10 @@ def _admin_guard() -> WerkzeugResponse | None:
 
 @bp.teardown_app_request
 def _close_db(_exc: BaseException | None) -> None:
-    sess = g.pop("admin_db", None)
-    if sess is not None:
-        sess.close()
+    for name in ("admin_db", "admin_read_db"):
+        sess = g.pop(name, None)
+        if sess is not None:
+            sess.close()
 
 
 @bp.after_app_request

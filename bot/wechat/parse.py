@@ -40,15 +40,19 @@ def to_inbound(xml: str) -> tuple[Inbound, str]:
     """Parse a decrypted message; returns it and our account's id (``ToUserName``)."""
     clean = strip_invalid_chars(xml)
     raw = parse_envelope(clean)
-    # wechatpy is used for what it types well; we read fields from its raw dict so that a
-    # wechatpy upgrade that renames attributes or rewrites EventKey changes nothing here.
-    message = parse_message(clean)
-    data: dict[str, Any] = dict(getattr(message, "_data", raw) or raw)
     sender = _text(raw, "FromUserName")
     msg_type = (_text(raw, "MsgType") or "").lower()
     created = _text(raw, "CreateTime")
     if not sender or not msg_type or not created or not created.isdigit():
         raise NotAMessage("FromUserName, MsgType and CreateTime are required")
+    # wechatpy is used for what it types well; we read fields from its raw dict so that a
+    # wechatpy upgrade that renames attributes or rewrites EventKey changes nothing here.
+    # It assumes well-formed fields (``<Event/>`` → None.lower()): then the raw dict serves.
+    try:
+        message = parse_message(clean)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        message = None
+    data: dict[str, Any] = dict(getattr(message, "_data", raw) or raw)
     kind = msg_type if msg_type in _KNOWN_KINDS else "unknown"
     created_at = datetime.fromtimestamp(int(created), tz=UTC)
     msg_id = _text(raw, "MsgId") or _text(raw, "MsgID")

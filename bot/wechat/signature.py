@@ -12,4 +12,6 @@ def sign(*parts: str) -> str:
 
 def check(expected_parts: tuple[str, ...], signature: str) -> bool:
     """Constant-time comparison of ``signature`` with the signature of ``expected_parts``."""
-    return hmac.compare_digest(sign(*expected_parts), (signature or "").lower())
+    # As bytes: compare_digest refuses non-ASCII str, and a forged signature may be anything.
+    given = (signature or "").lower().encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(sign(*expected_parts).encode("ascii"), given)
