@@ -45,6 +45,8 @@ def to_inbound(xml: str) -> tuple[Inbound, str]:
     created = _text(raw, "CreateTime")
     if not sender or not msg_type or not created or not created.isdigit():
         raise NotAMessage("FromUserName, MsgType and CreateTime are required")
+    if len(created) > 10:  # Unix seconds: 10 digits until 2286; more overflows the clock
+        raise NotAMessage("CreateTime out of range")
     # wechatpy is used for what it types well; we read fields from its raw dict so that a
     # wechatpy upgrade that renames attributes or rewrites EventKey changes nothing here.
     # It assumes well-formed fields (``<Event/>`` → None.lower()): then the raw dict serves.
