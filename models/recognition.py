@@ -205,6 +205,20 @@ class RecognitionSnapshot(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LiveReport(Base):
+    """The live report of an open campaign, computed by a background job and only read by
+    requests: the serialized report and the newest event and flag it includes."""
+
+    __tablename__ = "recognition_live_report"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    event_watermark: Mapped[int] = mapped_column(Integer, default=0)
+    flag_watermark: Mapped[int] = mapped_column(Integer, default=0)
+    config_digest: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
+
+
 class RecognitionSecret(Base):
     """The salt for identity hashes, created once by the migration."""
 

@@ -170,3 +170,13 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def wechat() -> WeChatServer:
     return WeChatServer(TEST_TOKEN, TEST_APPID, TEST_AES_KEY)
+
+
+@pytest.fixture(autouse=True)
+def _live_refresh_every_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs run synchronously in tests: every recorded event refreshes the live report (the
+    per-process debounce has its own test in tests/perf)."""
+    from handlers.recognition import live
+
+    monkeypatch.setattr(live, "REFRESH_EVERY_S", 0.0)
+    live.forget_asked()

@@ -33,9 +33,11 @@ from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
+from handlers.context import JobRequest
 from handlers.recognition.campaigns import CampaignError, create_campaign, invite_reviewer
 from handlers.recognition.closing import close_campaign
 from handlers.recognition.fraud import FraudError, decide_flag
+from handlers.recognition.live import REFRESH_JOB, StoredResults, refresh, stored_results
 from handlers.recognition.report import HEAT_TITLE, results
 from models import Brand, Union, utcnow
 from models.admin import AdminRole
@@ -133,9 +135,24 @@ def state_label(campaign: Campaign, now: datetime) -> str:
     return "未开始"
 
 
-def scoped_report(session: Session, sc: Scope, campaign: Campaign) -> dict[str, Any]:
+def page_results(session: Session, campaign: Campaign) -> StoredResults:
+    """The stored results (snapshot, or the live report the background refresh keeps). Only a
+    campaign never refreshed yet is computed here, once, and stored for the next requests."""
+    stored = stored_results(session, campaign)
+    if stored is None:
+        refresh(session, campaign, utcnow())
+        session.commit()
+        stored = stored_results(session, campaign)
+    if stored is None:  # a concurrent first refresh holds it: compute without storing
+        return StoredResults(results(session, campaign), utcnow())
+    return stored
+
+
+def scoped_report(
+    session: Session, sc: Scope, campaign: Campaign, full: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The CLI's JSON report with only the rows of brands in the account's subtree."""
-    report = dict(results(session, campaign))
+    report = dict(full if full is not None else page_results(session, campaign).report)
     names = set(
         session.scalars(
             select(Brand.name)
@@ -363,7 +380,7 @@ def trend_points(session: Session, sc: Scope, campaign: Campaign) -> Table | Non
     ]
     rows = []
     for c in sorted([*others, campaign], key=lambda c: c.opens_at):
-        rep = results(session, c)
+        rep = page_results(session, c).report
         for b in rep["brands"]:
             if b["brand"] in names:
                 rows.append(
@@ -508,8 +525,9 @@ def detail(campaign_id: int) -> Any:
         if requested_format():
             abort(403)
         return render_template("admin/campaign_detail.html", **ctx)
-    full = results(session, campaign)
-    report = scoped_report(session, sc, campaign)
+    stored = page_results(session, campaign)
+    full = stored.report
+    report = scoped_report(session, sc, campaign, full)
     if fmt := requested_format():
         return export_response(export_table(report), fmt)
     blocks = ranking_blocks(report)
@@ -529,6 +547,7 @@ def detail(campaign_id: int) -> Any:
         },
         trend=trend_points(session, sc, campaign),
         exports=export_links(),
+        freshness=stored.freshness(utcnow()),
     )
     return render_template("admin/campaign_detail.html", **ctx)
 
@@ -699,7 +718,10 @@ def decide(campaign_id: int, flag_id: int) -> Any:
         {"status": before_status},
         {"status": flag.status.value, "new_flag": flag.id, "reason": reason},
     )
+    # The figures change with the decision: the live report is recomputed in the background.
+    ids = web.runtime().queue.stage(session, [JobRequest(REFRESH_JOB, {"campaign_id": campaign_id})])
     session.commit()
+    web.runtime().queue.dispatch(ids)
     flash(f"已记录：标记 {flag_id} → {FLAG_STATUS_LABELS[flag.status]}。", "success")
     return redirect(url_for("admin_recognition.flags", campaign_id=campaign_id))
 

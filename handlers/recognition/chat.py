@@ -23,6 +23,7 @@ from handlers.recognition.campaigns import (
     redeem_reviewer_code,
 )
 from handlers.recognition.fraud import run_rules
+from handlers.recognition.live import ask_refresh
 from handlers.recognition.report import campaign_has_snapshot
 from handlers.registry import JobContext, job, on_click, on_flow, on_intent
 from handlers.understanding import ask_back, clear_score, flow_prompt, option
@@ -153,6 +154,8 @@ def scan_job(jctx: JobContext, campaign_id: int) -> None:
 
 
 def _maybe_scan(ctx: Context, campaign: Campaign, o: Outcome) -> None:
+    if o.event_id is not None:
+        ask_refresh(ctx, campaign.id)
     if o.event_id is not None and o.event_id % SCAN_EVERY == 0:
         ctx.enqueue("recognition_scan", campaign_id=campaign.id)
 
