@@ -80,7 +80,8 @@ class CampaignBrand(Base):
     number: Mapped[int]
 
     campaign: Mapped[Campaign] = relationship(back_populates="entries")
-    brand: Mapped[Brand] = relationship()
+    # Every use of an entry shows its brand: loaded with the entries, not one query per entry.
+    brand: Mapped[Brand] = relationship(lazy="joined", innerjoin=True)
 
 
 EVENT_KINDS = ("support_vote", "rating", "roster_ballot", "review_score")

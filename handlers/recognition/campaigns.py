@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from config.recognition import RecognitionConfig, default_config
 from models import Brand, Role, Union, User
@@ -107,6 +107,7 @@ def open_campaigns(session: Session, now: datetime) -> list[Campaign]:
         select(Campaign)
         .where(Campaign.closed_at.is_(None))
         .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+        .options(selectinload(Campaign.entries))  # every caller looks at the candidates
     )
     return [c for c in rows if c.is_open(now)]
 
