@@ -180,3 +180,11 @@ def _live_refresh_every_event(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(live, "REFRESH_EVERY_S", 0.0)
     live.forget_asked()
+
+
+@pytest.fixture(autouse=True)
+def _rare_rows_read_afresh() -> None:
+    """A test's held replies and owed answers are seen at once, whatever an earlier test read."""
+    from handlers.rare_rows import forget_all
+
+    forget_all()

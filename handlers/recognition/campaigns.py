@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
 
 from config.recognition import RecognitionConfig, default_config
 from models import Brand, Role, Union, User
@@ -33,9 +33,17 @@ class CampaignError(ValueError):
     """An operation that cannot be done as asked (Chinese message for operators)."""
 
 
+# The salt is written once by the migration and never changed: read once per database.
+_salts: dict[str, str] = {}
+
+
 def identity_hash(session: Session, openid: str) -> str:
     """Salted sha256 of the openid: what the index stores instead of the openid."""
-    salt = session.scalar(select(RecognitionSecret.salt).where(RecognitionSecret.id == 1)) or ""
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    salt = _salts.get(url)
+    if salt is None:
+        salt = session.scalar(select(RecognitionSecret.salt).where(RecognitionSecret.id == 1)) or ""
+        _salts[url] = salt
     return hashlib.sha256(f"{salt}:{openid}".encode()).hexdigest()
 
 
@@ -107,8 +115,9 @@ def open_campaigns(session: Session, now: datetime) -> list[Campaign]:
         select(Campaign)
         .where(Campaign.closed_at.is_(None))
         .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
-        .options(selectinload(Campaign.entries))  # every caller looks at the candidates
-    )
+        # Every caller looks at the candidates: campaigns, entries and brands in one query.
+        .options(joinedload(Campaign.entries))
+    ).unique()
     return [c for c in rows if c.is_open(now)]
 
 
@@ -201,13 +210,19 @@ def submissions_last_hour(session: Session, ident: str, now: datetime) -> int:
 
 
 def _insert(session: Session, event: RecognitionEvent) -> bool:
-    """Insert one event; False when its key (or the one-vote rule) already holds one."""
-    try:
-        with session.begin_nested():
-            session.add(event)
-            session.flush()
-    except IntegrityError:
+    """Insert one event; False when its key (or the one-vote rule) already holds one.
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: one statement, no savepoint. The event is
+    written by the statement, not added to the session; ``event.id`` is set from it.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {k: v for k, v in vars(event).items() if not k.startswith("_")}
+    stmt = insert(RecognitionEvent).values(**values).on_conflict_do_nothing().returning(RecognitionEvent.id)
+    new_id = session.scalar(stmt)
+    if new_id is None:
         return False
+    event.id = new_id
     return True
 
 
@@ -256,18 +271,46 @@ def _guard(
     key: str,
     now: datetime,
     cfg: RecognitionConfig,
-) -> Outcome | None:
-    if session.scalar(select(RecognitionEvent.id).where(RecognitionEvent.event_key == key)) is not None:
-        return Outcome("duplicate", brand.name, campaign.name)
+    rating: bool = False,
+) -> tuple[Outcome | None, int | None]:
+    """(why not to record, or None; for a rating, the score of the respondent's latest rating of
+    the brand). The three look-ups are one statement: every rating makes them."""
+    E = RecognitionEvent
+    duplicate = select(E.id).where(E.event_key == key).limit(1).scalar_subquery()
+    recent = (
+        select(func.count(E.id))
+        .where(
+            E.identity_hash == rsp.identity, E.submitted_at > now - timedelta(hours=1), E.submitted_at <= now
+        )
+        .scalar_subquery()
+    )
+    columns = [duplicate, recent]
+    if rating:
+        columns.append(
+            select(E.q1)
+            .where(
+                E.campaign_id == campaign.id,
+                E.identity_hash == rsp.identity,
+                E.brand_id == brand.id,
+                E.kind.in_(("rating", "review_score")),
+            )
+            .order_by(E.submitted_at.desc(), E.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+    row = session.execute(select(*columns)).one()
+    previous = row[2] if rating else None
+    if row[0] is not None:
+        return Outcome("duplicate", brand.name, campaign.name), previous
     if not applies_to(session, campaign, user):
         # Whatever path led here (a stale flow, a brand QR code): never recorded outside its scope.
-        return Outcome("outside", brand.name, campaign.name)
+        return Outcome("outside", brand.name, campaign.name), previous
     if not campaign.is_open(now):
-        return Outcome("closed", brand.name, campaign.name)
+        return Outcome("closed", brand.name, campaign.name), previous
     limit = cfg.submissions_per_hour
-    if submissions_last_hour(session, rsp.identity, now) >= limit:
-        return Outcome("limited", brand.name, campaign.name, limit=limit)
-    return None
+    if (row[1] or 0) >= limit:
+        return Outcome("limited", brand.name, campaign.name, limit=limit), previous
+    return None, previous
 
 
 def record_vote(
@@ -284,7 +327,7 @@ def record_vote(
     """A support vote (参与热度): once per brand, at most K brands per campaign."""
     cfg = config or default_config()
     rsp = respondent(session, user, campaign)
-    blocked = _guard(session, user, rsp, campaign, brand, key, now, cfg)
+    blocked, _ = _guard(session, user, rsp, campaign, brand, key, now, cfg)
     if blocked is not None:
         return blocked
     voted_ids = list(
@@ -348,13 +391,12 @@ def record_rating(
         raise CampaignError("评分只能是 1–5 分")
     cfg = config or default_config()
     rsp = respondent(session, user, campaign)
-    blocked = _guard(session, user, rsp, campaign, brand, key, now, cfg)
+    blocked, previous = _guard(session, user, rsp, campaign, brand, key, now, cfg, rating=True)
     if blocked is not None:
         return blocked
     if rsp.recuse_path is not None and brand.union.path.startswith(rsp.recuse_path):
         return Outcome("recused", brand.name, campaign.name)
-    previous = latest_rating(session, campaign, rsp.identity, brand.id)
-    if previous is not None and previous.q1 == score:
+    if previous is not None and previous == score:
         return Outcome("same", brand.name, campaign.name, score=score)
     kind = "review_score" if rsp.group == "G" else "rating"
     fields = _base_event(rsp, campaign, brand.id, key, now, channel, src)
@@ -365,7 +407,7 @@ def record_rating(
         return Outcome("duplicate", brand.name, campaign.name, score=score)
     if previous is not None:
         return Outcome(
-            "replaced", brand.name, campaign.name, score=score, previous=previous.q1, event_id=event.id
+            "replaced", brand.name, campaign.name, score=score, previous=previous, event_id=event.id
         )
     return Outcome("recorded", brand.name, campaign.name, score=score, event_id=event.id)
 

@@ -118,7 +118,10 @@ def _resolve(
     if brand_name:
         from handlers.brands import find_brand_by_name
 
-        brand = find_brand_by_name(ctx.session, brand_name)
+        # The router names the brand as catalogued: found among the loaded candidates, else by
+        # name or alias in the database.
+        named = (e.brand for c in campaigns for e in c.entries if e.brand.name == brand_name)
+        brand = next(named, None) or find_brand_by_name(ctx.session, brand_name)
         found = [c for c in campaigns if any(e.brand_id == brand.id for e in c.entries)] if brand else []
         if brand is None or not found:
             return Reply(t.BRAND_NOT_IN_CAMPAIGN.format(brand=brand_name))
