@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from bot.store import Store, StoreUnavailable
 from handlers.context import JobRequest
+from handlers.recognition.live import REFRESH_OPEN_JOB
 from handlers.retention import PURGE_JOB
 from models import utcnow
 
@@ -37,7 +38,11 @@ class Entry:
 
 
 # Daily: inbound message content older than retention_months is purged (handlers/retention.py).
-TIMETABLE: tuple[Entry, ...] = (Entry(PURGE_JOB, timedelta(days=1)),)
+# Every minute: the open campaigns' live reports catch up with the last ratings of a burst.
+TIMETABLE: tuple[Entry, ...] = (
+    Entry(PURGE_JOB, timedelta(days=1)),
+    Entry(REFRESH_OPEN_JOB, timedelta(minutes=1)),
+)
 
 
 class Timetable:

@@ -26,10 +26,11 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.outbox import Outbox
 from bot.store import Store, StoreUnavailable
@@ -39,8 +40,8 @@ from handlers.context import Context, JobRequest, Reply
 from handlers.dispatch import handle
 from handlers.held_replies import hold_reply, take_held
 from handlers.inbound import Inbound
-from handlers.members import resolve_user
-from handlers.router_learning import note_follow_up
+from handlers.members import resolve_sender
+from handlers.router_learning import follow_up_candidate, mark_follow_up
 from models import Brand, BrandAlias, InboundMessage, utcnow
 from nlp import BrandEntry, Router
 
@@ -67,14 +68,27 @@ def hashed_key(inbound: Inbound, secret: bytes) -> str:
 
 
 class RouterCache:
-    """The router for the current brand catalogue, rebuilt only when the catalogue changes."""
+    """The router for the current brand catalogue, rebuilt only when the catalogue changes.
 
-    def __init__(self) -> None:
+    The catalogue's signature is read at most every ``ttl_s`` (not once per message); a change
+    committed in this process is seen at once (``catalogue_changed``), one made by another
+    process within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float = 5.0) -> None:
         self._lock = threading.Lock()
         self._signature: tuple[object, ...] | None = None
         self._router: Router | None = None
+        self.ttl_s = ttl_s
+        self._checked_at = -float("inf")
+        self._version = -1
 
     def get(self, session: Session) -> Router:
+        with self._lock:
+            fresh = time.monotonic() - self._checked_at < self.ttl_s and self._version == _catalogue_version
+            if self._router is not None and fresh:
+                return self._router
+        version = _catalogue_version
         signature = tuple(
             session.execute(
                 select(
@@ -88,12 +102,33 @@ class RouterCache:
         )
         with self._lock:
             if self._router is not None and signature == self._signature:
+                self._checked_at, self._version = time.monotonic(), version
                 return self._router
-        brands = session.scalars(select(Brand).order_by(Brand.id)).all()
+        brands = session.scalars(select(Brand).options(selectinload(Brand.aliases)).order_by(Brand.id)).all()
         router = Router([BrandEntry(b.name, tuple(b.alias_names)) for b in brands])
         with self._lock:
             self._router, self._signature = router, signature
+            self._checked_at, self._version = time.monotonic(), version
         return router
+
+
+# Bumped when a session of this process commits a change to a brand or an alias.
+_catalogue_version = 0
+
+
+def _note_catalogue_change(session: Session, _context: object, _instances: object) -> None:
+    if any(isinstance(o, (Brand, BrandAlias)) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["catalogue_changed"] = True
+
+
+def catalogue_changed(session: Session) -> None:
+    global _catalogue_version
+    if session.info.pop("catalogue_changed", False):
+        _catalogue_version += 1
+
+
+event.listen(Session, "before_flush", _note_catalogue_change)
+event.listen(Session, "after_commit", catalogue_changed)
 
 
 class _Leases:
@@ -159,8 +194,12 @@ class Pipeline:
         started = time.monotonic()
         key = "dedupe:" + hashed_key(inbound, self.dedupe_secret)
         token = f"{PROCESSING}:{uuid.uuid4().hex}"
-        first = self._acquire(key, token)
-        if not first:
+        acquired = self._acquire(key, token)
+        # Without a lease of our own (the store is down, or an earlier delivery's lease ran out)
+        # the database's unique key is the only guard: the inbound row goes first, so a
+        # duplicate stops before any work. With the lease it is written once, at the end.
+        guard_first = acquired is None
+        if acquired is False:
             # Waiting costs reply budget: keep enough of it to do the work if we take over.
             wait_until = started + min(self.lease_s + 2 * _POLL_S, self.budget_s - 1.0)
             cached, first = self._await_holder(key, token, wait_until)
@@ -168,8 +207,9 @@ class Pipeline:
                 log.info("duplicate delivery %s: %s", key[-12:], "replayed" if cached else "still running")
                 return cached or Reply()
             log.warning("message %s: lease of an earlier delivery expired; processing it again", key[-12:])
+            guard_first = True
 
-        future = self._executor.submit(self._run, inbound)
+        future = self._executor.submit(self._run, inbound, guard_first)
         try:
             reply = future.result(timeout=max(0.1, self.budget_s - (time.monotonic() - started)))
         except FutureTimeout:
@@ -187,12 +227,13 @@ class Pipeline:
             self._remember(key, reply)
         return reply
 
-    def _acquire(self, key: str, token: str) -> bool:
+    def _acquire(self, key: str, token: str) -> bool | None:
+        """True: the lease is ours; False: another delivery holds it; None: no store to ask."""
         try:
             first = self.store.set_if_absent(key, token, self.lease_s)
         except StoreUnavailable:
             log.warning("store unavailable; relying on the database to catch duplicates")
-            return True
+            return None
         if first:
             self._leases.hold(key, token)
         return first
@@ -206,7 +247,7 @@ class Pipeline:
                 return None, False  # cannot tell: the database's unique key still guards the work
             if value is not None and not value.startswith(PROCESSING):
                 return _decode(value), False
-            if value is None and self._acquire(key, token):
+            if value is None and self._acquire(key, token) is not False:
                 return None, True
             if time.monotonic() >= wait_until:
                 return None, False
@@ -249,7 +290,7 @@ class Pipeline:
             return
         self.queue.enqueue(JobRequest("send_text", {"openid": openid, "text": reply.text}))
 
-    def _run(self, inbound: Inbound) -> Reply:
+    def _run(self, inbound: Inbound, guard_first: bool = False) -> Reply:
         started = time.monotonic()
         now = utcnow()
         job_ids: list[int] = []
@@ -264,16 +305,21 @@ class Pipeline:
                     content=_audit_content(inbound),
                     received_at=now,
                 )
-                session.add(record)
-                session.flush()  # the unique key: a second delivery stops here
-                user = resolve_user(session, inbound.openid, now)
+                if guard_first:
+                    session.add(record)
+                    session.flush()  # the unique key: a second delivery stops here
+                sender = resolve_sender(session, inbound.openid, now)
+                user = sender.user
                 ctx = Context(session=session, user=user, now=now, router=self.routers.get(session))
+                ctx.know_conversation(sender.conversation)
                 reply = handle(ctx, inbound)
                 if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
                     held = take_held(session, inbound.openid, now)
                     if held:
                         ctx.redact_inbound = True  # it carries an anonymous ticket and code
                         reply = _with_held(held, reply)
+                # Normally written once, complete, here: its unique key still stops a second
+                # delivery (that transaction fails at this point and nothing of it is kept).
                 record.intent = ctx.intent_name
                 record.intent_confidence = ctx.intent_confidence
                 record.latency_ms = int((time.monotonic() - started) * 1000)
@@ -282,11 +328,18 @@ class Pipeline:
                     # sender's other rows to this exchange.
                     record.redact(day_stamp(now))
                     reply = dataclasses.replace(reply, private=True)
+                    session.add(record)
                 else:
-                    note_follow_up(session, record)
-                    if (inbound.event or "").lower() not in _PASSIVE_EVENTS:
+                    previous = follow_up_candidate(session, record, sender.previous_text)
+                    session.add(record)
+                    if previous is not None:
+                        session.flush()  # the follow-up mark points at this record's id
+                        mark_follow_up(previous, record)
+                    passive = (inbound.event or "").lower() in _PASSIVE_EVENTS
+                    if not passive and _stale(user.last_message_at, now):
                         user.last_message_at = now
                 job_ids = self.queue.stage(session, ctx.jobs)  # committed with the change, or not at all
+                session.flush()  # the unique key of a second delivery fails here, inside the try
         except IntegrityError:
             if self._already_recorded(inbound):
                 log.info("duplicate caught by the database")
@@ -305,6 +358,14 @@ class Pipeline:
                 InboundMessage.dedupe_key == hashed_key(inbound, self.dedupe_secret)
             )
             return session.scalar(stmt) is not None
+
+
+# The 48-hour service window needs the last message's time to the minute, not to the message.
+_LAST_MESSAGE_STEP = timedelta(minutes=1)
+
+
+def _stale(last: datetime | None, now: datetime) -> bool:
+    return last is None or now - last >= _LAST_MESSAGE_STEP
 
 
 _REPLY_BYTES = 2000  # WeChat's passive reply limit is 2048 bytes

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from models import Brand, BrandAlias, Stage, Union
@@ -15,11 +16,40 @@ class BrandError(ValueError):
 
 
 def find_brand_by_name(session: Session, name: str) -> Brand | None:
-    brand = session.scalar(select(Brand).where(Brand.name == name))
-    if brand is None:
-        alias = session.scalar(select(BrandAlias).where(BrandAlias.alias == name))
-        brand = alias.brand if alias else None
+    """The brand of a name or alias; remembered for the transaction (a message looks its brand
+    up in several places), forgotten when a brand or alias changes."""
+    _forget_on_change(session)  # unflushed brands: the query's autoflush must see them
+    memo: dict[str, int | None] = session.info.setdefault(_MEMO, {})
+    if name in memo:
+        bid = memo[name]
+        return session.get(Brand, bid) if bid is not None else None
+    stmt = (
+        select(Brand)
+        .outerjoin(BrandAlias, BrandAlias.brand_id == Brand.id)
+        .where(or_(Brand.name == name, BrandAlias.alias == name))
+        .order_by((Brand.name == name).desc())  # a name wins over another brand's alias
+        .limit(1)
+    )
+    brand = session.scalar(stmt)
+    memo[name] = brand.id if brand is not None else None
     return brand
+
+
+_MEMO = "brand_by_name"
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+def _forget_on_change(session: Session, *_args: Any) -> None:
+    if any(isinstance(o, (Brand, BrandAlias)) for o in (*session.new, *session.dirty, *session.deleted)):
+        _forget(session)
+
+
+event.listen(Session, "before_flush", _forget_on_change)
+event.listen(Session, "after_commit", _forget)
+event.listen(Session, "after_rollback", _forget)
 
 
 def upsert_brand(

@@ -74,21 +74,38 @@ class Context:
     # The option the worker picked when this message resumes an asked-back action (its extra
     # arguments, e.g. the campaign chosen); empty otherwise.
     chosen: dict[str, Any] = field(default_factory=dict)
+    # The sender's conversation row as last read or written here: a message asks several times.
+    _conv: Conversation | None = field(default=None, init=False, repr=False, compare=False)
+    _conv_known: bool = field(default=False, init=False, repr=False, compare=False)
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         self.jobs.append(JobRequest(name, kwargs))
 
     # Conversation state lives in the database, in the same transaction as the work it guards.
+    def _row(self) -> Conversation | None:
+        conv = self._conv
+        if not self._conv_known or (
+            conv is not None and (conv not in self.session or conv in self.session.deleted)
+        ):
+            conv = self.session.scalar(select(Conversation).where(Conversation.user_id == self.user.id))
+            self._conv, self._conv_known = conv, True
+        return conv
+
+    def know_conversation(self, conv: Conversation | None) -> None:
+        """The sender's conversation row as just read with the sender (saves a query)."""
+        self._conv, self._conv_known = conv, True
+
     def conversation(self) -> Conversation | None:
-        conv = self.session.scalar(select(Conversation).where(Conversation.user_id == self.user.id))
+        conv = self._row()
         if conv is not None and conv.expires_at <= self.now:
             self.session.delete(conv)
             self.session.flush()
+            self._conv = None
             return None
         return conv
 
     def start_flow(self, flow: str, data: dict[str, Any], ttl: timedelta) -> Conversation:
-        conv = self.session.scalar(select(Conversation).where(Conversation.user_id == self.user.id))
+        conv = self._row()
         if conv is None:
             conv = Conversation(user_id=self.user.id, flow=flow, data={}, expires_at=self.now)
             self.session.add(conv)
@@ -97,6 +114,7 @@ class Context:
         conv.updated_at = self.now
         conv.expires_at = self.now + ttl
         self.session.flush()
+        self._conv, self._conv_known = conv, True
         return conv
 
     def update_flow(self, conv: Conversation, data: dict[str, Any], ttl: timedelta) -> None:
@@ -106,7 +124,8 @@ class Context:
         self.session.flush()
 
     def end_flow(self) -> None:
-        conv = self.session.scalar(select(Conversation).where(Conversation.user_id == self.user.id))
+        conv = self._row()
         if conv is not None:
             self.session.delete(conv)
             self.session.flush()
+        self._conv, self._conv_known = None, True

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from handlers.anonymity import keyed, seal, unseal
+from handlers.rare_rows import RareKeys
 from models.inbound import HeldReply
 
 HOLD_TTL = timedelta(days=2)
@@ -26,11 +27,22 @@ def hold_reply(session: Session, openid: str, text: str, now: datetime) -> None:
     session.execute(delete(HeldReply).where(HeldReply.expires_at <= now))  # anyone's, unfetched
     session.add(HeldReply(key_hash=_key(openid), sealed=seal({"text": text}), expires_at=now + HOLD_TTL))
     session.flush()
+    _holders.add(_key(openid))
+
+
+def _held_keys(session: Session) -> list[str]:
+    return list(session.scalars(select(HeldReply.key_hash).distinct()))
+
+
+# Held replies are rare: who has one is read for everyone every few seconds, not per message.
+_holders = RareKeys(_held_keys, ttl_s=10.0)
 
 
 def take_held(session: Session, openid: str, now: datetime) -> list[str]:
     """The held texts for ``openid`` (oldest first), removed. One indexed read per message;
     writes only when something was held."""
+    if not _holders.may_have(session, _key(openid)):
+        return []
     rows = session.scalars(
         select(HeldReply).where(HeldReply.key_hash == _key(openid)).order_by(HeldReply.id)
     ).all()

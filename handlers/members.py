@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,7 +14,8 @@ from config import texts
 from handlers.context import EMPTY, Context, Reply
 from handlers.inbound import Inbound
 from handlers.registry import on_event
-from models import Role, Union, User
+from handlers.router_learning import TEXT_KINDS
+from models import Conversation, InboundMessage, Role, Union, User
 
 # Scene handlers by prefix ("brand" for "brand:12"); a scene without a known prefix is a
 # union code. Other domains register here, e.g. a brand's own rating QR code.
@@ -50,6 +52,35 @@ def resolve_user(session: Session, openid: str, now: datetime) -> User:
     user = session.scalar(stmt)
     assert user is not None  # inserted now, or by the concurrent first message
     return user
+
+
+@dataclass(frozen=True)
+class Sender:
+    user: User
+    conversation: Conversation | None
+    # Their latest text message (router learning compares the new one with it); None: none.
+    previous_text: InboundMessage | None
+
+
+def resolve_sender(session: Session, openid: str, now: datetime) -> Sender:
+    """``resolve_user``, the sender's conversation row and latest text message in one query:
+    every message needs all three."""
+    latest = (
+        select(InboundMessage.id)
+        .where(InboundMessage.openid == openid, InboundMessage.msg_type.in_(TEXT_KINDS))
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(User, Conversation, InboundMessage)
+        .outerjoin(Conversation, Conversation.user_id == User.id)
+        .outerjoin(InboundMessage, InboundMessage.id == latest)
+        .where(User.openid == openid)
+    ).first()
+    if row is not None:
+        return Sender(row[0], row[1], row[2])
+    return Sender(resolve_user(session, openid, now), None, None)  # a new follower: nothing yet
 
 
 def bind_union_by_code(ctx: Context, code: str) -> Union | None:

@@ -109,36 +109,58 @@ def note_follow_up(session: Session, record: InboundMessage) -> None:
     Called only for a message that is not redacted: a message of an anonymous dialogue must not
     leave a trace on the sender's other messages (its time would be readable from the mark).
     """
+    prev = follow_up_candidate(session, record)
+    if prev is not None:
+        mark_follow_up(prev, record)
+
+
+_UNREAD: Any = object()
+
+
+def follow_up_candidate(
+    session: Session, record: InboundMessage, previous: InboundMessage | None = _UNREAD
+) -> InboundMessage | None:
+    """The previous message ``record`` cancels or rephrases, or None. ``record`` may not be
+    written yet (the pipeline writes it once, afterwards); ``mark_follow_up`` needs its id.
+    ``previous``: the sender's latest text message, when already read with the sender."""
     if record.redacted or record.openid is None or record.msg_type not in TEXT_KINDS:
-        return
+        return None
     if not is_routed(record.intent) or not normalise(record.content):
-        return
+        return None
     if ANONYMITY_WORD in (record.content or ""):
-        return
-    prev = session.scalar(
+        return None
+    stmt = (
         select(InboundMessage)
         .where(
             InboundMessage.openid == record.openid,
             InboundMessage.msg_type.in_(TEXT_KINDS),
-            InboundMessage.id != record.id,
             InboundMessage.received_at <= record.received_at,
         )
         .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
         .limit(1)
     )
-    if prev is None or prev.redacted or prev.followed_by is not None:
-        return
-    if record.received_at - prev.received_at > FOLLOW_UP_WINDOW:
-        return
-    if not is_routed(prev.intent) or prev.intent in _LEADS_ON:
-        return
-    if record.intent == "cancel":
-        reason = Reason.CANCEL
-    elif record.intent != prev.intent and normalise(record.content) != normalise(prev.content):
-        reason = Reason.REPHRASE
+    if record.id is not None:
+        stmt = stmt.where(InboundMessage.id != record.id)
+    if previous is not _UNREAD and (previous is None or previous.id != record.id):
+        prev = previous
     else:
-        return
-    prev.followed_by = reason.value
+        with session.no_autoflush:
+            prev = session.scalar(stmt)
+    if prev is None or prev.redacted or prev.followed_by is not None:
+        return None
+    if record.received_at - prev.received_at > FOLLOW_UP_WINDOW:
+        return None
+    if not is_routed(prev.intent) or prev.intent in _LEADS_ON:
+        return None
+    if record.intent == "cancel" or (
+        record.intent != prev.intent and normalise(record.content) != normalise(prev.content)
+    ):
+        return prev
+    return None
+
+
+def mark_follow_up(prev: InboundMessage, record: InboundMessage) -> None:
+    prev.followed_by = (Reason.CANCEL if record.intent == "cancel" else Reason.REPHRASE).value
     prev.follow_up_id = record.id
 
 

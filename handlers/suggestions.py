@@ -41,6 +41,7 @@ from handlers.clock import add_working_days, local_day, show_day, show_time
 from handlers.context import Context, JobRequest, Reply
 from handlers.inbound import Inbound
 from handlers.notify import within_service_window
+from handlers.rare_rows import RareKeys
 from handlers.registry import JobContext, before_message, job, on_click, on_flow, on_intent
 from handlers.understanding import fit_echo, flow_prompt
 from models import (
@@ -363,6 +364,8 @@ def answer(
     s.answer, s.answered_at, s.answer_delivered_at, s.due_at = text, _at(s, now), None, None
     _record(s, "answer", prev, target, actor, now, note=text)
     session.flush()
+    if s.user_id is not None:
+        _owed.add(s.user_id)  # owed until delivered: this process looks for it at once
     if s.anonymous or s.user_id is None:
         return None  # anonymous authors read the answer when they query the ticket
     return JobRequest("suggestion_answer", {"suggestion_id": s.id})
@@ -788,6 +791,7 @@ def push_answer(jctx: JobContext, suggestion_id: int) -> None:
         return
     user = jctx.session.get(User, s.user_id)
     if user is None or not user.subscribed or not within_service_window(user, jctx.now):
+        _owed.add(s.user_id)
         return  # delivered when the worker next writes (see owed_answers)
     jctx.api.send_text(user.openid, T.ANSWER_PUSH.format(ticket=s.ticket, answer=s.answer))
     s.answer_delivered_at = jctx.now
@@ -803,9 +807,24 @@ def push_answer(jctx: JobContext, suggestion_id: int) -> None:
     jctx.session.flush()
 
 
+def _owed_user_ids(session: Session) -> list[int]:
+    stmt = select(Suggestion.user_id).where(
+        Suggestion.state == S.ANSWERED,
+        Suggestion.answer_delivered_at.is_(None),
+        Suggestion.user_id.is_not(None),
+    )
+    return list(session.scalars(stmt.distinct()))
+
+
+# Owed answers are rare: who has one is read for everyone every half minute, not per message.
+_owed = RareKeys(_owed_user_ids, ttl_s=30.0)
+
+
 @before_message
 def owed_answers(ctx: Context, inbound: Inbound) -> None:
     """The worker wrote: answers that could not be pushed before go out now."""
+    if not _owed.may_have(ctx.session, ctx.user.id):
+        return
     owed = ctx.session.scalars(
         select(Suggestion.id).where(
             Suggestion.user_id == ctx.user.id,

@@ -28,7 +28,7 @@ from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.registry import INTENT_HANDLERS, on_flow
 from models import Brand, Conversation
-from nlp import Intent
+from nlp import Intent, Router
 from nlp.lexicon import load_lexicon
 from nlp.normalize import to_simplified
 
@@ -119,12 +119,30 @@ def looks_like_command(text: str) -> bool:
     return bool(_COMMAND_START.match(t) or _TICKET.search(t))
 
 
+_names_of: tuple[Router, list[tuple[str, str]]] | None = None
+
+
 def _brand_names(ctx: Context) -> list[tuple[str, str]]:
-    """(name or alias, canonical name) of every brand, longest first."""
-    # One query with the aliases loaded alongside, not one more per brand.
-    brands = ctx.session.scalars(select(Brand).options(selectinload(Brand.aliases)))
-    pairs = [(n, b.name) for b in brands for n in (b.name, *b.alias_names) if n]
-    return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+    """(name or alias, canonical name) of every brand, longest first.
+
+    From the router's catalogue (kept current by the pipeline), not a query per message; worked
+    out once per router."""
+    global _names_of
+    cached = _names_of
+    if cached is not None and cached[0] is ctx.router:
+        return cached[1]
+    catalogue = getattr(ctx.router, "brands", None)  # test doubles of the router have none
+    if catalogue is None:
+        brands = ctx.session.scalars(select(Brand).options(selectinload(Brand.aliases)))
+        return sorted(
+            [(n, b.name) for b in brands for n in (b.name, *b.alias_names) if n],
+            key=lambda p: len(p[0]),
+            reverse=True,
+        )
+    pairs = [(n, b.name) for b in catalogue for n in (b.name, *b.aliases) if n]
+    pairs.sort(key=lambda p: len(p[0]), reverse=True)
+    _names_of = (ctx.router, pairs)
+    return pairs
 
 
 def _strip_brands(ctx: Context, text: str) -> str:

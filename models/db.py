@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+POOL_RECYCLE_S = 600
+
 
 def make_engine(url: str, *, pgbouncer: bool = False, **kwargs: Any) -> Engine:
     # SQL parameters (message text, openids, names) never reach a log or traceback.
@@ -23,7 +25,11 @@ def make_engine(url: str, *, pgbouncer: bool = False, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _sqlite_proper_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No ping per checkout (a round trip on every message): connections are recycled before a
+    # server or proxy drops them idle, and one found dead fails its message, which is answered
+    # 系统繁忙 and retried by WeChat; SQLAlchemy then discards the pool's older connections too.
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_S)
+    return create_engine(url, pool_pre_ping=False, **kwargs)
 
 
 def make_read_engine(url: str, *, pgbouncer: bool = False, **kwargs: Any) -> Engine:

@@ -85,7 +85,8 @@ class CampaignBrand(Base):
     number: Mapped[int]
 
     campaign: Mapped[Campaign] = relationship(back_populates="entries")
-    brand: Mapped[Brand] = relationship()
+    # Every use of an entry shows its brand: loaded with the entries, not one query per entry.
+    brand: Mapped[Brand] = relationship(lazy="joined", innerjoin=True)
 
 
 EVENT_KINDS = ("support_vote", "rating", "roster_ballot", "review_score")
@@ -240,6 +241,21 @@ class RecognitionSnapshot(Base):
     body: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LiveReport(Base):
+    """The live report of an open campaign, computed by a background job and only read by
+    requests: the serialized report and the newest event, flag and brand check it includes."""
+
+    __tablename__ = "recognition_live_report"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    event_watermark: Mapped[int] = mapped_column(Integer, default=0)
+    flag_watermark: Mapped[int] = mapped_column(Integer, default=0)
+    check_watermark: Mapped[int] = mapped_column(Integer, default=0)
+    config_digest: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
 
 
 class RecognitionSecret(Base):

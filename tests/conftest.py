@@ -170,3 +170,23 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def wechat() -> WeChatServer:
     return WeChatServer(TEST_TOKEN, TEST_APPID, TEST_AES_KEY)
+
+
+@pytest.fixture(autouse=True)
+def _live_refresh_every_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs run synchronously in tests: every recorded event refreshes the live report (the
+    per-process debounce has its own test in tests/perf)."""
+    from handlers.recognition import live
+
+    monkeypatch.setattr(live, "REFRESH_EVERY_S", 0.0)
+    live.forget_asked()
+
+
+@pytest.fixture(autouse=True)
+def _rare_rows_read_afresh() -> None:
+    """A test's held replies and owed answers are seen at once, whatever an earlier test read."""
+    from bot.admin import recognition
+    from handlers.rare_rows import forget_all
+
+    forget_all()
+    recognition._participants.clear()

@@ -44,6 +44,7 @@ from handlers.programme.imports import (
 )
 from handlers.programme.photos import flag_label
 from handlers.programme.storage import storage_from_options
+from handlers.recognition.live import refresh_missing
 from models import Brand, Role, Stage, Union, utcnow
 from models.admin import AdminAccount, AdminRole
 from models.programme import (
@@ -231,8 +232,13 @@ def brand_timeline(session: Session, brand: Brand) -> BrandTimeline:
         gap=lc.score_gap(session, brand),
         latest_self=lc.latest_assessment(session, brand, "self"),
         latest_review=lc.latest_assessment(session, brand, "review"),
-        recognition=lc.recognition_for(session, brand),
+        recognition=_recognition(session, brand),
     )
+
+
+def _recognition(session: Session, brand: Brand) -> lc.RecognitionInfo | None:
+    refresh_missing(session, brand.id, utcnow())
+    return lc.recognition_for(session, brand)
 
 
 def _iso(value: Any) -> Any:

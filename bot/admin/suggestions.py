@@ -359,9 +359,11 @@ def _act(suggestion_id: int, action: str) -> Any:
     elif action == "transfer" and form["note"].strip():
         after["note"] = form["note"].strip()
     record(session, f"suggestion.{action}", "suggestion", s.id, before, after)
+    # The push is written to the outbox in the answer's own transaction: it exists exactly when
+    # the answer does, even if the queue is down at commit.
+    ids = web.runtime().queue.stage(session, [job]) if job is not None else []
     session.commit()
-    if job is not None:
-        web.runtime().queue.enqueue(job)  # the push to the worker, only after the answer is committed
+    web.runtime().queue.dispatch(ids)
     messages = {
         "accept": "已受理。",
         "start": "已开始办理。",

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
 
 from config.recognition import RecognitionConfig, default_config
 from models import Brand, Role, Union, UnionKind, User
@@ -33,9 +33,17 @@ class CampaignError(ValueError):
     """An operation that cannot be done as asked (Chinese message for operators)."""
 
 
+# The salt is written once by the migration and never changed: read once per database.
+_salts: dict[str, str] = {}
+
+
 def identity_hash(session: Session, openid: str) -> str:
     """Salted sha256 of the openid: what the index stores instead of the openid."""
-    salt = session.scalar(select(RecognitionSecret.salt).where(RecognitionSecret.id == 1)) or ""
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    salt = _salts.get(url)
+    if salt is None:
+        salt = session.scalar(select(RecognitionSecret.salt).where(RecognitionSecret.id == 1)) or ""
+        _salts[url] = salt
     return hashlib.sha256(f"{salt}:{openid}".encode()).hexdigest()
 
 
@@ -91,10 +99,15 @@ def check_cohort(session: Session, campaign: Campaign) -> None:
     if campaign.cohort_level is None:
         return  # made before cohorts: ranked as it always was, so closed snapshots reproduce
     region = session.get(Union, campaign.cohort_union_id) if campaign.cohort_union_id else None
+    # One query for the candidates' unions: brand.union then comes from the identity map (held
+    # here, since the map only keeps weak references).
+    union_ids = {entry.brand.union_id for entry in campaign.entries}
+    unions = session.scalars(select(Union).where(Union.id.in_(union_ids))).all()
     for entry in campaign.entries:
         problem = cohort_problem(entry.brand, campaign.cohort_level, region)
         if problem is not None:
             raise CampaignError(problem)
+    del unions
 
 
 def create_campaign(
@@ -195,7 +208,9 @@ def open_campaigns(session: Session, now: datetime) -> list[Campaign]:
         select(Campaign)
         .where(Campaign.closed_at.is_(None))
         .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
-    )
+        # Every caller looks at the candidates: campaigns, entries and brands in one query.
+        .options(joinedload(Campaign.entries))
+    ).unique()
     return [c for c in rows if c.is_open(now)]
 
 
@@ -230,6 +245,8 @@ def applies_to(session: Session, campaign: Campaign, user: User) -> bool:
     assert owner is not None
     if user.union is not None and user.union.is_within(owner):
         return True
+    if not may_be_reviewer(session, user):
+        return False
     ident = identity_hash(session, user.openid)
     invited = select(ReviewerInvite.id).where(
         ReviewerInvite.campaign_id == campaign.id, ReviewerInvite.identity_hash == ident
@@ -262,6 +279,15 @@ class Respondent:
     reviewer_of: str | None = None
 
 
+def may_be_reviewer(session: Session, user: User) -> bool:
+    """Whether this follower holds a G reviewer code; learnt once for rows from before 0018."""
+    if user.reviewer is None:
+        ident = identity_hash(session, user.openid)
+        held = select(ReviewerInvite.id).where(ReviewerInvite.identity_hash == ident).limit(1)
+        user.reviewer = session.scalar(held) is not None
+    return bool(user.reviewer)
+
+
 def reviewer_campaigns(session: Session, ident: str) -> list[Campaign]:
     """The not-yet-closed campaigns that invited this identity as a G reviewer."""
     return list(
@@ -286,19 +312,20 @@ def respondent(session: Session, user: User, campaign: Campaign) -> Respondent:
     answers for their own subtree's brands as home (capped), never as the public.
     """
     ident = identity_hash(session, user.openid)
-    invite = session.scalar(
-        select(ReviewerInvite).where(
-            ReviewerInvite.campaign_id == campaign.id, ReviewerInvite.identity_hash == ident
+    if may_be_reviewer(session, user):
+        invite = session.scalar(
+            select(ReviewerInvite).where(
+                ReviewerInvite.campaign_id == campaign.id, ReviewerInvite.identity_hash == ident
+            )
         )
-    )
-    if invite is not None:
-        recuse = session.get(Union, invite.recuse_union_id) if invite.recuse_union_id else None
-        return Respondent(ident, "G", None, user.first_seen_at, recuse.path if recuse else None)
-    invited = reviewer_campaigns(session, ident)
-    if invited:
-        # Their score belongs to the campaign that invited them, with its recusal; here it would
-        # count as a public (W/S) rating and skip both.
-        return Respondent(ident, "G", None, user.first_seen_at, reviewer_of=invited[0].name)
+        if invite is not None:
+            recuse = session.get(Union, invite.recuse_union_id) if invite.recuse_union_id else None
+            return Respondent(ident, "G", None, user.first_seen_at, recuse.path if recuse else None)
+        invited = reviewer_campaigns(session, ident)
+        if invited:
+            # Their score belongs to the campaign that invited them, with its recusal; here it
+            # would count as a public (W/S) rating and skip both.
+            return Respondent(ident, "G", None, user.first_seen_at, reviewer_of=invited[0].name)
     if is_bound_cadre(user):
         assert user.union is not None
         return Respondent(ident, "W", user.union.path, user.first_seen_at, cadre=True)
@@ -320,22 +347,34 @@ def submissions_last_hour(session: Session, ident: str, now: datetime) -> int:
     )
 
 
-def _insert(session: Session, event: RecognitionEvent) -> bool:
-    """Insert one event; False when its key (or the one-vote rule) already holds one, or when
-    the campaign has closed meanwhile (an answer delivered late, or racing the close)."""
+def _closed_at_locked(campaign_id: int) -> Any:
     # A shared lock on the campaign row: events never wait for each other, but close (which
     # locks the row for update) waits for events in flight, and later events see it closed.
-    closed_at = session.scalar(
-        select(Campaign.closed_at).where(Campaign.id == event.campaign_id).with_for_update(read=True)
-    )
-    if closed_at is not None:
+    return select(Campaign.closed_at).where(Campaign.id == campaign_id).with_for_update(read=True)
+
+
+def _closed_under_lock(session: Session, campaign_id: int) -> bool:
+    return session.scalar(_closed_at_locked(campaign_id)) is not None
+
+
+def _insert(session: Session, event: RecognitionEvent, locked: bool = False) -> bool:
+    """Insert one event; False when its key (or the one-vote rule) already holds one, or when
+    the campaign has closed meanwhile (an answer delivered late, or racing the close).
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: one statement, no savepoint. The event is
+    written by the statement, not added to the session; ``event.id`` is set from it.
+    ``locked``: the caller's guard already took the campaign row's shared lock and saw it open.
+    """
+    if not locked and _closed_under_lock(session, event.campaign_id):
         return False
-    try:
-        with session.begin_nested():
-            session.add(event)
-            session.flush()
-    except IntegrityError:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {k: v for k, v in vars(event).items() if not k.startswith("_")}
+    stmt = insert(RecognitionEvent).values(**values).on_conflict_do_nothing().returning(RecognitionEvent.id)
+    new_id = session.scalar(stmt)
+    if new_id is None:
         return False
+    event.id = new_id
     return True
 
 
@@ -387,18 +426,47 @@ def _guard(
     key: str,
     now: datetime,
     cfg: RecognitionConfig,
-) -> Outcome | None:
-    if session.scalar(select(RecognitionEvent.id).where(RecognitionEvent.event_key == key)) is not None:
-        return Outcome("duplicate", brand.name, campaign.name)
+    rating: bool = False,
+) -> tuple[Outcome | None, int | None]:
+    """(why not to record, or None; for a rating, the score of the respondent's latest rating of
+    the brand). The three look-ups are one statement: every rating makes them."""
+    E = RecognitionEvent
+    duplicate = select(E.id).where(E.event_key == key).limit(1).scalar_subquery()
+    recent = (
+        select(func.count(E.id))
+        .where(
+            E.identity_hash == rsp.identity, E.submitted_at > now - timedelta(hours=1), E.submitted_at <= now
+        )
+        .scalar_subquery()
+    )
+    # The campaign row's shared lock rides on the same statement (see _closed_at_locked).
+    columns = [duplicate, recent, _closed_at_locked(campaign.id).scalar_subquery()]
+    if rating:
+        columns.append(
+            select(E.q1)
+            .where(
+                E.campaign_id == campaign.id,
+                E.identity_hash == rsp.identity,
+                E.brand_id == brand.id,
+                E.kind.in_(("rating", "review_score")),
+            )
+            .order_by(E.submitted_at.desc(), E.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+    row = session.execute(select(*columns)).one()
+    previous = row[3] if rating else None
+    if row[0] is not None:
+        return Outcome("duplicate", brand.name, campaign.name), previous
     if not applies_to(session, campaign, user):
         # Whatever path led here (a stale flow, a brand QR code): never recorded outside its scope.
-        return Outcome("outside", brand.name, campaign.name)
-    if not campaign.is_open(now):
-        return Outcome("closed", brand.name, campaign.name)
+        return Outcome("outside", brand.name, campaign.name), previous
+    if row[2] is not None or not campaign.is_open(now):
+        return Outcome("closed", brand.name, campaign.name), previous
     limit = cfg.submissions_per_hour
-    if submissions_last_hour(session, rsp.identity, now) >= limit:
-        return Outcome("limited", brand.name, campaign.name, limit=limit)
-    return None
+    if (row[1] or 0) >= limit:
+        return Outcome("limited", brand.name, campaign.name, limit=limit), previous
+    return None, previous
 
 
 def record_vote(
@@ -415,7 +483,7 @@ def record_vote(
     """A support vote (参与热度): once per brand, at most K brands per campaign."""
     cfg = config or default_config()
     rsp = respondent(session, user, campaign)
-    blocked = _guard(session, user, rsp, campaign, brand, key, now, cfg)
+    blocked, _ = _guard(session, user, rsp, campaign, brand, key, now, cfg)
     if blocked is not None:
         return blocked
     voted_ids = list(
@@ -435,7 +503,7 @@ def record_vote(
     event = RecognitionEvent(
         kind="support_vote", **_base_event(rsp, campaign, brand.id, key, now, channel, src)
     )
-    if not _insert(session, event):
+    if not _insert(session, event, locked=True):
         # Same key (a retry) or the one-vote index (a concurrent duplicate): nothing counted twice.
         return Outcome("already", brand.name, campaign.name)
     return Outcome(
@@ -479,26 +547,25 @@ def record_rating(
         raise CampaignError("评分只能是 1–5 分")
     cfg = config or default_config()
     rsp = respondent(session, user, campaign)
-    blocked = _guard(session, user, rsp, campaign, brand, key, now, cfg)
+    blocked, previous = _guard(session, user, rsp, campaign, brand, key, now, cfg, rating=True)
     if blocked is not None:
         return blocked
     if rsp.reviewer_of is not None:
         return Outcome("reviewer_elsewhere", brand.name, campaign.name, invited=rsp.reviewer_of)
     if rsp.recuse_path is not None and brand.union.path.startswith(rsp.recuse_path):
         return Outcome("recused", brand.name, campaign.name)
-    previous = latest_rating(session, campaign, rsp.identity, brand.id)
-    if previous is not None and previous.q1 == score:
+    if previous is not None and previous == score:
         return Outcome("same", brand.name, campaign.name, score=score)
     kind = "review_score" if rsp.group == "G" else "rating"
     fields = _base_event(rsp, campaign, brand.id, key, now, channel, src)
     if kind == "review_score":
         fields["payload"] = {"items": [score]}
     event = RecognitionEvent(kind=kind, q1=score, **fields)
-    if not _insert(session, event):
+    if not _insert(session, event, locked=True):
         return Outcome("duplicate", brand.name, campaign.name, score=score)
     if previous is not None:
         return Outcome(
-            "replaced", brand.name, campaign.name, score=score, previous=previous.q1, event_id=event.id
+            "replaced", brand.name, campaign.name, score=score, previous=previous, event_id=event.id
         )
     return Outcome("recorded", brand.name, campaign.name, score=score, event_id=event.id)
 
@@ -551,5 +618,6 @@ def redeem_reviewer_code(session: Session, user: User, code: str, now: datetime)
         return invite if invite.identity_hash == ident else None
     invite.identity_hash = ident
     invite.used_at = now
+    user.reviewer = True
     session.flush()
     return invite

@@ -19,6 +19,7 @@ from handlers.recognition.campaigns import (
     campaigns_for_brand,
     entry_by_number,
     identity_hash,
+    may_be_reviewer,
     open_campaigns_for,
     record_rating,
     record_vote,
@@ -26,6 +27,7 @@ from handlers.recognition.campaigns import (
     reviewer_campaigns,
 )
 from handlers.recognition.fraud import run_rules
+from handlers.recognition.live import ask_refresh
 from handlers.registry import JobContext, job, on_click, on_flow, on_intent
 from handlers.understanding import ask_back, clear_score, flow_prompt, option
 from models import Brand, Conversation
@@ -119,7 +121,10 @@ def _resolve(
     if brand_name:
         from handlers.brands import find_brand_by_name
 
-        brand = find_brand_by_name(ctx.session, brand_name)
+        # The router names the brand as catalogued: found among the loaded candidates, else by
+        # name or alias in the database.
+        named = (e.brand for c in campaigns for e in c.entries if e.brand.name == brand_name)
+        brand = next(named, None) or find_brand_by_name(ctx.session, brand_name)
         found = [c for c in campaigns if any(e.brand_id == brand.id for e in c.entries)] if brand else []
         if brand is None or not found:
             return Reply(t.BRAND_NOT_IN_CAMPAIGN.format(brand=brand_name))
@@ -133,7 +138,11 @@ def _resolve(
     else:
         return Reply(t.WHICH_BRAND)
     # A G reviewer means the campaign that invited them; elsewhere record_rating refuses and says so.
-    invited = {c.id for c in reviewer_campaigns(ctx.session, identity_hash(ctx.session, ctx.user.openid))}
+    invited = (
+        {c.id for c in reviewer_campaigns(ctx.session, identity_hash(ctx.session, ctx.user.openid))}
+        if may_be_reviewer(ctx.session, ctx.user)
+        else set()
+    )
     if invited:
         pairs = [(c, b) for c, b in pairs if c.id in invited] or pairs
     if len(pairs) == 1:
@@ -161,6 +170,8 @@ def scan_job(jctx: JobContext, campaign_id: int) -> None:
 
 
 def _maybe_scan(ctx: Context, campaign: Campaign, o: Outcome) -> None:
+    if o.event_id is not None:
+        ask_refresh(ctx, campaign.id)
     if o.event_id is not None and o.event_id % SCAN_EVERY == 0:
         ctx.enqueue("recognition_scan", campaign_id=campaign.id)
 

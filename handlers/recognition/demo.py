@@ -21,6 +21,7 @@ from handlers.recognition.campaigns import (
     record_vote,
     redeem_reviewer_code,
 )
+from handlers.recognition.live import refresh
 from models import Brand, Union, UnionKind, User
 from models.recognition import Campaign
 
@@ -150,4 +151,7 @@ def load_recognition_demo(session: Session, now: datetime, seed: int = 2026) -> 
                 score = _score(rng, _profile(brand.name)[1])
                 record_rating(session, reviewer, campaign, brand, score, f"demo-g:{k}:{brand.id}", at)
                 ratings += 1
+    # The figures are there at once, not after the first refresh.
+    for campaign in (rating, city_rating, voting):
+        refresh(session, campaign, now)
     return {"respondents": len(people) + len(REVIEWERS), "ratings": ratings, "votes": votes}

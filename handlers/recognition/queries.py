@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.recognition.report import results
+from handlers.recognition.live import stored_results
+from models import Brand, utcnow
 from models.recognition import Campaign, CampaignBrand, CampaignKind
 
 
@@ -28,6 +30,7 @@ class BrandRecognition:
     method_version: str
     disclosure: str
     detail: dict[str, Any]
+    freshness: str | None = None  # how old the live figures are, when they are not current
 
     def text(self) -> str:
         """One short paragraph for a WeChat reply."""
@@ -42,13 +45,21 @@ class BrandRecognition:
             if self.rank_range:
                 body += f"，第{self.rank_range[0]}–{self.rank_range[1]}位"
             body += "。"
-        return f"{head}{body}参与热度 {self.heat}（不计入指数）。\n{self.disclosure}"
+        note = self.freshness or ""
+        return f"{head}{body}参与热度 {self.heat}（不计入指数）。{note}\n{self.disclosure}"
 
 
 def brand_recognition(
-    session: Session, brand_id: int, include_blind: bool = False, kind: CampaignKind | None = None
+    session: Session,
+    brand_id: int,
+    include_blind: bool = False,
+    kind: CampaignKind | None = None,
+    now: datetime | None = None,
 ) -> BrandRecognition | None:
     """The latest campaign with results containing the brand; blind open campaigns only for admins.
+
+    Reads the stored results only (the snapshot, or the live report the background refresh
+    keeps): a question never computes the report.
 
     ``kind=RATING`` skips vote campaigns, which carry participation heat but never an index.
     """
@@ -61,12 +72,18 @@ def brand_recognition(
     if kind is not None:
         stmt = stmt.where(Campaign.kind == kind)
     campaigns = session.scalars(stmt)
+    brand = session.get(Brand, brand_id)
+    if brand is None:
+        return None
     for campaign in campaigns:
         if campaign.blind and campaign.closed_at is None and not include_blind:
             continue
-        report = results(session, campaign)
+        stored = stored_results(session, campaign)
+        if stored is None:
+            continue  # not computed yet: the refresh job is on its way
+        report = stored.report
         entry = next(
-            (b for b in report["brands"] if b["brand"] == _brand_name(campaign, brand_id)),
+            (b for b in report["brands"] if b["brand"] == brand.name),
             None,
         )
         if entry is None or (entry["ratings"] == 0 and entry["heat"] == 0):
@@ -86,9 +103,6 @@ def brand_recognition(
             method_version=report["method_version"],
             disclosure=report["disclosure"],
             detail=entry,
+            freshness=stored.freshness(now or utcnow()),
         )
     return None
-
-
-def _brand_name(campaign: Campaign, brand_id: int) -> str:
-    return next(e.brand.name for e in campaign.entries if e.brand_id == brand_id)

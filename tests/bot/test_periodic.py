@@ -35,15 +35,15 @@ def test_retention_purge_is_on_the_timetable_daily() -> None:
 def test_one_purge_per_day_across_workers_and_restarts() -> None:
     store, queue, clock = MemoryStore(), Recorder(), Clock()
     workers = [Timetable(store, queue, clock=clock) for _ in range(3)]
-    assert workers[0].tick() == [PURGE_JOB]
+    assert PURGE_JOB in workers[0].tick()
     for w in workers:  # the other workers, and the first one again an hour later
         clock.now += timedelta(hours=1)
-        assert w.tick() == []
+        assert PURGE_JOB not in w.tick()
     restarted = Timetable(store, queue, clock=clock)  # a worker restarted mid-day
-    assert restarted.tick() == []
+    assert PURGE_JOB not in restarted.tick()
     clock.now = T0 + timedelta(days=1)
-    assert workers[2].tick() == [PURGE_JOB]
-    assert [j.name for j in queue.jobs] == [PURGE_JOB, PURGE_JOB]
+    assert PURGE_JOB in workers[2].tick()
+    assert [j.name for j in queue.jobs if j.name == PURGE_JOB] == [PURGE_JOB, PURGE_JOB]
 
 
 def test_a_store_outage_skips_the_tick_and_the_next_one_catches_up() -> None:
@@ -54,4 +54,4 @@ def test_a_store_outage_skips_the_tick_and_the_next_one_catches_up() -> None:
     queue, clock = Recorder(), Clock()
     assert Timetable(Down(), queue, clock=clock).tick() == []
     assert queue.jobs == []
-    assert Timetable(MemoryStore(), queue, clock=clock).tick() == [PURGE_JOB]
+    assert PURGE_JOB in Timetable(MemoryStore(), queue, clock=clock).tick()

@@ -582,3 +582,29 @@ def test_checks_escalation_deadline_and_appeal_on_the_flags_page(
     assert cadre.post(
         f"/admin/campaigns/{cid}/checks/appeal", data={"csrf_token": token, "brand": grass_bid, "reason": "x"}
     ).status_code in (403, 404)
+
+
+def test_overview_counts_distinct_participants_at_most_once_a_minute(
+    as_user, rec: Rec, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.admin import recognition as admin_recognition
+    from tests.perf.sqlcount import counting
+
+    c = db.get(Campaign, rec.cid)
+    assert c is not None
+    path, bid = world.grassroots.path, world.county_brand.id
+    _event(db, c, "once-1", kind="rating", identity_hash="w1", union_path=path, brand_id=bid, q1=5)
+    db.commit()
+    client = as_user("county")
+    page(client, "/admin/")
+    engine = db.get_bind().engine
+    with counting(engine) as n:
+        html = page(client, "/admin/")
+    assert not any("count(DISTINCT" in q or "count(distinct" in q for q in n.sql), n
+    part = html.split('id="panel-participation"')[1].split("</section>")[0]
+    assert ">1<" in next(r for r in part.split("<tr>") if "滨州&lt;b&gt;测评" in r)
+    later = admin_recognition.time.monotonic() + 61
+    monkeypatch.setattr(admin_recognition.time, "monotonic", lambda: later)
+    with counting(engine) as n:
+        page(client, "/admin/")
+    assert any("count(DISTINCT" in q or "count(distinct" in q for q in n.sql)

@@ -560,3 +560,28 @@ def test_two_admins_answering_at_once_push_once(
         t.join(timeout=30)
     assert sorted(statuses) == [302, 400]
     assert len(wechat_stub.calls_to("message/custom/send")) == 1
+
+
+def test_answer_push_is_written_to_the_outbox_with_the_answer(  # type: ignore[no-untyped-def]
+    as_user, app: Flask, voice: Voice, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The push job is staged in the answer's own transaction: a process that dies (or a queue
+    that refuses) right after the commit cannot lose it."""
+    from models import OutboxJob
+
+    client = as_user("county")
+    url = f"/admin/suggestions/{voice.named.id}"
+    assert post(client, url + "/accept")[0] == 302
+    queue = app.extensions["ghpp"].queue
+
+    def gone(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the process died right after the commit")
+
+    monkeypatch.setattr(queue, "enqueue", gone)  # a hand-off after the commit never happens
+    monkeypatch.setattr(queue, "dispatch", lambda ids: None)
+    status, _ = post(client, url + "/answer", answer="已安排。")
+    assert status == 302
+    db.rollback()
+    jobs = db.scalars(select(OutboxJob).where(OutboxJob.name == "suggestion_answer")).all()
+    assert [j.kwargs for j in jobs] == [{"suggestion_id": voice.named.id}]
+    assert fetch(db, voice.named.id).state.value == "answered"

@@ -181,3 +181,19 @@ def test_reviewer_recusal_holds_in_the_inviting_campaign(session: Session, brand
     code = invite_reviewer(session, a, "李评议", "某局", recuse_union_code=brands[0].union.code)
     redeem_reviewer_code(session, user, code, T0)
     assert record_rating(session, user, a, brands[0], 5, "own", T0).status == "recused"
+
+
+def test_a_reviewer_from_before_the_reviewer_column_is_still_a_reviewer(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+    """Rows from before migration 0018 have reviewer NULL: learnt from the invites, never W/S."""
+    a = make_campaign(session, "rating", name="测评甲")
+    b = make_campaign(session, "rating", name="测评乙")
+    reviewer = _reviewer(session, a)
+    reviewer.reviewer = None
+    session.flush()
+    assert record_rating(session, reviewer, b, brands[0], 5, "legacy-leak", T0).status == "reviewer_elsewhere"
+    assert reviewer.reviewer is True
+    plain = make_user(session)
+    plain.reviewer = None
+    session.flush()
+    record_rating(session, plain, a, brands[0], 4, "legacy-plain", T0)
+    assert plain.reviewer is False

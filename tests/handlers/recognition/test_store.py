@@ -14,6 +14,7 @@ from handlers.recognition import report as report_mod
 from handlers.recognition.adjudication import decide_flag
 from handlers.recognition.campaigns import record_rating
 from handlers.recognition.fraud import FraudError, run_rules
+from handlers.recognition.live import refresh
 from handlers.recognition.queries import brand_recognition
 from handlers.recognition.report import compute_report, results
 from models.recognition import (
@@ -171,12 +172,15 @@ def test_brand_recognition_query(session: Session, brands) -> None:  # type: ign
     for i in range(12):
         u = make_user(session, union_id=brands[2].union_id, union_source="qrcode")
         record_rating(session, u, c, brands[0], 4 + i % 2, f"q{i}", T0)
-    rec = brand_recognition(session, brands[0].id)
+    assert brand_recognition(session, brands[0].id, now=T0) is None  # never computed: nothing shown
+    assert refresh(session, c, T0)
+    rec = brand_recognition(session, brands[0].id, now=T0)
     assert rec is not None and rec.live and rec.ratings == 12
     assert rec.status == "暂定" and rec.index is not None and rec.ci is not None
     assert "非随机抽样调查" in rec.text() and "参与热度" in rec.text()
     blind = make_campaign(session, "rating", name="盲评", blind=True)
     record_rating(session, make_user(session), blind, brands[1], 5, "bl", T0)
+    refresh(session, blind, T0)
     assert brand_recognition(session, brands[1].id) is None
     assert brand_recognition(session, brands[1].id, include_blind=True) is not None
     assert default_config().version == rec.method_version

@@ -26,7 +26,9 @@ def test_reviewer_code_sent_as_text_makes_a_g_reviewer(session: Session, brands,
 
 
 def test_status_reply_and_review_score_come_from_the_index(session: Session, brands, say) -> None:  # type: ignore[no-untyped-def]
-    make_campaign(session, "rating")
+    from handlers.recognition.live import refresh
+
+    campaign = make_campaign(session, "rating")
     union_id = brands[0].union_id
     assert recognition_for(session, brands[0]) is None
     assert "暂无数据" in (say(make_user(session), "查询 工惠乐学").text or "")
@@ -35,6 +37,7 @@ def test_status_reply_and_review_score_come_from_the_index(session: Session, bra
             session, union_id=union_id, union_source="member", first_seen_at=T0 - timedelta(days=90)
         )
         say(worker, f"投工惠乐学 {4 + i % 2}分", at=T0 + timedelta(minutes=7 * i))
+    refresh(session, campaign, T0 + timedelta(hours=6))  # the background job (not run by ``say``)
     info = recognition_for(session, brands[0])
     assert info is not None and 0 < info.score <= 100
     reply = say(make_user(session), "查询 工惠乐学", at=T0 + timedelta(hours=6)).text or ""
