@@ -4,9 +4,10 @@
   each opinion is an audit row (``propose_confirm`` / ``propose_restore``) on the flag's newest
   version and the flag keeps its status; disagreement leaves it open for a further adjudicator.
 - A brand is under a check (数据核查中) while its pending suspects reach the configured share of
-  its submissions (derived from the flags), or while an escalated exchange ring or an appeal is
-  open (``RecognitionCheck`` rows). Confirmed fraud is excluded and no longer pending, so it
-  never freezes the brand it was aimed at.
+  its submissions and would raise its index (derived from the flags; suspects that only pull it
+  down are someone else's brushing, see ``report._brushed_down``), or while an escalated
+  exchange ring or an appeal is open (``RecognitionCheck`` rows). Confirmed fraud is excluded
+  and no longer pending, so it never freezes the brand it was aimed at.
 - Every check has a deadline (``check_deadline_days`` after it opened, the adjudication period
   before the official snapshot); past it the dashboard shows it as overdue.
 - Nothing here changes a closed campaign: its official result changes only by a correction

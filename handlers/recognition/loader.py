@@ -70,6 +70,8 @@ class Loaded:
     reliability: dict[str, float | None] = field(default_factory=dict)
     ratings: RatingAgg | None = None
     awareness: dict[tuple[int, str, bool], list[float]] | None = None
+    # Brands under an open check row (escalated ring, appeal), beside the derived suspect share.
+    checked: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -230,7 +232,12 @@ def build_inputs(
         )
         for b_id, name, _ in brands
     ]
-    return Loaded(inputs=inputs, counts=counts, cutoff_event_id=max((e.id for e in events), default=0))
+    return Loaded(
+        inputs=inputs,
+        counts=counts,
+        cutoff_event_id=max((e.id for e in events), default=0),
+        checked=frozenset(open_checks),
+    )
 
 
 def _centre_reviewers(
@@ -575,6 +582,7 @@ def load_campaign(
         counts=counts,
         cutoff_event_id=cutoff,
         cutoff_flag_id=flag_max,
+        checked=frozenset(checks),
         reliability=reliability,
         ratings=ratings,
         awareness=aw,

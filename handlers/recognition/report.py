@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from handlers.recognition.estimators import (
     GROUP_LABELS,
     STATUS_LABELS,
     TIER_LABELS,
+    UNDER_REVIEW,
     BrandResult,
     CohortResult,
     Component,
@@ -198,6 +200,12 @@ def compute_report(
         )
     else:  # nothing excluded: the sensitivity pass would recompute the same numbers
         with_suspects = result
+    victims = _brushed_down(result, with_suspects, loaded.checked)
+    if victims:
+        # Suspects that only pull a brand down are someone else's brushing: the official index
+        # already leaves them out, so the brand is ranked on what remains instead of frozen.
+        inputs = [replace(i, under_review=False) if i.brand_id in victims else i for i in loaded.inputs]
+        result = compute_cohort(inputs, cfg, priors=priors, seed_text=seed_text(campaign))
     last = session.scalar(
         select(func.max(RecognitionEvent.submitted_at)).where(RecognitionEvent.campaign_id == campaign.id)
     )
@@ -214,6 +222,19 @@ def compute_report(
         live=campaign.closed_at is None,
         correction=correction,
     )
+
+
+def _brushed_down(result: CohortResult, with_suspects: CohortResult, checked: frozenset[int]) -> set[int]:
+    """Brands held 数据核查中 only by the pending-suspect share, whose suspects lower their index."""
+    alt = {b.brand_id: b for b in with_suspects.brands}
+    return {
+        b.brand_id
+        for b in result.brands
+        if b.status == UNDER_REVIEW
+        and b.brand_id not in checked
+        and b.brand_id in alt
+        and alt[b.brand_id].index <= b.index
+    }
 
 
 def canonical(data: dict[str, Any]) -> str:

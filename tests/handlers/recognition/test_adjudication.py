@@ -32,8 +32,8 @@ def test_confirmed_fraud_is_excluded_and_does_not_freeze_the_victim(session: Ses
     c, ids = build_cohort(session, T0)
     before = by_brand(session, c)["工惠乐学"]
     assert before["status"] == "正常" and before["tier"] == "推荐推广"
-    # A rival sends detectable low-score bots at 工惠乐学; the rules hold them as suspect.
-    flags = flag(session, bots(session, c, ids[0], T0 + timedelta(hours=1)), T0 + timedelta(hours=2))
+    # Detectable bots push 工惠乐学 up (all 5s); the rules hold them as suspect.
+    flags = flag(session, bots(session, c, ids[0], T0 + timedelta(hours=1), q1=5), T0 + timedelta(hours=2))
     held = by_brand(session, c)["工惠乐学"]
     assert held["status"] == "数据核查中" and held["tier"] is None  # an open check freezes the tier
     for f in flags:  # two adjudicators confirm every bot
@@ -42,6 +42,17 @@ def test_confirmed_fraud_is_excluded_and_does_not_freeze_the_victim(session: Ses
     after = by_brand(session, c)["工惠乐学"]
     assert after["status"] == "正常" and after["tier"] == before["tier"]
     assert after["index"] == before["index"] and after["suspect"] == 0 and after["excluded"] == 60
+
+
+def test_pending_low_score_bots_at_a_rival_do_not_freeze_it(session: Session) -> None:
+    """Suspects that only pull a brand down are someone else's brushing: the official index
+    already leaves them out, so the brand keeps its status and tier while they are adjudicated."""
+    c, ids = build_cohort(session, T0)
+    before = by_brand(session, c)["工惠乐学"]
+    flag(session, bots(session, c, ids[0], T0 + timedelta(hours=1)), T0 + timedelta(hours=2))
+    held = by_brand(session, c)["工惠乐学"]
+    assert (held["status"], held["tier"], held["index"]) == ("正常", before["tier"], before["index"])
+    assert held["suspect"] == 60 and held["index_with_suspects"] < held["index"]
 
 
 def test_excluded_fraud_flags_are_not_counted_as_suspect(session: Session) -> None:
@@ -147,7 +158,7 @@ def test_detected_bots_at_a_rival_confirmed_keep_its_tier(session: Session) -> N
     before = by_brand(session, c)["工惠乐学"]
     bots(session, c, ids[0], T0 + timedelta(hours=1))
     assert run_rules(session, c, T0 + timedelta(hours=2)).get("B2_timing") == 60
-    assert by_brand(session, c)["工惠乐学"]["status"] == "数据核查中"
+    assert by_brand(session, c)["工惠乐学"]["status"] == before["status"]  # pulled down only: not frozen
     b2 = session.scalars(select(RecognitionFlag).where(RecognitionFlag.rule_id == "B2_timing")).all()
     for f in b2:
         decide_flag(session, f.id, "confirm", "张审核", "机器脚本", T0 + timedelta(hours=3))

@@ -152,6 +152,20 @@ def build(session: Session, seed: int = 12, flush: bool = True) -> Province:
         p.add(at, None, ident, kind="roster_ballot", payload=payload)
         for k, i in enumerate(rng.sample(known, min(2, len(known)))):
             p.add(at + timedelta(seconds=30 * (k + 1)), i, ident, q1=score(rng, QUALITY[i] - 0.1))
+    for r in range(6):  # invited party/government reviewers (G) score every brand
+        for i in range(N_BRANDS):
+            at = daytime(rng, rng.randrange(DAYS))
+            items = [score(rng, QUALITY[i]) for _ in range(3)]
+            p.add(
+                at,
+                i,
+                f"g{r}",
+                kind="review_score",
+                grp="G",
+                channel="review",
+                q1=items[0],
+                payload={"items": items},
+            )
     if flush:
         p.flush(session)
     return p
