@@ -72,13 +72,16 @@ def stored_results(session: Session, campaign: Campaign) -> StoredResults | None
     if snap_id is not None:
         return StoredResults(_parsed(session, ("snapshot", snap_id)), None)
     stamp = session.execute(
-        select(LiveReport.computed_at, LiveReport.event_watermark, LiveReport.flag_watermark).where(
-            LiveReport.campaign_id == campaign.id
-        )
+        select(
+            LiveReport.computed_at,
+            LiveReport.event_watermark,
+            LiveReport.flag_watermark,
+            LiveReport.check_watermark,
+        ).where(LiveReport.campaign_id == campaign.id)
     ).first()
     if stamp is None:
         return None
-    key = ("live", campaign.id, stamp[0].isoformat(), stamp[1], stamp[2])
+    key = ("live", campaign.id, stamp[0].isoformat(), stamp[1], stamp[2], stamp[3])
     return StoredResults(_parsed(session, key), stamp[0])
 
 
@@ -191,6 +194,9 @@ def ask_refresh(ctx: Context, campaign_id: int) -> None:
 
 
 def forget_asked() -> None:
-    """Tests: the next recorded event asks for a refresh again."""
+    """Tests: the next recorded event asks for a refresh again, and stored bodies are parsed
+    again (a reset database reuses campaign ids and watermarks)."""
     with _asked_lock:
         _asked.clear()
+    with _parsed_lock:
+        _parsed_bodies.clear()

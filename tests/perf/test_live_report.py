@@ -21,6 +21,22 @@ def _no_compute(*_args: Any, **_kwargs: Any) -> Any:
     raise AssertionError("the report was computed on the request path")
 
 
+def _stored(engine: Engine) -> list[tuple[int, int, int, list[tuple[str, int]]]]:
+    """What the live report rows hold (for an assertion's message)."""
+    import json
+
+    with Session(engine) as s:
+        return [
+            (
+                r.campaign_id,
+                r.event_watermark,
+                r.flag_watermark,
+                [(b["brand"], b["ratings"]) for b in json.loads(r.body)["brands"]] if r.body else [],
+            )
+            for r in s.scalars(select(LiveReport))
+        ]
+
+
 def _rate(chat: Chat, n: int, score: int = 5) -> None:
     """Ratings from ``n`` workers bound to the brand's union long ago (group W, enough to show)."""
     with Session(chat.client.application.extensions["ghpp"].engine) as s, s.begin():
@@ -52,7 +68,7 @@ def test_status_query_answers_from_the_stored_report_without_computing(
     monkeypatch.setattr(live, "compute_report", _no_compute)
     with counting(clean_db) as n:
         reply = chat.say("o-live-asker", "查询 工惠乐学")
-    assert "社会认可度" in reply and "品牌满意度测评，实时" in reply, reply
+    assert "社会认可度" in reply and "品牌满意度测评，实时" in reply, (reply, _stored(clean_db))
     assert "实时数据更新于" not in reply  # just computed: no note on its age
     assert not any("recognition_event" in sql for sql in n.sql), n  # no event was read
 
@@ -68,7 +84,7 @@ def test_a_stale_report_says_how_old_it_is(
     later = utcnow() + timedelta(minutes=7)
     monkeypatch.setattr(queries, "utcnow", lambda: later)
     reply = chat.say("o-live-asker", "查询 工惠乐学")
-    assert "实时数据更新于" in reply and "约 7 分钟前" in reply, reply
+    assert "实时数据更新于" in reply and "约 7 分钟前" in reply, (reply, _stored(clean_db))
 
 
 def test_before_the_first_refresh_a_status_query_shows_no_figures_and_computes_nothing(
