@@ -4,7 +4,8 @@ What it starts, all on 127.0.0.1 and all stopped at the end (even on failure):
 - a PostgreSQL database of its own (``bench_load`` on the local server, dropped and re-created);
 - a redis-server of its own on a spare port (no persistence);
 - the WeChat API stub (tests/wechat_stub.py) in this process, for the worker's pushes;
-- the service: ``gunicorn -w 4 'bot:create_app()'`` (README, 生产部署) with the production
+- the service: ``gunicorn -c gunicorn.conf.py 'bot:create_app()'`` (README, 生产部署: 4 workers,
+  preload) with the production
   settings checks on, and ``flask --app bot worker`` (the RQ worker);
 - the baseline: ``gunicorn -w 4 'bench.load.baseline:create_app()'`` (wechatpy + Flask, fixed text);
 - for the two-node run: two service masters on two ports behind nginx (Debian's package,
@@ -55,7 +56,7 @@ RESULTS = ROOT / "bench" / "results"
 TOKEN = "benchLoadToken2026x"
 APPID = "wxbenchload000001"
 ACCOUNT = "gh_benchload"
-# README, 生产部署: `gunicorn -w 4 -b 127.0.0.1:8000 'bot:create_app()'`.
+# README, 生产部署: `gunicorn -c gunicorn.conf.py 'bot:create_app()'` (4 workers, preload).
 DOCUMENTED_WORKERS = 4
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -200,7 +201,12 @@ class Bench:
         return env
 
     def gunicorn(self, app: str, port: int, env: dict[str, str], name: str) -> Any:
-        cmd = [str(VENV_BIN / "gunicorn"), "-w", str(self.args.workers), "-b", f"127.0.0.1:{port}"]
+        cmd = [str(VENV_BIN / "gunicorn")]
+        if app.startswith("bot:"):
+            # The service runs with the documented production settings (preload, pool reset after
+            # fork); the baseline is a bare app and gets the same worker count only.
+            cmd += ["-c", str(ROOT / "gunicorn.conf.py")]
+        cmd += ["-w", str(self.args.workers), "-b", f"127.0.0.1:{port}"]
         cmd += [*self.args.gunicorn_arg, app]
         return child(cmd, env, self.tmp / f"{name}.log")
 
