@@ -202,10 +202,15 @@ class Bench:
 
     def gunicorn(self, app: str, port: int, env: dict[str, str], name: str) -> Any:
         cmd = [str(VENV_BIN / "gunicorn")]
+        # The service runs with the documented production settings (preload, pool reset after
+        # fork); the baseline is a bare app and gets the same worker count only. gunicorn reads
+        # ./gunicorn.conf.py by default, so the baseline is given an empty one of its own.
         if app.startswith("bot:"):
-            # The service runs with the documented production settings (preload, pool reset after
-            # fork); the baseline is a bare app and gets the same worker count only.
             cmd += ["-c", str(ROOT / "gunicorn.conf.py")]
+        else:
+            bare = self.tmp / "bare.conf.py"
+            bare.write_text("")
+            cmd += ["-c", str(bare)]
         cmd += ["-w", str(self.args.workers), "-b", f"127.0.0.1:{port}"]
         cmd += [*self.args.gunicorn_arg, app]
         return child(cmd, env, self.tmp / f"{name}.log")
