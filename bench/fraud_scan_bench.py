@@ -12,7 +12,6 @@ them) and times the incremental scan of those. Target: < 1 s.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -25,11 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from bench.scratch_campaign import campaign_of_brands, scratch_engine
 from handlers.recognition.fraud import run_rules
-from models import Brand, Union, UnionKind
-from models.db import make_engine
-from models.migrate import upgrade
-from models.recognition import Campaign, CampaignBrand, CampaignKind, RecognitionFlag
+from models.recognition import Campaign, RecognitionFlag
 
 N_BRANDS = 500
 DAYS = 60
@@ -66,36 +63,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--new", type=int, default=1000)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        sys.exit("需要 DATABASE_URL=postgresql+psycopg://…（会清空该数据库，请用临时库）")
-    engine = make_engine(url)
-    if args.reset:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+    engine = scratch_engine(args.reset)
     rng = random.Random(7)
     with Session(engine) as s, s.begin():
-        city = Union(code="FBENCH", name="扫描基准市总", kind=UnionKind.CITY, path="/")
-        s.add(city)
-        s.flush()
-        city.path = f"/{city.id}/"
-        unions = [
-            Union(code=f"F{i}", name=f"扫描基层{i}", kind=UnionKind.GRASSROOTS, parent=city)
-            for i in range(N_BRANDS)
-        ]
-        s.add_all(unions)
-        s.flush()
-        for u in unions:
-            u.path = f"{city.path}{u.id}/"
-        brands = [Brand(name=f"扫描品牌{i:03d}", union=u) for i, u in enumerate(unions)]
-        s.add_all(brands)
-        s.flush()
-        campaign = Campaign(name="扫描基准测评", kind=CampaignKind.RATING, opens_at=T0, max_choices=1)
-        campaign.entries = [CampaignBrand(brand=b, number=i + 1) for i, b in enumerate(brands)]
-        s.add(campaign)
-        s.flush()
+        labels = ("扫描基准市总", "扫描基层", "扫描品牌", "扫描基准测评")
+        campaign, brands = campaign_of_brands(s, N_BRANDS, "FBENCH", labels, T0)
         cid = campaign.id
         brand_ids = [b.id for b in brands]
     t = time.perf_counter()

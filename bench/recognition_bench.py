@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
@@ -24,11 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bench.scratch_campaign import campaign_of_brands, scratch_engine
 from handlers.recognition.report import compute_report, results
-from models import Brand, Union, UnionKind
-from models.db import make_engine
-from models.migrate import upgrade
-from models.recognition import Campaign, CampaignBrand, CampaignKind
+from models.recognition import Campaign
 
 N_BRANDS = 500
 N_RATINGS = 1_000_000
@@ -44,36 +41,11 @@ def main() -> None:
         "--suspects", type=int, default=1000, help="flag this many ratings suspect (forces the second pass)"
     )
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        sys.exit("需要 DATABASE_URL=postgresql+psycopg://…（会清空该数据库，请用临时库）")
-    engine = make_engine(url)
-    if args.reset:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+    engine = scratch_engine(args.reset)
     rng = random.Random(42)
     with Session(engine) as s, s.begin():
-        city = Union(code="BENCH", name="基准市总", kind=UnionKind.CITY, path="/")
-        s.add(city)
-        s.flush()
-        city.path = f"/{city.id}/"
-        unions = [
-            Union(code=f"B{i}", name=f"基层{i}", kind=UnionKind.GRASSROOTS, parent=city)
-            for i in range(N_BRANDS)
-        ]
-        s.add_all(unions)
-        s.flush()
-        for u in unions:
-            u.path = f"{city.path}{u.id}/"
-        brands = [Brand(name=f"基准品牌{i:03d}", union=u) for i, u in enumerate(unions)]
-        s.add_all(brands)
-        s.flush()
-        campaign = Campaign(name="基准测评", kind=CampaignKind.RATING, opens_at=T0, max_choices=1)
-        campaign.entries = [CampaignBrand(brand=b, number=i + 1) for i, b in enumerate(brands)]
-        s.add(campaign)
-        s.flush()
+        labels = ("基准市总", "基层", "基准品牌", "基准测评")
+        campaign, brands = campaign_of_brands(s, N_BRANDS, "BENCH", labels, T0)
         campaign_id = campaign.id
         brand_rows = [(b.id, b.union.path) for b in brands]
     quality = {b: rng.gauss(0, 0.6) for b, _ in brand_rows}
