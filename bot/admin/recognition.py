@@ -812,10 +812,7 @@ def decide(campaign_id: int, flag_id: int) -> Any:
             "adjudicators": list(d.agreed),
         },
     )
-    # The figures change with the decision: the live report is recomputed in the background.
-    ids = web.runtime().queue.stage(session, [JobRequest(REFRESH_JOB, {"campaign_id": campaign_id})])
-    session.commit()
-    web.runtime().queue.dispatch(ids)
+    _commit_and_refresh(session, campaign_id)  # the figures change with the decision
     if d.effective:
         flash(
             f"已生效：标记 {flag_id} → {FLAG_STATUS_LABELS[d.flag.status]}（{'、'.join(d.agreed)}）。",
@@ -824,6 +821,13 @@ def decide(campaign_id: int, flag_id: int) -> Any:
     else:
         flash(f"已记录您的复核意见；需另一位复核人作出相同结论后，标记 {flag_id} 才改变。", "success")
     return redirect(url_for("admin_recognition.flags", campaign_id=campaign_id))
+
+
+def _commit_and_refresh(session: Any, campaign_id: int) -> None:
+    """Commit with a live-report refresh staged in the same transaction, then hand it on."""
+    ids = web.runtime().queue.stage(session, [JobRequest(REFRESH_JOB, {"campaign_id": campaign_id})])
+    session.commit()
+    web.runtime().queue.dispatch(ids)
 
 
 def _form_brand(name: str, campaign: Campaign, sc: Scope) -> int:
@@ -849,10 +853,7 @@ def _check_action(campaign_id: int, action: str, run: Any, detail: dict[str, Any
         flash(str(exc), "error")
     else:
         record(session, action, "campaign", campaign_id, None, detail)
-        # A check changes the brand's status: the live report is recomputed in the background.
-        ids = web.runtime().queue.stage(session, [JobRequest(REFRESH_JOB, {"campaign_id": campaign_id})])
-        session.commit()
-        web.runtime().queue.dispatch(ids)
+        _commit_and_refresh(session, campaign_id)  # a check changes the brand's status
         flash(done(out), "success")
     return redirect(url_for("admin_recognition.flags", campaign_id=campaign_id))
 
