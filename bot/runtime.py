@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.capabilities import Capabilities, capabilities
 from bot.jobs import QUEUE_PREFIX, InlineQueue, RQQueue, Transport, parse_delays
 from bot.outbox import Outbox
 from bot.pipeline import LEASE_S, Pipeline, RouterCache
@@ -47,6 +48,9 @@ class Runtime:
         api: WeChatApi | None = None,
     ) -> None:
         self.settings = settings
+        self.capabilities: Capabilities = capabilities(settings)
+        for line in self.capabilities.startup_lines():
+            logging.getLogger("ghpp.startup").warning(line)
         # jieba's dictionary loads here, once per process, not on the first message.
         Router.warm_up(settings.instance_dir / "cache" / "jieba")
         # GHPP_PGBOUNCER=1: the database URLs point at PgBouncer in transaction mode.

@@ -18,6 +18,7 @@ DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
 WECHAT_DEFAULT_API_BASE = "https://api.weixin.qq.com"
 # 明文 / 兼容 / 安全: the message encryption mode chosen in the WeChat admin console.
 WECHAT_MODES = ("plain", "compat", "safe")
+ACCOUNT_TYPES = {"service": "服务号", "subscription": "订阅号"}
 # Production secrets policy: SECRET_KEY length and estimated entropy, WECHAT_TOKEN length.
 MIN_SECRET_KEY_LENGTH = 32
 MIN_SECRET_KEY_BITS = 100
@@ -53,6 +54,15 @@ class Settings:
     wechat_mode: str | None = None
     # Reverse-proxy hops in front of the app whose X-Forwarded-For is trusted (0: none).
     trusted_proxies: int = 0
+    # What the official account may do (公众平台 → 设置与开发 → 账号信息): subscription (订阅号) or
+    # service (服务号), and whether it is verified (微信认证). See bot/capabilities.py.
+    account_type: str = "service"
+    account_verified: bool = True
+    # The public https origin of this service (H5 links, the OAuth redirect_uri); None: the request's.
+    public_base_url: str | None = None
+    # Template ids (模板消息 / 一次性订阅消息) picked in 公众平台; None switches that channel off.
+    template_answer_id: str | None = None
+    subscribe_template_id: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -213,6 +223,20 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("配置项 REDIS_URL 格式错误：应以 redis://、rediss:// 或 unix:// 开头。")
 
+    account_type = (_optional(env, "WECHAT_ACCOUNT_TYPE") or "service").lower()
+    if account_type not in ACCOUNT_TYPES:
+        raise SettingsError(
+            "配置项 WECHAT_ACCOUNT_TYPE 格式错误：应为 service（服务号）或 subscription（订阅号）。"
+        )
+    verified_raw = (_optional(env, "WECHAT_VERIFIED") or "1").lower()
+    if verified_raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise SettingsError("配置项 WECHAT_VERIFIED 格式错误：应为 1（已微信认证）或 0（未认证）。")
+    public_base = _optional(env, "PUBLIC_BASE_URL")
+    if public_base and not public_base.startswith(("http://", "https://")):
+        raise SettingsError(
+            "配置项 PUBLIC_BASE_URL 格式错误：应为 https://域名，例如 https://ghpp.example.cn。"
+        )
+
     return Settings(
         wechat_token=token,
         wechat_appid=appid,
@@ -228,5 +252,10 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         reply_budget_s=_positive_number(env, "REPLY_BUDGET_S", 4.0),
         wechat_mode=mode,
         trusted_proxies=_non_negative_int(env, "GHPP_TRUSTED_PROXIES", 0),
+        account_type=account_type,
+        account_verified=verified_raw in ("1", "true", "yes"),
+        public_base_url=public_base.rstrip("/") if public_base else None,
+        template_answer_id=_optional(env, "WECHAT_TEMPLATE_ANSWER_ID"),
+        subscribe_template_id=_optional(env, "WECHAT_SUBSCRIBE_TEMPLATE_ID"),
         extra={k: v for k, v in env.items() if k.startswith("GHPP_")},
     )
