@@ -40,11 +40,12 @@ def create_app(settings: Settings | None = None, *, demo: bool = False, **runtim
     runtime = Runtime(settings, **runtime_overrides).make_current()
     app.extensions["ghpp"] = runtime
 
-    from bot import admin, webhook
+    from bot import admin, h5, webhook
     from bot.cli import register_cli
 
     app.register_blueprint(webhook.bp)
     admin.init_app(app)
+    h5.init_app(app)
     register_cli(app)
     if settings.extra.get("GHPP_BENCH_SQL_COUNT") == "1":
         from bot import sqlcount

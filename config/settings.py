@@ -16,6 +16,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
 WECHAT_DEFAULT_API_BASE = "https://api.weixin.qq.com"
+# The authorize step of web sign-in (网页授权) is on another host than the server API.
+WECHAT_DEFAULT_OAUTH_BASE = "https://open.weixin.qq.com"
 # 明文 / 兼容 / 安全: the message encryption mode chosen in the WeChat admin console.
 WECHAT_MODES = ("plain", "compat", "safe")
 ACCOUNT_TYPES = {"service": "服务号", "subscription": "订阅号"}
@@ -38,6 +40,7 @@ class Settings:
     wechat_aes_key: str | None = None
     wechat_aes_key_previous: str | None = None
     wechat_api_base: str = WECHAT_DEFAULT_API_BASE
+    wechat_oauth_base: str = WECHAT_DEFAULT_OAUTH_BASE
     database_url: str = ""
     # A read replica for the dashboard's read-only pages (None: they read the primary).
     database_read_url: str | None = None
@@ -200,6 +203,10 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
     if not api_base.startswith(("http://", "https://")):
         raise SettingsError("配置项 WECHAT_API_BASE 格式错误：应以 http:// 或 https:// 开头。")
 
+    oauth_base = (_optional(env, "WECHAT_OAUTH_BASE") or WECHAT_DEFAULT_OAUTH_BASE).rstrip("/")
+    if not oauth_base.startswith(("http://", "https://")):
+        raise SettingsError("配置项 WECHAT_OAUTH_BASE 格式错误：应以 http:// 或 https:// 开头。")
+
     instance_dir = Path(_optional(env, "INSTANCE_DIR") or DEFAULT_INSTANCE_DIR)
     database_url = _optional(env, "DATABASE_URL") or f"sqlite:///{instance_dir / 'ghpp.sqlite3'}"
     if "://" not in database_url:
@@ -245,6 +252,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         wechat_aes_key=aes_key,
         wechat_aes_key_previous=aes_prev,
         wechat_api_base=api_base,
+        wechat_oauth_base=oauth_base,
         database_url=database_url,
         database_read_url=read_url,
         redis_url=redis_url,

@@ -142,6 +142,7 @@ def settings(wechat_stub: WeChatStub, database_url: str, tmp_path: Path) -> Sett
         secret_key="t3st-Secret_k3y-9f8e7d6c5b4a3210-ZyXwVuTsRq",
         wechat_aes_key=TEST_AES_KEY,
         wechat_api_base=wechat_stub.base_url,
+        wechat_oauth_base=wechat_stub.base_url,
         database_url=database_url,
         redis_url=REDIS_URL,
         instance_dir=tmp_path / "instance",

@@ -2,6 +2,8 @@
 
 Endpoints: token, stable_token, message/custom/send, message/template/send, media/get,
 qrcode/create, menu/create. Tokens it issues are checked like WeChat does (40001).
+Web sign-in (网页授权): /connect/oauth2/authorize redirects back with a code for ``oauth_openid``,
+and /sns/oauth2/access_token exchanges it once (40163 on reuse, 40029 for an unknown code).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 
 @dataclass
@@ -44,6 +46,10 @@ class StubState:
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     token_counter: int = 0
     streamed: int = 0
+    # OAuth: who "is signed in to WeChat" at the authorize step, and the codes issued so far.
+    oauth_openid: str = "o-stub-user"
+    oauth_codes: dict[str, str] = field(default_factory=dict)
+    oauth_used: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -75,6 +81,18 @@ class WeChatStub:
             self.state.valid_tokens.clear()
             self.state.media.clear()
             self.state.streamed = 0
+            self.state.oauth_openid = "o-stub-user"
+            self.state.oauth_codes.clear()
+            self.state.oauth_used.clear()
+
+    def sign_in_as(self, openid: str) -> None:
+        """The WeChat user whom the next authorize step identifies."""
+        with self.state.lock:
+            self.state.oauth_openid = openid
+
+    def oauth_calls(self) -> list[Call]:
+        with self.state.lock:
+            return [c for c in self.state.calls if c.path == "/sns/oauth2/access_token"]
 
     def fail(self, endpoint: str, kind: str, value: Any = None, times: int = 1) -> None:
         """Make the next ``times`` calls to ``endpoint`` (e.g. "message/custom/send") fail."""
@@ -146,9 +164,56 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                 body = raw.decode("utf-8", "replace")
             self._serve(body)
 
+        def _oauth(self, url: Any, query: dict[str, str]) -> bool:
+            """网页授权: the authorize redirect and the code exchange; True when handled."""
+            if url.path == "/connect/oauth2/authorize":
+                if query.get("response_type") != "code" or query.get("scope") not in (
+                    "snsapi_base",
+                    "snsapi_userinfo",
+                ):
+                    self._send(400, "参数错误".encode(), "text/plain; charset=utf-8")
+                    return True
+                with state.lock:
+                    code = f"code-{len(state.oauth_codes) + 1}-{time.monotonic_ns()}"
+                    state.oauth_codes[code] = state.oauth_openid
+                target = query.get("redirect_uri", "")
+                sep = "&" if "?" in target else "?"
+                location = f"{target}{sep}{urlencode({'code': code, 'state': query.get('state', '')})}"
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return True
+            if url.path == "/sns/oauth2/access_token":
+                with state.lock:
+                    state.calls.append(Call(url.path, query, None))
+                    code = query.get("code", "")
+                    openid = state.oauth_codes.get(code)
+                    used = code in state.oauth_used
+                    if openid is not None and not used:
+                        state.oauth_used.add(code)
+                if used:
+                    self._json({"errcode": 40163, "errmsg": "code been used"})
+                elif openid is None or query.get("grant_type") != "authorization_code":
+                    self._json({"errcode": 40029, "errmsg": "invalid code"})
+                else:
+                    self._json(
+                        {
+                            "access_token": f"web-{code}",
+                            "expires_in": 7200,
+                            "refresh_token": f"refresh-{code}",
+                            "openid": openid,
+                            "scope": "snsapi_base",
+                        }
+                    )
+                return True
+            return False
+
         def _serve(self, body: Any) -> None:
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            if self._oauth(url, query):
+                return
             endpoint = url.path.removeprefix("/cgi-bin/")
             with state.lock:
                 state.calls.append(Call(url.path, query, body))

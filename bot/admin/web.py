@@ -407,6 +407,10 @@ def init_app(app: Flask) -> None:
     def _errors(exc: HTTPException) -> Any:
         if request.path.startswith("/admin"):
             return _error_page(exc)
+        if request.path.startswith("/h5"):
+            from bot.h5.web import http_error_page
+
+            return http_error_page(exc)
         if request.blueprint == "api_v1":
             from bot.admin.api import json_error
 

@@ -398,7 +398,14 @@ class Outcome:
 
 
 def _base_event(
-    rsp: Respondent, campaign: Campaign, brand_id: int, key: str, now: datetime, channel: str, src: int | None
+    rsp: Respondent,
+    campaign: Campaign,
+    brand_id: int,
+    key: str,
+    now: datetime,
+    channel: str,
+    src: int | None,
+    started_at: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "event_key": key,
@@ -412,7 +419,8 @@ def _base_event(
         "src_brand_id": src if channel == "brand" else None,
         "brand_id": brand_id,
         "payload": {},
-        "started_at": now,
+        # A page's form starts when the page was shown (time on page); a chat message, now.
+        "started_at": started_at if started_at is not None and started_at <= now else now,
         "submitted_at": now,
     }
 
@@ -479,6 +487,7 @@ def record_vote(
     channel: str = "self",
     src: int | None = None,
     config: RecognitionConfig | None = None,
+    started_at: datetime | None = None,
 ) -> Outcome:
     """A support vote (参与热度): once per brand, at most K brands per campaign."""
     cfg = config or default_config()
@@ -501,7 +510,7 @@ def record_vote(
         names = tuple(b.name for b in session.scalars(select(Brand).where(Brand.id.in_(voted_ids))))
         return Outcome("full", brand.name, campaign.name, limit=campaign.max_choices, voted=names)
     event = RecognitionEvent(
-        kind="support_vote", **_base_event(rsp, campaign, brand.id, key, now, channel, src)
+        kind="support_vote", **_base_event(rsp, campaign, brand.id, key, now, channel, src, started_at)
     )
     if not _insert(session, event, locked=True):
         # Same key (a retry) or the one-vote index (a concurrent duplicate): nothing counted twice.
@@ -541,6 +550,7 @@ def record_rating(
     channel: str = "self",
     src: int | None = None,
     config: RecognitionConfig | None = None,
+    started_at: datetime | None = None,
 ) -> Outcome:
     """A 1–5 rating (q1 overall satisfaction); a later one replaces the earlier in the index."""
     if not 1 <= score <= 5:
@@ -557,7 +567,7 @@ def record_rating(
     if previous is not None and previous == score:
         return Outcome("same", brand.name, campaign.name, score=score)
     kind = "review_score" if rsp.group == "G" else "rating"
-    fields = _base_event(rsp, campaign, brand.id, key, now, channel, src)
+    fields = _base_event(rsp, campaign, brand.id, key, now, channel, src, started_at)
     if kind == "review_score":
         fields["payload"] = {"items": [score]}
     event = RecognitionEvent(kind=kind, q1=score, **fields)
