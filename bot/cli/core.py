@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -55,8 +56,33 @@ def menu_group() -> None:
 @with_appcontext
 def menu_create() -> None:
     menu = json.loads((PROJECT_ROOT / "config" / "menu.json").read_text(encoding="utf-8"))
-    runtime().api.create_menu(menu)
+    resolved, dropped = resolve_menu(menu, runtime().settings.public_base_url)
+    if dropped:
+        click.echo(f"未配置 PUBLIC_BASE_URL，已略去网页按钮：{'、'.join(dropped)}。")
+    runtime().api.create_menu(resolved)
     click.echo("菜单已发布。")
+
+
+def resolve_menu(menu: dict[str, Any], base_url: str | None) -> tuple[dict[str, Any], list[str]]:
+    """``{PUBLIC_BASE_URL}`` in view buttons replaced; without a base URL those buttons are left
+    out (WeChat refuses a relative URL), and their names returned."""
+    dropped: list[str] = []
+
+    def walk(buttons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for b in buttons:
+            b = dict(b)
+            if "url" in b and "{PUBLIC_BASE_URL}" in b["url"]:
+                if not base_url:
+                    dropped.append(b.get("name", ""))
+                    continue
+                b["url"] = b["url"].replace("{PUBLIC_BASE_URL}", base_url)
+            if "sub_button" in b:
+                b["sub_button"] = walk(b["sub_button"])
+            out.append(b)
+        return out
+
+    return {**menu, "button": walk(menu.get("button", []))}, dropped
 
 
 @click.group("inbound", help="公众号收到的消息记录。")

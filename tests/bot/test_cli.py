@@ -54,6 +54,22 @@ def test_menu_create_publishes_the_menu(app, wechat_stub) -> None:  # type: igno
     assert result.exit_code == 0, result.output
     body = wechat_stub.calls_to("menu/create")[0].body
     assert [b["name"] for b in body["button"]] == ["品牌投票", "职工心声", "帮助"]
+    # No PUBLIC_BASE_URL in the test settings: the H5 button is left out, and the operator told.
+    assert "品牌展示" not in str(body) and "PUBLIC_BASE_URL" in result.output
+
+
+def test_menu_create_links_the_h5_pages_under_the_public_base_url(app, wechat_stub, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    rt = app.extensions["ghpp"]
+    monkeypatch.setattr(
+        rt, "settings", dataclasses.replace(rt.settings, public_base_url="https://ghpp.example.cn")
+    )
+    result = app.test_cli_runner().invoke(args=["menu", "create"])
+    assert result.exit_code == 0, result.output
+    first = wechat_stub.calls_to("menu/create")[0].body["button"][0]
+    view = [b for b in first["sub_button"] if b["type"] == "view"]
+    assert view == [{"type": "view", "name": "品牌展示", "url": "https://ghpp.example.cn/h5/"}]
 
 
 def test_inbound_export_feeds_the_router_evaluation(app, client, wechat, tmp_path) -> None:  # type: ignore[no-untyped-def]

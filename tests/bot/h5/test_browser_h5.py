@@ -1,0 +1,151 @@
+"""The H5 pages on a phone (390×844) in headless Chromium, signed in through the stub's real
+redirect dance: rate, vote, a blind campaign, another county's campaign refused; no script needed,
+nothing loaded from another host. Screenshots go to test-artifacts/ (docs/screenshots/ with
+GHPP_DOC_SCREENSHOTS=1)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from handlers.programme.storage import LocalStorage, photo_key
+from models.programme import Photo, PhotoStatus
+from tests.bot.admin.test_browser import _require_browser, browser, shoot  # noqa: F401
+from tests.bot.h5.conftest import NOW, WECHAT_UA, WORKER_A, Province
+from tests.wechat_stub import WeChatStub
+
+pytestmark = pytest.mark.browser
+
+
+def _photo(tint: tuple[int, int, int]) -> bytes:
+    from PIL import Image
+
+    img = Image.new("RGB", (1200, 800), tint)
+    for x in range(0, 1200, 40):
+        for y in range(0, 800, 40):
+            img.putpixel((x, y), (255, 255, 255))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _gallery(app: Flask, province: Province) -> None:
+    storage = LocalStorage(Path(app.extensions["ghpp"].job_options["media_dir"]))
+    with app.extensions["ghpp"].session_factory() as db, db.begin():
+        for i, (name, tint) in enumerate(
+            (("驿站", (200, 90, 60)), ("驿站", (60, 140, 200)), ("书屋", (90, 170, 90)))
+        ):
+            content = _photo(tint)
+            sha = hashlib.sha256(content).hexdigest()
+            key = photo_key(sha, "jpg")
+            storage.put(key, content, "image/jpeg")
+            db.add(
+                Photo(
+                    media_id=f"h5-media-{i}",
+                    brand_id=province.brands[name].id,
+                    captured_at=NOW - timedelta(days=3 - i),
+                    status=PhotoStatus.STORED,
+                    sha256=sha,
+                    size=len(content),
+                    content_type="image/jpeg",
+                    storage_key=key,
+                    stored_at=NOW,
+                )
+            )
+
+
+@pytest.fixture
+def live(app: Flask, province: Province) -> Iterator[str]:
+    _require_browser()
+    app.config["SESSION_COOKIE_SECURE"] = False
+    _gallery(app, province)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+def _phone(browser: Any, hosts: set[str]) -> Any:  # noqa: F811
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        java_script_enabled=False,
+        user_agent=WECHAT_UA,
+        locale="zh-CN",
+    )
+    context.on("request", lambda req: hosts.add(urlparse(req.url).netloc))
+    return context
+
+
+def test_rate_vote_blind_and_refused_on_a_phone(
+    live: str,
+    browser: Any,  # noqa: F811
+    province: Province,
+    wechat_stub: WeChatStub,
+) -> None:
+    wechat_stub.sign_in_as(WORKER_A)
+    hosts: set[str] = set()
+    context = _phone(browser, hosts)
+    page = context.new_page()
+
+    # Signed in by the redirect dance: our page → WeChat's authorize (the stub) → our callback.
+    page.goto(f"{live}/h5/campaigns/{province.rating.id}")
+    # (The browser keeps the authorize URL's #wechat_redirect across redirects; WeChat drops it.)
+    assert page.url.split("#")[0] == f"{live}/h5/campaigns/{province.rating.id}"
+    assert page.locator("h1").inner_text() == "省级满意度测评"
+    card = page.locator(f"#b{province.brands['驿站'].id}")
+    assert card.locator(".photos img").count() == 2
+    assert card.locator(".photos img").first.evaluate("img => img.naturalWidth") == 480
+    shoot(page, "h5-campaign-rate")
+    card.locator("label:has-text('4')").click()
+    card.locator("button:has-text('提交评分')").click()
+    assert "已记录" in page.locator(".notice").inner_text()
+    assert "你的评分：4 分" in page.locator(f"#b{province.brands['驿站'].id}").inner_text()
+    shoot(page, "h5-campaign-rated")
+
+    page.goto(f"{live}/h5/campaigns/{province.vote.id}")
+    page.locator(f"#b{province.brands['书屋'].id} button:has-text('投它一票')").click()
+    assert "已投 1 / 1 票" in page.locator("#votes-left").inner_text()
+    assert page.locator(f"#b{province.brands['驿站'].id} button").is_disabled()
+    shoot(page, "h5-campaign-voted")
+
+    page.goto(f"{live}/h5/campaigns/{province.blind.id}")
+    assert "结果在活动结束后公布" in page.content() and "已获" not in page.content()
+    shoot(page, "h5-campaign-blind")
+
+    response = page.goto(f"{live}/h5/campaigns/{province.county_b_rating.id}")
+    assert response is not None and response.status == 403
+    assert "不在本次活动范围内" in page.locator("h1").inner_text()
+    shoot(page, "h5-campaign-refused")
+
+    stub_host = urlparse(wechat_stub.base_url).netloc
+    assert hosts <= {urlparse(live).netloc, stub_host}, hosts  # no external host
+    context.close()
+
+
+def test_the_first_page_fits_the_budget_and_names_no_other_host(
+    app: Flask, province: Province, sign_in: Any
+) -> None:
+    client = sign_in(WORKER_A)
+    html = client.get(f"/h5/campaigns/{province.rating.id}", headers={"User-Agent": WECHAT_UA}).get_data()
+    css_resp = client.get("/h5/static/h5.css")
+    css = css_resp.get_data()
+    css_resp.close()
+    assert len(html) + len(css) < 100 * 1024
+    assert b"http://" not in html and b"https://" not in html
+    assert b"<script" not in html  # the basics need no JavaScript
