@@ -37,13 +37,17 @@ def create_app(settings: Settings | None = None, *, demo: bool = False, **runtim
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    runtime = Runtime(settings, **runtime_overrides).make_current()
+    try:
+        runtime = Runtime(settings, **runtime_overrides).make_current()
+    except SettingsError as exc:  # a setting read by the runtime itself (GHPP_TEMPLATE_ANSWER_FIELDS …)
+        raise SystemExit(f"启动失败：{exc}") from None
     app.extensions["ghpp"] = runtime
 
-    from bot import admin, h5, webhook
+    from bot import admin, h5, subscribe_web, webhook
     from bot.cli import register_cli
 
     app.register_blueprint(webhook.bp)
+    app.register_blueprint(subscribe_web.bp)
     admin.init_app(app)
     h5.init_app(app)
     register_cli(app)

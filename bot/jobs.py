@@ -78,7 +78,12 @@ def execute(runtime: Runtime, name: str, kwargs: dict[str, Any]) -> list[int]:
         raise UnknownJob(name)
     with runtime.session_factory() as session, session.begin():
         jctx = JobContext(
-            session=session, api=runtime.api, now=utcnow(), options=runtime.job_options, jobs=[]
+            session=session,
+            api=runtime.api,
+            now=utcnow(),
+            options=runtime.job_options,
+            jobs=[],
+            channels=runtime.channels,
         )
         fn(jctx, **kwargs)
         ids = runtime.queue.stage(session, jctx.jobs)

@@ -41,6 +41,7 @@ from handlers.dispatch import handle
 from handlers.held_replies import hold_reply, take_held
 from handlers.inbound import Inbound
 from handlers.members import resolve_sender
+from handlers.ports import Channels
 from handlers.router_learning import follow_up_candidate, mark_follow_up
 from models import Brand, BrandAlias, InboundMessage, utcnow
 from nlp import BrandEntry, Router
@@ -177,8 +178,10 @@ class Pipeline:
         dedupe_ttl_s: float = 300,
         dedupe_secret: bytes,
         lease_s: float = LEASE_S,
+        channels: Channels | None = None,
     ) -> None:
         self.dedupe_secret = dedupe_secret
+        self.channels = channels or Channels()
         self.session_factory = session_factory
         self.store = store
         self.queue = queue
@@ -310,7 +313,13 @@ class Pipeline:
                     session.flush()  # the unique key: a second delivery stops here
                 sender = resolve_sender(session, inbound.openid, now)
                 user = sender.user
-                ctx = Context(session=session, user=user, now=now, router=self.routers.get(session))
+                ctx = Context(
+                    session=session,
+                    user=user,
+                    now=now,
+                    router=self.routers.get(session),
+                    channels=self.channels,
+                )
                 ctx.know_conversation(sender.conversation)
                 reply = handle(ctx, inbound)
                 if (inbound.event or "").lower() not in _PASSIVE_EVENTS:

@@ -18,12 +18,13 @@ from bot.outbox import Outbox
 from bot.pipeline import LEASE_S, Pipeline, RouterCache
 from bot.replay import ReplayGuard
 from bot.store import CircuitBreaker, MemoryStore, RedisStore, Store
+from bot.subscribe_web import ConsentLinkSigner
 from bot.wechat.api import WeChatApiClient
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.token import TokenService
 from config.settings import Settings
 from handlers.anonymity import anonymity_key, set_anonymity_key
-from handlers.ports import WeChatApi
+from handlers.ports import Channels, WeChatApi
 from handlers.programme.binding import member_card_salt, set_member_salt
 from models.db import make_engine, make_read_engine, make_session_factory
 from nlp import Router
@@ -51,6 +52,18 @@ class Runtime:
         self.capabilities: Capabilities = capabilities(settings)
         for line in self.capabilities.startup_lines():
             logging.getLogger("ghpp.startup").warning(line)
+        # The consent link of one-time subscription messages, when that channel is on.
+        caps = self.capabilities
+        self.consent_links: ConsentLinkSigner | None = None
+        if caps.subscribe_message and caps.subscribe_template_id and settings.public_base_url:
+            self.consent_links = ConsentLinkSigner(
+                settings.secret_key,
+                settings.wechat_appid,
+                caps.subscribe_template_id,
+                settings.public_base_url,
+            )
+        # What handlers and jobs may send: never a feature the account cannot use.
+        self.channels: Channels = caps.channels(self.consent_links)
         # jieba's dictionary loads here, once per process, not on the first message.
         Router.warm_up(settings.instance_dir / "cache" / "jieba")
         # GHPP_PGBOUNCER=1: the database URLs point at PgBouncer in transaction mode.
@@ -125,6 +138,7 @@ class Runtime:
             dedupe_ttl_s=settings.dedupe_ttl_s,
             dedupe_secret=dedupe_secret(settings.secret_key),
             lease_s=float(settings.extra.get("GHPP_DEDUPE_LEASE_S") or LEASE_S),
+            channels=self.channels,
         )
 
     def after_fork(self) -> None:

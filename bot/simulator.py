@@ -158,9 +158,16 @@ class SimulatedWeChatApi:
 
     def send_template(
         self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
-    ) -> None:
+    ) -> str | None:
         self.sent.append({"openid": openid, "template_id": template_id, "data": data})
         self.printer(f"[模板消息 → {openid}] {template_id} {data}")
+        return f"sim-{len(self.sent)}"
+
+    def send_subscribe_message(
+        self, openid: str, template_id: str, scene: int, title: str, content: str, url: str | None = None
+    ) -> None:
+        self.sent.append({"openid": openid, "template_id": template_id, "scene": scene, "content": content})
+        self.printer(f"[订阅消息 → {openid}] {title}：{content}")
 
     def download_media(self, media_id: str) -> MediaFile:
         return MediaFile(content=tiny_png(media_id), content_type="image/png")

@@ -16,8 +16,14 @@ CONFIRM_HINT = "请回复 1 确认提交，2 重新输入，或「取消」放�
 FILED = (
     "您的建议已提交，单号：{ticket}\n"
     "分类：{category}；受理工会：{union}。\n"
-    "工会将在 {accept_days} 个工作日内受理。回复「查询 {ticket}」或「我的建议」可查看办理进度，"
-    "答复会通过公众号消息通知您。"
+    "工会将在 {accept_days} 个工作日内受理。回复「查询 {ticket}」或「我的建议」可查看办理进度，{how}"
+)
+# How the answer will come (FILED's {how}): pushed, or only with the worker's next message.
+HOW_PUSHED = "答复会通过公众号消息通知您。"
+HOW_NEXT_MESSAGE = "工会答复后，您下次给公众号发消息时即可收到答复。"
+# The one-time subscription consent link (一次性订阅消息), offered after a named filing.
+SUBSCRIBE_OFFER = (
+    '想在工会答复时及时收到提醒？<a href="{url}">点此允许发送一次答复提醒</a>（只发一次，可不点）。'
 )
 FILED_ANONYMOUS = (
     "您的匿名建议已提交，单号：{ticket}，查询码：{code}\n"
@@ -49,6 +55,57 @@ MY_HEADER = "您最近的建议（最多显示 10 条）："
 MY_LINE = "· {ticket}｜{state}｜{snippet}"
 MY_TAIL = "回复「查询 单号」查看详情。匿名建议不在此列出，请用单号和查询码查询。"
 ANSWER_PUSH = "您的建议（单号 {ticket}）已有答复：\n{answer}\n\n" + STATUS_RATE_PROMPT
+# Put before the reply to the worker's next message when the rating cannot start now (another
+# dialogue is open), and its shortest form when the reply leaves no room for the answer.
+ANSWER_PUSH_QUERY = "您的建议（单号 {ticket}）已有答复：\n{answer}\n\n回复「查询 {ticket}」可评价。"
+ANSWER_POINTER = "您的建议（单号 {ticket}）已有答复，回复「查询 {ticket}」查看并评价。"
+# One-time subscription message: a title of at most 15 characters, content of at most 200.
+SUBSCRIBE_TITLE = "建议答复提醒"
+SUBSCRIBE_CONTENT = "您的建议（单号 {ticket}）已有答复：{answer}\n" + STATUS_RATE_PROMPT
+
+# --- how an answer reached the worker (dashboard) ------------------------------------------
+DELIVERY_CHANNEL_LABELS = {
+    "passive": "被动回复",
+    "customer_service": "客服消息",
+    "template": "模板消息",
+    "subscribe": "订阅消息",
+    "next_message": "下次留言时送达",
+}
+DELIVERY_STATUS_LABELS = {
+    "sent": "已发出",
+    "delivered": "已送达",
+    "failed": "发送失败",
+    "blocked": "职工拒收",
+    "waiting": "等待职工留言",
+    "done": "职工留言后已送达",
+}
+# WeChat's errcodes as an operator should read them.
+DELIVERY_ERRCODE_LABELS = {
+    -1: "微信系统繁忙",
+    40003: "openid 无效（不是本公众号的关注者）",
+    40037: "模板 ID 无效：请检查 WECHAT_TEMPLATE_ANSWER_ID",
+    43004: "职工已取消关注公众号",
+    43101: "职工拒绝接收该消息（未授权或授权已用完）",
+    45009: "接口调用次数已达今日上限",
+    45015: "已超过 48 小时，不能再发客服消息",
+    45047: "客服消息条数已达上限",
+    47003: "模板参数不合规（如关键词超过 20 个字）",
+    48001: "公众号没有该接口的权限（检查公众号类型与认证设置）",
+}
+DELIVERY_ERRCODE_UNKNOWN = "微信返回错误码 {errcode}"
+# The Status of a template message's TEMPLATESENDJOBFINISH receipt.
+DELIVERY_RECEIPT_LABELS = {
+    "success": "微信回执：已送达",
+    "failed:user block": "微信回执：职工设置了拒收本公众号的模板消息",
+    "failed: system failed": "微信回执：微信系统原因发送失败",
+}
+DELIVERY_NONE_YET = "尚无送达记录"
+# The consent callback's pages (/h5/subscribe/callback): title, text.
+SUBSCRIBE_PAGE_OFF = ("未开通", "本公众号没有开通一次性订阅消息。")
+SUBSCRIBE_PAGE_INVALID = ("链接无效", "该授权链接无效或已过期，请回到公众号重新获取。")
+SUBSCRIBE_PAGE_CANCELLED = ("已取消", "您没有允许这次提醒。工会答复后，您下次给公众号发消息时仍会收到答复。")
+SUBSCRIBE_PAGE_OK = ("已允许", "工会答复您的建议后，将给您发送一次答复提醒（只发一次）。现在可以关闭本页面。")
+DELIVERY_ANONYMOUS = "匿名建议的答复不推送：作者凭单号和查询码查看。"
 RATED = "感谢您的评价！"
 REOPENED = "很抱歉答复未能让您满意，建议已重新转入办理，工会将再次答复您。"
 RATE_CLOSED = "该建议已评价，感谢您的反馈。"

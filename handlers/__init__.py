@@ -8,6 +8,7 @@ Importing this package registers every domain module's handlers (see ``registry`
 ``as`` re-exports mark these imports as wanted for their registration side effects.
 """
 
+from handlers import delivery as delivery
 from handlers import help as help
 from handlers import members as members
 from handlers import members_rights as members_rights

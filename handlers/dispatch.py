@@ -15,6 +15,7 @@ from handlers.registry import (
     INTENT_HANDLERS,
     MESSAGE_HANDLERS,
     MESSAGE_HOOKS,
+    REPLY_HOOKS,
 )
 from handlers.understanding import flow_help, flow_label, gate, interruption, is_help
 
@@ -33,6 +34,13 @@ def is_break_out(text: str) -> bool:
 def handle(ctx: Context, inbound: Inbound) -> Reply:
     if inbound.kind == "event":
         return _handle_event(ctx, inbound)
+    reply = _handle_message(ctx, inbound)
+    for after in REPLY_HOOKS:
+        reply = after(ctx, inbound, reply)
+    return reply
+
+
+def _handle_message(ctx: Context, inbound: Inbound) -> Reply:
     for hook in MESSAGE_HOOKS:
         hook(ctx, inbound)
 

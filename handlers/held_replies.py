@@ -38,6 +38,14 @@ def _held_keys(session: Session) -> list[str]:
 _holders = RareKeys(_held_keys, ttl_s=10.0)
 
 
+def has_held(session: Session, openid: str, now: datetime) -> bool:
+    """Whether a late reply is held for ``openid`` (its next message will carry it, redacted)."""
+    if not _holders.may_have(session, _key(openid)):
+        return False
+    stmt = select(HeldReply.id).where(HeldReply.key_hash == _key(openid), HeldReply.expires_at > now)
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def take_held(session: Session, openid: str, now: datetime) -> list[str]:
     """The held texts for ``openid`` (oldest first), removed. One indexed read per message;
     writes only when something was held."""

@@ -28,7 +28,10 @@ class Inbound:
         if self.msg_id:
             return f"m:{self.openid}:{self.msg_id}"
         stamp = int(self.created_at.timestamp())
-        return f"e:{self.openid}:{stamp}:{self.event or ''}:{self.event_key or ''}"[:255]
+        key = f"e:{self.openid}:{stamp}:{self.event or ''}:{self.event_key or ''}"
+        # Two template receipts in one second differ only by the message they report on.
+        receipt = self.extra.get("MsgID")
+        return (f"{key}:{receipt}" if receipt else key)[:255]
 
     @property
     def text(self) -> str:

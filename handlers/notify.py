@@ -1,4 +1,7 @@
-"""Pushing messages to a follower outside a passive reply (customer-service messages)."""
+"""Pushing messages to a follower outside a passive reply (customer-service messages).
+
+Answers to suggestions choose among more channels: handlers/delivery.py.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from handlers.held_replies import hold_reply
 from handlers.registry import JobContext, job
 from models import User
 
@@ -22,4 +26,8 @@ def send_text(jctx: JobContext, openid: str, text: str) -> None:
     user = jctx.session.scalar(select(User).where(User.openid == openid))
     if user is not None and not user.subscribed:
         return  # unfollowed since: WeChat would refuse, and they asked us to stop
+    if not jctx.channels.customer_service:
+        # The account cannot push (unverified): the text waits for the follower's next message.
+        hold_reply(jctx.session, openid, text, jctx.now)
+        return
     jctx.api.send_text(openid, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -42,10 +43,51 @@ class WeChatApi(Protocol):
 
     def send_template(
         self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
-    ) -> None: ...
+    ) -> str | None:
+        """Sends a template message; returns WeChat's msgid (its TEMPLATESENDJOBFINISH names it)."""
+        ...
+
+    def send_subscribe_message(
+        self, openid: str, template_id: str, scene: int, title: str, content: str, url: str | None = None
+    ) -> None:
+        """Sends the one-time subscription message (一次性订阅消息) the follower granted."""
+        ...
 
     def download_media(self, media_id: str) -> MediaFile: ...
 
     def create_qrcode(self, scene: str) -> QRCode: ...
 
     def create_menu(self, menu: dict[str, Any]) -> None: ...
+
+
+class ConsentLinks(Protocol):
+    """Builds the one-time subscription consent link (一次性订阅消息授权) for a follower (bot/)."""
+
+    def consent_url(self, openid: str, now: datetime) -> str: ...
+
+
+# The answer template's keywords (WeChat's keyword name, what we put there: ticket, answer, time,
+# union or content); GHPP_TEMPLATE_ANSWER_FIELDS overrides it for the template picked in 公众平台.
+DEFAULT_TEMPLATE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("character_string1", "ticket"),
+    ("thing2", "answer"),
+    ("time3", "time"),
+)
+
+
+@dataclass(frozen=True)
+class Channels:
+    """How the account may reach a follower besides the passive reply, decided once at start-up
+    from its type and verification (bot/capabilities.py). A channel that is off is never tried.
+
+    The defaults are an account with customer-service messages only (tests, tools).
+    """
+
+    customer_service: bool = True
+    template: bool = False
+    subscribe_message: bool = False
+    template_id: str | None = None
+    template_fields: tuple[tuple[str, str], ...] = DEFAULT_TEMPLATE_FIELDS
+    subscribe_template_id: str | None = None
+    # None: no consent link can be offered (no PUBLIC_BASE_URL, or the channel is off).
+    consent: ConsentLinks | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from handlers.context import Context, JobRequest, Reply
 from handlers.inbound import Inbound
-from handlers.ports import WeChatApi
+from handlers.ports import Channels, WeChatApi
 from models import Conversation
 from nlp import Intent
 
@@ -34,6 +34,8 @@ class JobContext:
     # Settings the jobs need (media directory, storage choice …), as plain values.
     options: dict[str, Any]
     jobs: list[JobRequest]
+    # What the account may send (customer-service, template, subscription messages).
+    channels: Channels = field(default_factory=Channels)
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         self.jobs.append(JobRequest(name, kwargs))
@@ -54,6 +56,10 @@ COMMAND_HANDLERS: list[tuple[re.Pattern[str], CommandHandler]] = []
 # Called for every message the user sends (not events), before it is handled.
 MessageHook = Callable[[Context, Inbound], None]
 MESSAGE_HOOKS: list[MessageHook] = []
+# Called for every message the user sends (not events) with the reply just made; returns the
+# reply to send (e.g. with an owed answer put before it).
+ReplyHook = Callable[[Context, Inbound, Reply], Reply]
+REPLY_HOOKS: list[ReplyHook] = []
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,6 +101,13 @@ def before_message(fn: MessageHook) -> MessageHook:
     """Run ``fn`` on every user message, e.g. to deliver what is owed to the user."""
     if fn not in MESSAGE_HOOKS:
         MESSAGE_HOOKS.append(fn)
+    return fn
+
+
+def after_message(fn: ReplyHook) -> ReplyHook:
+    """Run ``fn`` on every user message once it is handled, with its reply."""
+    if fn not in REPLY_HOOKS:
+        REPLY_HOOKS.append(fn)
     return fn
 
 

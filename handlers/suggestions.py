@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from config import voice_texts as T
+from handlers import delivery
 from handlers.anonymity import (
     ATTEMPT_WINDOW,
     MAX_WRONG_ATTEMPTS,
@@ -39,10 +40,11 @@ from handlers.anonymity import (
 )
 from handlers.clock import add_working_days, local_day, show_day, show_time
 from handlers.context import Context, JobRequest, Reply
+from handlers.delivery import owed
+from handlers.held_replies import has_held
 from handlers.inbound import Inbound
 from handlers.notify import within_service_window
-from handlers.rare_rows import RareKeys
-from handlers.registry import JobContext, before_message, job, on_click, on_flow, on_intent
+from handlers.registry import JobContext, after_message, before_message, job, on_click, on_flow, on_intent
 from handlers.understanding import fit_echo, flow_prompt
 from models import (
     Brand,
@@ -54,6 +56,7 @@ from models import (
     Union,
     User,
 )
+from models.delivery import DeliveryChannel
 from models.voice import AnonymousQuota, CodeAttempt, SuggestionQuota, TicketCounter
 from nlp import Intent
 from nlp.keywords import categorise
@@ -365,7 +368,7 @@ def answer(
     _record(s, "answer", prev, target, actor, now, note=text)
     session.flush()
     if s.user_id is not None:
-        _owed.add(s.user_id)  # owed until delivered: this process looks for it at once
+        owed.add(s.user_id)  # owed until delivered: this process looks for it at once
     if s.anonymous or s.user_id is None:
         return None  # anonymous authors read the answer when they query the ticket
     return JobRequest("suggestion_answer", {"suggestion_id": s.id})
@@ -526,14 +529,15 @@ def _file(ctx: Context, text: str, anonymous: bool, brand_name: str | None) -> R
     if anonymous:
         assert code is not None
         return Reply(T.FILED_ANONYMOUS.format(ticket=s.ticket, code=show_code(code)))
-    return Reply(
-        T.FILED.format(
-            ticket=s.ticket,
-            category=s.category,
-            union=s.union.name,
-            accept_days=config().accept_working_days,
-        )
+    text = T.FILED.format(
+        ticket=s.ticket,
+        category=s.category,
+        union=s.union.name,
+        accept_days=config().accept_working_days,
+        how=delivery.how_answer_comes(ctx.channels),
     )
+    offer = delivery.consent_offer(ctx.session, ctx.channels, ctx.user, ctx.now)
+    return Reply(f"{text}\n{offer}" if offer else text)
 
 
 _MY_SUGGESTIONS = re.compile(r"^\s*(?:查询|查看|查)?\s*我的(?:建议|意见|投诉)\s*$")
@@ -781,59 +785,110 @@ def rate_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | Non
 
 
 # --- delivery of answers ------------------------------------------------------------------------
+# Which channel carries an answer, and the record of every attempt: handlers/delivery.py.
 
 
 @job("suggestion_answer")
 def push_answer(jctx: JobContext, suggestion_id: int) -> None:
-    """Push an answer by customer-service message, within the 48-hour window; idempotent."""
+    """Push an answer by the best channel the account has (see handlers/delivery.py); idempotent."""
     s = jctx.session.get(Suggestion, suggestion_id, with_for_update=True)
     if s is None or s.state != S.ANSWERED or s.answer_delivered_at is not None or s.user_id is None:
         return
+    if s.anonymous:
+        return  # never pushed (the database forbids an anonymous suggestion a user; checked all the same)
     user = jctx.session.get(User, s.user_id)
-    if user is None or not user.subscribed or not within_service_window(user, jctx.now):
-        _owed.add(s.user_id)
-        return  # delivered when the worker next writes (see owed_answers)
-    jctx.api.send_text(user.openid, T.ANSWER_PUSH.format(ticket=s.ticket, answer=s.answer))
-    s.answer_delivered_at = jctx.now
-    conv = jctx.session.scalar(select(Conversation).where(Conversation.user_id == user.id))
-    if conv is None or conv.expires_at <= jctx.now or conv.flow == RATE_FLOW:
+    if user is None:
+        return
+    if not user.subscribed:
+        # Unfollowed: WeChat would refuse, and they asked us to stop. Delivered when they write.
+        delivery.wait_for_next_message(jctx.session, s, delivery.answer_event_id(jctx.session, s), jctx.now)
+        return
+    within = within_service_window(user, jctx.now)
+    done = delivery.deliver_answer(
+        jctx.session, jctx.api, jctx.channels, s, user, jctx.now, within_window=within
+    )
+    if done is not None and done.prompted:
+        _rating_after_push(jctx.session, user, s, jctx.now)
+
+
+def _rating_after_push(session: Session, user: User, s: Suggestion, now: datetime) -> None:
+    """The pushed answer asked for a rating: the worker's next "1/2/3" rates it, unless they are
+    in another dialogue (which a push must not break)."""
+    conv = session.scalar(select(Conversation).where(Conversation.user_id == user.id))
+    if conv is None or conv.expires_at <= now or conv.flow == RATE_FLOW:
         if conv is None:
-            conv = Conversation(user_id=user.id, flow=RATE_FLOW, data={}, expires_at=jctx.now)
-            jctx.session.add(conv)
+            conv = Conversation(user_id=user.id, flow=RATE_FLOW, data={}, expires_at=now)
+            session.add(conv)
         conv.flow = RATE_FLOW
         conv.data = {"sealed": seal({"suggestion_id": s.id, "code": None})}
-        conv.updated_at = jctx.now
-        conv.expires_at = jctx.now + RATE_TTL
-    jctx.session.flush()
+        conv.updated_at = now
+        conv.expires_at = now + RATE_TTL
+    session.flush()
 
 
-def _owed_user_ids(session: Session) -> list[int]:
-    stmt = select(Suggestion.user_id).where(
-        Suggestion.state == S.ANSWERED,
-        Suggestion.answer_delivered_at.is_(None),
-        Suggestion.user_id.is_not(None),
-    )
-    return list(session.scalars(stmt.distinct()))
+@after_message
+def owed_answers(ctx: Context, inbound: Inbound, reply: Reply) -> Reply:
+    """The worker wrote: answers that could not reach them before go out now, pushed by
+    customer-service message, or (an account without them) put into this very reply.
 
-
-# Owed answers are rare: who has one is read for everyone every half minute, not per message.
-_owed = RareKeys(_owed_user_ids, ttl_s=30.0)
-
-
-@before_message
-def owed_answers(ctx: Context, inbound: Inbound) -> None:
-    """The worker wrote: answers that could not be pushed before go out now."""
-    if not _owed.may_have(ctx.session, ctx.user.id):
-        return
-    owed = ctx.session.scalars(
-        select(Suggestion.id).where(
-            Suggestion.user_id == ctx.user.id,
-            Suggestion.state == S.ANSWERED,
-            Suggestion.answer_delivered_at.is_(None),
+    Runs after the message is handled, and not at all for a message of an anonymous exchange
+    (or one carrying its held reply): a delivery at this instant would show that the worker sent
+    a message that otherwise keeps neither its time nor its sender.
+    """
+    if not owed.may_have(ctx.session, ctx.user.id):
+        return reply
+    if ctx.redact_inbound or has_held(ctx.session, ctx.user.openid, ctx.now):
+        return reply
+    ids = list(
+        ctx.session.scalars(
+            select(Suggestion.id)
+            .where(
+                Suggestion.user_id == ctx.user.id,
+                Suggestion.state == S.ANSWERED,
+                Suggestion.answer_delivered_at.is_(None),
+            )
+            .order_by(Suggestion.id)
         )
-    ).all()
-    for sid in owed:
-        ctx.enqueue("suggestion_answer", suggestion_id=sid)
+    )
+    if not ids:
+        return reply
+    if not ctx.user.subscribed:
+        # Marked unsubscribed by a refused push (43004): a message proves they follow again.
+        ctx.user.subscribed, ctx.user.unsubscribed_at = True, None
+    if ctx.channels.customer_service:
+        for sid in ids:
+            ctx.enqueue("suggestion_answer", suggestion_id=sid)
+        return reply
+    return _answer_in_reply(ctx, ids[0], reply)
+
+
+def _answer_in_reply(ctx: Context, suggestion_id: int, reply: Reply) -> Reply:
+    """One owed answer put into the passive reply (被动回复), if it fits beside the reply; the
+    others follow with the next messages. A reply too full for it leaves a pointer, still owed."""
+    if reply.articles:
+        return reply  # a news reply carries no text: the answer waits for the next message
+    s = ctx.session.get(Suggestion, suggestion_id, with_for_update=True)
+    if s is None or s.answer_delivered_at is not None:
+        return reply
+    conv = ctx.conversation()
+    rate_now = conv is None or conv.flow == RATE_FLOW  # no other dialogue to break into
+    own = reply.text or ""
+    template = T.ANSWER_PUSH if rate_now else T.ANSWER_PUSH_QUERY
+    text = template.format(ticket=s.ticket, answer=s.answer)
+    # The rating prompt comes last when it is the question; another dialogue's question otherwise.
+    combined = "\n\n".join(x for x in ((own, text) if rate_now else (text, own)) if x)
+    if len(combined.encode()) > PASSIVE_REPLY_BYTES:
+        pointer = T.ANSWER_POINTER.format(ticket=s.ticket)
+        both = "\n\n".join(x for x in (pointer, own) if x)
+        return replace(reply, text=both) if len(both.encode()) <= PASSIVE_REPLY_BYTES else reply
+    delivery.mark_delivered(ctx.session, s, DeliveryChannel.PASSIVE, ctx.now)
+    if rate_now:
+        _flow(ctx, RATE_FLOW, {"suggestion_id": s.id, "code": None}, RATE_TTL, None)
+    return replace(reply, text=combined)
+
+
+# A passive text reply's limit is 2048 bytes; the renderer would cut the end (the question) off.
+PASSIVE_REPLY_BYTES = 2000
 
 
 @before_message

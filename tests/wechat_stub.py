@@ -1,7 +1,8 @@
 """A local stub of WeChat's server API that records calls and can be told to fail.
 
 Endpoints: token, stable_token, message/custom/send, message/template/send, media/get,
-qrcode/create, menu/create. Tokens it issues are checked like WeChat does (40001).
+qrcode/create, menu/create, message/template/subscribe. Tokens it issues are checked like WeChat
+does (40001).
 Web sign-in (网页授权): /connect/oauth2/authorize redirects back with a code for ``oauth_openid``,
 and /sns/oauth2/access_token exchanges it once (40163 on reuse, 40029 for an unknown code).
 """
@@ -50,6 +51,9 @@ class StubState:
     oauth_openid: str = "o-stub-user"
     oauth_codes: dict[str, str] = field(default_factory=dict)
     oauth_used: set[str] = field(default_factory=set)
+    # --- answer delivery: template msgids (never reset: WeChat's are unique) ---
+    msgid_counter: int = 0
+    # --- end answer delivery ---
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -151,6 +155,37 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
 
         def _json(self, data: dict[str, Any]) -> None:
             self._send(200, json.dumps(data).encode())
+
+        # --- answer delivery ---------------------------------------------------------------
+        def _template_send(self, body: Any) -> None:
+            """WeChat's checks that matter to us: a keyword value over 20 characters is 47003."""
+            data = (body or {}).get("data") or {}
+            if any(len(str((v or {}).get("value", ""))) > 20 for v in data.values()):
+                self._json({"errcode": 47003, "errmsg": "argument invalid! data.value exceeds 20 chars"})
+                return
+            with state.lock:
+                state.msgid_counter += 1
+                msgid = state.msgid_counter
+            self._json({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+        def _subscribe_send(self, body: Any) -> None:
+            body = body or {}
+            content = ((body.get("data") or {}).get("content") or {}).get("value", "")
+            scene = str(body.get("scene", ""))
+            ok = (
+                body.get("touser")
+                and body.get("template_id")
+                and scene.isdigit()
+                and 0 <= int(scene) <= 10000
+                and 0 < len(str(body.get("title", ""))) <= 15
+                and 0 < len(content) <= 200
+            )
+            if not ok:
+                self._json({"errcode": 47003, "errmsg": "argument invalid!"})
+                return
+            self._json({"errcode": 0, "errmsg": "ok"})
+
+        # --- end answer delivery -----------------------------------------------------------
 
         def do_GET(self) -> None:
             self._serve(None)
@@ -257,7 +292,15 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                 scene = (body or {}).get("action_info", {}).get("scene", {}).get("scene_str", "")
                 self._json({"ticket": f"ticket-{scene}", "url": f"http://weixin.qq.com/q/{scene}"})
                 return
-            if endpoint in ("message/custom/send", "message/template/send", "menu/create"):
+            # --- answer delivery: template messages with msgids, one-time subscription messages ---
+            if endpoint == "message/template/send":
+                self._template_send(body)
+                return
+            if endpoint == "message/template/subscribe":
+                self._subscribe_send(body)
+                return
+            # --- end answer delivery ---
+            if endpoint in ("message/custom/send", "menu/create"):
                 self._json({"errcode": 0, "errmsg": "ok", "msgid": 1})
                 return
             self._json({"errcode": 40004, "errmsg": f"stub has no endpoint {endpoint}"})

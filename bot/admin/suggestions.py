@@ -23,6 +23,8 @@ from bot.admin.export import SHANGHAI, Column, Table, display, export_links, req
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from bot.admin.voice_common import report_response, respondent_label
+from config import voice_texts as VT
+from handlers import delivery
 from handlers import suggestions as ops
 from handlers.suggestions import SuggestionError
 from handlers.voice_reports import suggestion_topics, suggestions_as_table
@@ -263,6 +265,44 @@ def _history(session: Session, s: Suggestion) -> Table:
     return table
 
 
+@dataclass
+class AnswerDeliveries:
+    """One answer (a reopened suggestion has two) and how it reached the worker."""
+
+    answered_at: datetime
+    table: Table
+
+
+def _deliveries(session: Session, s: Suggestion) -> list[AnswerDeliveries]:
+    """Per answer: every delivery attempt (channel, status, when, WeChat's error in Chinese)."""
+    if s.anonymous:
+        return []  # never pushed, never recorded
+    rows = delivery.deliveries(session, s)
+    answers = session.execute(
+        select(SuggestionEvent.id, SuggestionEvent.at)
+        .where(SuggestionEvent.suggestion_id == s.id, SuggestionEvent.action == "answer")
+        .order_by(SuggestionEvent.id)
+    ).all()
+    out: list[AnswerDeliveries] = []
+    for event_id, at in answers:
+        table = Table(
+            "答复送达",
+            [
+                Column("at", "时间"),
+                Column("channel_label", "方式"),
+                Column("status_label", "状态"),
+                Column("finished_at", "结果时间"),
+                Column("errcode", "错误码"),
+                Column("note", "说明"),
+            ],
+        )
+        for row in rows:
+            if row["answer_event_id"] == event_id:
+                table.add(**row)
+        out.append(AnswerDeliveries(answered_at=at, table=table))
+    return out
+
+
 def _admin_actions(session: Session, s: Suggestion) -> Table:
     table = Table(
         "后台操作", [Column("created_at", "时间"), Column("actor", "账号"), Column("action", "操作")]
@@ -291,6 +331,9 @@ def _render_detail(s: Suggestion, error: str | None = None, form: dict[str, str]
         author=_author(session, s),
         history=_history(session, s),
         admin_actions=_admin_actions(session, s),
+        deliveries=_deliveries(session, s),
+        delivery_none=VT.DELIVERY_NONE_YET,
+        delivery_anonymous=VT.DELIVERY_ANONYMOUS,
         allowed=allowed,
         can_write=sc.can_write,
         unions=[u for u in _union_choices(session, sc) if u.id != s.union_id],

@@ -91,11 +91,29 @@ class WeChatApiClient:
 
     def send_template(
         self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
-    ) -> None:
+    ) -> str | None:
+        """The msgid WeChat gave (a 64-bit number, kept as text: the receipt event carries it so)."""
         body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
         if url:
             body["url"] = url
-        self._post("message/template/send", body)
+        answer = self._post("message/template/send", body)
+        msgid = answer.get("msgid") if isinstance(answer, dict) else None
+        return str(msgid) if msgid is not None else None
+
+    def send_subscribe_message(
+        self, openid: str, template_id: str, scene: int, title: str, content: str, url: str | None = None
+    ) -> None:
+        """一次性订阅消息 (cgi-bin/message/template/subscribe): the one message the follower allowed."""
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "scene": str(scene),
+            "title": title,
+            "data": {"content": {"value": content}},
+        }
+        if url:
+            body["url"] = url
+        self._post("message/template/subscribe", body)
 
     def download_media(self, media_id: str) -> MediaFile:
         """The file, read in chunks up to the cap and within the deadline (jobs only, never a request)."""
