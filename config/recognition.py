@@ -65,6 +65,12 @@ class RuleParams:
     typed_hop_brands: int
     typed_hop_window_h: float
     typed_hop_min_group: int
+    device_max_identities: int
+    idc_enabled: bool
+    geo_provinces: int
+    geo_window_min: float
+    concentration_max_share: float
+    concentration_min_n: int
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,13 @@ def _int(data: Any, path: str, lo: int = 0) -> int:
     if value != int(value):
         raise RecognitionConfigError(f"认可度配置 {path} 应为整数，现为 {value}")
     return int(value)
+
+
+def _bool(data: Any, path: str) -> bool:
+    value = _get(data, path)
+    if not isinstance(value, bool):
+        raise RecognitionConfigError(f"认可度配置 {path} 应为 true 或 false，现为 {value!r}")
+    return value
 
 
 def parse_config(data: Any) -> RecognitionConfig:
@@ -216,6 +229,12 @@ def parse_config(data: Any) -> RecognitionConfig:
         typed_hop_brands=_int(data, f"{r}.F3T_typed_hopper.distinct_brands", 2),
         typed_hop_window_h=_num(data, f"{r}.F3T_typed_hopper.window_h", 0),
         typed_hop_min_group=_int(data, f"{r}.F3T_typed_hopper.min_group", 2),
+        device_max_identities=_int(data, f"{r}.F1_device_multi.max_identities", 1),
+        idc_enabled=_bool(data, f"{r}.F2_idc_ip.enabled"),
+        geo_provinces=_int(data, f"{r}.F5_geo_jump.provinces", 2),
+        geo_window_min=_num(data, f"{r}.F5_geo_jump.window_min", 1),
+        concentration_max_share=_num(data, f"{r}.B4_concentration.max_share", 0, 1),
+        concentration_min_n=_int(data, f"{r}.B4_concentration.min_n", 1),
     )
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return RecognitionConfig(

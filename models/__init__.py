@@ -7,6 +7,7 @@ May import config. Must not import bot, handlers or nlp. Alembic migrations live
 from models import admin as _admin  # noqa: F401  (registers the dashboard models)
 from models import delivery as _delivery  # noqa: F401  (answer deliveries, subscription grants)
 from models import recognition_scan as _recognition_scan  # noqa: F401  (fraud scan state)
+from models import recognition_web as _recognition_web  # noqa: F401  (H5 pages' risk signals)
 from models import survey_admin as _survey_admin  # noqa: F401  (survey open/closed state)
 from models.base import Base, utcnow
 from models.brand import Brand, BrandAlias, Stage

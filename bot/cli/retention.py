@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from bot.runtime import Runtime
-from handlers.retention import purge_expired_nonces, purge_inbound_content
+from handlers.retention import purge_expired_nonces, purge_inbound_content, purge_web_signals
 from models import utcnow
 from models.admin import verify_audit_chain
 
@@ -21,13 +21,15 @@ def _runtime() -> Runtime:
     return rt
 
 
-@click.group("retention", help="数据保留期限：到期的消息内容清除。")
+@click.group("retention", help="数据保留期限：到期的消息内容和网页提交的风险信号清除。")
 def retention_group() -> None:
     pass
 
 
 @retention_group.command(
-    "purge", help="清除超过保留期限（config/recognition.yaml 的 retention_months）的消息内容，保留统计。"
+    "purge",
+    help="清除超过保留期限（config/recognition.yaml 的 retention_months）的消息内容和网页提交的风险信号"
+    "（IP 网段、省市、设备摘要等），保留统计、评价和标记。",
 )
 @click.option("--dry-run", is_flag=True, help="只统计将清除多少条，不做修改")
 @with_appcontext
@@ -36,14 +38,19 @@ def purge(dry_run: bool) -> None:
     now = utcnow()
     with rt.session_factory() as session, session.begin():
         result = purge_inbound_content(session, now, dry_run=dry_run)
+        signals = purge_web_signals(session, now, dry_run=dry_run)
         nonces = 0 if dry_run else purge_expired_nonces(session, now)
     day = result.cutoff.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     if dry_run:
-        click.echo(f"试运行：有 {result.messages} 条早于 {day}（北京时间）的消息内容将被清除；未做任何修改。")
+        click.echo(
+            f"试运行：有 {result.messages} 条早于 {day}（北京时间）的消息内容、"
+            f"{signals} 条网页提交的风险信号将被清除；未做任何修改。"
+        )
         return
     click.echo(
         f"已清除 {result.messages} 条早于 {day}（北京时间）的消息内容"
-        f"（保留消息类型、意图和时间，统计不受影响）；删除过期 nonce {nonces} 条。"
+        f"（保留消息类型、意图和时间，统计不受影响）；删除网页提交的风险信号 {signals} 条"
+        f"（已结束的活动从正式结果起算，评价和标记保留）；删除过期 nonce {nonces} 条。"
     )
 
 

@@ -1,11 +1,13 @@
-"""Anti-brushing rules that apply to chat (RECOGNITION.md §4.5 and the project's decisions).
+"""Anti-brushing rules (RECOGNITION.md §4.5 and the project's decisions).
 
 The rules live in ``detection.py`` (pure verdicts) and run incrementally through ``scan.py`` /
 ``scan_store.py``; ``detect`` and ``run_rules`` are their entry points. Human decisions are
 never overwritten by a re-run of the same rule version; adjudication lives in
-``handlers.recognition.adjudication``. IP and device rules (F1, F2, F5, B4) need data WeChat
-does not give the webhook and are not run on chat events. B6 (follower surge) needs the
-account's ``getusersummary`` counts per source, which the project does not collect: not run.
+``handlers.recognition.adjudication``. The IP and device rules (F1, F2, F5, B4) need what
+WeChat does not give the webhook: they judge H5 page submissions, whose web signals
+(``web_signals.py``) are stored beside the event, and never chat events. B6 (follower surge)
+needs the account's ``getusersummary`` counts per source, which the project does not collect:
+not run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config.recognition import RecognitionConfig, default_config
-from handlers.recognition.detection import SUBMISSION_KINDS, Ev, Wanted, poisson_sf, robust_cv
+from handlers.recognition.detection import SUBMISSION_KINDS, Ev, Sig, Wanted, poisson_sf, robust_cv
 from handlers.recognition.scan import detect_all
 from handlers.recognition.scan_store import run_scan
 from models.recognition import (
@@ -31,6 +33,7 @@ __all__ = [
     "SUBMISSION_KINDS",
     "Ev",
     "FraudError",
+    "Sig",
     "Wanted",
     "detect",
     "poisson_sf",
@@ -44,10 +47,11 @@ class FraudError(ValueError):
 
 
 def detect(
-    events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionConfig
+    events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionConfig, signals: Sequence[Sig] = ()
 ) -> dict[tuple[int, str], Wanted]:
-    """The flags the rules want now, by (event id, rule id): one full scan in memory."""
-    return detect_all(events, brand_paths, cfg)
+    """The flags the rules want now, by (event id, rule id): one full scan in memory (``signals``:
+    the web signals of those events that came from an H5 page)."""
+    return detect_all(events, brand_paths, cfg, signals)
 
 
 def run_rules(
@@ -57,7 +61,7 @@ def run_rules(
     cfg: RecognitionConfig | None = None,
     full: bool = False,
 ) -> dict[str, int]:
-    """Apply every chat rule to the events since the last run (all with ``full``); write only
+    """Apply every rule to the events since the last run (all with ``full``); write only
     what changed. Returns counts by rule."""
     return run_scan(session, campaign, now, cfg or default_config(), full=full)
 

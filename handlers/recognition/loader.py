@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 
 from config.recognition import RecognitionConfig
 from handlers.recognition.adjudication import open_check_brands
+from handlers.recognition.detection import is_home
 from handlers.recognition.estimators import BrandInput, Cell, Obs, Sums
 from handlers.recognition.stats import cronbach_alpha
 from models import Brand, Union
@@ -98,19 +99,6 @@ def composite(q1: int | None, q2: int | None, q3: int | None, cfg: RecognitionCo
         num += v3 * q3 * cfg.ltr_multiplier
         den += v3
     return num / den
-
-
-def is_home(row: Any, brand_id: int, brand_path: str) -> bool:
-    """The amended home rule (RECOGNITION.md, amendment 2026-12-01).
-
-    Home for brand b: arrived through b's own ``brand`` channel, or given by a bound cadre of b's
-    owning unit or a unit in its subtree. A member's neutral answer inside the service area is
-    the target population, so it is away. ``_aggregate_ratings`` states the same rule in SQL.
-    """
-    if row.channel == "brand" and row.src_brand_id == brand_id:
-        return True
-    path = row.union_path
-    return bool(getattr(row, "cadre", False)) and path is not None and path.startswith(brand_path)
 
 
 def flag_states(session: Session, event_ids: Select[tuple[int]] | None = None) -> dict[int, set[FlagStatus]]:
@@ -633,7 +621,7 @@ def _aggregate_ratings(
         .order_by(E.brand_id, E.grp, "home", E.q1, E.q2, E.q3)
     )
     agg = RatingAgg(rep={}, complete=defaultdict(list), n_by_brand={})
-    for brand_id, grp, is_home, q1, q2, q3, n in rows:
+    for brand_id, grp, home, q1, q2, q3, n in rows:
         if brand_id in paths:
-            _add_rating(agg, brand_id, grp, bool(is_home), (q1, q2, q3), n, cfg)
+            _add_rating(agg, brand_id, grp, bool(home), (q1, q2, q3), n, cfg)
     return agg

@@ -6,6 +6,11 @@ is never cut in half), re-judges B1 for bins near them, re-judges the burst wind
 see them, and the identities and brand pairs they belong to. Only events in that scope can
 change, so only their flags are compared. A full re-scan is the same run with every event new:
 both give the same flags (tests/handlers/recognition/test_scan.py).
+
+The web rules (F1, F2, F5, B4) run on the new events' web signals: F2 on those events, F1 on
+every signal of the devices they used, F5 on their identities' signals within two windows, B4 on
+every signal of the brands they rated or whose burst windows changed. Events without a signal
+are in none of those scopes, so their flags are never touched by these rules.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from typing import Protocol
 
 from config.recognition import RecognitionConfig
 from handlers.recognition.detection import (
+    CONCENTRATION_RULES,
+    DEVICE_RULES,
+    GEO_RULES,
+    IDC_RULES,
     IDENTITY_RULES,
     RING_RULES,
     SUBMISSION_KINDS,
@@ -26,6 +35,11 @@ from handlers.recognition.detection import (
     Baseline,
     Ev,
     Flags,
+    Sig,
+    brand_concentration,
+    device_multi,
+    geo_jumps,
+    idc_ip,
     is_new,
     judge_window,
     link_hops,
@@ -38,6 +52,7 @@ from handlers.recognition.detection import (
 
 COHORT = 0  # brand id of the cohort-total rows
 COUNTS = ("n", "n_new", "n_rated", "n_top", "n_bottom", "n_brand")
+ALL_BINS = (-(10**12), 10**12)  # every bin of a scale
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,9 @@ class Store(Protocol):
     def first_activity(self, idents: Sequence[str]) -> dict[str, datetime]: ...
     def typed_extreme(self, brands: Sequence[int], lo: datetime, hi: datetime) -> list[Ev]: ...
     def ring_events(self, lo: datetime, hi: datetime) -> list[Ev]: ...
+    def device_signals(self, devices: Sequence[str]) -> list[Sig]: ...
+    def identity_signals(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Sig]: ...
+    def brand_signals(self, brand: int) -> list[Sig]: ...
 
 
 def is_sub(e: Ev) -> bool:
@@ -134,19 +152,26 @@ class Scanner:
         self.cfg = cfg
         self.n_brands = max(len(brand_paths), 1)
         self._quiet: dict[int, tuple[frozenset[int], float]] = {}
+        self._window_brands: set[int] = set()  # brands whose burst windows were re-judged
 
-    def run(self, new: Sequence[Ev]) -> Result:
+    def run(self, new: Sequence[Ev], signals: Sequence[Sig] = ()) -> Result:
+        """Judge the new events; ``signals`` are the web signals of those of them that have one."""
         wanted: Flags = {}
         scope: dict[tuple[str, ...], set[int]] = {
             WINDOW_RULES: set(),
             IDENTITY_RULES: set(),
             RING_RULES: set(),
+            DEVICE_RULES: set(),
+            IDC_RULES: set(),
+            GEO_RULES: set(),
+            CONCENTRATION_RULES: set(),
         }
         subs = [e for e in new if is_sub(e)]
         self.store.add_bins(bin_counts(subs, self.cfg))
         self._windows(subs, wanted, scope[WINDOW_RULES])
         self._identities(subs, wanted, scope[IDENTITY_RULES])
         self._rings(subs, wanted, scope[RING_RULES])
+        self._web(signals, wanted, scope)
         return Result(wanted, scope)
 
     # --- B1 and the windows ----------------------------------------------------------------
@@ -168,6 +193,7 @@ class Scanner:
             return
         events = [e for evs in cache.values() for e in evs if e.id in scope]
         brands = {e.brand_id for e in events}
+        self._window_brands = {b for b in brands if b is not None}
         t_lo, t_hi = min(e.at for e in events), max(e.at for e in events)
         for sc in scales(self.cfg):
             m = sc.margin
@@ -299,12 +325,58 @@ class Scanner:
         scope.update(inner)
         ring_flags(pairs, self.cfg, wanted, inner)
 
+    # --- web rules --------------------------------------------------------------------------
+
+    def _web(self, fresh: Sequence[Sig], wanted: Flags, scope: dict[tuple[str, ...], set[int]]) -> None:
+        r = self.cfg.rules
+        idc_ip(fresh, self.cfg, wanted)
+        scope[IDC_RULES].update(s.id for s in fresh)
+        devices = sorted({s.device_hash for s in fresh if s.device_hash is not None})
+        if devices:
+            on = self.store.device_signals(devices)
+            device_multi(on, self.cfg, wanted)
+            scope[DEVICE_RULES].update(s.id for s in on)
+        located = [s for s in fresh if s.province is not None]
+        if located:
+            w = timedelta(minutes=r.geo_window_min)
+            t_lo, t_hi = min(s.at for s in located), max(s.at for s in located)
+            by_ident: dict[str, list[Sig]] = defaultdict(list)
+            idents = sorted({s.identity for s in located})
+            for s in self.store.identity_signals(idents, t_lo - 2 * w, t_hi + 2 * w):
+                by_ident[s.identity].append(s)
+            for evs in by_ident.values():
+                evs.sort(key=lambda s: (s.at, s.id))
+                geo_jumps(evs, self.cfg, wanted)
+                scope[GEO_RULES].update(s.id for s in evs if t_lo - w <= s.at <= t_hi + w)
+        brands = {s.brand_id for s in fresh if s.brand_id is not None and s.kind in SUBMISSION_KINDS}
+        brands |= self._window_brands
+        if not brands:
+            return
+        windows: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        for sc in scales(self.cfg):
+            for brand, b in self.store.firing(sc.no, *ALL_BINS):
+                if brand in brands:
+                    windows[brand].append((sc.start(b - sc.margin), sc.start(b + sc.margin + 1)))
+        for brand in sorted(brands):
+            subs = self.store.brand_signals(brand)
+            brand_concentration(brand, self.paths.get(brand), subs, windows[brand], self.cfg, wanted)
+            scope[CONCENTRATION_RULES].update(s.id for s in subs)
+
 
 class MemoryStore:
     """The store over a list of events: pure ``detect``, and the full re-scan (one read of the
     campaign instead of a query per window)."""
 
-    def __init__(self, events: Sequence[Ev]) -> None:
+    def __init__(self, events: Sequence[Ev], signals: Sequence[Sig] = ()) -> None:
+        self.sig_device: dict[str, list[Sig]] = defaultdict(list)
+        self.sig_identity: dict[str, list[Sig]] = defaultdict(list)
+        self.sig_brand: dict[int, list[Sig]] = defaultdict(list)
+        for s in sorted(signals, key=lambda s: (s.at, s.id)):
+            if s.device_hash is not None:
+                self.sig_device[s.device_hash].append(s)
+            self.sig_identity[s.identity].append(s)
+            if s.brand_id is not None and s.kind in SUBMISSION_KINDS:
+                self.sig_brand[s.brand_id].append(s)
         self.events = sorted(events, key=lambda e: (e.at, e.id))
         self.times = [e.at for e in self.events]
         self.by_brand: dict[int | None, list[Ev]] = defaultdict(list)
@@ -382,9 +454,20 @@ class MemoryStore:
             if is_sub(e) and e.channel == "brand" and e.union_path is not None and lo <= e.at <= hi
         ]
 
+    def device_signals(self, devices: Sequence[str]) -> list[Sig]:
+        return [s for d in devices for s in self.sig_device.get(d, ())]
 
-def detect_all(events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionConfig) -> Flags:
-    """Every flag the rules want for these events, as one full scan."""
+    def identity_signals(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Sig]:
+        return [s for i in idents for s in self.sig_identity.get(i, ()) if lo <= s.at <= hi]
+
+    def brand_signals(self, brand: int) -> list[Sig]:
+        return list(self.sig_brand.get(brand, ()))
+
+
+def detect_all(
+    events: Sequence[Ev], brand_paths: dict[int, str], cfg: RecognitionConfig, signals: Sequence[Sig] = ()
+) -> Flags:
+    """Every flag the rules want for these events (and their web signals), as one full scan."""
     if not events:
         return {}
-    return Scanner(MemoryStore(events), brand_paths, cfg).run(events).wanted
+    return Scanner(MemoryStore(events, signals), brand_paths, cfg).run(events, signals).wanted

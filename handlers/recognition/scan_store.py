@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.recognition import RecognitionConfig
-from handlers.recognition.detection import SUBMISSION_KINDS, Ev, Flags
+from handlers.recognition.detection import SUBMISSION_KINDS, WEB_FAMILIES, Ev, Flags, Sig
 from handlers.recognition.scan import COUNTS, MemoryStore, Scanner
 from models import Brand, Union
 from models.recognition import (
@@ -25,8 +25,9 @@ from models.recognition import (
     RecognitionFlagAudit,
 )
 from models.recognition_scan import RecognitionScanBin, RecognitionScanState
+from models.recognition_web import RecognitionWebSignal
 
-E, B = RecognitionEvent, RecognitionScanBin
+E, B, W = RecognitionEvent, RecognitionScanBin, RecognitionWebSignal
 EV_COLS = (
     E.id,
     E.identity_hash,
@@ -39,11 +40,35 @@ EV_COLS = (
     E.q1,
     E.union_path,
 )
+SIG_COLS = (
+    E.id,
+    E.identity_hash,
+    E.brand_id,
+    E.kind,
+    E.channel,
+    E.src_brand_id,
+    E.union_path,
+    E.cadre,
+    E.submitted_at,
+    W.ip_prefix,
+    W.province,
+    W.idc,
+    W.device_hash,
+)
 CHUNK = 900  # ids per IN list (SQLite's variable limit is far above; PostgreSQL plans it fine)
 
 
 def _evs(rows: Any) -> list[Ev]:
     return [Ev(*row) for row in rows]
+
+
+def _sigs(rows: Any) -> list[Sig]:
+    return [Sig(*row) for row in rows]
+
+
+def signal_query(campaign_id: int) -> Any:
+    """The campaign's events that carry a web signal, as ``Sig`` rows."""
+    return select(*SIG_COLS).join(E, E.id == W.event_id).where(W.campaign_id == campaign_id)
 
 
 class DbStore:
@@ -168,6 +193,26 @@ class DbStore:
             E.submitted_at <= hi,
         )
         return _evs(self.s.execute(q))
+
+    def device_signals(self, devices: Sequence[str]) -> list[Sig]:
+        out: list[Sig] = []
+        for i in range(0, len(devices), CHUNK):
+            q = signal_query(self.cid).where(W.device_hash.in_(devices[i : i + CHUNK]))
+            out += _sigs(self.s.execute(q))
+        return out
+
+    def identity_signals(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Sig]:
+        out: list[Sig] = []
+        for i in range(0, len(idents), CHUNK):
+            q = signal_query(self.cid).where(
+                E.identity_hash.in_(idents[i : i + CHUNK]), E.submitted_at >= lo, E.submitted_at <= hi
+            )
+            out += _sigs(self.s.execute(q))
+        return out
+
+    def brand_signals(self, brand: int) -> list[Sig]:
+        q = signal_query(self.cid).where(E.brand_id == brand, E.kind.in_(SUBMISSION_KINDS))
+        return _sigs(self.s.execute(q))
 
 
 def _state(session: Session, campaign_id: int, now: datetime) -> RecognitionScanState:
@@ -328,6 +373,8 @@ def run_scan(
     if not new:
         state.rules_version = cfg.anti_fraud_version
         return {}
+    # Signals are attached in the transaction that recorded their event, so they are as new.
+    signals = _sigs(session.execute(signal_query(campaign.id).where(W.event_id > state.last_event_id)))
     paths = {
         b: p
         for b, p in session.execute(
@@ -340,13 +387,15 @@ def run_scan(
     if full:
         # One read of the campaign, judged in memory; the windowed state is then stored for
         # the incremental runs that follow.
-        memory = MemoryStore(new)
-        result = Scanner(memory, paths, cfg).run(new)
+        memory = MemoryStore(new, signals)
+        result = Scanner(memory, paths, cfg).run(new, signals)
         DbStore(session, campaign.id).add_bins(memory.rows, memory.fires)
         every = {e.id for e in new}
-        result.scope = {rules: every for rules in result.scope}  # stale flags are compared too
+        # Stale flags are compared too; for the web rules only on events that still have their
+        # signal: one purged after the retention period keeps the flags it had.
+        result.scope = {rules: ids if rules in WEB_FAMILIES else every for rules, ids in result.scope.items()}
     else:
-        result = Scanner(DbStore(session, campaign.id), paths, cfg).run(new)
+        result = Scanner(DbStore(session, campaign.id), paths, cfg).run(new, signals)
     written = apply_flags(session, result.wanted, result.scope, cfg, now, campaign.id if full else None)
     state.last_event_id = max(e.id for e in new)
     state.rules_version = cfg.anti_fraud_version
