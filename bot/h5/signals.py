@@ -9,14 +9,11 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from bot.h5 import web
+from handlers.recognition.web_signals import attach_signal, web_signal
 
 
 def attach_request_signal(session: Session, event_id: int, rendered_at: datetime, now: datetime) -> None:
-    try:
-        from handlers.recognition import web_signals  # type: ignore[attr-defined]
-    except ImportError:  # until the web-signal rules land
-        return
-    signal = web_signals.web_signal(
+    signal = web_signal(
         request.remote_addr, request.headers.get("User-Agent"), web.device_id(), rendered_at, now
     )
-    web_signals.attach_signal(session, event_id, signal, now)
+    attach_signal(session, event_id, signal, now)

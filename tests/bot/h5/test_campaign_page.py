@@ -69,6 +69,29 @@ def test_a_rating_on_the_page_is_recorded_as_the_chat_would_with_channel_h5(
     assert "已记录" in page and "你的评分：4 分" in page
 
 
+def test_a_page_rating_carries_its_web_signals_and_never_the_full_address(
+    app: Flask, province: Province, sign_in: Callable[..., FlaskClient]
+) -> None:
+    from models.recognition_web import RecognitionWebSignal
+
+    client = sign_in(WORKER_A)
+    data = {**_form(client, province.rating.id, province.brands["驿站"].id), "score": "3"}
+    client.post(
+        f"/h5/campaigns/{province.rating.id}/rate",
+        data=data,
+        headers=UA,
+        environ_base={"REMOTE_ADDR": "203.0.113.77"},
+    )
+    (event,) = _events(app, kind="rating")
+    with app.extensions["ghpp"].session_factory() as s:
+        (sig,) = s.scalars(select(RecognitionWebSignal)).all()
+        assert sig.event_id == event.id
+        assert sig.ip_prefix == "203.0.113.0/24" and sig.ua_family == "wechat-android"
+        assert sig.device_hash and len(sig.device_hash) >= 16  # the page's device cookie, hashed
+        assert sig.dwell_ms is not None and sig.dwell_ms >= 0
+        assert "203.0.113.77" not in repr(vars(sig))
+
+
 def test_a_double_tap_or_resent_form_counts_once(
     app: Flask, province: Province, sign_in: Callable[..., FlaskClient]
 ) -> None:
