@@ -41,6 +41,7 @@ from handlers.dispatch import handle
 from handlers.held_replies import hold_reply, take_held
 from handlers.inbound import Inbound
 from handlers.members import resolve_sender
+from handlers.ports import PageLinks
 from handlers.router_learning import follow_up_candidate, mark_follow_up
 from models import Brand, BrandAlias, InboundMessage, utcnow
 from nlp import BrandEntry, Router
@@ -188,6 +189,8 @@ class Pipeline:
         self.lease_s = lease_s
         self._leases = _Leases(store, lease_s)
         self._executor = ThreadPoolExecutor(8, thread_name_prefix="msg")
+        # Links to the H5 pages for replies; set by bot.h5 when it is registered (None: no links).
+        self.page_links: PageLinks | None = None
 
     def process(self, inbound: Inbound) -> Reply:
         """The reply to send now. An empty reply means ``success`` (nothing to say)."""
@@ -310,7 +313,13 @@ class Pipeline:
                     session.flush()  # the unique key: a second delivery stops here
                 sender = resolve_sender(session, inbound.openid, now)
                 user = sender.user
-                ctx = Context(session=session, user=user, now=now, router=self.routers.get(session))
+                ctx = Context(
+                    session=session,
+                    user=user,
+                    now=now,
+                    router=self.routers.get(session),
+                    page_links=self.page_links,
+                )
                 ctx.know_conversation(sender.conversation)
                 reply = handle(ctx, inbound)
                 if (inbound.event or "").lower() not in _PASSIVE_EVENTS:

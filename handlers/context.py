@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.ports import PageLinks
 from models import Conversation, User
 from nlp import Router
 
@@ -74,6 +75,8 @@ class Context:
     # The option the worker picked when this message resumes an asked-back action (its extra
     # arguments, e.g. the campaign chosen); empty otherwise.
     chosen: dict[str, Any] = field(default_factory=dict)
+    # Links to the H5 pages for replies (set by the pipeline when the pages are reachable).
+    page_links: PageLinks | None = None
     # The sender's conversation row as last read or written here: a message asks several times.
     _conv: Conversation | None = field(default=None, init=False, repr=False, compare=False)
     _conv_known: bool = field(default=False, init=False, repr=False, compare=False)

@@ -49,3 +49,17 @@ class WeChatApi(Protocol):
     def create_qrcode(self, scene: str) -> QRCode: ...
 
     def create_menu(self, menu: dict[str, Any]) -> None: ...
+
+
+class PageLinks(Protocol):
+    """Links to the H5 pages for chat replies (bot/h5 implements it; None on the Context: no links).
+
+    ``url`` is None when the pages cannot be reached from a chat (no public address). When
+    ``signs_in`` is true the links are one-time sign-in links (accounts without web sign-in): a
+    credential for ten minutes, so replies carrying them are kept out of job payloads and caches.
+    """
+
+    @property
+    def signs_in(self) -> bool: ...
+
+    def url(self, openid: str, path: str) -> str | None: ...
