@@ -48,11 +48,25 @@ MY_NONE = "您还没有提交过实名建议。回复「建议：内容」即可
 MY_HEADER = "您最近的建议（最多显示 10 条）："
 MY_LINE = "· {ticket}｜{state}｜{snippet}"
 MY_TAIL = "回复「查询 单号」查看详情。匿名建议不在此列出，请用单号和查询码查询。"
+MY_PAGE_LINK = "在网页上查看全部建议、办理记录和答复：{url}"
 ANSWER_PUSH = "您的建议（单号 {ticket}）已有答复：\n{answer}\n\n" + STATUS_RATE_PROMPT
 RATED = "感谢您的评价！"
 REOPENED = "很抱歉答复未能让您满意，建议已重新转入办理，工会将再次答复您。"
 RATE_CLOSED = "该建议已评价，感谢您的反馈。"
 RATING_LABELS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+# A suggestion's history (suggestion_event.action), for the dashboard and the worker's page.
+SUGGESTION_EVENT_LABELS = {
+    "submit": "提交",
+    "accept": "受理",
+    "start": "开始办理",
+    "answer": "答复",
+    "reject": "不予受理",
+    "transfer": "转办",
+    "rate": "评价",
+    "reopen": "不满意，重新办理",
+    "escalate": "逾期上交",
+    "overdue": "逾期",
+}
 
 # --- surveys ------------------------------------------------------------------------------
 SURVEY_NONE = "目前没有正在进行的问卷，感谢关注。"
@@ -106,3 +120,11 @@ SURVEY_PAGE_CLOSED = "该问卷已结束，感谢关注。"
 SURVEY_PAGE_ABOUT = "答案按页保存：离开后 24 小时内再打开可接着填，与公众号聊天中的进度互通。"
 SURVEY_PAGE_DONE_ALREADY = "你已提交过这份问卷，每人只能提交一次，本次未作记录。"
 SURVEY_PAGE_CLOSED_POST = "该问卷已结束，本次提交未作记录。"
+
+# --- the H5 suggestion pages (handlers/suggestion_page.py, bot/h5/suggestions.py) ------------
+LOOKUP_WRONG = (
+    "单号或查询码不对，未能查到建议。请核对后再试（查询码 8 位，由数字和字母组成，如 7K2M-9QXA）。"
+    "每小时最多可输错 5 次。实名建议请在「我的建议」中查看。"
+)
+LOOKUP_BAD_TICKET = "单号格式不对，请按提交成功时给出的单号填写（如 JY20261121-0042）。"
+LOOKUP_BAD_CODE = "查询码格式不对：查询码 8 位，由数字和字母组成（如 7K2M-9QXA）。"

@@ -23,6 +23,7 @@ from bot.admin.export import SHANGHAI, Column, Table, display, export_links, req
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from bot.admin.voice_common import report_response, respondent_label
+from config import voice_texts
 from handlers import suggestions as ops
 from handlers.suggestions import SuggestionError
 from handlers.voice_reports import suggestion_topics, suggestions_as_table
@@ -33,18 +34,7 @@ bp = Blueprint("admin_suggestions", __name__, url_prefix="/admin/suggestions")
 PAGE_SIZE = 50
 ADMIN_ACTIONS = ("accept", "start", "answer", "transfer", "reject")  # rate is the author's
 OPEN_STATES = (SuggestionState.SUBMITTED, SuggestionState.ACCEPTED, SuggestionState.IN_PROGRESS)
-EVENT_LABELS = {
-    "submit": "提交",
-    "accept": "受理",
-    "start": "开始办理",
-    "answer": "答复",
-    "reject": "不予受理",
-    "transfer": "转办",
-    "rate": "评价",
-    "reopen": "不满意，重新办理",
-    "escalate": "逾期上交",
-    "overdue": "逾期",
-}
+EVENT_LABELS = voice_texts.SUGGESTION_EVENT_LABELS
 ACTION_LABELS.update(
     {
         "suggestion.accept": "受理建议",

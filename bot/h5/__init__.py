@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.h5 import campaigns, signin, surveys  # noqa: F401  (their routes are on web.bp)
+from bot.h5 import campaigns, signin, suggestions, surveys  # noqa: F401  (their routes are on web.bp)
 from bot.h5.links import H5Links
 from bot.h5.web import bp
 
