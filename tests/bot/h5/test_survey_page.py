@@ -302,6 +302,24 @@ def test_one_response_per_person(
     assert len([e for e in _events(app, province.rating.id) if e.kind == "roster_ballot"]) == 1
 
 
+def test_a_closed_survey_shows_so_and_records_nothing(
+    app: Flask, sign_in: Callable[..., FlaskClient], province: Province
+) -> None:
+    client = sign_in(WORKER_A, PAGE)
+    html = _get(client)
+    with app.extensions["ghpp"].session_factory() as session, session.begin():
+        sv.set_open(session, sv.templates()[KEY], False, NOW, "test")
+    closed = _get(client)
+    assert "该问卷已结束" in closed and 'name="steps"' not in closed
+    resp = _response(app, WORKER_A)
+    assert resp is not None
+    refused = _post(client, html, {"aware": _code(resp, "甲县幸福驿站")})
+    assert refused.status_code == 403 and "未作记录" in refused.get_data(as_text=True)
+    after = _response(app, WORKER_A)
+    assert after is not None and after.answers == {}
+    assert client.get("/h5/surveys/no_such_survey", headers=UA).status_code == 404
+
+
 # --- bad input: a Chinese message, HTTP 400, nothing saved -----------------------------------------
 
 
