@@ -41,7 +41,7 @@ from handlers.dispatch import handle
 from handlers.held_replies import hold_reply, take_held
 from handlers.inbound import Inbound
 from handlers.members import resolve_sender
-from handlers.ports import Channels
+from handlers.ports import Channels, PageLinks
 from handlers.router_learning import follow_up_candidate, mark_follow_up
 from models import Brand, BrandAlias, InboundMessage, utcnow
 from nlp import BrandEntry, Router
@@ -191,6 +191,8 @@ class Pipeline:
         self.lease_s = lease_s
         self._leases = _Leases(store, lease_s)
         self._executor = ThreadPoolExecutor(8, thread_name_prefix="msg")
+        # Links to the H5 pages for replies; set by bot.h5 when it is registered (None: no links).
+        self.page_links: PageLinks | None = None
 
     def process(self, inbound: Inbound) -> Reply:
         """The reply to send now. An empty reply means ``success`` (nothing to say)."""
@@ -319,6 +321,7 @@ class Pipeline:
                     now=now,
                     router=self.routers.get(session),
                     channels=self.channels,
+                    page_links=self.page_links,
                 )
                 ctx.know_conversation(sender.conversation)
                 reply = handle(ctx, inbound)

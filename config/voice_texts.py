@@ -54,6 +54,7 @@ MY_NONE = "您还没有提交过实名建议。回复「建议：内容」即可
 MY_HEADER = "您最近的建议（最多显示 10 条）："
 MY_LINE = "· {ticket}｜{state}｜{snippet}"
 MY_TAIL = "回复「查询 单号」查看详情。匿名建议不在此列出，请用单号和查询码查询。"
+MY_PAGE_LINK = "在网页上查看全部建议、办理记录和答复：{url}"
 ANSWER_PUSH = "您的建议（单号 {ticket}）已有答复：\n{answer}\n\n" + STATUS_RATE_PROMPT
 # Put before the reply to the worker's next message when the rating cannot start now (another
 # dialogue is open), and its shortest form when the reply leaves no room for the answer.
@@ -110,6 +111,19 @@ RATED = "感谢您的评价！"
 REOPENED = "很抱歉答复未能让您满意，建议已重新转入办理，工会将再次答复您。"
 RATE_CLOSED = "该建议已评价，感谢您的反馈。"
 RATING_LABELS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+# A suggestion's history (suggestion_event.action), for the dashboard and the worker's page.
+SUGGESTION_EVENT_LABELS = {
+    "submit": "提交",
+    "accept": "受理",
+    "start": "开始办理",
+    "answer": "答复",
+    "reject": "不予受理",
+    "transfer": "转办",
+    "rate": "评价",
+    "reopen": "不满意，重新办理",
+    "escalate": "逾期上交",
+    "overdue": "逾期",
+}
 
 # --- surveys ------------------------------------------------------------------------------
 SURVEY_NONE = "目前没有正在进行的问卷，感谢关注。"
@@ -135,3 +149,39 @@ SURVEY_MULTI_TAG_MAX = "（可多选，最多 {max} 项）"
 SURVEY_SCENE_UNKNOWN = "该问卷不存在或已结束。"
 SURVEY_CLOSED = "该问卷已结束，感谢您的参与。"
 SURVEY_LEAVE_HINT = "回复「取消」退出问卷（已答内容保留 24 小时，回复「问卷」可接着填）。"
+SURVEY_PAGE_LINK = "题目较多，也可以在网页上填写（与聊天中的进度互通）：{url}"
+SURVEY_MOVED_ON = "您已在网页上接着作答，上一条回复未作记录。当前题目："
+
+# --- the H5 survey page (handlers/survey_page.py, bot/h5/surveys.py) --------------------------
+SURVEY_PAGE_HINT_MULTIPLE = "可多选。"
+SURVEY_PAGE_HINT_MAX = "可多选，最多 {max} 项。"
+SURVEY_PAGE_HINT_ROSTER = "可多选；都没听说过请选「{none}」。"
+SURVEY_PAGE_HINT_TEXT = "{max} 字以内。"
+SURVEY_PAGE_DONT_KNOW = "说不清"
+SURVEY_PAGE_MISSING = "第 {n} 题是必答题，请作答。"
+SURVEY_PAGE_NOT_OPTION = "第 {n} 题的答案不在选项中，请从页面上的选项中选择。"
+SURVEY_PAGE_TOO_MANY = "第 {n} 题最多选 {max} 项，你选了 {got} 项。"
+SURVEY_PAGE_NONE_AND_OTHER = "第 {n} 题选了「{none}」，就不能再选其他品牌。"
+SURVEY_PAGE_OUT_OF_RANGE = "第 {n} 题请选择 {min}～{max} 之间的分数。"
+SURVEY_PAGE_TOO_LONG = "第 {n} 题最多 {max} 字，你写了 {got} 字，请精简后再提交。"
+SURVEY_PAGE_FORGED = "提交的内容里有不属于本页的题目，未作记录。请刷新页面后重新作答。"
+SURVEY_PAGE_STALE = (
+    "问卷进度已在别处更新（例如在公众号聊天中作答），本次提交未作记录。请从下面的题目接着填写。"
+)
+SURVEY_PAGE_INVALID = "本次提交未保存，请修改下面标出的问题后重新提交："
+SURVEY_PAGE_SAVED = "已保存，请继续作答。"
+SURVEY_PAGE_RESUMED = "欢迎回来，已为你接着上次的进度（包括在公众号聊天中答过的题）。"
+SURVEY_PAGE_DONE = "已提交"
+SURVEY_PAGE_DONE_TEXT = "你已经提交了这份问卷，每人只需填写一次，感谢参与！"
+SURVEY_PAGE_CLOSED = "该问卷已结束，感谢关注。"
+SURVEY_PAGE_ABOUT = "答案按页保存：离开后 24 小时内再打开可接着填，与公众号聊天中的进度互通。"
+SURVEY_PAGE_DONE_ALREADY = "你已提交过这份问卷，每人只能提交一次，本次未作记录。"
+SURVEY_PAGE_CLOSED_POST = "该问卷已结束，本次提交未作记录。"
+
+# --- the H5 suggestion pages (handlers/suggestion_page.py, bot/h5/suggestions.py) ------------
+LOOKUP_WRONG = (
+    "单号或查询码不对，未能查到建议。请核对后再试（查询码 8 位，由数字和字母组成，如 7K2M-9QXA）。"
+    "每小时最多可输错 5 次。实名建议请在「我的建议」中查看。"
+)
+LOOKUP_BAD_TICKET = "单号格式不对，请按提交成功时给出的单号填写（如 JY20261121-0042）。"
+LOOKUP_BAD_CODE = "查询码格式不对：查询码 8 位，由数字和字母组成（如 7K2M-9QXA）。"

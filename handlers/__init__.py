@@ -13,6 +13,7 @@ from handlers import help as help
 from handlers import members as members
 from handlers import members_rights as members_rights
 from handlers import notify as notify
+from handlers import pages as pages
 from handlers import programme as programme
 from handlers import recognition as recognition
 from handlers import retention as retention

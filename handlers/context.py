@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.ports import Channels
+from handlers.ports import Channels, PageLinks
 from models import Conversation, User
 from nlp import Router
 
@@ -77,6 +77,8 @@ class Context:
     chosen: dict[str, Any] = field(default_factory=dict)
     # What the account may send besides this reply (bot/capabilities.py decides at start-up).
     channels: Channels = field(default_factory=Channels)
+    # Links to the H5 pages for replies (set by the pipeline when the pages are reachable).
+    page_links: PageLinks | None = None
     # The sender's conversation row as last read or written here: a message asks several times.
     _conv: Conversation | None = field(default=None, init=False, repr=False, compare=False)
     _conv_known: bool = field(default=False, init=False, repr=False, compare=False)

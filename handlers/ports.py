@@ -91,3 +91,17 @@ class Channels:
     subscribe_template_id: str | None = None
     # None: no consent link can be offered (no PUBLIC_BASE_URL, or the channel is off).
     consent: ConsentLinks | None = None
+
+
+class PageLinks(Protocol):
+    """Links to the H5 pages for chat replies (bot/h5 implements it; None on the Context: no links).
+
+    ``url`` is None when the pages cannot be reached from a chat (no public address). When
+    ``signs_in`` is true the links are one-time sign-in links (accounts without web sign-in): a
+    credential for ten minutes, so replies carrying them are kept out of job payloads and caches.
+    """
+
+    @property
+    def signs_in(self) -> bool: ...
+
+    def url(self, openid: str, path: str) -> str | None: ...

@@ -44,6 +44,7 @@ from handlers.delivery import owed
 from handlers.held_replies import has_held
 from handlers.inbound import Inbound
 from handlers.notify import within_service_window
+from handlers.pages import guarded, link_line
 from handlers.registry import JobContext, after_message, before_message, job, on_click, on_flow, on_intent
 from handlers.understanding import fit_echo, flow_prompt
 from models import (
@@ -670,6 +671,12 @@ def _parse_ticket(text: str) -> tuple[str | None, str | None]:
     return f"JY{m.group(1)}-{m.group(2)}", normalise_code(code.group(1)) if code else None
 
 
+def normalise_ticket(text: str) -> str | None:
+    """A ticket typed into a form, in its canonical form (JY20261121-0042), or None."""
+    m = _TICKET.fullmatch(text.strip().translate(_FULLWIDTH))
+    return f"JY{m.group(1)}-{m.group(2)}" if m else None
+
+
 def show_ticket(ctx: Context, ticket: str, code: str | None) -> Reply:
     s = find_ticket(ctx.session, ticket)
     if s is None:
@@ -678,33 +685,42 @@ def show_ticket(ctx: Context, ticket: str, code: str | None) -> Reply:
         ctx.redact_inbound = True  # the query itself must not tie the ticket to the asker
         if code is None:
             return Reply(T.STATUS_ANONYMOUS_NEED_CODE.format(ticket=s.ticket, state=s.state.label))
-        if _locked_out(ctx, s):
+        if code_locked(ctx.session, ctx.user.openid, s.ticket, ctx.now):
             return Reply(T.CODE_LOCKED.format(minutes=int(ATTEMPT_WINDOW.total_seconds() // 60)))
         if not code_matches(s.ticket, code, s.access_code_hash):
-            _wrong_attempt(ctx, s)
+            note_wrong_code(ctx.session, ctx.user.openid, s.ticket, ctx.now)
             return Reply(T.CODE_WRONG.format(ticket=s.ticket))
     elif s.user_id != ctx.user.id:
         return Reply(T.STATUS_OTHERS.format(ticket=s.ticket, state=s.state.label))
     if s.state == S.ANSWERED:
         _start_rating(ctx, s)
-        if not s.anonymous:
-            s.answer_delivered_at = s.answer_delivered_at or ctx.now
+    mark_answer_read(s, ctx.now)
     return Reply(describe(s))
 
 
-def _scopes(ctx: Context, s: Suggestion) -> tuple[str, str]:
+def mark_answer_read(s: Suggestion, now: datetime) -> None:
+    """The author has read the answer (a query in chat, the page): it is no longer owed.
+
+    Never for an anonymous suggestion: the instant of reading would tie it to the reader.
+    """
+    if s.state == S.ANSWERED and not s.anonymous and s.answer_delivered_at is None:
+        s.answer_delivered_at = now
+
+
+def _scopes(openid: str, ticket: str) -> tuple[str, str]:
     # Keyed hashes: the attempt rows name neither the follower nor the ticket to an insider.
-    return "f:" + keyed("code-attempt", ctx.user.openid), "t:" + keyed("code-attempt", s.ticket)
+    return "f:" + keyed("code-attempt", openid), "t:" + keyed("code-attempt", ticket.upper())
 
 
-def _locked_out(ctx: Context, s: Suggestion) -> bool:
+def code_locked(session: Session, openid: str, ticket: str, now: datetime) -> bool:
     """5 wrong codes per follower, and per ticket, within the hour: no more guesses until they age.
 
     The per-ticket limit expires with the hour, so guessers cannot lock the author out for good.
+    The ticket need not exist: a lookup that counts only real tickets would tell which exist.
     """
-    since = ctx.now - ATTEMPT_WINDOW
-    for scope in _scopes(ctx, s):
-        n = ctx.session.scalar(
+    since = now - ATTEMPT_WINDOW
+    for scope in _scopes(openid, ticket):
+        n = session.scalar(
             select(func.count(CodeAttempt.id)).where(CodeAttempt.scope == scope, CodeAttempt.at > since)
         )
         if (n or 0) >= MAX_WRONG_ATTEMPTS:
@@ -712,11 +728,11 @@ def _locked_out(ctx: Context, s: Suggestion) -> bool:
     return False
 
 
-def _wrong_attempt(ctx: Context, s: Suggestion) -> None:
-    ctx.session.execute(delete(CodeAttempt).where(CodeAttempt.at <= ctx.now - ATTEMPT_WINDOW))
-    for scope in _scopes(ctx, s):
-        ctx.session.add(CodeAttempt(scope=scope, at=ctx.now))
-    ctx.session.flush()
+def note_wrong_code(session: Session, openid: str, ticket: str, now: datetime) -> None:
+    session.execute(delete(CodeAttempt).where(CodeAttempt.at <= now - ATTEMPT_WINDOW))
+    for scope in _scopes(openid, ticket):
+        session.add(CodeAttempt(scope=scope, at=now))
+    session.flush()
 
 
 def _start_rating(ctx: Context, s: Suggestion) -> None:
@@ -736,16 +752,24 @@ def suggestion_status_reply(ctx: Context, inbound: Inbound, intent: Intent) -> R
     return None
 
 
+MY_PAGE = "/h5/me/suggestions"
+
+
 def _my_list(ctx: Context) -> Reply:
     rows = my_suggestions(ctx.session, ctx.user)
+    line = link_line(ctx, T.MY_PAGE_LINK, MY_PAGE)
     if not rows:
-        return Reply(T.MY_NONE)
-    lines = [T.MY_HEADER]
-    lines += [
-        T.MY_LINE.format(ticket=s.ticket, state=s.state.label, snippet=_snippet(s.content, 20)) for s in rows
-    ]
-    lines.append(T.MY_TAIL)
-    return Reply("\n".join(lines))
+        lines = [T.MY_NONE]
+    else:
+        lines = [T.MY_HEADER]
+        lines += [
+            T.MY_LINE.format(ticket=s.ticket, state=s.state.label, snippet=_snippet(s.content, 20))
+            for s in rows
+        ]
+        lines.append(T.MY_TAIL)
+    if line is not None:
+        lines.append(line)
+    return guarded(ctx, Reply("\n".join(lines)), line)
 
 
 _RATING_WORDS = (("不满意", "unsatisfied"), ("基本满意", "basic"), ("满意", "satisfied"))

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import voice_texts as T
@@ -33,6 +34,7 @@ from handlers.measures import (
     roster_for,
 )
 from handlers.members import on_scene
+from handlers.pages import guarded, link_line
 from handlers.registry import on_click, on_flow, on_intent
 from handlers.understanding import flow_prompt
 from models import Brand, Conversation, SurveyResponse, User
@@ -42,6 +44,12 @@ from nlp import Intent
 SURVEY_DIR = Path(__file__).resolve().parent.parent / "config" / "surveys"
 FLOW = "survey"
 RESUME_WINDOW = timedelta(hours=24)
+# From this many questions the chat also offers the survey's page (one tap per answer, not a reply).
+LONG_SURVEY = 8
+# The page is a medium, not a sampling channel: a response started there is the organiser's open
+# survey to the index (neutral, so its roster counts for awareness), as from the chat; the
+# response itself keeps "h5" for exports.
+INDEX_CHANNELS = {"h5": "neutral_open"}
 QUESTION_TYPES = ("single", "multiple", "scale", "yesno", "text", "roster", "brand_ratings")
 GROUPS = ("W", "G", "S")
 DONT_KNOW = "dk"
@@ -264,10 +272,17 @@ DONT_KNOW_WORDS = ("说不清", "不清楚", "不知道", "不了解")
 
 
 class BadAnswer(ValueError):
-    pass
+    """An answer the question cannot take; ``reason`` says why (the page words it for the worker).
+
+    Reasons: missing, not_option, too_many, none_and_other, out_of_range, too_long.
+    """
+
+    def __init__(self, reason: str = "not_option") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _options_of(step: Step, resp: SurveyResponse) -> tuple[str, ...]:
+def options_of(step: Step, resp: SurveyResponse) -> tuple[str, ...]:
     q = step.question
     if q.type == "roster":
         names = tuple(item["name"] for item in resp.plan.get("roster", []))
@@ -297,51 +312,84 @@ def _choice(token: str, options: tuple[str, ...]) -> int:
         n = int(token)
         if 1 <= n <= len(options):
             return n
-        raise BadAnswer
+        raise BadAnswer("not_option")
     matches = [i + 1 for i, o in enumerate(options) if token == o]
     if not matches:
         matches = [i + 1 for i, o in enumerate(options) if token and (token in o or o in token)]
     if len(matches) != 1:
-        raise BadAnswer
+        raise BadAnswer("not_option")
     return matches[0]
 
 
+def _is_code(value: Any, count: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= count
+
+
+def check_value(step: Step, resp: SurveyResponse, value: Any) -> Any:
+    """The stored value for a typed answer, or BadAnswer: the one set of rules for every channel.
+
+    ``value`` is what the worker chose, already typed: an option number (1-based) for single and
+    yes/no, a list of them for multiple and roster, a number or ``DONT_KNOW`` for a scale, a string
+    for text. The chat parses its reply into this (``parse_answer``), the page reads its form.
+    """
+    q = step.question
+    options = options_of(step, resp)
+    if q.type in ("single", "yesno"):
+        if not _is_code(value, len(options)):
+            raise BadAnswer("not_option")
+        return value
+    if q.type in ("multiple", "roster"):
+        if not isinstance(value, (list, tuple)) or not value:
+            raise BadAnswer("missing")
+        if not all(_is_code(v, len(options)) for v in value):
+            raise BadAnswer("not_option")
+        codes = sorted(set(value))
+        if q.type == "roster" and q.none_option and len(options) in codes:
+            if len(codes) > 1:
+                raise BadAnswer("none_and_other")
+            return []
+        if len(codes) > (q.max or len(options)):
+            raise BadAnswer("too_many")
+        return codes
+    if q.type == "scale":
+        if value == DONT_KNOW and q.dont_know:
+            return DONT_KNOW
+        top = q.max if q.max is not None else 5
+        if isinstance(value, int) and not isinstance(value, bool) and q.min <= value <= top:
+            return value
+        raise BadAnswer("out_of_range")
+    if not isinstance(value, str) or not value.strip():
+        raise BadAnswer("missing")
+    text = value.strip()
+    if len(text) > q.max_chars:
+        raise BadAnswer("too_long")
+    return text
+
+
 def parse_answer(step: Step, resp: SurveyResponse, text: str) -> Any:
-    """The stored value for ``text`` (codes are 1-based option numbers), or BadAnswer."""
+    """The stored value for a chat reply ``text`` (codes are 1-based option numbers), or BadAnswer."""
     q = step.question
     t = text.strip().translate(_TRANSLATE).strip("。.!！ ")
     if not t:
-        raise BadAnswer
-    options = _options_of(step, resp)
+        raise BadAnswer("missing")
+    options = options_of(step, resp)
     if q.type in ("single", "yesno"):
         if q.type == "yesno":
             t = {"对": "是", "有": "是", "是的": "是", "没有": "否", "不是": "否", "不": "否"}.get(t, t)
-        return _choice(t, options)
+        return check_value(step, resp, _choice(t, options))
     if q.type in ("multiple", "roster"):
         tokens = [x.strip() for x in re.split(r"[,\s]+", t) if x.strip()]
         if len(tokens) == 1 and tokens[0].isdigit() and len(tokens[0]) > 1 and len(options) < 10:
             tokens = list(tokens[0])  # "13" for 1 and 3 when every option is one digit
-        codes = sorted({_choice(tok, options) for tok in tokens})
-        if q.type == "roster" and q.none_option:
-            none_code = len(options)
-            if none_code in codes:
-                if len(codes) > 1:
-                    raise BadAnswer
-                return []
-        limit = q.max or len(options)
-        if not codes or len(codes) > limit:
-            raise BadAnswer
-        return codes
+        return check_value(step, resp, [_choice(tok, options) for tok in tokens])
     if q.type == "scale":
         top = q.max if q.max is not None else 5
         if q.dont_know and (t in DONT_KNOW_WORDS or (t.isdigit() and int(t) == top + 1)):
-            return DONT_KNOW
-        if t.isdigit() and q.min <= int(t) <= top:
-            return int(t)
-        raise BadAnswer
-    if len(t) > q.max_chars:
-        raise BadAnswer
-    return text.strip()
+            return check_value(step, resp, DONT_KNOW)
+        if not t.isdigit():
+            raise BadAnswer("out_of_range")
+        return check_value(step, resp, int(t))
+    return check_value(step, resp, text)
 
 
 def render(step: Step, resp: SurveyResponse, tpl: Template) -> str:
@@ -355,7 +403,7 @@ def render(step: Step, resp: SurveyResponse, tpl: Template) -> str:
     if q.optional:
         title += T.SURVEY_OPTIONAL_TAG
     lines = [title]
-    options = _options_of(step, resp)
+    options = options_of(step, resp)
     lines += [f"{i}. {o}" for i, o in enumerate(options, 1)]
     if q.type in ("scale", "text"):
         lines.append(_hint(step, resp))
@@ -382,35 +430,89 @@ def _reset(resp: SurveyResponse, now: datetime, group: str | None, channel: str 
     resp.started_at = resp.updated_at = now
 
 
-def begin(ctx: Context, tpl: Template, group: str | None = None, channel: str | None = None) -> Reply:
-    """Start or resume ``tpl`` for the context's user; the reply is the next question."""
-    session, user = ctx.session, ctx.user
-    resp = session.scalar(
-        select(SurveyResponse).where(SurveyResponse.survey_key == tpl.key, SurveyResponse.user_id == user.id)
-    )
-    intro = T.SURVEY_INTRO.format(title=tpl.title)
+def start_response(
+    session: Session,
+    tpl: Template,
+    user: User,
+    now: datetime,
+    *,
+    group: str | None = None,
+    channel: str | None = None,
+    new_channel: str = "neutral_open",
+) -> tuple[SurveyResponse, str]:
+    """The user's response to ``tpl``, created, resumed or restarted; and which of these it was.
+
+    Returns ("complete" | "new" | "resumed" | "restarted"). The chat and the page both start here,
+    so they share one response: answers given in one continue in the other. ``channel`` is an
+    organiser link's; ``new_channel`` what a response started here without one is.
+    """
+    resp = response_of(session, tpl.key, user)
     if resp is not None and resp.status == "complete":
-        return Reply(T.SURVEY_DONE_ALREADY.format(title=tpl.title))
+        return resp, "complete"
     if resp is None:
         resp = SurveyResponse(
             survey_key=tpl.key,
             user_id=user.id,
             respondent_code=_new_code(session),
             respondent_group="W",
-            channel="neutral_open",
+            channel=new_channel,
             status="in_progress",
         )
-        _reset(resp, ctx.now, group, channel)
-        session.add(resp)
-    elif ctx.now - resp.updated_at > RESUME_WINDOW:
-        _reset(resp, ctx.now, group, channel)  # too old to resume: start afresh
+        _reset(resp, now, group, channel)
+        try:
+            with session.begin_nested():
+                session.add(resp)
+                session.flush()
+        except IntegrityError:
+            # The same person started it a moment ago elsewhere (the chat, another tab).
+            resp = response_of(session, tpl.key, user)
+            if resp is None:
+                raise
+            return resp, ("complete" if resp.status == "complete" else "resumed")
+        return resp, "new"
+    if now - resp.updated_at > RESUME_WINDOW:
+        _reset(resp, now, group, channel)  # too old to resume: start afresh
+        how = "restarted"
     else:
-        intro = T.SURVEY_RESUME.format(title=tpl.title)
+        how = "resumed"
         if group is not None:
             resp.respondent_group, resp.plan = group, {**resp.plan, "group_fixed": True}
     session.flush()
+    return resp, how
+
+
+def ensure_roster(session: Session, user: User, resp: SurveyResponse) -> None:
+    """Draw the respondent's brand roster once, before the roster question is first shown."""
+    if "roster" not in resp.plan:
+        rng = random.Random()
+        resp.plan = {
+            **resp.plan,
+            "roster": [{"id": i.brand_id, "name": i.name} for i in roster_for(session, user, rng)],
+        }
+
+
+def question_count(tpl: Template) -> int:
+    """How many questions the template asks at most once each (a brand-rating item counts once)."""
+    return sum(len(q.items) if q.type == "brand_ratings" else 1 for q in tpl.questions)
+
+
+def page_path(tpl: Template) -> str:
+    return f"/h5/surveys/{tpl.key}"
+
+
+def begin(ctx: Context, tpl: Template, group: str | None = None, channel: str | None = None) -> Reply:
+    """Start or resume ``tpl`` for the context's user; the reply is the next question."""
+    resp, how = start_response(ctx.session, tpl, ctx.user, ctx.now, group=group, channel=channel)
+    if how == "complete":
+        return Reply(T.SURVEY_DONE_ALREADY.format(title=tpl.title))
+    intro = (T.SURVEY_RESUME if how == "resumed" else T.SURVEY_INTRO).format(title=tpl.title)
+    line = None
+    if question_count(tpl) >= LONG_SURVEY and current_step(tpl, resp) is not None:
+        line = link_line(ctx, T.SURVEY_PAGE_LINK, page_path(tpl))
+    if line is not None:
+        intro = f"{intro}\n{line}"
     ctx.start_flow(FLOW, {"response_id": resp.id, "survey": tpl.key}, RESUME_WINDOW)
-    return _ask_next(ctx, tpl, resp, intro)
+    return guarded(ctx, _ask_next(ctx, tpl, resp, intro), line)
 
 
 def _ask_next(ctx: Context, tpl: Template, resp: SurveyResponse, prefix: str | None = None) -> Reply:
@@ -419,17 +521,21 @@ def _ask_next(ctx: Context, tpl: Template, resp: SurveyResponse, prefix: str | N
         complete(ctx.session, tpl, resp, ctx.now)
         ctx.end_flow()
         return Reply(T.SURVEY_THANKS)
-    if step.question.type == "roster" and "roster" not in resp.plan:
-        rng = random.Random()
-        resp.plan = {
-            **resp.plan,
-            "roster": [{"id": i.brand_id, "name": i.name} for i in roster_for(ctx.session, ctx.user, rng)],
-        }
+    if step.question.type == "roster":
+        ensure_roster(ctx.session, ctx.user, resp)
+    _note_asked(ctx, step)
     text = render(step, resp, tpl)
     return Reply(f"{prefix}\n\n{text}" if prefix else text)
 
 
-def _after_answer(resp: SurveyResponse, step: Step, value: Any, tpl: Template) -> None:
+def _note_asked(ctx: Context, step: Step) -> None:
+    """Remember which question the chat asked: the page may answer it before the chat's reply."""
+    conv = ctx.conversation()
+    if conv is not None and conv.flow == FLOW and conv.data.get("asked") != step.key:
+        ctx.update_flow(conv, {**conv.data, "asked": step.key}, RESUME_WINDOW)
+
+
+def record_answer(resp: SurveyResponse, step: Step, value: Any, tpl: Template) -> None:
     answers = dict(resp.answers)
     answers[step.key] = value
     plan = dict(resp.plan)
@@ -476,22 +582,34 @@ def survey_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | N
     text = inbound.text
     word = text.strip().strip("。.!！ ")
     prefix: str | None = None
+    asked = conv.data.get("asked")
+    if asked is not None and asked != step.key and word not in BACK_WORDS:
+        # Answered on the page since the chat asked: this reply was meant for another question.
+        return _ask_next(ctx, tpl, resp, T.SURVEY_MOVED_ON)
     if word in BACK_WORDS:
         if not _go_back(resp):
             prefix = T.SURVEY_AT_FIRST
     elif word in SKIP_WORDS:
         if not step.question.optional:
             return Reply(f"{T.SURVEY_NOT_OPTIONAL}\n\n{render(step, resp, tpl)}\n{T.SURVEY_LEAVE_HINT}")
-        _after_answer(resp, step, None, tpl)
+        record_answer(resp, step, None, tpl)
     else:
         try:
             value = parse_answer(step, resp, text)
         except BadAnswer:
             return Reply(f"{_hint(step, resp)}\n\n{render(step, resp, tpl)}\n{T.SURVEY_LEAVE_HINT}")
-        _after_answer(resp, step, value, tpl)
+        record_answer(resp, step, value, tpl)
     resp.updated_at = ctx.now
     ctx.update_flow(conv, dict(conv.data), RESUME_WINDOW)
     return _ask_next(ctx, tpl, resp, prefix)
+
+
+def end_chat_flow(session: Session, resp: SurveyResponse) -> None:
+    """The response was completed on the page: the chat stops asking its questions."""
+    conv = session.scalar(select(Conversation).where(Conversation.user_id == resp.user_id))
+    if conv is not None and conv.flow == FLOW and conv.data.get("response_id") == resp.id:
+        session.delete(conv)
+        session.flush()
 
 
 def complete(session: Session, tpl: Template, resp: SurveyResponse, now: datetime) -> None:
@@ -538,7 +656,7 @@ def measured_response(tpl: Template, resp: SurveyResponse) -> MeasuredResponse |
         user_id=resp.user_id,
         survey_key=resp.survey_key,
         group=resp.respondent_group if resp.plan.get("group_fixed") else None,
-        channel=resp.channel,
+        channel=INDEX_CHANNELS.get(resp.channel, resp.channel),
         started_at=resp.started_at,
         submitted_at=resp.submitted_at,
         roster=roster,
@@ -554,6 +672,7 @@ def survey_prompt(ctx: Context, conv: Conversation) -> str:
     step = current_step(tpl, resp) if tpl is not None and resp is not None else None
     if tpl is None or resp is None or step is None:
         return T.SURVEY_LEAVE_HINT
+    _note_asked(ctx, step)
     return f"{render(step, resp, tpl)}\n{T.SURVEY_LEAVE_HINT}"
 
 

@@ -35,18 +35,7 @@ bp = Blueprint("admin_suggestions", __name__, url_prefix="/admin/suggestions")
 PAGE_SIZE = 50
 ADMIN_ACTIONS = ("accept", "start", "answer", "transfer", "reject")  # rate is the author's
 OPEN_STATES = (SuggestionState.SUBMITTED, SuggestionState.ACCEPTED, SuggestionState.IN_PROGRESS)
-EVENT_LABELS = {
-    "submit": "提交",
-    "accept": "受理",
-    "start": "开始办理",
-    "answer": "答复",
-    "reject": "不予受理",
-    "transfer": "转办",
-    "rate": "评价",
-    "reopen": "不满意，重新办理",
-    "escalate": "逾期上交",
-    "overdue": "逾期",
-}
+EVENT_LABELS = VT.SUGGESTION_EVENT_LABELS
 ACTION_LABELS.update(
     {
         "suggestion.accept": "受理建议",

@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 from flask import current_app, redirect, request, url_for
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 from wechatpy.exceptions import WeChatOAuthException
 from wechatpy.oauth import WeChatOAuth
@@ -198,8 +199,15 @@ def _unavailable(next_path: str) -> tuple[str, int]:
 # --- a one-time link sent in chat (accounts without web sign-in, and the chat's own links) -------
 
 
-def enter_token(openid: str, next_path: str) -> str:
-    return web._serializer("h5-enter").dumps({"o": openid, "n": next_path, "j": secrets.token_hex(8)})
+ENTER_SALT = "h5-enter"
+
+
+def enter_token(openid: str, next_path: str, secret_key: str | None = None) -> str:
+    """A one-time sign-in token for a chat link; ``secret_key`` outside a request (the pipeline)."""
+    serializer = (
+        URLSafeTimedSerializer(secret_key, salt=ENTER_SALT) if secret_key else web._serializer(ENTER_SALT)
+    )
+    return serializer.dumps({"o": openid, "n": next_path, "j": secrets.token_hex(8)})
 
 
 @bp.get("/enter")
@@ -208,7 +216,7 @@ def enter() -> Any:
 
     raw = request.args.get("t", "")
     try:
-        data = web._serializer("h5-enter").loads(raw, max_age=ENTER_TTL_S)
+        data = web._serializer(ENTER_SALT).loads(raw, max_age=ENTER_TTL_S)
     except BadSignature:
         return web.error_page(
             400, "链接已失效", "这个链接已过期（10 分钟内有效）。请在公众号聊天中发送“页面”获取新链接。"
