@@ -71,6 +71,7 @@ DELIVERY_CHANNEL_LABELS = {
     "template": "模板消息",
     "subscribe": "订阅消息",
     "next_message": "下次留言时送达",
+    "page": "网页查看",
 }
 DELIVERY_STATUS_LABELS = {
     "sent": "已发出",

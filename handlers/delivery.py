@@ -190,7 +190,7 @@ def wait_for_next_message(session: Session, s: Suggestion, event_id: int | None,
 def mark_delivered(
     session: Session, s: Suggestion, channel: DeliveryChannel, now: datetime, *, msgid: str | None = None
 ) -> None:
-    status = St.DELIVERED if channel is C.PASSIVE else St.SENT
+    status = St.DELIVERED if channel in (C.PASSIVE, C.PAGE) else St.SENT
     _record(session, s, answer_event_id(session, s), channel, status, now, msgid=msgid)
     _close_waiting(session, s, now)
     s.answer_delivered_at = now

@@ -29,6 +29,7 @@ from handlers.suggestions import (
     rate,
 )
 from models import Suggestion, SuggestionState, Union, User
+from models.delivery import DeliveryChannel
 
 S = SuggestionState
 LIST_LIMIT = 50
@@ -136,7 +137,7 @@ def my_tickets(session: Session, user: User, now: datetime) -> list[TicketView]:
         )
     )
     for s in rows:
-        mark_answer_read(s, now)
+        mark_answer_read(session, s, now, DeliveryChannel.PAGE)
     session.flush()
     return _views(session, rows)
 
@@ -182,6 +183,6 @@ def rate_own(session: Session, user: User, suggestion_id: int, rating: str, now:
         return "not_found"
     if s.state is not S.ANSWERED:
         return "closed"
-    mark_answer_read(s, now)
+    mark_answer_read(session, s, now, DeliveryChannel.PAGE)
     rated = rate(session, s, rating, now)
     return "rated" if rated.rating is not None else "reopened"

@@ -694,17 +694,20 @@ def show_ticket(ctx: Context, ticket: str, code: str | None) -> Reply:
         return Reply(T.STATUS_OTHERS.format(ticket=s.ticket, state=s.state.label))
     if s.state == S.ANSWERED:
         _start_rating(ctx, s)
-    mark_answer_read(s, ctx.now)
+    mark_answer_read(ctx.session, s, ctx.now)
     return Reply(describe(s))
 
 
-def mark_answer_read(s: Suggestion, now: datetime) -> None:
-    """The author has read the answer (a query in chat, the page): it is no longer owed.
+def mark_answer_read(
+    session: Session, s: Suggestion, now: datetime, channel: DeliveryChannel = DeliveryChannel.PASSIVE
+) -> None:
+    """The author has read the answer (a query in chat, the page): it is no longer owed, and the
+    dashboard's delivery record says how.
 
     Never for an anonymous suggestion: the instant of reading would tie it to the reader.
     """
     if s.state == S.ANSWERED and not s.anonymous and s.answer_delivered_at is None:
-        s.answer_delivered_at = now
+        delivery.mark_delivered(session, s, channel, now)
 
 
 def _scopes(openid: str, ticket: str) -> tuple[str, str]:

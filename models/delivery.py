@@ -21,6 +21,7 @@ class DeliveryChannel(enum.StrEnum):
     TEMPLATE = "template"  # 模板消息
     SUBSCRIBE = "subscribe"  # 一次性订阅消息
     NEXT_MESSAGE = "next_message"  # 下次留言时送达: no channel now, waiting for the worker
+    PAGE = "page"  # 网页查看: the worker read it on the H5 "my suggestions" page
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 
 import bot.pipeline
 import models
+from handlers import delivery
 from handlers import suggestions as sg
 from handlers.anonymity import MAX_WRONG_ATTEMPTS, show_code
 from models import Suggestion, User
@@ -122,7 +123,11 @@ def test_a_named_worker_sees_state_history_and_the_answer_and_reading_it_deliver
     assert _suggestion(app, filed.answered).answer_delivered_at == NOW
     assert _suggestion(app, filed.named).answer_delivered_at is None
     with app.extensions["ghpp"].session_factory() as session, session.begin():
-        assert sg._owed_user_ids(session) == []
+        assert delivery._owed_user_ids(session) == []
+        rows = delivery.deliveries(
+            session, session.scalars(select(Suggestion).where(Suggestion.ticket == filed.answered)).one()
+        )
+        assert [(r["channel_label"], r["status_label"]) for r in rows][-1:] == [("网页查看", "已送达")]
 
 
 def test_the_worker_rates_the_answer_on_the_page(
