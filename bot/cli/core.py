@@ -18,6 +18,7 @@ from handlers.demo import load_demo
 from handlers.inbound_log import brand_catalogue_lines, logged_texts
 from handlers.router_learning import export_labels
 from models.migrate import upgrade
+from models.renumbered_revisions import RevisionMismatch
 
 
 def runtime() -> Runtime:
@@ -33,7 +34,10 @@ def db_group() -> None:
 @db_group.command("upgrade", help="把数据库结构升级到最新版本。")
 @with_appcontext
 def db_upgrade() -> None:
-    upgrade(runtime().engine)
+    try:
+        upgrade(runtime().engine)
+    except RevisionMismatch as exc:  # an operator's problem to look at, said in one line
+        raise click.ClickException(str(exc)) from None
     click.echo("数据库已升级到最新版本。")
 
 
