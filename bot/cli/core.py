@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -14,6 +13,7 @@ from flask.cli import with_appcontext
 
 from bot.runtime import Runtime
 from config.settings import PROJECT_ROOT
+from handlers.clock import SHANGHAI
 from handlers.demo import load_demo
 from handlers.inbound_log import brand_catalogue_lines, logged_texts
 from handlers.router_learning import export_labels
@@ -145,7 +145,7 @@ def _shanghai_day(value: str | None, option: str) -> datetime | None:
         day = date.fromisoformat(value)
     except ValueError as exc:
         raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，收到 {value!r}", param_hint=option) from exc
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo("Asia/Shanghai"))
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
 
 
 commands = [db_group, seed_demo, menu_group, inbound_group]
