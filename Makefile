@@ -7,13 +7,25 @@ FLASK_DEMO := $(VENV)/bin/flask --app bot.devenv:demo_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install assets run test lint worker bench bench-load
+.PHONY: install lock assets run test lint worker bench bench-load
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# requirements*.txt pin the direct dependencies; requirements.lock (make lock) pins everything they
+# pull in, as constraints, so two installs from the same commit get the same versions.
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements.lock
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c requirements.lock
 	touch $@
+
+# Re-resolve requirements.lock after editing requirements*.txt (for every platform, Python 3.11+);
+# versions already locked stay unless a pin needs others. LOCK_ARGS=--upgrade moves all of them,
+# LOCK_ARGS="--upgrade-package NAME" one. It does not install first: a pin the old lock cannot satisfy
+# would stop that.
+lock:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q "$$(grep -m1 '^uv==' requirements-dev.txt)"
+	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock" \
+		$(LOCK_ARGS) requirements-dev.txt -o requirements.lock
 
 # The router's classifier is trained from config/router/corpus (about 15 s; skipped when the
 # parameters for the current corpus are already in the cache). The web process would otherwise

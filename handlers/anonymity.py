@@ -14,11 +14,11 @@ import json
 import secrets
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from handlers.clock import SHANGHAI
+
 # Crockford base32: no I, L, O, U, so codes survive being read aloud and typed on a phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 8  # 8 × 5 = 40 bits

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from config import rights_texts as T
+from handlers.clock import show_time
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.paging import pages_of
@@ -55,8 +55,6 @@ from models.programme import BindAttempt, Invitation, MemberCard, Photo, Progres
 from models.recognition import Campaign, RecognitionEvent
 from models.voice import SuggestionQuota
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 def _at(value: object) -> str:
     from datetime import UTC, datetime
@@ -64,7 +62,7 @@ def _at(value: object) -> str:
     if not isinstance(value, datetime):
         return T.NEVER
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return show_time(aware)
 
 
 def _snippet(text: str, n: int = 20) -> str:

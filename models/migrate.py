@@ -1,4 +1,8 @@
-"""Running Alembic migrations from code (CLI, tests)."""
+"""Running Alembic migrations from code (CLI, tests).
+
+A database stamped under the old revision numbering is translated first, by
+models/migrations/env.py (models/renumbered_revisions.py), inside the same transaction.
+"""
 
 from __future__ import annotations
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from flask import Response, request
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from handlers.cells import safe_cell
+from handlers.clock import local_day, show_time
+from models import utcnow
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FORMATS = ("csv", "xlsx")
 
 
@@ -53,7 +53,7 @@ def display(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        return show_time(value)
     if isinstance(value, list | tuple):
         return "、".join(display(v) for v in value)
     return str(value)
@@ -104,7 +104,7 @@ def requested_format() -> str | None:
 
 
 def export_response(table: Table, fmt: str) -> Response:
-    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d")
+    stamp = local_day(utcnow())
     filename = f"{table.name}-{stamp}.{fmt}"
     if fmt == "csv":
         body, mimetype = to_csv(table), "text/csv; charset=utf-8"

@@ -11,7 +11,6 @@ else of an anonymous dialogue (see ``handlers.router_learning``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -20,9 +19,9 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from bot.admin import web
 from bot.admin.audit import ACTION_LABELS, record
-from bot.admin.export import SHANGHAI
 from bot.admin.scoping import Scope
 from handlers import router_learning as rl
+from handlers.clock import local_day
 from handlers.understanding import Policy
 from models import InboundMessage, Union, User, utcnow
 from models.admin import AdminRole
@@ -164,7 +163,7 @@ def label(message_id: int) -> Any:
 @web.roles_required(*READERS)
 def export() -> Response:
     result = rl.export_labels(web.db(), sender_in_scope(web.scope()))
-    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d")
+    stamp = local_day(utcnow())
     response = Response(result.text.encode("utf-8"), mimetype="text/plain; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"labels-{stamp}.txt\"; filename*=UTF-8''{quote(f'路由标注-{stamp}.txt')}"

@@ -23,7 +23,6 @@ import statistics
 import time
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
@@ -34,6 +33,7 @@ from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
+from handlers.clock import SHANGHAI
 from handlers.context import JobRequest
 from handlers.recognition.adjudication import (
     appeal,
@@ -67,7 +67,6 @@ from models.recognition import (
 )
 
 bp = Blueprint("admin_recognition", __name__, url_prefix="/admin/campaigns")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 ACTION_LABELS.update(
     {

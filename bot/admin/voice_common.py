@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-from datetime import datetime
 from urllib.parse import quote
 
 from flask import Response, current_app
 
-from bot.admin.export import SHANGHAI
+from handlers.clock import local_day
 from handlers.voice_reports import Table as ReportTable
 from handlers.voice_reports import write_table
+from models import utcnow
 
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -25,7 +25,7 @@ def report_response(table: ReportTable, fmt: str, name: str) -> Response:
     same 代码本 sheet), so a dashboard export and a CLI export of the same rows are identical."""
     buffer = io.BytesIO()
     write_table(table, fmt, buffer)
-    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d")
+    stamp = local_day(utcnow())
     response = Response(buffer.getvalue(), mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"export-{stamp}.{fmt}\"; filename*=UTF-8''{quote(f'{name}-{stamp}.{fmt}')}"

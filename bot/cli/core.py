@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -14,10 +13,12 @@ from flask.cli import with_appcontext
 
 from bot.runtime import Runtime
 from config.settings import PROJECT_ROOT
+from handlers.clock import SHANGHAI
 from handlers.demo import load_demo
 from handlers.inbound_log import brand_catalogue_lines, logged_texts
 from handlers.router_learning import export_labels
 from models.migrate import upgrade
+from models.renumbered_revisions import RevisionMismatch
 
 
 def runtime() -> Runtime:
@@ -33,7 +34,10 @@ def db_group() -> None:
 @db_group.command("upgrade", help="把数据库结构升级到最新版本。")
 @with_appcontext
 def db_upgrade() -> None:
-    upgrade(runtime().engine)
+    try:
+        upgrade(runtime().engine)
+    except RevisionMismatch as exc:  # an operator's problem to look at, said in one line
+        raise click.ClickException(str(exc)) from None
     click.echo("数据库已升级到最新版本。")
 
 
@@ -141,7 +145,7 @@ def _shanghai_day(value: str | None, option: str) -> datetime | None:
         day = date.fromisoformat(value)
     except ValueError as exc:
         raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，收到 {value!r}", param_hint=option) from exc
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo("Asia/Shanghai"))
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
 
 
 commands = [db_group, seed_demo, menu_group, inbound_group]

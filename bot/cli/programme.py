@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
 from handlers.brands import find_brand_by_name
+from handlers.clock import show_time
 from handlers.programme import coverage as cov
 from handlers.programme import lifecycle as lc
 from handlers.programme.binding import BindingError, create_invitation, member_card_salt
@@ -35,7 +36,6 @@ from handlers.programme.imports import (
     import_orgs,
     read_rows,
 )
-from handlers.programme.status import SHANGHAI
 from models import Brand, Role, Union, utcnow
 from models.admin import AdminAccount
 from models.programme import STANDARD_LABELS
@@ -135,7 +135,7 @@ def invite(org_code: str, role: str, actor: str) -> None:
         with rt.session_factory() as session, session.begin():
             invitation, code = create_invitation(session, org_code, utcnow(), Role(role), actor)
             union_name = invitation.union.name
-            expires = invitation.expires_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            expires = show_time(invitation.expires_at)
     except BindingError as exc:
         raise CommandError(str(exc)) from None
     click.echo(f"邀请码：{code}")
@@ -312,7 +312,7 @@ def brand_show(name: str) -> None:
         click.echo(f"【{brand.name}】{brand.union.name}  当前阶段：{brand.stage.label}")
         click.echo("时间线：")
         for t in lc.timeline(session, brand):
-            when = t.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            when = show_time(t.at)
             source = t.from_stage.label if t.from_stage else "—"
             click.echo(f"  {when}  {source} → {t.to_stage.label}  {t.actor}：{t.reason}")
         click.echo(_gap_table(session, brand))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cli.core import runtime
+from handlers.clock import SHANGHAI, show_time
 from handlers.recognition.adjudication import (
     AdjudicationError,
     brand_checks,
@@ -33,8 +33,6 @@ from handlers.recognition.fraud import FraudError, run_rules
 from handlers.recognition.report import csv_text, results, table_text
 from models import Brand, Union, utcnow
 from models.recognition import Campaign
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _when(value: str | None) -> datetime | None:
@@ -132,7 +130,7 @@ def campaign_list() -> None:
                 if c.is_open(now)
                 else ("已结束" if c.closed_at or (c.closes_at and c.closes_at <= now) else "未开始")
             )
-            closes = c.closes_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if c.closes_at else "不限"
+            closes = show_time(c.closes_at) if c.closes_at else "不限"
             extra = f"，每人最多 {c.max_choices} 个" if c.kind.value == "vote" else ""
             blind = "，结束前不公开结果" if c.blind else ""
             cohort = campaign_cohort_label(session, c)
@@ -257,7 +255,7 @@ def recognition_checks(name: str) -> None:
         if not checks:
             click.echo("没有未结束的品牌核查。")
         for k in checks:
-            due = k.deadline.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            due = show_time(k.deadline)
             late = "，已逾期" if k.overdue else ""
             click.echo(
                 f"{names.get(k.brand_id, k.brand_id)}｜{k.trigger_label}｜{k.reason}｜期限 {due}{late}"

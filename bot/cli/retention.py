@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from bot.runtime import Runtime
+from handlers.clock import SHANGHAI, show_time
 from handlers.retention import purge_expired_nonces, purge_inbound_content, purge_web_signals
 from models import utcnow
 from models.admin import verify_audit_chain
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _runtime() -> Runtime:
@@ -40,7 +37,7 @@ def purge(dry_run: bool) -> None:
         result = purge_inbound_content(session, now, dry_run=dry_run)
         signals = purge_web_signals(session, now, dry_run=dry_run)
         nonces = 0 if dry_run else purge_expired_nonces(session, now)
-    day = result.cutoff.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    day = show_time(result.cutoff)
     if dry_run:
         click.echo(
             f"试运行：有 {result.messages} 条早于 {day}（北京时间）的消息内容、"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import programme_texts as T
 from handlers.brands import find_brand_by_name
+from handlers.clock import show_day
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.programme.lifecycle import STAGE_ORDER, recognition_for, round_opened_by, round_reports
@@ -17,14 +17,8 @@ from models import Brand, Stage
 from models.programme import ProgressReport
 from nlp import Intent
 
-# China has had no daylight saving since 1991: a fixed offset needs no tz database.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 SUMMARY_CHARS = 40
 _QUERY_WORDS = re.compile(r"^(?:查询|查一下|查看|查|[\s:：,，])+")
-
-
-def local_date(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d")
 
 
 def last_report(session: Session, brand: Brand) -> ProgressReport | None:
@@ -47,7 +41,7 @@ def brand_status_text(session: Session, brand: Brand) -> str:
         lines.append(T.STATUS_NO_PROGRESS)
     else:
         summary = report.text if len(report.text) <= SUMMARY_CHARS else report.text[:SUMMARY_CHARS] + "…"
-        lines.append(T.STATUS_PROGRESS.format(date=local_date(report.created_at), summary=summary))
+        lines.append(T.STATUS_PROGRESS.format(date=show_day(report.created_at), summary=summary))
     boundary = round_opened_by(session, brand)
     if (
         boundary is not None
@@ -55,7 +49,7 @@ def brand_status_text(session: Session, brand: Brand) -> str:
         and brand.stage in (Stage.PLANNED, Stage.CULTIVATING)
         and not round_reports(session, brand)
     ):
-        date = local_date(boundary.created_at)
+        date = show_day(boundary.created_at)
         lines.append(T.STATUS_NEW_ROUND.format(decision=boundary.decision.label, date=date))
     info = recognition_for(session, brand)
     if info is None:

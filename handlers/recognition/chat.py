@@ -8,6 +8,7 @@ from datetime import timedelta
 from config import recognition_texts as t
 from config.recognition import default_config
 from handlers.anonymity import keyed
+from handlers.clock import SHANGHAI
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.members import on_scene
@@ -43,9 +44,7 @@ _PAGE = re.compile(r"(?:候选|名单)\s*(\d+)")
 def _closes(c: Campaign) -> str:
     if c.closes_at is None:
         return "长期开放"
-    from zoneinfo import ZoneInfo
-
-    return c.closes_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("截至%m月%d日%H:%M")
+    return c.closes_at.astimezone(SHANGHAI).strftime("截至%m月%d日%H:%M")
 
 
 def candidate_pages(campaign: Campaign, others: list[str]) -> list[str]:

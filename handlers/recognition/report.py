@@ -9,13 +9,13 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.recognition import GROUPS, RecognitionConfig, default_config
 from handlers.cells import SafeCsvWriter
+from handlers.clock import show_day
 from handlers.recognition.campaigns import check_cohort
 from handlers.recognition.estimators import (
     GROUP_LABELS,
@@ -38,7 +38,6 @@ from models.recognition import (
     RecognitionSnapshot,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DISCLOSURE = (
     "本指数基于职工和公众自愿参与的线上评价及党政评议，非随机抽样调查。括号内为模型可信区间（95%），"
     "反映样本量带来的不确定性，不代表抽样误差；样本不足的品牌已向同级平均水平调整。"
@@ -85,7 +84,7 @@ def _groups_json(b: BrandResult) -> dict[str, Any]:
 
 
 def data_date(loaded_cutoff: datetime | None, now: datetime) -> str:
-    return (loaded_cutoff or now).astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    return show_day(loaded_cutoff or now)
 
 
 def build_report(

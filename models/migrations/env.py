@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 from alembic import context
+from sqlalchemy import Connection
 
 import models
 from config.settings import DEFAULT_INSTANCE_DIR
 from models.db import make_engine
+from models.renumbered_revisions import translate_stored_revision
 
 config = context.config
 target_metadata = models.Base.metadata
@@ -26,14 +28,17 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
         compare_type=True,
     )
     with context.begin_transaction():
+        # Before Alembic reads the stored revision, in the same transaction: a database stamped
+        # under the old numbering (0004/0005/0007) gets the new id.
+        translate_stored_revision(connection)
         context.run_migrations()
 
 

@@ -38,7 +38,7 @@ def test_router_learning_migration_keeps_logged_messages(tmp_path) -> None:  # t
     from models.db import make_engine
 
     eng = make_engine(f"sqlite:///{tmp_path / 'mig.sqlite3'}")
-    upgrade(eng, "0004")
+    upgrade(eng, "0006")
     received = datetime(2026, 11, 20, 2, 0, tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with eng.begin() as conn:
         conn.execute(
@@ -62,7 +62,7 @@ def test_router_learning_migration_keeps_logged_messages(tmp_path) -> None:  # t
             ),
             {"at": received},
         )
-    downgrade(eng, "0004")
+    downgrade(eng, "0006")
     assert "inbound_label" not in inspect(eng).get_table_names()
     assert "intent_confidence" not in {c["name"] for c in inspect(eng).get_columns("inbound_message")}
     with eng.connect() as conn:

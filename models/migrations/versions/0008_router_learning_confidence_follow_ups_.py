@@ -1,7 +1,7 @@
 """router learning: confidence, follow-ups, labels
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01 10:11:24.398462
 """
 
@@ -16,7 +16,7 @@ import models.base
 
 
 revision: str = '0008'
-down_revision: str | Sequence[str] | None = '0004'
+down_revision: str | Sequence[str] | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """survey open/closed state
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0005 (was 0007 before the renumbering: models/renumbered_revisions.py)
+Revises: 0004
 Create Date: 2026-11-21 06:32:21.701721
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import models.base
 
 
-revision: str = '0007'
-down_revision: str | Sequence[str] | None = "0005"
+revision: str = '0005'
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

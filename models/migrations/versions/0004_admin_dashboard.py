@@ -1,6 +1,6 @@
 """admin dashboard: accounts, api tokens, audit log
 
-Revision ID: 0005
+Revision ID: 0004 (was 0005 before the renumbering: models/renumbered_revisions.py)
 Revises: 0003
 Create Date: 2026-11-21 06:03:27.092730
 """
@@ -15,7 +15,7 @@ from alembic import op
 import models.base
 
 
-revision: str = '0005'
+revision: str = '0004'
 down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

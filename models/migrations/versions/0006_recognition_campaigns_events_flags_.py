@@ -1,7 +1,7 @@
 """recognition: campaigns, events, flags, reviewers, snapshots
 
-Revision ID: 0004
-Revises: 0007
+Revision ID: 0006 (was 0004 before the renumbering: models/renumbered_revisions.py)
+Revises: 0005
 Create Date: 2026-11-21 06:04:52.602309
 """
 
@@ -16,8 +16,8 @@ import models.base
 import secrets
 
 
-revision: str = '0004'
-down_revision: str | Sequence[str] | None = "0007"
+revision: str = '0006'
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
