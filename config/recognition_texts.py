@@ -35,3 +35,4 @@ REVIEWER_BOUND = "您已成为「{campaign}」的党政评议人（{unit}）。�
 REVIEWER_CODE_BAD = "评议邀请码无效或已被使用，请向组织单位核实。"
 BRAND_QR_UNKNOWN = "这个品牌二维码已失效，请回复「候选」查看正在进行的活动。"
 BRAND_QR_VOTE = "欢迎为「{brand}」投票！回复「投{number}号」即可（{campaign}）。"
+LIST_PAGE_LINK = "在网页上看各品牌的介绍和照片并投票、打分：\n{url}"

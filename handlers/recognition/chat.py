@@ -12,6 +12,7 @@ from handlers.clock import SHANGHAI
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.members import on_scene
+from handlers.pages import guarded, link_line
 from handlers.paging import pages_of
 from handlers.programme.binding import on_code
 from handlers.recognition.adjudication import locked_open
@@ -47,7 +48,7 @@ def _closes(c: Campaign) -> str:
     return c.closes_at.astimezone(SHANGHAI).strftime("截至%m月%d日%H:%M")
 
 
-def candidate_pages(campaign: Campaign, others: list[str]) -> list[str]:
+def candidate_pages(campaign: Campaign, others: list[str], link: str | None = None) -> list[str]:
     """The candidate list cut into replies of at most 2048 bytes each."""
     head = t.LIST_HEADER.format(name=campaign.name, kind=campaign.kind.label, closes=_closes(campaign))
     foot = (
@@ -57,6 +58,8 @@ def candidate_pages(campaign: Campaign, others: list[str]) -> list[str]:
     )
     if others:
         foot += "\n" + t.LIST_OTHER_CAMPAIGNS.format(names="、".join(others))
+    if link:
+        foot += "\n" + link  # seeing the brands' photos and descriptions beats a list of names
     lines = [t.LIST_LINE.format(number=e.number, brand=e.brand.name) for e in campaign.entries]
     reserve = len(t.LIST_MORE.format(page=999, pages=999, next=999).encode()) + 4
     budget = REPLY_LIMIT_BYTES - len(head.encode()) - len(foot.encode()) - reserve
@@ -75,8 +78,9 @@ def _list_reply(ctx: Context, page: int = 1) -> Reply:
     campaigns = open_campaigns_for(ctx.session, ctx.user, ctx.now)
     if not campaigns:
         return Reply(t.NO_OPEN_CAMPAIGN)
-    pages = candidate_pages(campaigns[0], [c.name for c in campaigns[1:]])
-    return Reply(pages[min(max(page, 1), len(pages)) - 1])
+    link = link_line(ctx, t.LIST_PAGE_LINK, f"/h5/campaigns/{campaigns[0].id}")
+    pages = candidate_pages(campaigns[0], [c.name for c in campaigns[1:]], link)
+    return guarded(ctx, Reply(pages[min(max(page, 1), len(pages)) - 1]), link)
 
 
 @on_intent("list")

@@ -149,3 +149,56 @@ def test_the_first_page_fits_the_budget_and_names_no_other_host(
     assert len(html) + len(css) < 100 * 1024
     assert b"http://" not in html and b"https://" not in html
     assert b"<script" not in html  # the basics need no JavaScript
+
+
+def test_survey_with_a_skip_resume_and_my_suggestions_on_a_phone(
+    live: str,
+    browser: Any,  # noqa: F811
+    app: Flask,
+    province: Province,
+    wechat_stub: WeChatStub,
+) -> None:
+    from handlers import suggestions as sg
+    from models import User
+
+    with app.extensions["ghpp"].session_factory() as session, session.begin():
+        author = session.query(User).filter_by(openid=WORKER_A).one()
+        early = NOW - timedelta(days=2)
+        sg.submit(session, author, "食堂的饭菜太咸了，希望少放盐。", early)
+        answered = sg.submit(session, author, "车间空调坏了一个月，夏天太热。", early)
+        sg.accept(session, answered, None, early)
+        sg.answer(session, answered, None, "已联系厂家，本周内修好。", early + timedelta(hours=20))
+
+    wechat_stub.sign_in_as(WORKER_A)
+    hosts: set[str] = set()
+    context = _phone(browser, hosts)
+    page = context.new_page()
+    survey = f"{live}/h5/surveys/brand_recognition"
+    page.goto(survey)
+    assert "以下品牌您听说过哪些" in page.content()
+    shoot(page, "h5-survey-roster")
+    page.locator("label.choice:has-text('甲县幸福驿站') input").check()
+    page.locator("button[type=submit]").click()
+    # Section 2: the brand's ratings up to the question that decides the skip.
+    assert "总体而言，您对「甲县幸福驿站」满意吗" in page.content()
+    page.locator("input[name^='a.q1:'][value='5']").check()
+    page.locator("input[name^='a.q2:'][value='4']").check()
+    page.locator("input[name='a.union_service'][value='4']").check()
+    page.locator("input[name='a.joined'][value='2']").check()  # 没参加过: the activity question is skipped
+    shoot(page, "h5-survey-skip")
+    page.locator("button[type=submit]").click()
+    assert "哪类活动" not in page.content() and "提交问卷" in page.content()
+
+    # Leave, come back: the page continues where it was (saved per section).
+    page.goto(f"{live}/h5/")
+    page.goto(survey)
+    assert "提交问卷" in page.content() and "以下品牌您听说过哪些" not in page.content()
+    shoot(page, "h5-survey-resume")
+
+    page.goto(f"{live}/h5/me/suggestions")
+    text = page.content()
+    assert "已联系厂家，本周内修好。" in text and "食堂的饭菜太咸了" in text
+    shoot(page, "h5-my-suggestions")
+    stub_host = urlparse(wechat_stub.base_url).netloc
+    assert hosts <= {urlparse(live).netloc, stub_host}, hosts
+    context.close()

@@ -287,3 +287,25 @@ def test_unknown_h5_pages_get_a_chinese_404(client: FlaskClient) -> None:
 def test_no_counts_leak_between_sessions_in_the_database(app: Flask, province: Province) -> None:
     with Session(app.extensions["ghpp"].engine) as s:
         assert s.scalar(select(func.count()).select_from(RecognitionEvent)) == 0
+
+
+def test_the_chat_list_links_the_campaign_page_where_the_brands_can_be_seen(
+    app: Flask,
+    client: FlaskClient,
+    wechat,  # type: ignore[no-untyped-def]
+    province: Province,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    monkeypatch.setattr(bot.pipeline, "utcnow", lambda: NOW)
+    chat = Chat(client, wechat)
+    plain = chat.say(WORKER_A, "候选品牌")
+    assert "甲县幸福驿站" in plain and "http" not in plain  # no public address: no link
+    rt = app.extensions["ghpp"]
+    monkeypatch.setattr(
+        rt, "settings", dataclasses.replace(rt.settings, public_base_url="https://gh.example.cn")
+    )
+    reply = chat.say(WORKER_A, "候选品牌")
+    assert "介绍和照片" in reply and re.search(r"https://gh\.example\.cn/h5/campaigns/\d+", reply)
+    assert len(reply.encode()) <= 2048
