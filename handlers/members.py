@@ -31,7 +31,7 @@ def on_scene(prefix: str) -> Callable[[SceneHandler], SceneHandler]:
     return decorator
 
 
-def resolve_user(session: Session, openid: str, now: datetime) -> User:
+def resolve_user(session: Session, openid: str, now: datetime, *, subscribed: bool = True) -> User:
     """The user behind an openid, created on first contact.
 
     A new follower's first two messages often arrive together: a plain SELECT-then-INSERT lets
@@ -46,7 +46,7 @@ def resolve_user(session: Session, openid: str, now: datetime) -> User:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
         insert(User)
-        .values(openid=openid, first_seen_at=now, role=Role.WORKER, subscribed=True)
+        .values(openid=openid, first_seen_at=now, role=Role.WORKER, subscribed=subscribed)
         .on_conflict_do_nothing(index_elements=[User.openid])
     )
     user = session.scalar(stmt)
@@ -58,20 +58,7 @@ def resolve_web_visitor(session: Session, openid: str, now: datetime) -> User:
     """The user behind an openid from web sign-in. Web sign-in also identifies visitors who never
     followed the account (an article shared to them): such a row starts unsubscribed, so nothing
     is pushed to them until they follow."""
-    stmt = select(User).where(User.openid == openid)
-    user = session.scalar(stmt)
-    if user is not None:
-        return user
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(User)
-        .values(openid=openid, first_seen_at=now, role=Role.WORKER, subscribed=False)
-        .on_conflict_do_nothing(index_elements=[User.openid])
-    )
-    user = session.scalar(stmt)
-    assert user is not None
-    return user
+    return resolve_user(session, openid, now, subscribed=False)
 
 
 @dataclass(frozen=True)

@@ -111,15 +111,7 @@ def signin() -> Any:
     oauth = _oauth_client()
     oauth.state = make_state(nonce, int(time.time()))
     response = redirect(oauth.authorize_url)
-    response.set_cookie(
-        OAUTH_COOKIE,
-        web.json_dumps({"k": nonce, "n": next_path}),
-        max_age=STATE_TTL_S,
-        path="/h5",
-        httponly=True,
-        samesite="Lax",
-        secure=web.cookie_secure(),
-    )
+    web.set_cookie(response, OAUTH_COOKIE, web.json_dumps({"k": nonce, "n": next_path}), STATE_TTL_S)
     return response
 
 

@@ -97,14 +97,13 @@ def current_viewer() -> Viewer | None:
 
 def start_session(response: WerkzeugResponse, openid: str) -> None:
     value = _serializer("h5-session").dumps({"o": openid, "s": secrets.token_urlsafe(16)})
+    set_cookie(response, SESSION_COOKIE, value, SESSION_TTL_S)
+
+
+def set_cookie(response: WerkzeugResponse, name: str, value: str, max_age: int) -> None:
+    """The pages' cookies: only for /h5, never readable by scripts, not sent cross-site."""
     response.set_cookie(
-        SESSION_COOKIE,
-        value,
-        max_age=SESSION_TTL_S,
-        path="/h5",
-        httponly=True,
-        samesite="Lax",
-        secure=cookie_secure(),
+        name, value, max_age=max_age, path="/h5", httponly=True, samesite="Lax", secure=cookie_secure()
     )
 
 
@@ -188,15 +187,7 @@ def device_id() -> str | None:
 def keep_device_cookie(response: WerkzeugResponse) -> None:
     """A long-lived random id for this browser: the anti-brushing device signal (F1), hashed."""
     if device_id() is None:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            secrets.token_hex(16),
-            max_age=DEVICE_TTL_S,
-            path="/h5",
-            httponly=True,
-            samesite="Lax",
-            secure=cookie_secure(),
-        )
+        set_cookie(response, DEVICE_COOKIE, secrets.token_hex(16), DEVICE_TTL_S)
 
 
 def in_wechat() -> bool:

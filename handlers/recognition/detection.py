@@ -19,10 +19,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from config.recognition import RecognitionConfig
 from models.recognition import FlagStatus
@@ -31,6 +31,14 @@ SUBMISSION_KINDS = ("rating", "support_vote", "review_score")
 WINDOW_RULES = ("B1_burst", "B2_timing", "B3_new_identity", "B5_score_shift", "B8_rival_bottom")
 IDENTITY_RULES = ("F3_link_hopper", "F3T_typed_hopper")
 RING_RULES = ("B7_exchange_ring",)
+
+
+class _Timed(Protocol):
+    @property
+    def at(self) -> datetime: ...
+
+
+T = TypeVar("T", bound=_Timed)
 # One family per web rule: each has its own scope (a device, an identity's hour, a brand).
 DEVICE_RULES = ("F1_device_multi",)
 IDC_RULES = ("F2_idc_ip",)
@@ -254,24 +262,38 @@ def _machine_run(inside: Sequence[Ev], cfg: RecognitionConfig) -> list[Ev]:
     return [e for i, e in enumerate(inside) if (i > 0 and ok_gap[i - 1]) or (i < len(ok_gap) and ok_gap[i])]
 
 
+def runs_with_distinct(
+    items: Sequence[T], key: Callable[[T], object], window: timedelta, n: int
+) -> Iterator[list[T]]:
+    """Each run that starts at one of ``items`` (time-ordered, with ``.at``) and holds the items
+    within ``window`` of it, when the run has at least ``n`` distinct keys (F3's brands, F5's
+    provinces)."""
+    for i, first in enumerate(items):
+        inside = [first]
+        for later in items[i + 1 :]:
+            if later.at - first.at > window:
+                break
+            inside.append(later)
+        if len({key(x) for x in inside}) >= n:
+            yield inside
+
+
 def link_hops(evs: Sequence[Ev], cfg: RecognitionConfig, out: Flags) -> None:
     """F3 on one identity's events (time-ordered): brand-channel ratings for ≥ 3 brands in 24 h."""
     r = cfg.rules
     window = timedelta(hours=r.link_hop_window_h)
     mine = [e for e in evs if e.kind in ("rating", "review_score") and e.channel == "brand"]
-    for i, first in enumerate(mine):
-        inside = [e for e in mine[i:] if e.at - first.at <= window]
-        if len({e.brand_id for e in inside}) >= r.link_hop_brands:
-            for e in inside:
-                put(
-                    out,
-                    (e.id, "F3_link_hopper"),
-                    Wanted(
-                        FlagStatus.SUSPECT,
-                        {"distinct_brands": r.link_hop_brands, "window_h": r.link_hop_window_h},
-                        "同一身份 24 小时内经多个品牌专属链接评价（互助换票）",
-                    ),
-                )
+    for inside in runs_with_distinct(mine, lambda e: e.brand_id, window, r.link_hop_brands):
+        for e in inside:
+            put(
+                out,
+                (e.id, "F3_link_hopper"),
+                Wanted(
+                    FlagStatus.SUSPECT,
+                    {"distinct_brands": r.link_hop_brands, "window_h": r.link_hop_window_h},
+                    "同一身份 24 小时内经多个品牌专属链接评价（互助换票）",
+                ),
+            )
 
 
 def typed_hop_sets(evs: Sequence[Ev], cfg: RecognitionConfig) -> list[tuple[int, frozenset[int], list[Ev]]]:
@@ -425,23 +447,17 @@ def geo_jumps(evs: Sequence[Sig], cfg: RecognitionConfig, out: Flags) -> None:
     r = cfg.rules
     window = timedelta(minutes=r.geo_window_min)
     located = [s for s in evs if s.province is not None]
-    for i, first in enumerate(located):
-        inside = [first]
-        for s in located[i + 1 :]:
-            if s.at - first.at > window:
-                break
-            inside.append(s)
-        if len({s.province for s in inside}) >= r.geo_provinces:
-            for s in inside:
-                put(
-                    out,
-                    (s.id, "F5_geo_jump"),
-                    Wanted(
-                        FlagStatus.SUSPECT,
-                        {"provinces": r.geo_provinces, "window_min": r.geo_window_min},
-                        f"同一身份 {r.geo_window_min:g} 分钟内从 {r.geo_provinces} 个以上省份提交",
-                    ),
-                )
+    for inside in runs_with_distinct(located, lambda s: s.province, window, r.geo_provinces):
+        for s in inside:
+            put(
+                out,
+                (s.id, "F5_geo_jump"),
+                Wanted(
+                    FlagStatus.SUSPECT,
+                    {"provinces": r.geo_provinces, "window_min": r.geo_window_min},
+                    f"同一身份 {r.geo_window_min:g} 分钟内从 {r.geo_provinces} 个以上省份提交",
+                ),
+            )
 
 
 def _device_clusters(sigs: Sequence[Sig]) -> list[list[Sig]]:

@@ -40,13 +40,9 @@ EV_COLS = (
     E.q1,
     E.union_path,
 )
+# The identity and brand columns are the events' own (the first six of EV_COLS).
 SIG_COLS = (
-    E.id,
-    E.identity_hash,
-    E.brand_id,
-    E.kind,
-    E.channel,
-    E.src_brand_id,
+    *EV_COLS[:6],
     E.union_path,
     E.cadre,
     E.submitted_at,

@@ -59,6 +59,8 @@ def make_app(settings: Settings, clean_db: Engine, store, clock):  # type: ignor
 
         holder: dict[str, Any] = {}
         queue = InlineQueue(lambda: holder["rt"], synchronous=True, retry_delays_s=(0, 0, 0))
+        # Not a test of the reply budget: a loaded machine must not turn a reply into 「已收到」.
+        changes.setdefault("reply_budget_s", 30.0)
         app = create_app(replace(settings, **changes), engine=clean_db, store=store, queue=queue)
         holder["rt"] = app.extensions["ghpp"]
         app.config["TESTING"] = True
@@ -202,8 +204,8 @@ def test_template_message_after_48_hours_and_its_receipt(
         assert row.finished_at == LATER + timedelta(seconds=5)
 
 
-def test_a_retried_receipt_counts_once(make_app, wechat, wechat_stub: WeChatStub, clock) -> None:  # type: ignore[no-untyped-def]
-    """WeChat resends the event (the same one, or after a while): the row and the fallback change once."""
+def _template_sent(make_app, wechat, clock):  # type: ignore[no-untyped-def]
+    """A service account answered a worker's suggestion after 48 h: one template message sent."""
     app = make_app(**SERVICE)
     chat = Chat(app.test_client(), wechat)
     sid, _ = file(chat)
@@ -211,6 +213,12 @@ def test_a_retried_receipt_counts_once(make_app, wechat, wechat_stub: WeChatStub
     answer(app, sid, LATER)
     with app.extensions["ghpp"].session_factory() as session:
         msgid = session.scalar(select(AnswerDelivery.msgid))
+    return app, chat, sid, msgid
+
+
+def test_a_retried_receipt_counts_once(make_app, wechat, wechat_stub: WeChatStub, clock) -> None:  # type: ignore[no-untyped-def]
+    """WeChat resends the event (the same one, or after a while): the row and the fallback change once."""
+    app, chat, sid, msgid = _template_sent(make_app, wechat, clock)
     assert msgid is not None
     stamp = int(LATER.timestamp()) + 5
     clock["now"] = LATER + timedelta(seconds=5)
@@ -242,13 +250,7 @@ def test_a_retried_receipt_counts_once(make_app, wechat, wechat_stub: WeChatStub
 
 
 def test_receipt_for_another_followers_message_changes_nothing(make_app, wechat, clock) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(**SERVICE)
-    chat = Chat(app.test_client(), wechat)
-    sid, _ = file(chat)
-    clock["now"] = LATER
-    answer(app, sid, LATER)
-    with app.extensions["ghpp"].session_factory() as session:
-        msgid = session.scalar(select(AnswerDelivery.msgid))
+    app, _chat, sid, msgid = _template_sent(make_app, wechat, clock)
     fields: dict[str, str | int] = {
         "FromUserName": "o-someone-else",
         "CreateTime": int(LATER.timestamp()),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,13 @@ from typing import Any
 import openpyxl
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from bot.admin.accounts import create_account
 from config.settings import PROJECT_ROOT
 from handlers.demo import load_demo
 from models.admin import AdminRole
 from tests.conftest import REQUIRE_SERVICES
+from tests.live_server import serving
 
 pytestmark = pytest.mark.browser
 
@@ -70,8 +69,6 @@ def _shot_dirs() -> list[Path]:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     _require_browser()
-    # The browser talks plain http to 127.0.0.1 here; production keeps the Secure flag.
-    app.config["SESSION_COOKIE_SECURE"] = False
     with app.extensions["ghpp"].session_factory() as db, db.begin():
         load_demo(db)
         from sqlalchemy import select
@@ -81,15 +78,8 @@ def live_server(app: Flask) -> Iterator[str]:
         province = db.scalar(select(Union).where(Union.code == "SD"))
         assert province is not None
         create_account(db, province, "admin", AdminRole.ADMIN, PASSWORD, actor_name="测试")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,10 +16,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 import bot.h5.web
+import bot.pipeline
 from handlers.recognition.campaigns import create_campaign
 from models import Brand, Stage, Union, UnionKind, User
 from models.recognition import Campaign
 from models.union import assign_path
+from tests.wechat_chat import Chat
 from tests.wechat_stub import WeChatStub
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -34,7 +37,14 @@ WORKER_A, WORKER_B, VISITOR = "o-h5-a", "o-h5-b", "o-h5-visitor"
 
 @pytest.fixture(autouse=True)
 def _frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pages and the chat on one frozen clock: both continue one survey response or campaign.
     monkeypatch.setattr(bot.h5.web, "utcnow", lambda: NOW)
+    monkeypatch.setattr(bot.pipeline, "utcnow", lambda: NOW)
+
+
+@pytest.fixture
+def chat(client: FlaskClient, wechat: Any) -> Chat:
+    return Chat(client, wechat)
 
 
 @dataclass

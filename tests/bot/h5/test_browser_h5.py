@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,12 +15,12 @@ from urllib.parse import urlparse
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from handlers.programme.storage import LocalStorage, photo_key
 from models.programme import Photo, PhotoStatus
 from tests.bot.admin.test_browser import _require_browser, browser, shoot  # noqa: F401
 from tests.bot.h5.conftest import NOW, WECHAT_UA, WORKER_A, Province
+from tests.live_server import serving
 from tests.wechat_stub import WeChatStub
 
 pytestmark = pytest.mark.browser
@@ -67,17 +66,9 @@ def _gallery(app: Flask, province: Province) -> None:
 @pytest.fixture
 def live(app: Flask, province: Province) -> Iterator[str]:
     _require_browser()
-    app.config["SESSION_COOKIE_SECURE"] = False
     _gallery(app, province)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+    with serving(app) as url:
+        yield url
 
 
 def _phone(browser: Any, hosts: set[str]) -> Any:  # noqa: F811

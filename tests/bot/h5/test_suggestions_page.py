@@ -17,7 +17,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
-import bot.pipeline
 import models
 from handlers import delivery
 from handlers import suggestions as sg
@@ -29,16 +28,6 @@ from tests.wechat_chat import Chat
 MY = "/h5/me/suggestions"
 LOOKUP = "/h5/suggestions/lookup"
 UA = {"User-Agent": WECHAT_UA}
-
-
-@pytest.fixture(autouse=True)
-def _chat_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.pipeline, "utcnow", lambda: NOW)
-
-
-@pytest.fixture
-def chat(client: FlaskClient, wechat: Any) -> Chat:
-    return Chat(client, wechat)
 
 
 @dataclasses.dataclass

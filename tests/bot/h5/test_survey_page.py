@@ -34,17 +34,6 @@ PAGE = f"/h5/surveys/{KEY}"
 UA = {"User-Agent": WECHAT_UA}
 
 
-@pytest.fixture(autouse=True)
-def _chat_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The chat runs on the pages' frozen clock: both continue one response within its 24 hours.
-    monkeypatch.setattr(bot.pipeline, "utcnow", lambda: NOW)
-
-
-@pytest.fixture
-def chat(client: FlaskClient, wechat: Any) -> Chat:
-    return Chat(client, wechat)
-
-
 # --- helpers --------------------------------------------------------------------------------------
 
 
