@@ -7,7 +7,7 @@ FLASK_DEMO := $(VENV)/bin/flask --app bot.devenv:demo_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install lock assets run test lint worker bench bench-load
+.PHONY: install lock assets run test lint docs worker bench bench-load
 
 # requirements*.txt pin the direct dependencies; requirements.lock (make lock) pins everything they
 # pull in, as constraints, so two installs from the same commit get the same versions.
@@ -63,6 +63,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# The documentation (docs/, mkdocs.yml); --strict fails on a broken link or anchor.
+docs: install
+	$(VENV)/bin/mkdocs build --strict --quiet -d $${DOCS_SITE:-site}
 
 worker: install
 	$(FLASK) worker

@@ -1,4 +1,4 @@
-"""Router speed, measured by hand (figures go in the README; never a timed test).
+"""Router speed, measured by hand (figures go in docs/zh/performance.md; never a timed test).
 
     python bench/router_bench.py [--rounds 20] [--brands 500]
 

@@ -6,7 +6,7 @@ Modules: normalize (text clean-up), segment (jieba, loaded once per process), br
 resolution), lexicon (the tables), model (the intent classifier's features and parameters, numpy
 only), train (``python -m nlp train``, scikit-learn, never imported at runtime), corpus (the
 generated part of the training corpus), router (Router), cli (``python -m nlp route|eval|train``).
-What each Intent field holds per intent: the README.
+What each Intent field holds per intent: docs/zh/router.md.
 """
 
 from nlp.intent import INTENTS, MY_SUGGESTIONS, BrandEntry, Intent

@@ -5,7 +5,7 @@ catalogues (province, city, county, grassroots, industry, numeral-laden names), 
 styles workers really type in: voice transcription (homophones, no punctuation, spoken numbers),
 dialect, polite padding, long context, full-width, traditional, emoji. The output is committed as data
 (reviewed, diffable); the classifier never sees the brand names themselves, only the Ⓑ mask.
-Labels follow the conventions in the README (a rating is a vote; recognition questions are status;
+Labels follow the conventions in docs/zh/router.md (a rating is a vote; recognition questions are status;
 complaints are suggestions even with 满意/不满意; 满意度 is a survey …).
 """
 

@@ -31,7 +31,7 @@ class BrandEntry:
 
 @dataclass(frozen=True)
 class Intent:
-    """What a message asks for. The full per-intent table is in the README."""
+    """What a message asks for. The full per-intent table is in docs/zh/router.md."""
 
     name: str
     # Canonical brand name (vote, status, suggest, survey, progress), or None.

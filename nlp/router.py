@@ -1,6 +1,6 @@
 """The router: one message → one Intent, given the current brand catalogue.
 
-Steps (the README explains them for operators):
+Steps (docs/zh/router.md explains them for operators):
 1. clean: full-width → half-width, traditional → simplified, emoji removed (normalize.clean);
 2. pull out a suggestion ticket (JY20261121-0042, however it was typed);
 3. strip polite padding (麻烦问一下… 谢谢; whole words only), cut with jieba (brand names are single tokens);

@@ -4,7 +4,7 @@ What it starts, all on 127.0.0.1 and all stopped at the end (even on failure):
 - a PostgreSQL database of its own (``bench_load`` on the local server, dropped and re-created);
 - a redis-server of its own on a spare port (no persistence);
 - the WeChat API stub (tests/wechat_stub.py) in this process, for the worker's pushes;
-- the service: ``gunicorn -c gunicorn.conf.py 'bot:create_app()'`` (README, 生产部署: 4 workers,
+- the service: ``gunicorn -c gunicorn.conf.py 'bot:create_app()'`` (docs/zh/deployment.md: 4 workers,
   preload) with the production
   settings checks on, and ``flask --app bot worker`` (the RQ worker);
 - the baseline: ``gunicorn -w 4 'bench.load.baseline:create_app()'`` (wechatpy + Flask, fixed text);
@@ -56,7 +56,7 @@ RESULTS = ROOT / "bench" / "results"
 TOKEN = "benchLoadToken2026x"
 APPID = "wxbenchload000001"
 ACCOUNT = "gh_benchload"
-# README, 生产部署: `gunicorn -c gunicorn.conf.py 'bot:create_app()'` (4 workers, preload).
+# docs/zh/deployment.md: `gunicorn -c gunicorn.conf.py 'bot:create_app()'` (4 workers, preload).
 DOCUMENTED_WORKERS = 4
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 

@@ -2,7 +2,7 @@
 
 Each domain is one module here with a blueprint ``bp`` (URL prefix /admin/<domain>) that
 declares its menu entry as ``nav = web.NavItem.of(...)``; list it in ``DOMAINS`` and it is served,
-protected by login and CSRF, and shown in the menu. See the README.
+protected by login and CSRF, and shown in the menu. See docs/zh/admin.md.
 """
 
 from __future__ import annotations

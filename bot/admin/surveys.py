@@ -10,7 +10,7 @@ group by ``survey_results`` itself.
 
 Admins of a top union (no parent) open and close surveys: surveys are not owned by a union, so
 a county must not close the province's survey for everyone. Templates themselves are read-only
-here: see the README for why editing is not offered.
+here: see docs/zh/admin-voice.md for why editing is not offered.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Where photo files go: a storage interface and its local-directory backend.
 
 Files are named by their SHA-256, so the same bytes are stored once however often they
-arrive. An S3-compatible backend is not implemented (see the README); choosing
+arrive. An S3-compatible backend is not implemented (see docs/zh/limitations.md); choosing
 it fails loudly instead of silently writing somewhere else.
 """
 

@@ -1,4 +1,4 @@
-"""The labelling conventions (README, 消息路由) as routing tests, and the fixes that came with them."""
+"""The labelling conventions (docs/zh/router.md) as routing tests, and the fixes that came with them."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 tests/data/heldout/ holds messages written blind by someone who never saw the corpus or the router.
 It is NEVER tuned on: no corpus line, generator template or rule may be added because of it. Its
-first run (README, 评测结果) is the figure this test defends, minus a small margin for retraining
+first run (docs/zh/router.md, 评测结果) is the figure this test defends, minus a small margin for retraining
 noise. If a change drops below it, the change made the router worse on unseen phrasings.
 The old tuned-on sets (router_eval/router_holdout) are training data now, in config/router/corpus/.
 """
