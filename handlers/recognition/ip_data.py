@@ -52,7 +52,7 @@ def province_name(name: str | None) -> str | None:
 
 
 def _city(name: str | None) -> str | None:
-    name = (name or "").strip()
+    name = (name or "").strip()[:32]  # the column's length; no real city name comes near it
     return name if name and name not in ("0", "内网IP") else None
 
 

@@ -52,7 +52,7 @@ from handlers.recognition.detection import (
 
 COHORT = 0  # brand id of the cohort-total rows
 COUNTS = ("n", "n_new", "n_rated", "n_top", "n_bottom", "n_brand")
-ALL_BINS = (-(10**12), 10**12)  # every bin of a scale
+ALL_BINS = (-(2**31), 2**31 - 1)  # every bin of a scale (the bin column is a 32-bit integer)
 
 
 @dataclass(frozen=True)
