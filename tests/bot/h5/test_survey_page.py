@@ -463,3 +463,21 @@ def test_the_pages_command_through_dispatch_is_not_an_answer(session) -> None:  
     user = make_user(session)
     reply, ctx = say(session, user, "页面", NOW)
     assert isinstance(reply, Reply) and ctx.intent_name == "command:pages_command"
+
+
+def test_a_1_mb_survey_form_is_refused_with_a_chinese_page_and_nothing_saved(
+    app: Flask, sign_in: Callable[..., FlaskClient], province: Province
+) -> None:
+    client = sign_in(WORKER_A, PAGE)
+    html = _get(client)
+    before = _response(app, WORKER_A)
+    assert before is not None
+    data: MultiDict[str, str] = MultiDict(
+        {name: _hidden(html, name) for name in ("csrf_token", "rt", "steps")}
+    )
+    data.add("a.aware", "1")
+    data.add("a.comment", "长" * 350_000)  # about 1 MB once encoded
+    resp = client.post(PAGE, data=data, headers=UA)
+    assert resp.status_code == 413 and "提交的内容太大" in resp.get_data(as_text=True)
+    after = _response(app, WORKER_A)
+    assert after is not None and (after.answers, after.updated_at) == (before.answers, before.updated_at)
