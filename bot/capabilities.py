@@ -43,6 +43,9 @@ class Capabilities:
             template_fields=self.template_fields,
             subscribe_template_id=self.subscribe_template_id if self.subscribe_message else None,
             consent=consent if self.subscribe_message else None,
+            answer_page_url=f"{self.public_base_url}/h5/me/suggestions"
+            if self.oauth and self.public_base_url
+            else None,
         )
 
     @property

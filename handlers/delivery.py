@@ -328,7 +328,10 @@ def _send(
     if channel is C.TEMPLATE:
         assert channels.template_id is not None
         msgid = api.send_template(
-            user.openid, channels.template_id, template_data(channels.template_fields, s)
+            user.openid,
+            channels.template_id,
+            template_data(channels.template_fields, s),
+            url=channels.answer_page_url,
         )
         return str(msgid) if msgid is not None else None
     assert channel is C.SUBSCRIBE and channels.subscribe_template_id is not None
@@ -338,6 +341,7 @@ def _send(
         SUBSCRIBE_SCENE,
         T.SUBSCRIBE_TITLE[:SUBSCRIBE_TITLE_MAX],
         subscribe_content(s),
+        url=channels.answer_page_url,
     )
     return None
 

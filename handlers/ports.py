@@ -91,6 +91,9 @@ class Channels:
     subscribe_template_id: str | None = None
     # None: no consent link can be offered (no PUBLIC_BASE_URL, or the channel is off).
     consent: ConsentLinks | None = None
+    # Where a pushed answer's "详情" opens: the H5 "my suggestions" page, when the account has web
+    # sign-in and a public address (None: the message carries no link).
+    answer_page_url: str | None = None
 
 
 class PageLinks(Protocol):

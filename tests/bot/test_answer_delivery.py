@@ -181,7 +181,9 @@ def test_template_message_after_48_hours_and_its_receipt(
     assert wechat_stub.calls_to("message/custom/send") == []  # outside the window
     [call] = wechat_stub.calls_to("message/template/send")
     body = call.body
-    assert body["touser"] == WORKER and body["template_id"] == TEMPLATE_ID and "url" not in body
+    assert body["touser"] == WORKER and body["template_id"] == TEMPLATE_ID
+    # Tapping it opens the worker's suggestions page (web sign-in identifies them there).
+    assert body["url"] == "https://ghpp.example.cn/h5/me/suggestions"
     data = body["data"]
     assert set(data) == {"character_string1", "thing2", "time3"}  # no first, no remark
     assert all(set(v) == {"value"} for v in data.values())  # no colour
@@ -355,6 +357,7 @@ def test_subscription_message_is_used_once_only(make_app, wechat, wechat_stub: W
     assert body["touser"] == WORKER and body["title"] == "建议答复提醒" and len(body["title"]) <= 15
     content = body["data"]["content"]["value"]
     assert ANSWER in content and len(content) <= 200 and set(body["data"]["content"]) == {"value"}
+    assert "url" not in body  # a subscription account has no web sign-in: a link would not sign them in
     assert rows(app, sid) == [("subscribe", "sent", None)]
     assert rows(app, sid2) == [("next_message", "waiting", None)]
     assert [g[2] for g in grants(app)] == [True]
