@@ -55,7 +55,7 @@ class MeasuredResponse:
     survey_key: str
     # "W", "S" or "G" when the survey link/QR scene fixed it; None: derive from verification.
     group: str | None
-    # neutral_invited / neutral_open / brand / self / third_party (RECOGNITION.md §2.2)
+    # neutral_invited / neutral_open / brand / self / third_party (docs/method/sampling.md §3)
     channel: str
     started_at: datetime
     submitted_at: datetime
@@ -96,7 +96,7 @@ def area_root(union: Union) -> Union:
 
 
 def brands_in_area(session: Session, user: User) -> list[Brand]:
-    """Brands whose service area contains the user (RECOGNITION.md: the owning union's subtree).
+    """Brands whose service area contains the user (docs/method/sampling.md §5: the owning union's subtree).
 
     Users with no union (社会公众) are in every brand's area.
     """

@@ -2,8 +2,8 @@
 
 Inbound messages: the row stays (type, intent, time, latency), so counts and intent statistics
 over any period are unchanged; what the worker wrote (``content``) and the MsgId go. Web
-signals (IP prefix, 省/市, device hash …, RECOGNITION.md §4.7 "raw risk signals ≤ 12 months
-after the official snapshot") are deleted; the events and the flags raised on them stay, so
+signals (IP prefix, 省/市, device hash …, docs/method/closing.md §7: kept ``retention_months``
+after the official snapshot) are deleted; the events and the flags raised on them stay, so
 the index and every snapshot are unchanged. The months come from ``config/recognition.yaml``
 (``anti_fraud.retention_months``). The audit log is never purged here: 等保 asks for at least
 ``AUDIT_MIN_RETENTION_MONTHS`` and it is append-only anyway.

@@ -1,6 +1,6 @@
 """Campaigns (评选/测评), their append-only recognition events, flags, reviewers and snapshots.
 
-Events are never updated or deleted (RECOGNITION.md §4.3 P9): the index is always recomputed
+Events are never updated or deleted (docs/method/sampling.md §4): the index is always recomputed
 from them. Flags are separate, versioned records; the latest flag per (event, rule) counts,
 and every flag write has an audit row. Respondents appear only as a salted hash.
 """
@@ -53,8 +53,9 @@ class Campaign(Base):
     blind: Mapped[bool] = mapped_column(default=False)
     # The organising union (its admins see blind results); None = programme-wide.
     union_id: Mapped[int | None] = mapped_column(ForeignKey("union_unit.id"))
-    # The cohort (§2.8, §2.11): candidates' level (province/city/county/grassroots) and the union
-    # whose subtree holds them, so ranks compare like with like. None on campaigns made before it.
+    # The cohort (docs/method/sampling.md §1, ranking.md §1): candidates' level
+    # (province/city/county/grassroots) and the union whose subtree holds them, so ranks compare
+    # like with like. None on campaigns made before it.
     cohort_level: Mapped[str | None] = mapped_column(String(16))
     cohort_union_id: Mapped[int | None] = mapped_column(ForeignKey("union_unit.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -201,7 +202,9 @@ class ReviewerInvite(Base):
 
 
 class RecognitionCheck(Base):
-    """One action on a brand-level check (§4.6): escalate / appeal open it, propose / decide close it.
+    """One action on a brand-level check (docs/method/adjudication.md §3).
+
+    Escalate / appeal open it, propose / decide close it.
 
     The state of a brand's check is the fold of its rows; a row is never changed. The automatic
     check (pending suspects ≥ the share) is derived from the flags and needs no row.

@@ -1,4 +1,4 @@
-"""Web risk signals of H5 page submissions (RECOGNITION.md §4.5 F1, F2, F5, B4; §4.7 privacy).
+"""Web risk signals of H5 page submissions (docs/method/fraud.md §8: F1, F2, F5, B4 and privacy).
 
 One row per recognition event that came from a web page. It lives beside the append-only event,
 not in it, so the retention purge can delete it after ``anti_fraud.retention_months`` while the

@@ -33,8 +33,8 @@ class User(Base):
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Last message from the user: customer-service pushes are allowed for 48 h after it.
     last_message_at: Mapped[datetime | None]
-    # Holds a G reviewer code (§4.3 P8). None: not yet known (rows from before migration 0018);
-    # read on the user row every message, so ordinary ratings need no reviewer look-up.
+    # Holds a G reviewer code (docs/method/sampling.md §2). None: not yet known (rows from before
+    # migration 0018); read on the user row every message, so ordinary ratings need no reviewer look-up.
     reviewer: Mapped[bool | None] = mapped_column(default=False)
 
     union: Mapped[Union | None] = relationship()

@@ -226,7 +226,10 @@ def _badges(b: dict[str, Any]) -> list[str]:
 
 
 def ranking_blocks(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Shown brands grouped by tier then RI; provisional (暂定) and insufficient apart (§5)."""
+    """Shown brands grouped by tier then RI; provisional (暂定) and insufficient apart.
+
+    See docs/method/disclosure.md §3.
+    """
     shown, provisional, insufficient = [], [], []
     for b in report["brands"]:
         row = {**b, "chip": STATUS_CHIPS.get(b["status"], "review"), "badges": _badges(b)}

@@ -1,5 +1,5 @@
 """The request's anti-brushing signals (address prefix, browser family, device, time on page),
-attached to the event a page just recorded (RECOGNITION.md §4.5 F1, F2, F5, B4)."""
+attached to the event a page just recorded (docs/method/fraud.md §8: F1, F2, F5, B4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Votes, ratings and the 社会认可度 index (RECOGNITION.md).
+"""Votes, ratings and the 社会认可度 index (method: docs/method/).
 
 ``estimators`` and ``stats`` are the pure maths; ``loader`` reads events; ``campaigns`` records
 them; ``chat`` and ``sink`` are the entry points from WeChat and from the survey engine;

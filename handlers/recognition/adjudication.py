@@ -1,4 +1,4 @@
-"""Handling and adjudication (RECOGNITION.md §4.6): flag decisions, brand-level checks, appeals.
+"""Handling and adjudication (docs/method/adjudication.md): flag decisions, brand-level checks, appeals.
 
 - A flag decision counts only when ``adjudicators`` (2) different people agree on it. Until then
   each opinion is an audit row (``propose_confirm`` / ``propose_restore``) on the flag's newest

@@ -275,7 +275,8 @@ class Respondent:
     recuse_path: str | None = None
     # A bound cadre of the union_path unit: home for its subtree's brands, never the public.
     cadre: bool = False
-    # A G reviewer of another campaign still open: nothing they rate here may count (§4.3 P8).
+    # A G reviewer of another campaign still open: nothing they rate here may count
+    # (docs/method/sampling.md §2).
     reviewer_of: str | None = None
 
 
@@ -308,7 +309,7 @@ def is_bound_cadre(user: User) -> bool:
 def respondent(session: Session, user: User, campaign: Campaign) -> Respondent:
     """Group by verification, never self-declared: G invited, W bound to a union, else S.
 
-    A bound cadre is W (a union person, §4.3 P8) and marked, so the estimators count their
+    A bound cadre is W (a union person, docs/method/sampling.md §2) and marked, so the estimators count their
     answers for their own subtree's brands as home (capped), never as the public.
     """
     ident = identity_hash(session, user.openid)
@@ -620,7 +621,8 @@ def invite_reviewer(
 def redeem_reviewer_code(session: Session, user: User, code: str, now: datetime) -> ReviewerInvite | None:
     """Bind the code's reviewer role to this follower; None when unknown or used by someone else."""
     invite = session.scalar(select(ReviewerInvite).where(ReviewerInvite.code_hash == _code_hash(code)))
-    # Union staff cannot hold G codes (§4.3 P8): G is the party/government view from outside.
+    # Union staff cannot hold G codes (docs/method/sampling.md §2): G is the party/government view
+    # from outside.
     if invite is None or user.role is not Role.WORKER:
         return None
     ident = identity_hash(session, user.openid)

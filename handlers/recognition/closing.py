@@ -57,7 +57,7 @@ def correct_snapshot(
     decisions: Sequence[tuple[int, str]],
     now: datetime,
 ) -> RecognitionSnapshot:
-    """A new official snapshot version for a closed campaign, with its reason (§2.12)."""
+    """A new official snapshot version for a closed campaign, with its reason (docs/method/closing.md §5)."""
     cfg = default_config()
     reason = reason.strip()[:500]
     if not reason:

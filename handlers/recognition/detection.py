@@ -1,4 +1,4 @@
-"""The detection rules of RECOGNITION.md §4.5 as pure verdicts on one window or one identity.
+"""The detection rules of docs/method/fraud.md §5–§8 as pure verdicts on one window or one identity.
 
 Every verdict is local in time: a burst window is judged on its own events against the brand's
 own baseline *before* the window (bursts left out) and against its cohort in the same window.
@@ -395,7 +395,7 @@ def ring_pairs(subs: Sequence[Ev], brand_paths: dict[int, str]) -> dict[tuple[in
 
 
 def is_home(row: Any, brand_id: int, brand_path: str) -> bool:
-    """The amended home rule (RECOGNITION.md, amendment 2026-12-01).
+    """The amended home rule of 2026-12-01 (docs/method/home.md §3).
 
     Home for brand b: arrived through b's own ``brand`` channel, or given by a bound cadre of b's
     owning unit or a unit in its subtree. A member's neutral answer inside the service area is

@@ -1,4 +1,4 @@
-"""The 社会认可度 index maths (RECOGNITION.md §2): pure functions, no database, no clock.
+"""The 社会认可度 index maths (docs/method/estimators.md): pure functions, no database, no clock.
 
 Inputs are per-(brand, group, component) lists of observations; outputs are immutable
 results. Everything that reads the database lives elsewhere (``loader``), so these functions
@@ -67,7 +67,7 @@ def n_eff(weights: Sequence[float]) -> float:
 
 
 def home_cap(obs: Sequence[Obs], phi: float) -> CapResult:
-    """Scale home weights down so their share is at most φ (§2.5)."""
+    """Scale home weights down so their share is at most φ (docs/method/estimators.md §3)."""
     home = math.fsum(o.weight for o in obs if o.home)
     away = math.fsum(o.weight for o in obs if not o.home)
     total = home + away
@@ -209,7 +209,7 @@ def awareness(
     level: float,
     exact: bool = True,
 ) -> Component:
-    """Beta-shrunk weighted share of respondents aware of the brand (§2.6).
+    """Beta-shrunk weighted share of respondents aware of the brand (docs/method/estimators.md §4).
 
     ``exact=False`` uses the normal approximation for the interval (sensitivity pass only).
     """
@@ -271,7 +271,7 @@ def reputation(
     top_box_flags: Sequence[bool] | None = None,
     exact: bool = True,
 ) -> Component:
-    """Normal-shrunk weighted mean composite with a variance blend (§2.7)."""
+    """Normal-shrunk weighted mean composite with a variance blend (docs/method/estimators.md §5)."""
     c = capped(_cell(obs, top_box_flags), phi)
     ne = c.n_eff
     z = z_quantile(0.5 + level / 2.0)
@@ -394,7 +394,7 @@ def _raw_component(obs: Sequence[Obs] | Cell, phi: float) -> tuple[float | None,
 
 
 def cohort_priors(inputs: Sequence[BrandInput], config: RecognitionConfig) -> Priors:
-    """Medians and pooled SD over the brands whose component is ``ok`` (§2.8)."""
+    """Medians and pooled SD over the brands whose component is ``ok`` (docs/method/estimators.md §7)."""
     phi = config.home_cap_phi
     result: dict[str, GroupPrior] = {}
     for g in GROUPS:
@@ -532,7 +532,7 @@ def _sized(data: Sequence[Obs] | Cell) -> int:
 
 
 def tier_for(ci: tuple[float, float], reference: float) -> str:
-    """Funnel-plot rule: A above the median, C below, B otherwise (§2.11)."""
+    """Funnel-plot rule: A above the median, C below, B otherwise (docs/method/ranking.md §4)."""
     if ci[0] > reference:
         return "A"
     if ci[1] < reference:
@@ -607,7 +607,7 @@ def compute_cohort(
 
 
 def pairwise_probability(a: BrandResult, b: BrandResult) -> float:
-    """P(RI_a > RI_b) under the normal approximation (§2.11)."""
+    """P(RI_a > RI_b) under the normal approximation (docs/method/ranking.md §6)."""
     from handlers.recognition.stats import normal_cdf
 
     spread = math.sqrt(a.variance + b.variance)

@@ -1,4 +1,4 @@
-"""Anti-brushing rules (RECOGNITION.md §4.5 and the project's decisions).
+"""Anti-brushing rules (docs/method/fraud.md, with its differences from the reference method in §12).
 
 The rules live in ``detection.py`` (pure verdicts) and run incrementally through ``scan.py`` /
 ``scan_store.py``; ``detect`` and ``run_rules`` are their entry points. Human decisions are

@@ -1,4 +1,4 @@
-"""Offline IP facts for the web signals: 省/市 and "data-centre address" (RECOGNITION.md §4.5, §4.7).
+"""Offline IP facts for the web signals: 省/市 and "data-centre address" (docs/method/fraud.md §8).
 
 Nothing here calls the network. Three sources, read once per process:
 

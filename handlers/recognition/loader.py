@@ -1,14 +1,14 @@
-"""From the event store to estimator inputs (RECOGNITION.md §2.3 steps 1–5).
+"""From the event store to estimator inputs (docs/method/estimators.md §1 steps 1–5).
 
 The latest event per key is taken first, then excluded events (latest flag suspect / excluded /
-quality-excluded) are dropped (§2.3): an excluded later answer never brings back the same
+quality-excluded) are dropped (estimators.md §1): an excluded later answer never brings back the same
 person's earlier one. Where each excluded event is its identity's only answer, the index
-equals the index with those rows physically removed (test 28); restoring a flag reproduces
+equals the index with those rows physically removed (tests.md case 28); restoring a flag reproduces
 the earlier index.
 
 Only *pending* suspects (awaiting adjudication) count as ``suspect`` and towards a brand's
 check; confirmed fraud and quality exclusions are ``excluded``: out of the index and out of
-the brand's status, so bots aimed at a rival cannot freeze its tier (§4.6). The "with
+the brand's status, so bots aimed at a rival cannot freeze its tier (adjudication.md §4). The "with
 suspects" figures add back the pending ones only.
 """
 
@@ -67,7 +67,7 @@ class Loaded:
     counts: dict[int, BrandCounts] = field(default_factory=dict)
     cutoff_event_id: int = 0
     cutoff_flag_id: int = 0
-    # Cronbach's α of (q1, q2, q3) per group over complete answers (§2.4); None: too few.
+    # Cronbach's α of (q1, q2, q3) per group over complete answers (estimators.md §9); None: too few.
     reliability: dict[str, float | None] = field(default_factory=dict)
     ratings: RatingAgg | None = None
     awareness: dict[tuple[int, str, bool], list[float]] | None = None
@@ -85,7 +85,7 @@ class RatingAgg:
 
 
 def composite(q1: int | None, q2: int | None, q3: int | None, cfg: RecognitionConfig) -> float | None:
-    """Respondent composite s_r on 0–100 (§2.4); None when q1 is missing (说不清)."""
+    """Respondent composite s_r on 0–100 (docs/method/estimators.md §2); None when q1 is missing (说不清)."""
     if q1 is None:
         return None
     v1, v2, v3 = cfg.item_weights
@@ -170,7 +170,7 @@ def build_inputs(
             ballots[ev.identity_hash] = ev
         elif ev.kind in ("rating", "review_score") and ev.brand_id in paths:
             ratings[(ev.identity_hash, ev.brand_id, ev.kind)] = ev
-    # §2.3: the latest answer per key first, then exclusions. An excluded latest answer takes
+    # estimators.md §1: the latest answer per key first, then exclusions. An excluded latest answer takes
     # the key out; it never brings back the same person's earlier answer.
     ballots = {k: ev for k, ev in ballots.items() if not dropped(ev)}
     ratings = {k: ev for k, ev in ratings.items() if not dropped(ev)}
@@ -231,7 +231,10 @@ def build_inputs(
 def _centre_reviewers(
     scores: list[tuple[str, int, float]], cfg: RecognitionConfig
 ) -> list[tuple[str, int, float]]:
-    """Centre each reviewer on the panel mean when brands are scored by different panels (§2.7)."""
+    """Centre each reviewer on the panel mean when brands are scored by different panels.
+
+    See docs/method/estimators.md §6.
+    """
     mode = cfg.reviewer_centering
     by_reviewer: dict[str, list[float]] = defaultdict(list)
     panels: dict[int, set[str]] = defaultdict(set)
@@ -321,7 +324,7 @@ def _with_suspects(
     """The with-suspects rating sums, from the kept ones: only keys holding a pending rating change.
 
     ``excluded_ids`` are the pending suspects: a key whose latest rating is one of them is added
-    back. A key whose latest rating is confirmed fraud stays out in both passes (§2.3).
+    back. A key whose latest rating is confirmed fraud stays out in both passes (estimators.md §1).
 
     Sums are additive, so each such key's kept contribution is taken out and its all-events
     contribution put in; a million-row pass is not repeated for a few suspect ratings.
@@ -370,7 +373,7 @@ def _with_suspects(
 
     for key in sorted(by_key):
         latest_all = by_key[key][-1]  # in time order
-        if latest_all.ex:  # the kept pass dropped the key (§2.3); with suspects it counts
+        if latest_all.ex:  # the kept pass dropped the key (estimators.md §1); with suspects it counts
             put(latest_all, 1)
     return agg
 
@@ -423,7 +426,7 @@ def load_campaign(
     watch_ids = _latest_flag_ids(cid, frozenset({FlagStatus.WATCH}), flag_cut)
     ex = E.id.in_(excluded_ids)
     hard = E.id.in_(hard_ids)
-    # What a pass leaves out after taking the latest answer per key (§2.3): every exclusion, or
+    # What a pass leaves out after taking the latest answer per key (estimators.md §1): every exclusion, or
     # with suspects only confirmed fraud and quality exclusions.
     drop = hard if include_suspects else ex
 
@@ -595,7 +598,7 @@ def _aggregate_ratings(
             later.kind == "rating",
             later.identity_hash == E.identity_hash,
             later.brand_id == E.brand_id,
-            # Any later rating supersedes, excluded or not (§2.3: latest first, then exclusions).
+            # Any later rating supersedes, excluded or not (estimators.md §1: latest first, then exclusions).
             tuple_(later.submitted_at, later.id) > tuple_(E.submitted_at, E.id),
         )
         .exists()

@@ -268,7 +268,7 @@ def take_snapshot(
     reason: str | None = None,
     actor: str | None = None,
 ) -> RecognitionSnapshot:
-    """The official, immutable result: canonical JSON with its sha256 (§2.12).
+    """The official, immutable result: canonical JSON with its sha256 (docs/method/closing.md §3).
 
     Without a reason this is version 1 (taken once, at close). With a reason it is a correction:
     the next version, computed from the flags and checks as they are now; earlier versions stay.
@@ -363,7 +363,10 @@ def results(session: Session, campaign: Campaign, cfg: RecognitionConfig | None 
 
 
 def csv_text(report: dict[str, Any]) -> str:
-    """CSV export: every row carries n, interval, status and the method version (§5)."""
+    """CSV export: every row carries n, interval, status and the method version.
+
+    See docs/method/disclosure.md §2.
+    """
     buf = io.StringIO()
     writer = SafeCsvWriter(buf)
     writer.writerow(

@@ -3,7 +3,8 @@ campaigns that apply to the respondent.
 
 Registered with ``handlers.measures.set_roster_provider``: every roster holds the brands whose
 service area contains the respondent (S: all), restricted to candidates of open campaigns when
-there are any, plus exactly one fictitious brand, in a random order per respondent (§2.6, P7).
+there are any, plus exactly one fictitious brand, in a random order per respondent
+(docs/method/sampling.md §5).
 
 Showing a brand only inside its service area is why a member's roster answer is *away* under the
 amended home rule: the area is the target population. Only a cadre of the brand's own subtree

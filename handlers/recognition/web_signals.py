@@ -1,4 +1,4 @@
-"""The web signals of an H5 page submission (RECOGNITION.md §4.5 F1, F2, F5, B4; §4.7 privacy).
+"""The web signals of an H5 page submission (docs/method/fraud.md §8: F1, F2, F5, B4 and privacy).
 
 The page records the vote or rating with ``record_vote`` / ``record_rating`` and then, in the
 same transaction, ``attach_signal(session, outcome.event_id, web_signal(...), now)``. Only

@@ -1,4 +1,4 @@
-"""Handling and adjudication (RECOGNITION.md §4.6): confirmed fraud, open checks and their deadline,
+"""Handling and adjudication (docs/method/adjudication.md): confirmed fraud, open checks and their deadline,
 two adjudicators, the owning union's appeal, and escalating an exchange ring to a brand-level check."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Seeded attack simulations (RECOGNITION.md §6 cases 21–28) on the pure rule and loader layers."""
+"""Seeded attack simulations (docs/method/tests.md cases 20–28) on the pure rule and loader layers."""
 
 from __future__ import annotations
 

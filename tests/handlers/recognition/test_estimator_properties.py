@@ -1,4 +1,4 @@
-"""RECOGNITION.md §6 cases 1–11 and 13–14: properties of the estimators (Hypothesis)."""
+"""docs/method/tests.md cases 1–11 and 13–14: properties of the estimators (Hypothesis)."""
 
 from __future__ import annotations
 

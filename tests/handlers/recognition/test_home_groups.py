@@ -1,4 +1,4 @@
-"""The amended home rule and groups by identity (RECOGNITION.md amendment 2026-12-01; issue 12 §1, §5).
+"""The amended home rule and groups by identity (docs/method/home.md §3; issue 12 §1, §5).
 
 Home for brand b: its own brand channel, or a bound cadre of b's owning subtree. A member's
 neutral answer from the service area is away. Cadres are W (home), never S; a G reviewer's score

@@ -83,7 +83,7 @@ def test_a_flag_the_system_restored_is_raised_again_on_new_evidence(session: Ses
 
 
 def test_a_flagged_later_rating_does_not_bring_back_the_earlier_one(session: Session) -> None:
-    """§2.3: the latest rating per (identity, brand) first, then exclusions."""
+    """docs/method/estimators.md §1: the latest rating per (identity, brand) first, then exclusions."""
     p = build(session)
     p.add(END - timedelta(days=5), RIVAL, "changer", q1=1)
     (early,) = p.flush(session)

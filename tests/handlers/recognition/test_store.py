@@ -71,7 +71,7 @@ def test_awareness_from_neutral_roster_only_and_foil_excluded(session: Session, 
     rep = compute_report(session, c)
     a_s = next(b for b in rep["brands"] if b["brand"] == "工惠乐学")["groups"]["S"]["awareness"]
     assert a_s["n"] == 30 and a_s["raw"] == pytest.approx(33.3, abs=0.05)
-    # Brand-channel ratings never touch awareness (test 15).
+    # Brand-channel ratings never touch awareness (docs/method/tests.md case 15).
     for i in range(20):
         u = make_user(session)
         record_rating(session, u, c, brands[0], 5, f"k{i}", T0, channel="brand", src=brands[0].id)
@@ -249,7 +249,8 @@ def test_sql_loader_matches_reference_loader(session: Session, brands) -> None: 
 
 
 def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
-    """§6 case 17: never outside the area, exactly one foil, positions a permutation (χ²)."""
+    """docs/method/tests.md case 17: never outside the area, exactly one foil, positions a
+    permutation (χ²)."""
     import random
 
     from scipy import stats

@@ -1,4 +1,4 @@
-"""RECOGNITION.md §3 reproduced end to end (test case 12), to ±0.05."""
+"""docs/method/example.md reproduced end to end (docs/method/tests.md case 12), to ±0.05."""
 
 from __future__ import annotations
 
@@ -157,8 +157,9 @@ def test_yi_with_enough_answers_becomes_recommended() -> None:
     )
     result = compute_brand(yi_more, PRIORS, default_config())
     assert close(result.components[("W", "R")].estimate, 88.5)
-    # §3.5 prints R_S 85.0, but §2.7 gives (30·96 + 20·70)/50 = 85.6; the method's own formula
-    # wins, which moves RI by 0.3·0.6·0.6 ≈ 0.11 above the printed 65.9 [63.6, 68.2].
+    # The reference method's example printed R_S 85.0, but docs/method/estimators.md §5 gives
+    # (30·96 + 20·70)/50 = 85.6 (example.md §5); the formula wins, which moves RI by
+    # 0.3·0.6·0.6 ≈ 0.11 above the printed 65.9 [63.6, 68.2].
     assert close(result.components[("S", "R")].estimate, 85.6)
     assert close(result.index, 65.9, 0.12)
     assert close(result.ci[0], 63.6, 0.12) and close(result.ci[1], 68.2, 0.12)
