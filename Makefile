@@ -66,7 +66,7 @@ lint: install
 
 # The documentation (docs/, mkdocs.yml); --strict fails on a broken link or anchor.
 docs: install
-	$(VENV)/bin/mkdocs build --strict --quiet -d $${DOCS_SITE:-site}
+	$(VENV)/bin/mkdocs build --strict -d $${DOCS_SITE:-site}
 
 worker: install
 	$(FLASK) worker
