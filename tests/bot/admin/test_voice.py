@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin.accounts import create_api_token
-from handlers import suggestions as ops
+from handlers.suggestions import operations as ops
 from models import Suggestion, SurveyResponse, User, utcnow
 from models.admin import AdminAccount, AuditEntry
 from tests.bot.admin.conftest import World, csrf
