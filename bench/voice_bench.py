@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import handlers  # noqa: F401  (registers handlers)
 import models
-from handlers import suggestions as sg
+from handlers.suggestions import operations as sg
 from handlers.voice_reports import survey_results
 from models import SurveyResponse, Union, UnionKind, User, utcnow
 from models.db import make_engine

@@ -179,7 +179,7 @@ SURVEY_PAGE_ABOUT = "答案按页保存：离开后 24 小时内再打开可接�
 SURVEY_PAGE_DONE_ALREADY = "你已提交过这份问卷，每人只能提交一次，本次未作记录。"
 SURVEY_PAGE_CLOSED_POST = "该问卷已结束，本次提交未作记录。"
 
-# --- the H5 suggestion pages (handlers/suggestion_page.py, bot/h5/suggestions.py) ------------
+# --- the H5 suggestion pages (handlers/suggestions/page.py, bot/h5/suggestions.py) -----------
 LOOKUP_WRONG = (
     "单号或查询码不对，未能查到建议。请核对后再试（查询码 8 位，由数字和字母组成，如 7K2M-9QXA）。"
     "每小时最多可输错 5 次。实名建议请在「我的建议」中查看。"

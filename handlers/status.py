@@ -6,7 +6,7 @@ from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.programme.status import brand_status_reply
 from handlers.registry import on_intent
-from handlers.suggestions import suggestion_status_reply
+from handlers.suggestions.chat import suggestion_status_reply
 from nlp import Intent
 
 

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers import suggestions as ops
+from handlers.actor import SYSTEM
 from handlers.clock import SHANGHAI
+from handlers.suggestions import operations as ops
 from models import SurveyResponse, Union, User
 
 DEMO_PREFIX = "demo-voice-"
@@ -62,12 +63,12 @@ def load_voice_demo(session: Session, now: datetime) -> dict[str, int]:
         filed_at = now - step * (len(SUGGESTIONS) - i)
         s = ops.submit(session, worker, text, filed_at, anonymous=anonymous)
         if done in ("accept", "answer"):
-            ops.accept(session, s, None, filed_at + step / 12)
+            ops.accept(session, s, SYSTEM, filed_at + step / 12)
         if done == "answer":
-            ops.answer(session, s, None, ANSWER, filed_at + step / 2)
+            ops.answer(session, s, SYSTEM, ANSWER, filed_at + step / 2)
             s.answer_delivered_at = filed_at + step / 2  # the demo has no one to push to
         if done == "reject":
-            ops.reject(session, s, None, REASON, filed_at + step / 8)
+            ops.reject(session, s, SYSTEM, REASON, filed_at + step / 8)
     responses = 0
     for i in range(12):
         code = ("BZ-BC-001", "BZ-BC-002", "BZ-ZP-001")[i % 3]

@@ -20,11 +20,11 @@ from openpyxl import Workbook
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from config.suggestions import default_config as config
 from config.voice_texts import RATING_LABELS
 from handlers.cells import SafeCsvWriter, safe_cell
 from handlers.clock import SHANGHAI, show_time
 from handlers.recognition.stats import t_ppf
-from handlers.suggestions import config
 from handlers.surveys import DONT_KNOW, GROUPS, Question, Template, brand_names, templates
 from models import Suggestion, SurveyResponse, Union, User
 from models.union import subtree_ids

@@ -1,34 +1,16 @@
-"""/api/v1/suggestions and /api/v1/surveys/{key}/results: the same queries and scoping as the
-pages (registered on the API blueprint of ``bot.admin.api``). Suggestions carry no author field
-of any kind, named or anonymous."""
+"""/api/v1/surveys/{key}/results: the same queries and scoping as the pages (registered on the
+API blueprint of ``bot.admin.api``). /api/v1/suggestions is in ``bot.admin.suggestions.api``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, jsonify, request
+from flask import Response, abort, jsonify
 
 from bot.admin import web
-from bot.admin.api import MAX_LIMIT, _jsonable, _scope, bp
-from bot.admin.suggestions import SuggestionFilters, suggestion_dict, suggestions_query
+from bot.admin.api import _scope, bp
 from bot.admin.surveys import scoped_results
 from handlers.surveys import templates
-from models import utcnow
-
-
-@bp.route("/suggestions")
-def suggestions() -> Response:
-    session = web.db()
-    filters = SuggestionFilters.from_args(request.args)
-    if filters.errors:
-        abort(400, description=filters.errors[0])
-    stmt = suggestions_query(session, _scope(), filters)
-    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), MAX_LIMIT)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
-    total = web.count(stmt)
-    now = utcnow()
-    items = [_jsonable(suggestion_dict(s, now)) for s in session.scalars(stmt.limit(limit).offset(offset))]
-    return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
 def _plain(value: Any) -> Any:

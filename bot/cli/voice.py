@@ -10,8 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from bot.runtime import Runtime
+from handlers.actor import SYSTEM
 from handlers.context import JobRequest
-from handlers.suggestions import escalate_overdue, pending_deliveries
+from handlers.suggestions.operations import escalate_overdue
+from handlers.suggestions.queries import pending_deliveries
 from handlers.surveys import default_template, templates
 from handlers.voice_reports import render_results, suggestion_table, survey_results, survey_table, write_table
 from models import utcnow
@@ -41,7 +43,7 @@ def suggestions_group() -> None:
 def escalate() -> None:
     rt = _runtime()
     with rt.session_factory() as session, session.begin():
-        moved = escalate_overdue(session, utcnow())
+        moved = escalate_overdue(session, SYSTEM, utcnow())
         lines = [f"{s.ticket} → {s.union.name}" for s in moved]
     click.echo(f"已上交 {len(moved)} 条逾期建议。")
     for line in lines:

@@ -1,4 +1,4 @@
-"""The H5 "my suggestions" page and the anonymous ticket lookup (handlers/suggestion_page.py
+"""The H5 "my suggestions" page and the anonymous ticket lookup (handlers/suggestions/page.py
 holds the rules; this module only translates HTTP).
 
 The lookup takes the ticket and code in a POST body, never in the address (addresses end up in
@@ -16,8 +16,8 @@ from bot.h5 import web
 from bot.h5.web import bp, signed_in
 from config import voice_texts as T
 from handlers.anonymity import ATTEMPT_WINDOW, MAX_WRONG_ATTEMPTS
-from handlers.suggestion_page import my_tickets, open_by_code, rate_own
-from handlers.suggestions import RATINGS
+from handlers.suggestions.page import my_tickets, open_by_code, rate_own
+from handlers.suggestions.states import RATINGS
 
 MY_PAGE = "my-suggestions"
 LOOKUP_PAGE = "suggestion-lookup"

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from bot.jobs import InlineQueue
 from config.settings import Settings
-from handlers import suggestions as sg
+from handlers.actor import SYSTEM
 from handlers.context import JobRequest
+from handlers.suggestions import operations as sg
 from models import Suggestion, Union, UnionKind, User
 from models.delivery import AnswerDelivery, SubscribeGrant
 from models.union import assign_path
@@ -98,8 +99,8 @@ def answer(app: Flask, sid: int, at: datetime, text: str = ANSWER) -> None:
     with rt.session_factory() as session, session.begin():
         s = session.get(Suggestion, sid)
         assert s is not None
-        sg.accept(session, s, None, at)
-        job = sg.answer(session, s, None, text, at)
+        sg.accept(session, s, SYSTEM, at)
+        job = sg.answer(session, s, SYSTEM, text, at)
         ids = rt.queue.stage(session, [job] if job is not None else [])
     rt.queue.dispatch(ids)
 

@@ -11,8 +11,9 @@ import openpyxl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers import suggestions as sg
 from handlers.recognition.stats import t_ppf
+from handlers.suggestions import operations as sg
+from handlers.suggestions.operations import user_actor
 from handlers.voice_reports import DK_CODE, survey_results
 from models import Brand, Role, SurveyResponse, Union, UnionKind, User
 from models.union import assign_path
@@ -102,8 +103,8 @@ def _seed(engine):
         session.flush()
         s1 = sg.submit(session, worker, "=HYPERLINK(食堂)", T0)
         sg.submit(session, worker, "匿名：安全帽不够用", T0, anonymous=True)
-        sg.accept(session, s1, admin, T0)
-        sg.answer(session, s1, admin, "已处理", T0)
+        sg.accept(session, s1, user_actor(admin), T0)
+        sg.answer(session, s1, user_actor(admin), "已处理", T0)
         return brand.id
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import models
-from handlers import suggestions as sg
 from handlers.clock import local_day
+from handlers.suggestions import operations as sg
+from handlers.suggestions.operations import user_actor
 from handlers.surveys import templates
 from models import Role, Suggestion, SurveyResponse, Union, UnionKind, User, utcnow
 from models.union import assign_path
@@ -140,8 +141,8 @@ def test_escalate_and_deliver_commands(app, chat, clean_db, wechat_stub) -> None
     with Session(clean_db) as session, session.begin():
         s = session.scalar(select(Suggestion))
         cadre = session.scalar(select(User).where(User.openid == "o-cadre"))
-        sg.accept(session, s, cadre, utcnow())
-        job = sg.answer(session, s, cadre, "已延长热水供应时间。", utcnow())
+        sg.accept(session, s, user_actor(cadre), utcnow())
+        job = sg.answer(session, s, user_actor(cadre), "已延长热水供应时间。", utcnow())
     app.extensions["ghpp"].queue.enqueue(job)
     sent = wechat_stub.calls_to("message/custom/send")
     assert len(sent) == 1 and "已延长热水供应时间" in str(sent[0])

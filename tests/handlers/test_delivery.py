@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from handlers import delivery
-from handlers import suggestions as sg
+from handlers.actor import SYSTEM
 from handlers.context import Reply
 from handlers.inbound import Inbound
 from handlers.ports import Channels, WeChatApiError
 from handlers.registry import JobContext
+from handlers.suggestions import jobs
+from handlers.suggestions import operations as sg
 from models import Suggestion
 from models.delivery import AnswerDelivery, DeliveryChannel, SubscribeGrant
 from tests.factories import make_ctx, make_union, make_user
@@ -97,8 +99,8 @@ def _answered(session, text: str = "已处理。", *, wrote: datetime = NOW):  #
     top = make_union(session, name="市总工会")
     user = make_user(session, union_id=top.id, last_message_at=wrote)
     s = sg.submit(session, user, "食堂的饭菜太咸了，希望改进", wrote)
-    sg.accept(session, s, None, wrote)
-    job = sg.answer(session, s, None, text, LATER)
+    sg.accept(session, s, SYSTEM, wrote)
+    job = sg.answer(session, s, SYSTEM, text, LATER)
     assert job is not None
     return user, s, job
 
@@ -125,10 +127,10 @@ def test_network_errors_are_left_to_the_job_queue(session) -> None:  # type: ign
     api = Api()
     api.errors["template"] = WeChatApiError(None, "request failed", retryable=True)
     with pytest.raises(WeChatApiError):
-        sg.push_answer(_jctx(session, api, ALL), **job.kwargs)
+        jobs.push_answer(_jctx(session, api, ALL), **job.kwargs)
     api.errors["template"] = WeChatApiError(-1, "system busy", retryable=True)
     with pytest.raises(WeChatApiError):
-        sg.push_answer(_jctx(session, api, ALL), **job.kwargs)
+        jobs.push_answer(_jctx(session, api, ALL), **job.kwargs)
     assert _rows(session, s) == [] and s.answer_delivered_at is None
 
 
@@ -137,7 +139,7 @@ def test_other_refusals_fall_back_to_the_next_channel(session) -> None:  # type:
     session.add(SubscribeGrant(user_id=user.id, template_id="S", scene=1000, reserved_hash="x" * 64))
     api = Api()
     api.errors["template"] = WeChatApiError(48001, "api unauthorized")
-    sg.push_answer(_jctx(session, api, ALL), **job.kwargs)
+    jobs.push_answer(_jctx(session, api, ALL), **job.kwargs)
     assert [k for k, _ in api.sent] == ["subscribe"]
     assert _rows(session, s) == [("template", "failed"), ("subscribe", "sent")]
 
@@ -145,7 +147,7 @@ def test_other_refusals_fall_back_to_the_next_channel(session) -> None:  # type:
 def test_an_owed_answer_is_not_delivered_with_an_anonymous_message(session) -> None:  # type: ignore[no-untyped-def]
     """A delivery at the instant of a redacted message would show that the worker sent it."""
     user, s, job = _answered(session, wrote=NOW - timedelta(days=5))
-    sg.push_answer(_jctx(session, Api(), Channels()), **job.kwargs)
+    jobs.push_answer(_jctx(session, Api(), Channels()), **job.kwargs)
     assert _rows(session, s) == [("next_message", "waiting")]
     _reply, ctx = say(session, user, "匿名建议：车间主任经常拖欠加班费", LATER)
     assert ctx.redact_inbound and ctx.jobs == []
@@ -155,15 +157,15 @@ def test_an_owed_answer_is_not_delivered_with_an_anonymous_message(session) -> N
 
 def test_a_full_reply_leaves_a_pointer_and_the_answer_owed(session) -> None:  # type: ignore[no-untyped-def]
     user, s, job = _answered(session, "答复内容。" * 40, wrote=NOW - timedelta(days=5))
-    sg.push_answer(_jctx(session, Api(), NONE), **job.kwargs)
+    jobs.push_answer(_jctx(session, Api(), NONE), **job.kwargs)
     ctx = make_ctx(session, user, LATER)
     ctx.channels = NONE
     inbound = Inbound(openid=user.openid, kind="text", created_at=LATER, msg_id="1", content="帮助")
-    out = sg.owed_answers(ctx, inbound, Reply("很" * 600))  # 1800 bytes: no room for the answer
+    out = jobs.owed_answers(ctx, inbound, Reply("很" * 600))  # 1800 bytes: no room for the answer
     assert out.text is not None and out.text.startswith(f"您的建议（单号 {s.ticket}）已有答复，回复「查询")
-    assert out.text.endswith("很") and len(out.text.encode()) <= sg.PASSIVE_REPLY_BYTES
+    assert out.text.endswith("很") and len(out.text.encode()) <= jobs.PASSIVE_REPLY_BYTES
     assert s.answer_delivered_at is None and _rows(session, s) == [("next_message", "waiting")]
-    out = sg.owed_answers(ctx, inbound, Reply("好的"))  # room now: the whole answer, then delivered
+    out = jobs.owed_answers(ctx, inbound, Reply("好的"))  # room now: the whole answer, then delivered
     assert out.text is not None and "答复内容。" * 40 in out.text
     assert s.answer_delivered_at == LATER
     assert _rows(session, s) == [("next_message", "done"), ("passive", "delivered")]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.suggestions import config
+from config.suggestions import default_config as config
 from nlp.keywords import categorise, top_keywords
 
 

@@ -16,8 +16,13 @@ from sqlalchemy.orm import Session
 
 import models
 from bot.pipeline import Pipeline
-from handlers import suggestions as sg
+from config.suggestions import default_config
+from handlers.actor import SYSTEM
 from handlers.anonymity import CODE_ALPHABET, code_matches, day_stamp, legacy_hash
+from handlers.suggestions import chat as suggestion_chat
+from handlers.suggestions import flows, queries
+from handlers.suggestions import operations as sg
+from handlers.suggestions.operations import user_actor
 from models import Conversation, InboundMessage, Suggestion, SuggestionState, Union, UnionKind, User
 from models.recognition import RecognitionEvent
 from models.union import assign_path
@@ -50,7 +55,7 @@ def _seed(engine: Engine) -> None:
 def _file_anonymously(session: Session, user: User, now: datetime = MONDAY) -> tuple[Suggestion, str]:
     reply, _ = say(session, user, "匿名建议：食堂承包商克扣饭量，份量明显不足", now)
     ticket, code = CODE_RE.search(reply.text or "").groups()  # type: ignore[union-attr]
-    s = sg.find_ticket(session, ticket)
+    s = queries.find_ticket(session, ticket)
     assert s is not None
     return s, code
 
@@ -66,12 +71,12 @@ def test_anonymous_suggestion_stores_its_day_not_its_instant(session, tree) -> N
     assert s.created_at == day and s.updated_at == day
     assert [e.at for e in s.events] == [day]
     # The deadline counts from the day: the end of the fifth working day (Monday 30th).
-    assert sg.config().accept_working_days == 5
+    assert default_config().accept_working_days == 5
     assert s.due_at == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
     cadre = make_user(session, role=models.Role.CADRE, union_id=tree[1].id)
     later = MONDAY + timedelta(hours=3, minutes=7)
-    sg.accept(session, s, cadre, later)
-    sg.answer(session, s, cadre, "已约谈承包商。", later)
+    sg.accept(session, s, user_actor(cadre), later)
+    sg.answer(session, s, user_actor(cadre), "已约谈承包商。", later)
     assert s.answered_at == day and s.updated_at == day and all(e.at == day for e in s.events)
     # Named suggestions keep their instant.
     say(session, user, "建议：食堂增加夜班餐", MONDAY)
@@ -93,7 +98,7 @@ def test_the_quota_of_a_user_shows_no_anonymous_filing(session, tree) -> None:  
     rows = session.scalars(select(SuggestionQuota).where(SuggestionQuota.user_id == user.id)).all()
     assert rows == []
     # Still one daily limit over both kinds.
-    for i in range(sg.config().per_day - 1):
+    for i in range(default_config().per_day - 1):
         say(session, user, f"建议：第{i}条关于食堂窗口的建议", MONDAY)
     reply, _ = say(session, user, "匿名建议：再提一条关于宿舍热水的建议", MONDAY)
     assert "今天" in (reply.text or "") or "上限" in (reply.text or "")
@@ -142,7 +147,7 @@ def test_conversation_of_an_anonymous_step_holds_nothing_readable(session, tree)
     conv = session.scalar(select(Conversation).where(Conversation.user_id == user.id))
     assert conv is not None and set(conv.data) == {"sealed"}
     assert "克扣" not in repr(conv.data) and "anonymous" not in repr(conv.data)
-    assert sg.flow_data(conv)["text"].startswith("食堂承包商")
+    assert flows.flow_data(conv)["text"].startswith("食堂承包商")
     reply, _ = say(session, user, "1", MONDAY)
     assert CODE_RE.search(reply.text or "")
 
@@ -163,7 +168,7 @@ def test_late_anonymous_reply_is_held_not_pushed(
         done.set()
 
     monkeypatch.setattr(Pipeline, "_deliver_late", deliver_and_signal)
-    real_handle = sg.suggest_intent
+    real_handle = suggestion_chat.suggest_intent
 
     def slow(ctx, inbound, intent):  # type: ignore[no-untyped-def]
         time.sleep(0.3)
@@ -210,9 +215,9 @@ def test_answer_to_an_anonymous_author_is_never_pushed(session, tree) -> None:  
     user = make_user(session, union_id=tree[1].id)
     s, _ = _file_anonymously(session, user)
     cadre = make_user(session, role=models.Role.CADRE, union_id=tree[1].id)
-    sg.accept(session, s, cadre, MONDAY)
-    assert sg.answer(session, s, cadre, "已处理。", MONDAY) is None
-    assert sg.pending_deliveries(session, MONDAY + timedelta(minutes=1)) == []
+    sg.accept(session, s, user_actor(cadre), MONDAY)
+    assert sg.answer(session, s, user_actor(cadre), "已处理。", MONDAY) is None
+    assert queries.pending_deliveries(session, MONDAY + timedelta(minutes=1)) == []
 
 
 # --- rating events ---------------------------------------------------------------------------------
@@ -289,8 +294,8 @@ def test_a_wrong_code_cannot_rate_or_reopen(session, tree) -> None:  # type: ign
     author = make_user(session, union_id=tree[1].id)
     s, code = _file_anonymously(session, author)
     cadre = make_user(session, role=models.Role.CADRE, union_id=tree[1].id)
-    sg.accept(session, s, cadre, MONDAY)
-    sg.answer(session, s, cadre, "已约谈承包商。", MONDAY)
+    sg.accept(session, s, user_actor(cadre), MONDAY)
+    sg.answer(session, s, user_actor(cadre), "已约谈承包商。", MONDAY)
     guesser = make_user(session)
     reply, _ = say(session, guesser, f"查询 {s.ticket} {_wrong(code, 1)}", MONDAY)
     assert "已约谈" not in (reply.text or "")
@@ -347,7 +352,7 @@ def test_anonymous_quota_and_attempts_are_purged(session, tree) -> None:  # type
     s, code = _file_anonymously(session, user)
     say(session, make_user(session), f"查询 {s.ticket} {_wrong(code, 3)}", MONDAY)
     assert session.scalars(select(AnonymousQuota)).all() and session.scalars(select(CodeAttempt)).all()
-    sg.escalate_overdue(session, MONDAY + timedelta(days=1))
+    sg.escalate_overdue(session, SYSTEM, MONDAY + timedelta(days=1))
     assert session.scalars(select(AnonymousQuota)).all() == []
     assert session.scalars(select(CodeAttempt)).all() == []
 

@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from config.settings import PROJECT_ROOT
-from handlers import suggestions as ops
 from handlers.clock import SHANGHAI
+from handlers.suggestions import operations as ops
 from models import SurveyResponse, Union, utcnow
 from tests.bot.admin.test_browser import PASSWORD, browser, live_server, shoot  # noqa: F401
 from tests.factories import make_user

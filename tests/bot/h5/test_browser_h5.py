@@ -149,7 +149,8 @@ def test_survey_with_a_skip_resume_and_my_suggestions_on_a_phone(
     province: Province,
     wechat_stub: WeChatStub,
 ) -> None:
-    from handlers import suggestions as sg
+    from handlers.actor import SYSTEM
+    from handlers.suggestions import operations as sg
     from models import User
 
     with app.extensions["ghpp"].session_factory() as session, session.begin():
@@ -157,8 +158,8 @@ def test_survey_with_a_skip_resume_and_my_suggestions_on_a_phone(
         early = NOW - timedelta(days=2)
         sg.submit(session, author, "食堂的饭菜太咸了，希望少放盐。", early)
         answered = sg.submit(session, author, "车间空调坏了一个月，夏天太热。", early)
-        sg.accept(session, answered, None, early)
-        sg.answer(session, answered, None, "已联系厂家，本周内修好。", early + timedelta(hours=20))
+        sg.accept(session, answered, SYSTEM, early)
+        sg.answer(session, answered, SYSTEM, "已联系厂家，本周内修好。", early + timedelta(hours=20))
 
     wechat_stub.sign_in_as(WORKER_A)
     hosts: set[str] = set()

@@ -19,8 +19,9 @@ from sqlalchemy import Engine, select
 
 import models
 from handlers import delivery
-from handlers import suggestions as sg
+from handlers.actor import SYSTEM
 from handlers.anonymity import MAX_WRONG_ATTEMPTS, show_code
+from handlers.suggestions import operations as sg
 from models import Suggestion, User
 from tests.bot.h5.conftest import NOW, WECHAT_UA, WORKER_A, WORKER_B, Province
 from tests.wechat_chat import Chat
@@ -47,14 +48,14 @@ def filed(app: Flask, province: Province) -> Filed:
         early = NOW.replace(hour=0, minute=30)
         named = sg.submit(session, author, "食堂的饭菜太咸了，希望少放盐。", early)
         answered = sg.submit(session, author, "车间空调坏了一个月，夏天太热。", early)
-        sg.accept(session, answered, None, early)
+        sg.accept(session, answered, SYSTEM, early)
         county_b = session.get(models.Union, province.county_b.id)
         assert county_b is not None
-        sg.transfer(session, answered, None, county_b, early, note="内部：请乙县跟进")
-        sg.answer(session, answered, None, "已联系厂家，本周内修好。", early)
+        sg.transfer(session, answered, SYSTEM, county_b, early, note="内部：请乙县跟进")
+        sg.answer(session, answered, SYSTEM, "已联系厂家，本周内修好。", early)
         anon, code = sg.file_suggestion(session, author, "班组长长期克扣加班费。", early, anonymous=True)
-        sg.accept(session, anon, None, early)
-        sg.answer(session, anon, None, "已转劳动监察部门核查。", early)
+        sg.accept(session, anon, SYSTEM, early)
+        sg.answer(session, anon, SYSTEM, "已转劳动监察部门核查。", early)
         assert code is not None
         return Filed(named.ticket, answered.ticket, anon.ticket, code)
 
@@ -136,8 +137,8 @@ def test_the_worker_rates_the_answer_on_the_page(
         worker_b = session.scalar(select(User).where(User.openid == WORKER_B))
         assert worker_b is not None
         own = sg.submit(session, worker_b, "宿舍热水经常没有。", NOW)
-        sg.accept(session, own, None, NOW)
-        sg.answer(session, own, None, "已安排维修。", NOW)
+        sg.accept(session, own, SYSTEM, NOW)
+        sg.answer(session, own, SYSTEM, "已安排维修。", NOW)
     other = sign_in(WORKER_B, MY)
     html_b = other.get(MY, headers=UA).get_data(as_text=True)
     data_b = {

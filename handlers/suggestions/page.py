@@ -19,15 +19,11 @@ from sqlalchemy.orm import Session, selectinload
 from config import voice_texts as T
 from handlers.anonymity import CODE_ALPHABET, CODE_LENGTH, code_matches, hash_code, normalise_code
 from handlers.clock import show_day, show_time
-from handlers.suggestions import (
-    RATINGS,
-    code_locked,
-    find_ticket,
-    mark_answer_read,
-    normalise_ticket,
-    note_wrong_code,
-    rate,
-)
+from handlers.suggestions.access import code_locked, note_wrong_code
+from handlers.suggestions.numbering import normalise_ticket
+from handlers.suggestions.operations import mark_answer_read, rate
+from handlers.suggestions.queries import find_ticket
+from handlers.suggestions.states import RATINGS
 from models import Suggestion, SuggestionState, Union, User
 from models.delivery import DeliveryChannel
 
@@ -97,7 +93,7 @@ def _history(s: Suggestion, unions: dict[int, str]) -> tuple[HistoryLine, ...]:
 
 
 def ticket_view(s: Suggestion, unions: dict[int, str]) -> TicketView:
-    # Anonymous suggestions keep only their day (see suggestions._at): show dates, not 00:00.
+    # Anonymous suggestions keep only their day (see operations._at): show dates, not 00:00.
     shown = show_day if s.anonymous else show_time
     due = None
     if s.due_at is not None:

@@ -6,9 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers import suggestions as sg
+from handlers.actor import SYSTEM, Actor
 from handlers.clock import add_working_days
 from handlers.registry import JobContext
+from handlers.suggestions import chat, flows, jobs, numbering, queries
+from handlers.suggestions import operations as sg
+from handlers.suggestions.errors import SuggestionError
+from handlers.suggestions.operations import user_actor
 from models import Conversation, Role, Suggestion, SuggestionState
 from tests.factories import make_brand, make_union, make_user
 from tests.factories_voice import say
@@ -49,7 +53,7 @@ def test_working_days_skip_weekends() -> None:
     ],
 )
 def test_strip_command(raw: str, expected: str) -> None:
-    assert sg.strip_command(raw) == expected
+    assert chat.strip_command(raw) == expected
 
 
 def test_one_message_submit_files_ticket_category_and_union(session, tree) -> None:
@@ -58,7 +62,7 @@ def test_one_message_submit_files_ticket_category_and_union(session, tree) -> No
     reply, ctx = say(session, user, "建议：食堂菜品太少，希望增加午餐品种。", MONDAY)
     m = re.search(r"JY(\d{8})-(\d{4})", reply.text or "")
     assert m and m.group(1) == "20261123"
-    s = sg.find_ticket(session, m.group(0))
+    s = queries.find_ticket(session, m.group(0))
     assert s is not None
     assert s.user_id == user.id and not s.anonymous
     assert s.content == "食堂菜品太少，希望增加午餐品种。"
@@ -120,7 +124,7 @@ def test_limits(session, tree) -> None:
 
 
 def _cadre(session, union, role=Role.CADRE):
-    return make_user(session, role=role, union_id=union.id)
+    return user_actor(make_user(session, role=role, union_id=union.id))
 
 
 def _filed(session, tree, text="建议：食堂菜品太少"):
@@ -157,7 +161,25 @@ def test_every_transition_and_history(session, tree) -> None:
         ("answer", "in_progress", "answered"),
         ("rate", "answered", "rated"),
     ]
-    assert s.events[1].actor_id == cadre.id
+    assert s.events[1].actor_id == cadre.user_id
+
+
+def test_the_event_records_a_wechat_users_id_only(session, tree) -> None:
+    """Cadres and admins acting in WeChat are recorded by user id; the dashboard, the system and
+    the author (filing, rating) are not."""
+    _u, s = _filed(session, tree)
+    sg.accept(session, s, Actor.admin("county", "滨城区总工会"), MONDAY)
+    admin = make_user(session, role=Role.ADMIN)
+    sg.start(session, s, user_actor(admin), MONDAY)
+    sg.answer(session, s, SYSTEM, "已处理。", MONDAY)
+    sg.rate(session, s, "satisfied", MONDAY)
+    assert [(e.action, e.actor_id) for e in s.events] == [
+        ("submit", None),
+        ("accept", None),
+        ("start", admin.id),
+        ("answer", None),
+        ("rate", None),
+    ]
 
 
 def test_answer_straight_from_accepted_and_satisfied(session, tree) -> None:
@@ -171,15 +193,15 @@ def test_answer_straight_from_accepted_and_satisfied(session, tree) -> None:
 
 def test_reject_needs_reason_and_only_from_submitted(session, tree) -> None:
     _u, s = _filed(session, tree)
-    admin = make_user(session, role=Role.ADMIN)
-    with pytest.raises(sg.SuggestionError, match="原因"):
+    admin = user_actor(make_user(session, role=Role.ADMIN))
+    with pytest.raises(SuggestionError, match="原因"):
         sg.reject(session, s, admin, "  ", MONDAY)
     sg.reject(session, s, admin, "不属于工会职责范围", MONDAY)
     assert s.state == S.REJECTED and s.reason == "不属于工会职责范围" and s.due_at is None
     for op in (sg.accept, sg.start):
-        with pytest.raises(sg.SuggestionError, match="不能执行"):
+        with pytest.raises(SuggestionError, match="不能执行"):
             op(session, s, admin, MONDAY)
-    with pytest.raises(sg.SuggestionError):
+    with pytest.raises(SuggestionError):
         sg.rate(session, s, "satisfied", MONDAY)
 
 
@@ -189,19 +211,19 @@ def test_illegal_transitions_and_permissions(session, tree) -> None:
     other = make_union(session, top, name="别的市总")
     outsider = _cadre(session, other)
     worker = make_user(session, union_id=base.id)
-    with pytest.raises(sg.SuggestionError, match="无权"):
+    with pytest.raises(SuggestionError, match="无权"):
         sg.accept(session, s, outsider, MONDAY)
-    with pytest.raises(sg.SuggestionError, match="无权"):
-        sg.accept(session, s, worker, MONDAY)
+    with pytest.raises(SuggestionError, match="无权"):
+        sg.accept(session, s, user_actor(worker), MONDAY)
     cadre = _cadre(session, base)
-    with pytest.raises(sg.SuggestionError, match="不能执行"):
+    with pytest.raises(SuggestionError, match="不能执行"):
         sg.start(session, s, cadre, MONDAY)
-    with pytest.raises(sg.SuggestionError, match="不能执行"):
+    with pytest.raises(SuggestionError, match="不能执行"):
         sg.answer(session, s, cadre, "x", MONDAY)
-    with pytest.raises(sg.SuggestionError, match="不能执行"):
+    with pytest.raises(SuggestionError, match="不能执行"):
         sg.rate(session, s, "satisfied", MONDAY)
     sg.accept(session, s, cadre, MONDAY)
-    with pytest.raises(sg.SuggestionError, match="不能执行"):
+    with pytest.raises(SuggestionError, match="不能执行"):
         sg.reject(session, s, cadre, "晚了", MONDAY)
 
 
@@ -213,9 +235,9 @@ def test_transfer(session, tree) -> None:
     sg.transfer(session, s, cadre, other, MONDAY, note="属后勤管理")
     assert s.union_id == other.id and s.state == S.SUBMITTED
     assert s.events[-1].action == "transfer" and s.events[-1].union_id == other.id
-    with pytest.raises(sg.SuggestionError, match="无权"):
+    with pytest.raises(SuggestionError, match="无权"):
         sg.accept(session, s, cadre, MONDAY)  # no longer theirs
-    with pytest.raises(sg.SuggestionError, match="无需转办"):
+    with pytest.raises(SuggestionError, match="无需转办"):
         sg.transfer(session, s, _cadre(session, city), other, MONDAY)
 
 
@@ -223,15 +245,15 @@ def test_escalation_is_idempotent_and_climbs(session, tree) -> None:
     top, city, _base = tree
     _u, s = _filed(session, tree)
     late = MONDAY + timedelta(days=7, minutes=1)
-    assert sg.escalate_overdue(session, MONDAY + timedelta(days=6)) == []
-    assert sg.escalate_overdue(session, late) == [s]
+    assert sg.escalate_overdue(session, SYSTEM, MONDAY + timedelta(days=6)) == []
+    assert sg.escalate_overdue(session, SYSTEM, late) == [s]
     assert s.union_id == city.id and s.escalations == 1
-    assert sg.escalate_overdue(session, late) == []  # run twice: nothing more
+    assert sg.escalate_overdue(session, SYSTEM, late) == []  # run twice: nothing more
     later = add_working_days(late, 5) + timedelta(minutes=1)
-    sg.escalate_overdue(session, later)
+    sg.escalate_overdue(session, SYSTEM, later)
     assert s.union_id == top.id and s.escalations == 2
     even_later = add_working_days(later, 5) + timedelta(minutes=1)
-    assert sg.escalate_overdue(session, even_later) == []
+    assert sg.escalate_overdue(session, SYSTEM, even_later) == []
     assert s.union_id == top.id and s.events[-1].action == "overdue"
 
 
@@ -268,8 +290,8 @@ def test_answer_push_within_window_then_rating_by_reply(session, tree) -> None:
     sg.accept(session, s, cadre, MONDAY)
     job = sg.answer(session, s, cadre, "已增加菜品。", MONDAY + timedelta(hours=2))
     api = _Api()
-    sg.push_answer(_jctx(session, MONDAY + timedelta(hours=2), api), **job.kwargs)
-    sg.push_answer(_jctx(session, MONDAY + timedelta(hours=2), api), **job.kwargs)  # idempotent
+    jobs.push_answer(_jctx(session, MONDAY + timedelta(hours=2), api), **job.kwargs)
+    jobs.push_answer(_jctx(session, MONDAY + timedelta(hours=2), api), **job.kwargs)  # idempotent
     assert len(api.sent) == 1 and api.sent[0][0] == user.openid and "已增加菜品" in api.sent[0][1]
     reply, _ = say(session, user, "基本满意", MONDAY + timedelta(hours=3))
     assert "感谢" in (reply.text or "")
@@ -283,14 +305,14 @@ def test_answer_outside_window_delivered_on_next_message(session, tree) -> None:
     late = MONDAY + timedelta(days=3)
     job = sg.answer(session, s, cadre, "已处理。", late)
     api = _Api()
-    sg.push_answer(_jctx(session, late, api), **job.kwargs)
+    jobs.push_answer(_jctx(session, late, api), **job.kwargs)
     assert api.sent == [] and s.answer_delivered_at is None
     _reply, ctx = say(session, user, "你好", late + timedelta(hours=1))
     assert [(j.name, j.kwargs) for j in ctx.jobs] == [("suggestion_answer", {"suggestion_id": s.id})]
-    sg.push_answer(_jctx(session, late + timedelta(hours=1), api), **ctx.jobs[0].kwargs)
+    jobs.push_answer(_jctx(session, late + timedelta(hours=1), api), **ctx.jobs[0].kwargs)
     assert len(api.sent) == 1 and s.answer_delivered_at is not None
     conv = session.scalar(select(Conversation).where(Conversation.user_id == user.id))
-    assert conv is not None and conv.flow == sg.RATE_FLOW
+    assert conv is not None and conv.flow == flows.RATE_FLOW
     reply, _ = say(session, user, "3", late + timedelta(hours=2))
     assert "重新转入办理" in (reply.text or "") and s.state == S.IN_PROGRESS
 
@@ -318,7 +340,7 @@ def test_anonymous_suggestion(session, tree) -> None:
     text = reply.text or ""
     assert "匿名" in text and "不保存您的微信身份" in text
     ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", text).groups()
-    s = sg.find_ticket(session, ticket)
+    s = queries.find_ticket(session, ticket)
     assert s is not None and s.anonymous and s.user_id is None and s.category == "薪酬"
     # Not listed under 我的建议; visible by ticket + code only.
     reply, _ = say(session, user, "我的建议", MONDAY)
@@ -361,7 +383,7 @@ def test_router_stripped_text_is_not_stripped_again(session, tree) -> None:
     inbound = Inbound(
         openid=user.openid, kind="text", created_at=MONDAY, msg_id="x1", content="建议：意见箱坏了"
     )
-    sg.suggest_intent(ctx, inbound, Intent(name="suggest", text="意见箱坏了"))
+    chat.suggest_intent(ctx, inbound, Intent(name="suggest", text="意见箱坏了"))
     s = session.scalar(select(Suggestion).where(Suggestion.user_id == user.id))
     assert s is not None and s.content == "意见箱坏了"
 
@@ -378,7 +400,7 @@ def test_router_stripped_text_is_not_stripped_again(session, tree) -> None:
     ],
 )
 def test_parse_ticket(text: str, ticket: str | None, code: str | None) -> None:
-    assert sg._parse_ticket(text) == (ticket, code)
+    assert numbering.parse_ticket(text) == (ticket, code)
 
 
 def test_anonymous_dialogue_redacts_the_break_out_and_declined_replies(session, tree) -> None:
@@ -391,7 +413,7 @@ def test_anonymous_dialogue_redacts_the_break_out_and_declined_replies(session, 
     # An answered anonymous ticket opens the rating step; a reply it declines is still redacted.
     reply, _ = say(session, user, "匿名建议：宿舍的热水器坏了很久", MONDAY)
     ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", reply.text or "").groups()
-    s = sg.find_ticket(session, ticket)
+    s = queries.find_ticket(session, ticket)
     cadre = _cadre(session, tree[2])
     sg.accept(session, s, cadre, MONDAY)
     sg.answer(session, s, cadre, "已更换。", MONDAY)

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from handlers import suggestions as ops
+from handlers.suggestions import operations as ops
 from tests.bot.admin.conftest import World, csrf
 from tests.factories import make_user
 from tests.wechat_stub import WeChatStub
@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 @pytest.fixture(autouse=True)
 def _frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    for target in ("bot.admin.suggestions.utcnow", "bot.jobs.utcnow"):
+    for target in ("bot.admin.suggestions.views.utcnow", "bot.jobs.utcnow"):
         monkeypatch.setattr(target, lambda: NOW)
 
 
