@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from handlers.brands import BrandError, upsert_brand
-from handlers.orgs import upsert_union
 from handlers.programme import lifecycle as lc
+from handlers.programme.brands import BrandError, upsert_brand
+from handlers.programme.union_tree import upsert_union
 from models import Brand, Stage, utcnow
 from models.programme import Decision, ProgressReport, Standard
 

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
-from handlers.brands import find_brand_by_name
 from handlers.clock import show_time
 from handlers.programme import coverage as cov
 from handlers.programme import lifecycle as lc
 from handlers.programme.binding import BindingError, create_invitation, member_card_salt
+from handlers.programme.brands import find_brand_by_name
 from handlers.programme.imports import (
     BRAND_COLUMNS,
     MEMBER_COLUMNS,

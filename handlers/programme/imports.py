@@ -17,9 +17,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.brands import BrandError, upsert_brand
-from handlers.orgs import OrgError, upsert_union
 from handlers.programme.binding import hash_card, normalise_card
+from handlers.programme.brands import BrandError, upsert_brand
 from handlers.programme.lifecycle import (
     STAGE_ORDER,
     LifecycleError,
@@ -28,6 +27,7 @@ from handlers.programme.lifecycle import (
     path_problem,
     record_transition,
 )
+from handlers.programme.union_tree import OrgError, upsert_union
 from models import Brand, BrandAlias, Stage, Union, UnionKind
 from models.admin import AdminAccount, AdminRole
 from models.programme import MemberCard
