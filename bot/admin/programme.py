@@ -31,8 +31,10 @@ from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.scoping import Scope
 from handlers.programme import coverage as cov
-from handlers.programme import lifecycle as lc
+from handlers.programme import operations as ops
 from handlers.programme.binding import BindingError, create_invitation
+from handlers.programme.evidence import latest_assessment, round_photos, round_reports, timeline
+from handlers.programme.gates import ALLOWED, LifecycleError
 from handlers.programme.imports import (
     BRAND_COLUMNS,
     ORG_COLUMNS,
@@ -43,6 +45,8 @@ from handlers.programme.imports import (
     read_rows,
 )
 from handlers.programme.photos import flag_label
+from handlers.programme.queries import GapRow, score_gap
+from handlers.programme.recognition_hook import RecognitionInfo, recognition_for
 from handlers.programme.storage import storage_from_options
 from handlers.recognition.live import refresh_missing
 from models import Brand, Role, Stage, Union, utcnow
@@ -154,10 +158,10 @@ class BrandTimeline:
     reports: list[ReportView]
     loose_photos: list[PhotoView]  # photos not attached to a report
     assessments: list[Assessment]
-    gap: list[lc.GapRow]
+    gap: list[GapRow]
     latest_self: Assessment | None
     latest_review: Assessment | None
-    recognition: lc.RecognitionInfo | None
+    recognition: RecognitionInfo | None
 
     @property
     def photo_count(self) -> int:
@@ -224,21 +228,21 @@ def brand_timeline(session: Session, brand: Brand) -> BrandTimeline:
     )
     return BrandTimeline(
         brand=brand,
-        transitions=lc.timeline(session, brand),
+        transitions=timeline(session, brand),
         plans=plans,
         reports=reports,
         loose_photos=loose,
         assessments=assessments,
-        gap=lc.score_gap(session, brand),
-        latest_self=lc.latest_assessment(session, brand, "self"),
-        latest_review=lc.latest_assessment(session, brand, "review"),
+        gap=score_gap(session, brand),
+        latest_self=latest_assessment(session, brand, "self"),
+        latest_review=latest_assessment(session, brand, "review"),
         recognition=_recognition(session, brand),
     )
 
 
-def _recognition(session: Session, brand: Brand) -> lc.RecognitionInfo | None:
+def _recognition(session: Session, brand: Brand) -> RecognitionInfo | None:
     refresh_missing(session, brand.id, utcnow())
-    return lc.recognition_for(session, brand)
+    return recognition_for(session, brand)
 
 
 def _iso(value: Any) -> Any:
@@ -335,11 +339,11 @@ def render_brand(brand: Brand, errors: dict[str, str] | None = None, status: int
             standards=list(Standard),
             review_standards=REVIEW_STANDARDS,
             decisions=list(Decision),
-            next_stages=[to for (frm, to) in lc.ALLOWED if frm == brand.stage],
-            plan_fields=lc.PLAN_FIELDS,
+            next_stages=[to for (frm, to) in ALLOWED if frm == brand.stage],
+            plan_fields=ops.PLAN_FIELDS,
             round_evidence={
-                "reports": lc.round_reports(session, brand),
-                "photos": lc.round_photos(session, brand),
+                "reports": round_reports(session, brand),
+                "photos": round_photos(session, brand),
             },
         ),
         status,
@@ -406,8 +410,8 @@ def review(brand_id: int) -> Any:
     session = web.db()
     before = {"stage": brand.stage.value}
     try:
-        decision = lc.parse_decision(request.form.get("decision", ""))
-        assessment, move = lc.review(
+        decision = ops.parse_decision(request.form.get("decision", ""))
+        assessment, move = ops.review(
             session,
             brand,
             decision,
@@ -416,7 +420,7 @@ def review(brand_id: int) -> Any:
             actor_name(web.current_account()),
             utcnow(),
         )
-    except lc.LifecycleError as exc:
+    except LifecycleError as exc:
         session.rollback()
         return render_brand(brand, {"review": str(exc)}, 400)
     after = {
@@ -434,10 +438,10 @@ def review(brand_id: int) -> Any:
 def plan(brand_id: int) -> Any:
     brand = _brand_for_write(brand_id, lambda p: p.own)
     session = web.db()
-    data = {key: request.form.get(key, "") for key in lc.PLAN_FIELDS}
+    data = {key: request.form.get(key, "") for key in ops.PLAN_FIELDS}
     try:
-        saved = lc.save_plan(session, brand, data, actor_name(web.current_account()), utcnow())
-    except lc.LifecycleError as exc:
+        saved = ops.save_plan(session, brand, data, actor_name(web.current_account()), utcnow())
+    except LifecycleError as exc:
         session.rollback()
         return render_brand(brand, {"plan": str(exc)}, 400)
     record(session, "brand.plan", "brand", brand.id, None, {"plan_id": saved.id, **data})
@@ -450,7 +454,7 @@ def self_evaluation(brand_id: int) -> Any:
     brand = _brand_for_write(brand_id, lambda p: p.own)
     session = web.db()
     try:
-        saved = lc.self_evaluate(
+        saved = ops.self_evaluate(
             session,
             brand,
             _scores_from_form(tuple(Standard)),
@@ -458,7 +462,7 @@ def self_evaluation(brand_id: int) -> Any:
             utcnow(),
             request.form.get("comments", "").strip() or None,
         )
-    except lc.LifecycleError as exc:
+    except LifecycleError as exc:
         session.rollback()
         return render_brand(brand, {"self": str(exc)}, 400)
     scores = {s.standard.value: s.score for s in saved.scores}
@@ -475,11 +479,11 @@ def advance(brand_id: int) -> Any:
     session = web.db()
     before = {"stage": brand.stage.value}
     try:
-        to = lc.parse_stage(request.form.get("to", ""))
-        move = lc.advance(
+        to = ops.parse_stage(request.form.get("to", ""))
+        move = ops.advance(
             session, brand, to, actor_name(web.current_account()), request.form.get("reason", ""), utcnow()
         )
-    except lc.LifecycleError as exc:
+    except LifecycleError as exc:
         session.rollback()
         return render_brand(brand, {"advance": str(exc)}, 400)
     record(session, "brand.advance", "brand", brand.id, before, {"stage": to.value, "reason": move.reason})
@@ -521,7 +525,7 @@ def dossier(brand_id: int) -> Any:
         tl=brand_timeline(web.db(), brand),
         ancestors=list(reversed(brand.union.ancestors())),
         standards=list(Standard),
-        plan_fields=lc.PLAN_FIELDS,
+        plan_fields=ops.PLAN_FIELDS,
         printed_at=utcnow(),
     )
 

@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 from bot.runtime import Runtime
 from handlers.clock import show_time
 from handlers.programme import coverage as cov
-from handlers.programme import lifecycle as lc
+from handlers.programme import operations as ops
 from handlers.programme.binding import BindingError, create_invitation, member_card_salt
 from handlers.programme.brands import find_brand_by_name
+from handlers.programme.evidence import timeline
+from handlers.programme.gates import LifecycleError
 from handlers.programme.imports import (
     BRAND_COLUMNS,
     MEMBER_COLUMNS,
@@ -36,6 +38,7 @@ from handlers.programme.imports import (
     import_orgs,
     read_rows,
 )
+from handlers.programme.queries import score_gap
 from models import Brand, Role, Union, utcnow
 from models.admin import AdminAccount
 from models.programme import STANDARD_LABELS
@@ -206,7 +209,7 @@ def _with_brand(
     try:
         with rt.session_factory() as session, session.begin():
             message = fn(session, _brand(session, data), data, _actor(data, actor))
-    except lc.LifecycleError as exc:
+    except LifecycleError as exc:
         raise CommandError(str(exc)) from None
     click.echo(message)
 
@@ -225,7 +228,7 @@ BY = click.option("--by", "actor", default=None, help="操作人（也可在文�
 @with_appcontext
 def brand_plan(path: Path, actor: str | None) -> None:
     def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
-        plan = lc.save_plan(session, brand, data, who, utcnow())
+        plan = ops.save_plan(session, brand, data, who, utcnow())
         return f"已保存品牌「{brand.name}」的创建方案（编号 {plan.id}）。"
 
     _with_brand(path, actor, run)
@@ -241,7 +244,7 @@ def brand_plan(path: Path, actor: str | None) -> None:
 @with_appcontext
 def brand_self_evaluate(path: Path, actor: str | None) -> None:
     def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
-        a = lc.self_evaluate(session, brand, data.get("scores"), who, utcnow(), data.get("comments"))
+        a = ops.self_evaluate(session, brand, data.get("scores"), who, utcnow(), data.get("comments"))
         scores = "，".join(f"{STANDARD_LABELS[s.standard]} {s.score:g}" for s in a.scores)
         return f"已保存品牌「{brand.name}」的自评（编号 {a.id}）：{scores}。"
 
@@ -258,8 +261,8 @@ def brand_self_evaluate(path: Path, actor: str | None) -> None:
 @with_appcontext
 def brand_review(path: Path, actor: str | None) -> None:
     def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
-        decision = lc.parse_decision(str(data.get("decision") or ""))
-        _, move = lc.review(
+        decision = ops.parse_decision(str(data.get("decision") or ""))
+        _, move = ops.review(
             session, brand, decision, str(data.get("comments") or ""), data.get("scores"), who, utcnow()
         )
         lines = [
@@ -278,8 +281,8 @@ def brand_review(path: Path, actor: str | None) -> None:
 @with_appcontext
 def brand_advance(path: Path, actor: str | None) -> None:
     def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
-        to = lc.parse_stage(str(data.get("to") or ""))
-        move = lc.advance(session, brand, to, who, str(data.get("reason") or ""), utcnow())
+        to = ops.parse_stage(str(data.get("to") or ""))
+        move = ops.advance(session, brand, to, who, str(data.get("reason") or ""), utcnow())
         source = move.from_stage.label if move.from_stage else ""
         return f"品牌「{brand.name}」已从「{source}」进入「{to.label}」。"
 
@@ -292,7 +295,7 @@ def _gap_table(session: Session, brand: Brand) -> str:
 
     # One line per standard rather than columns: CJK widths break column alignment in terminals.
     lines = ["自评与上级评议对比（差距 = 自评 − 上级）："]
-    for row in lc.score_gap(session, brand):
+    for row in score_gap(session, brand):
         gap = "—" if row.gap is None else f"{row.gap:+g}"
         lines.append(
             f"  {row.standard.label}：自评 {fmt(row.self_score)}，上级 {fmt(row.review_score)}，差距 {gap}"
@@ -311,7 +314,7 @@ def brand_show(name: str) -> None:
             raise CommandError(f"品牌「{name}」不存在")
         click.echo(f"【{brand.name}】{brand.union.name}  当前阶段：{brand.stage.label}")
         click.echo("时间线：")
-        for t in lc.timeline(session, brand):
+        for t in timeline(session, brand):
             when = show_time(t.at)
             source = t.from_stage.label if t.from_stage else "—"
             click.echo(f"  {when}  {source} → {t.to_stage.label}  {t.actor}：{t.reason}")

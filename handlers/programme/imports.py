@@ -19,14 +19,8 @@ from sqlalchemy.orm import Session
 
 from handlers.programme.binding import hash_card, normalise_card
 from handlers.programme.brands import BrandError, upsert_brand
-from handlers.programme.lifecycle import (
-    STAGE_ORDER,
-    LifecycleError,
-    advance,
-    parse_stage,
-    path_problem,
-    record_transition,
-)
+from handlers.programme.gates import STAGE_ORDER, LifecycleError, path_problem
+from handlers.programme.operations import advance, parse_stage, record_transition
 from handlers.programme.union_tree import OrgError, upsert_union
 from models import Brand, BrandAlias, Stage, Union, UnionKind
 from models.admin import AdminAccount, AdminRole

@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 from handlers.programme import coverage as cov
-from handlers.programme.lifecycle import record_transition
+from handlers.programme.operations import record_transition
 from models import Brand, Stage, Union, UnionKind, utcnow
 from models.programme import Assessment, ProgressReport
 from tests.factories_programme import add_province, add_union_level

@@ -6,7 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from handlers.programme import lifecycle as lc
+from handlers.programme import operations as ops
+from handlers.programme.evidence import timeline
+from handlers.programme.gates import ALLOWED, LifecycleError
+from handlers.programme.queries import score_gap
+from handlers.programme.recognition_hook import RecognitionInfo
 from models import Stage, utcnow
 from models.programme import Assessment, Decision, Standard
 from tests.factories import make_brand, make_union
@@ -27,22 +31,22 @@ PAIRS = list(itertools.product(Stage, Stage))
 def test_every_transition_allowed_or_forbidden(session, src: Stage, dst: Stage) -> None:
     brand = make_brand(session, stage=src)
     satisfy_gate(session, brand, dst)
-    if (src, dst) in lc.ALLOWED:
-        move = lc.advance(session, brand, dst, "李四", "按程序推进", utcnow())
+    if (src, dst) in ALLOWED:
+        move = ops.advance(session, brand, dst, "李四", "按程序推进", utcnow())
         assert brand.stage == dst
         assert (move.from_stage, move.to_stage, move.actor, move.reason) == (src, dst, "李四", "按程序推进")
     else:
         # Even with every kind of evidence present, a move the programme does not allow is refused.
-        lc.save_plan(session, brand, PLAN, "张三", utcnow())
+        ops.save_plan(session, brand, PLAN, "张三", utcnow())
         make_report(session, brand)
-        with pytest.raises(lc.LifecycleError, match="不允许"):
-            lc.advance(session, brand, dst, "李四", "跳步", utcnow())
+        with pytest.raises(LifecycleError, match="不允许"):
+            ops.advance(session, brand, dst, "李四", "跳步", utcnow())
         assert brand.stage == src
-        assert lc.timeline(session, brand) == []
+        assert timeline(session, brand) == []
 
 
 def test_the_allowed_set_is_the_programme() -> None:
-    assert set(lc.ALLOWED) == {
+    assert set(ALLOWED) == {
         (Stage.PROPOSED, Stage.PLANNED),
         (Stage.PLANNED, Stage.CULTIVATING),
         (Stage.CULTIVATING, Stage.REVIEWING),
@@ -54,25 +58,25 @@ def test_the_allowed_set_is_the_programme() -> None:
 
 def test_leaving_planned_needs_a_complete_plan(session) -> None:
     brand = make_brand(session, stage=Stage.PLANNED)
-    with pytest.raises(lc.LifecycleError, match="创建方案"):
-        lc.advance(session, brand, Stage.CULTIVATING, "李四", "开始培育", utcnow())
-    with pytest.raises(lc.LifecycleError, match="年度计划"):
-        lc.save_plan(session, brand, {**PLAN, "this_year": " "}, "张三", utcnow())
-    plan = lc.save_plan(session, brand, PLAN, "张三", utcnow())
+    with pytest.raises(LifecycleError, match="创建方案"):
+        ops.advance(session, brand, Stage.CULTIVATING, "李四", "开始培育", utcnow())
+    with pytest.raises(LifecycleError, match="年度计划"):
+        ops.save_plan(session, brand, {**PLAN, "this_year": " "}, "张三", utcnow())
+    plan = ops.save_plan(session, brand, PLAN, "张三", utcnow())
     assert plan.measures == "1. 建学习点\n2. 送课下基层"
-    lc.advance(session, brand, Stage.CULTIVATING, "李四", "开始培育", utcnow())
+    ops.advance(session, brand, Stage.CULTIVATING, "李四", "开始培育", utcnow())
     assert brand.stage == Stage.CULTIVATING
 
 
 def test_leaving_cultivating_needs_a_report_and_a_self_evaluation(session) -> None:
     brand = make_brand(session, stage=Stage.CULTIVATING)
-    with pytest.raises(lc.LifecycleError, match="进度上报"):
-        lc.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
+    with pytest.raises(LifecycleError, match="进度上报"):
+        ops.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
     report = make_report(session, brand)
-    with pytest.raises(lc.LifecycleError, match="自评"):
-        lc.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
-    lc.self_evaluate(session, brand, five_scores(reports=(report.id,)), "张三", utcnow())
-    lc.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
+    with pytest.raises(LifecycleError, match="自评"):
+        ops.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
+    ops.self_evaluate(session, brand, five_scores(reports=(report.id,)), "张三", utcnow())
+    ops.advance(session, brand, Stage.REVIEWING, "李四", "申请评议", utcnow())
     assert brand.stage == Stage.REVIEWING
 
 
@@ -86,12 +90,12 @@ def test_leaving_cultivating_needs_a_report_and_a_self_evaluation(session) -> No
 )
 def test_leaving_reviewing_follows_the_review_decision(session, decision, target, wrong) -> None:
     brand = make_brand(session, stage=Stage.REVIEWING)
-    with pytest.raises(lc.LifecycleError, match="评议结论"):
-        lc.advance(session, brand, target, "李四", "评议后", utcnow())
+    with pytest.raises(LifecycleError, match="评议结论"):
+        ops.advance(session, brand, target, "李四", "评议后", utcnow())
     add_review(session, brand, decision)
-    with pytest.raises(lc.LifecycleError, match=decision.label):
-        lc.advance(session, brand, wrong, "李四", "评议后", utcnow())
-    lc.advance(session, brand, target, "李四", "评议后", utcnow())
+    with pytest.raises(LifecycleError, match=decision.label):
+        ops.advance(session, brand, wrong, "李四", "评议后", utcnow())
+    ops.advance(session, brand, target, "李四", "评议后", utcnow())
     assert brand.stage == target
 
 
@@ -99,26 +103,26 @@ def test_a_review_from_an_earlier_round_does_not_count(session) -> None:
     brand = make_brand(session, stage=Stage.REVIEWING)
     now = utcnow()
     add_review(session, brand, Decision.PROMOTE, now - timedelta(days=90))
-    lc.record_transition(
+    ops.record_transition(
         session, brand, Stage.REVIEWING, "李四", "再次评议", now - timedelta(days=1), Stage.CULTIVATING
     )
-    with pytest.raises(lc.LifecycleError, match="本轮评议"):
-        lc.advance(session, brand, Stage.DEEPENING, "李四", "推广", now)
+    with pytest.raises(LifecycleError, match="本轮评议"):
+        ops.advance(session, brand, Stage.DEEPENING, "李四", "推广", now)
 
 
 def test_advance_needs_a_reason(session) -> None:
     brand = make_brand(session, stage=Stage.PROPOSED)
-    with pytest.raises(lc.LifecycleError, match="理由"):
-        lc.advance(session, brand, Stage.PLANNED, "李四", "  ", utcnow())
+    with pytest.raises(LifecycleError, match="理由"):
+        ops.advance(session, brand, Stage.PLANNED, "李四", "  ", utcnow())
 
 
 def test_review_moves_the_brand_and_takes_recognition_from_the_provider(session) -> None:
     brand = make_brand(session, stage=Stage.CULTIVATING)
     report = make_report(session, brand)
-    lc.self_evaluate(session, brand, five_scores(90, (report.id,)), "张三", utcnow())
-    lc.advance(session, brand, Stage.REVIEWING, "张三", "申请评议", utcnow())
-    with recognition_provider(lambda s, b: lc.RecognitionInfo(score=76.5, rank=2, out_of=9)):
-        review, move = lc.review(
+    ops.self_evaluate(session, brand, five_scores(90, (report.id,)), "张三", utcnow())
+    ops.advance(session, brand, Stage.REVIEWING, "张三", "申请评议", utcnow())
+    with recognition_provider(lambda s, b: RecognitionInfo(score=76.5, rank=2, out_of=9)):
+        review, move = ops.review(
             session, brand, Decision.PROMOTE, "成效明显", four_scores(70, (report.id,)), "王五", utcnow()
         )
     assert brand.stage == Stage.DEEPENING
@@ -126,7 +130,7 @@ def test_review_moves_the_brand_and_takes_recognition_from_the_provider(session)
     recognition = review.score_for(Standard.RECOGNITION)
     assert recognition is not None and recognition.score == 76.5
     assert "排名第 2/9" in (recognition.evidence or "")
-    gap = {row.standard: row.gap for row in lc.score_gap(session, brand)}
+    gap = {row.standard: row.gap for row in score_gap(session, brand)}
     assert gap[Standard.NAME] == 20
     assert gap[Standard.RECOGNITION] == pytest.approx(13.5)
 
@@ -134,35 +138,35 @@ def test_review_moves_the_brand_and_takes_recognition_from_the_provider(session)
 def test_review_without_index_data_leaves_recognition_empty(session) -> None:
     brand = make_brand(session, stage=Stage.REVIEWING)
     report = make_report(session, brand)
-    review, _ = lc.review(
+    review, _ = ops.review(
         session, brand, Decision.CONTINUE, "载体不足", four_scores(reports=(report.id,)), "王五", utcnow()
     )
     recognition = review.score_for(Standard.RECOGNITION)
     assert recognition is not None and recognition.score is None
     assert brand.stage == Stage.CULTIVATING
-    rows = {row.standard: row for row in lc.score_gap(session, brand)}
+    rows = {row.standard: row for row in score_gap(session, brand)}
     assert rows[Standard.RECOGNITION].gap is None
 
 
 def test_review_refuses_a_typed_recognition_score_and_bad_scores(session) -> None:
     brand = make_brand(session, stage=Stage.REVIEWING)
-    with pytest.raises(lc.LifecycleError, match="社会认可度"):
-        lc.review(
+    with pytest.raises(LifecycleError, match="社会认可度"):
+        ops.review(
             session, brand, Decision.PROMOTE, "好", {**four_scores(), "recognition": 90}, "王五", utcnow()
         )
-    with pytest.raises(lc.LifecycleError, match="超出"):
-        lc.review(session, brand, Decision.PROMOTE, "好", {**four_scores(), "name": 101}, "王五", utcnow())
-    with pytest.raises(lc.LifecycleError, match="缺少"):
-        lc.review(session, brand, Decision.PROMOTE, "好", {"name": 50}, "王五", utcnow())
-    with pytest.raises(lc.LifecycleError, match="评议意见"):
-        lc.review(session, brand, Decision.PROMOTE, " ", four_scores(), "王五", utcnow())
+    with pytest.raises(LifecycleError, match="超出"):
+        ops.review(session, brand, Decision.PROMOTE, "好", {**four_scores(), "name": 101}, "王五", utcnow())
+    with pytest.raises(LifecycleError, match="缺少"):
+        ops.review(session, brand, Decision.PROMOTE, "好", {"name": 50}, "王五", utcnow())
+    with pytest.raises(LifecycleError, match="评议意见"):
+        ops.review(session, brand, Decision.PROMOTE, " ", four_scores(), "王五", utcnow())
     assert brand.stage == Stage.REVIEWING
 
 
 def test_review_only_for_brands_under_review(session) -> None:
     brand = make_brand(session, stage=Stage.CULTIVATING)
-    with pytest.raises(lc.LifecycleError, match="不在评议推广阶段"):
-        lc.review(session, brand, Decision.PROMOTE, "好", four_scores(), "王五", utcnow())
+    with pytest.raises(LifecycleError, match="不在评议推广阶段"):
+        ops.review(session, brand, Decision.PROMOTE, "好", four_scores(), "王五", utcnow())
 
 
 def test_self_evaluation_evidence_must_belong_to_the_brand(session) -> None:
@@ -172,17 +176,17 @@ def test_self_evaluation_evidence_must_belong_to_the_brand(session) -> None:
     own, foreign = make_report(session, brand), make_report(session, other)
     scores = five_scores()
     scores["carriers"]["reports"] = [own.id]
-    a = lc.self_evaluate(session, brand, scores, "张三", utcnow())
+    a = ops.self_evaluate(session, brand, scores, "张三", utcnow())
     assert a.score_for(Standard.CARRIERS).report_ids == [own.id]  # type: ignore[union-attr]
     scores["carriers"]["reports"] = [foreign.id]
-    with pytest.raises(lc.LifecycleError, match="不属于"):
-        lc.self_evaluate(session, brand, scores, "张三", utcnow())
+    with pytest.raises(LifecycleError, match="不属于"):
+        ops.self_evaluate(session, brand, scores, "张三", utcnow())
 
 
 def test_self_evaluation_needs_cultivating(session) -> None:
     brand = make_brand(session, stage=Stage.PLANNED)
-    with pytest.raises(lc.LifecycleError, match="培育创建"):
-        lc.self_evaluate(session, brand, five_scores(), "张三", utcnow())
+    with pytest.raises(LifecycleError, match="培育创建"):
+        ops.self_evaluate(session, brand, five_scores(), "张三", utcnow())
 
 
 def test_database_refuses_out_of_range_scores_and_decisions_on_self(session) -> None:

@@ -221,7 +221,7 @@ def _brand_evidence(app: Flask) -> list[int]:
 
     from sqlalchemy import select
 
-    from handlers.programme import lifecycle as lc
+    from handlers.programme import operations as ops
     from handlers.programme.storage import LocalStorage, photo_key
     from models import Brand, Role, utcnow
     from models.programme import Photo, PhotoStatus, ProgressReport
@@ -274,7 +274,7 @@ def _brand_evidence(app: Flask) -> list[int]:
                 ("recognition", 75, "职工满意度调查 92%"),
             )
         }
-        lc.self_evaluate(db, brand, scores, "ly-admin（临沂市总工会）", now - timedelta(days=5))
+        ops.self_evaluate(db, brand, scores, "ly-admin（临沂市总工会）", now - timedelta(days=5))
     return report_ids
 
 
