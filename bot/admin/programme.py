@@ -35,15 +35,9 @@ from handlers.programme import operations as ops
 from handlers.programme.binding import BindingError, create_invitation
 from handlers.programme.evidence import latest_assessment, round_photos, round_reports, timeline
 from handlers.programme.gates import ALLOWED, LifecycleError
-from handlers.programme.imports import (
-    BRAND_COLUMNS,
-    ORG_COLUMNS,
-    ImportFailed,
-    ImportResult,
-    import_brands,
-    import_orgs,
-    read_rows,
-)
+from handlers.programme.imports.brands import BRAND_COLUMNS, import_brands
+from handlers.programme.imports.files import ImportFailed, ImportResult, read_rows
+from handlers.programme.imports.unions import ORG_COLUMNS, import_orgs
 from handlers.programme.photos import flag_label
 from handlers.programme.queries import GapRow, score_gap
 from handlers.programme.recognition_hook import RecognitionInfo, recognition_for

@@ -27,17 +27,10 @@ from handlers.programme.binding import BindingError, create_invitation, member_c
 from handlers.programme.brands import find_brand_by_name
 from handlers.programme.evidence import timeline
 from handlers.programme.gates import LifecycleError
-from handlers.programme.imports import (
-    BRAND_COLUMNS,
-    MEMBER_COLUMNS,
-    ORG_COLUMNS,
-    ImportFailed,
-    ImportResult,
-    import_brands,
-    import_members,
-    import_orgs,
-    read_rows,
-)
+from handlers.programme.imports.brands import BRAND_COLUMNS, import_brands
+from handlers.programme.imports.files import ImportFailed, ImportResult, read_rows
+from handlers.programme.imports.members import MEMBER_COLUMNS, import_members
+from handlers.programme.imports.unions import ORG_COLUMNS, import_orgs
 from handlers.programme.queries import score_gap
 from models import Brand, Role, Union, utcnow
 from models.admin import AdminAccount

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from handlers.programme import operations as ops
 from handlers.programme.evidence import latest_assessment, round_reports, round_self_evaluation, timeline
 from handlers.programme.gates import LifecycleError
-from handlers.programme.imports import ImportFailed, import_brands, read_rows
+from handlers.programme.imports.brands import import_brands
+from handlers.programme.imports.files import ImportFailed, read_rows
 from handlers.programme.queries import score_gap
 from models import Brand, Stage
 from models.admin import AdminAccount, AdminRole

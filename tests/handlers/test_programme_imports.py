@@ -9,16 +9,10 @@ from sqlalchemy import func, select
 from handlers.programme import operations as ops
 from handlers.programme.binding import hash_card, member_card_salt
 from handlers.programme.evidence import timeline
-from handlers.programme.imports import (
-    BRAND_COLUMNS,
-    MEMBER_COLUMNS,
-    ORG_COLUMNS,
-    ImportFailed,
-    import_brands,
-    import_members,
-    import_orgs,
-    read_rows,
-)
+from handlers.programme.imports.brands import BRAND_COLUMNS, import_brands
+from handlers.programme.imports.files import ImportFailed, read_rows
+from handlers.programme.imports.members import MEMBER_COLUMNS, import_members
+from handlers.programme.imports.unions import ORG_COLUMNS, import_orgs
 from models import Brand, Stage, Union, UnionKind, utcnow
 from models.admin import AdminAccount, AdminRole
 from models.programme import MemberCard
