@@ -24,7 +24,8 @@ SELF_FORM = {f"score_{s.value}": "80" for s in Standard}
 
 @pytest.fixture(autouse=True)
 def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.admin.programme.utcnow", lambda: NOW)
+    for module in ("timeline", "imports", "invitations", "coverage", "exports"):
+        monkeypatch.setattr(f"bot.admin.programme.{module}.utcnow", lambda: NOW)
 
 
 def report(db: Session, brand_id: int, day: float) -> int:
