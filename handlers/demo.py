@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
+from handlers.actor import Actor
 from handlers.programme import operations as ops
 from handlers.programme.brands import BrandError, upsert_brand
 from handlers.programme.evidence import timeline
@@ -18,7 +19,8 @@ from models import Brand, Stage, utcnow
 from models.programme import Decision, ProgressReport, Standard
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "config" / "demo" / "demo.yaml"
-DEMO_ACTOR = "演示数据"
+DEMO_ACTOR = Actor.system("演示数据")
+DEMO_REVIEWER = Actor.system("上级工会（演示）")
 
 
 def load_demo(session: Session, path: Path = DEMO_FILE, now: datetime | None = None) -> dict[str, int]:
@@ -73,4 +75,4 @@ def walk_to(session: Session, brand: Brand, stage: Stage, now: datetime) -> None
             if s != Standard.RECOGNITION
         }
         at = now - timedelta(days=10)
-        ops.review(session, brand, Decision.PROMOTE, "成效明显，同意推广", scores, "上级工会（演示）", at)
+        ops.review(session, brand, Decision.PROMOTE, "成效明显，同意推广", scores, DEMO_REVIEWER, at)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from handlers.actor import Actor
 from handlers.programme import operations as ops
 from handlers.programme import recognition_hook
 from handlers.programme.gates import ALLOWED
@@ -97,10 +98,10 @@ def satisfy_gate(session: Session, brand: Brand, to: Any) -> None:
     gate = ALLOWED.get((brand.stage, to))
     now = utcnow()
     if gate == "plan":
-        ops.save_plan(session, brand, PLAN, "张三", now)
+        ops.save_plan(session, brand, PLAN, Actor.admin("张三"), now)
     elif gate == "progress_and_self_evaluation":
         report = make_report(session, brand)
-        ops.self_evaluate(session, brand, five_scores(reports=(report.id,)), "张三", now)
+        ops.self_evaluate(session, brand, five_scores(reports=(report.id,)), Actor.admin("张三"), now)
     elif gate in {d.value for d in Decision}:
         add_review(session, brand, Decision(gate), now)
 

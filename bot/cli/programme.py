@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
+from handlers.actor import Actor, ActorKind
 from handlers.clock import show_time
 from handlers.programme import coverage as cov
 from handlers.programme import operations as ops
@@ -37,6 +38,11 @@ from models.admin import AdminAccount
 from models.programme import STANDARD_LABELS
 
 DEFAULT_ACTOR = "管理员"
+
+
+def _operator(label: str) -> Actor:
+    """The person at the command line, as named by ``--by`` (an administrator without an account)."""
+    return Actor(ActorKind.ADMIN, label)
 
 
 class CommandError(click.ClickException):
@@ -101,9 +107,9 @@ def import_brands_cmd(path: Path, actor: str, username: str | None) -> None:
             account = session.scalar(select(AdminAccount).where(AdminAccount.username == username))
             if account is None or not account.active:
                 raise ImportFailed([f"管理员账号 {username} 不存在或已停用"])
-        who = actor
+        who = _operator(actor)
         if account is not None and actor == DEFAULT_ACTOR:
-            who = f"{account.username}（{account.union.name}）"[:64]
+            who = Actor.admin(account.username, account.union.name)
         return import_brands(session, rows, utcnow(), who, account)
 
     _run_import(path, BRAND_COLUMNS, run, "工作品牌")
@@ -129,7 +135,7 @@ def invite(org_code: str, role: str, actor: str) -> None:
     rt = _runtime()
     try:
         with rt.session_factory() as session, session.begin():
-            invitation, code = create_invitation(session, org_code, utcnow(), Role(role), actor)
+            invitation, code = create_invitation(session, org_code, utcnow(), Role(role), _operator(actor))
             union_name = invitation.union.name
             expires = show_time(invitation.expires_at)
     except BindingError as exc:
@@ -190,12 +196,12 @@ def _brand(session: Session, data: dict[str, Any]) -> Brand:
     return brand
 
 
-def _actor(data: dict[str, Any], default: str | None) -> str:
-    return str(data.get("by") or default or DEFAULT_ACTOR).strip()[:64]
+def _actor(data: dict[str, Any], default: str | None) -> Actor:
+    return _operator(str(data.get("by") or default or DEFAULT_ACTOR).strip()[:64])
 
 
 def _with_brand(
-    path: Path, actor: str | None, fn: Callable[[Session, Brand, dict[str, Any], str], str]
+    path: Path, actor: str | None, fn: Callable[[Session, Brand, dict[str, Any], Actor], str]
 ) -> None:
     data = _load(path)
     rt = _runtime()
@@ -220,7 +226,7 @@ BY = click.option("--by", "actor", default=None, help="操作人（也可在文�
 @BY
 @with_appcontext
 def brand_plan(path: Path, actor: str | None) -> None:
-    def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
+    def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
         plan = ops.save_plan(session, brand, data, who, utcnow())
         return f"已保存品牌「{brand.name}」的创建方案（编号 {plan.id}）。"
 
@@ -236,7 +242,7 @@ def brand_plan(path: Path, actor: str | None) -> None:
 @BY
 @with_appcontext
 def brand_self_evaluate(path: Path, actor: str | None) -> None:
-    def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
+    def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
         a = ops.self_evaluate(session, brand, data.get("scores"), who, utcnow(), data.get("comments"))
         scores = "，".join(f"{STANDARD_LABELS[s.standard]} {s.score:g}" for s in a.scores)
         return f"已保存品牌「{brand.name}」的自评（编号 {a.id}）：{scores}。"
@@ -253,7 +259,7 @@ def brand_self_evaluate(path: Path, actor: str | None) -> None:
 @BY
 @with_appcontext
 def brand_review(path: Path, actor: str | None) -> None:
-    def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
+    def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
         decision = ops.parse_decision(str(data.get("decision") or ""))
         _, move = ops.review(
             session, brand, decision, str(data.get("comments") or ""), data.get("scores"), who, utcnow()
@@ -273,7 +279,7 @@ def brand_review(path: Path, actor: str | None) -> None:
 @BY
 @with_appcontext
 def brand_advance(path: Path, actor: str | None) -> None:
-    def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
+    def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
         to = ops.parse_stage(str(data.get("to") or ""))
         move = ops.advance(session, brand, to, who, str(data.get("reason") or ""), utcnow())
         source = move.from_stage.label if move.from_stage else ""

@@ -1,7 +1,8 @@
 """The programme's state changes, one per event: a stage move, a plan, a self-evaluation, a review.
 
 Every path (chat, dashboard, CLI, import) goes through these functions, so the gates
-(``handlers.programme.gates``) and the round rules hold once for all of them.
+(``handlers.programme.gates``) and the round rules hold once for all of them. Each takes the
+``Actor`` who acted; its label is what the timeline, plan or assessment records as "by".
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.actor import Actor
 from handlers.programme.evidence import round_photos, round_reports
 from handlers.programme.gates import DECISION_TARGET, LifecycleError, gate_problem
 from handlers.programme.recognition_hook import RecognitionInfo, recognition_for
@@ -42,13 +44,13 @@ def record_transition(
     session: Session,
     brand: Brand,
     to: Stage,
-    actor: str,
+    actor: Actor,
     reason: str,
     now: datetime,
     from_stage: Stage | None = None,
 ) -> StageTransition:
     entry = StageTransition(
-        brand_id=brand.id, from_stage=from_stage, to_stage=to, actor=actor, reason=reason, at=now
+        brand_id=brand.id, from_stage=from_stage, to_stage=to, actor=actor.label, reason=reason, at=now
     )
     session.add(entry)
     brand.stage = to
@@ -57,7 +59,7 @@ def record_transition(
 
 
 def advance(
-    session: Session, brand: Brand, to: Stage, actor: str, reason: str, now: datetime
+    session: Session, brand: Brand, to: Stage, actor: Actor, reason: str, now: datetime
 ) -> StageTransition:
     if not reason.strip():
         raise LifecycleError("请说明变更阶段的理由")
@@ -81,13 +83,13 @@ def _text(value: Any) -> str:
 
 
 def save_plan(
-    session: Session, brand: Brand, data: Mapping[str, Any], author: str, now: datetime
+    session: Session, brand: Brand, data: Mapping[str, Any], actor: Actor, now: datetime
 ) -> BrandPlan:
     values = {key: _text(data.get(key)) for key in PLAN_FIELDS}
     missing = [label for key, label in PLAN_FIELDS.items() if not values[key]]
     if missing:
         raise LifecycleError(f"创建方案缺少：{'、'.join(missing)}")
-    plan = BrandPlan(brand_id=brand.id, author=author, created_at=now, **values)
+    plan = BrandPlan(brand_id=brand.id, author=actor.label, created_at=now, **values)
     session.add(plan)
     session.flush()
     return plan
@@ -151,7 +153,7 @@ def _scores(
 
 
 def self_evaluate(
-    session: Session, brand: Brand, scores: Any, author: str, now: datetime, comments: str | None = None
+    session: Session, brand: Brand, scores: Any, actor: Actor, now: datetime, comments: str | None = None
 ) -> Assessment:
     """A self-evaluation: all five standards, each 0–100 with its evidence.
 
@@ -166,7 +168,9 @@ def self_evaluate(
         raise LifecycleError(f"品牌「{brand.name}」处于「{brand.stage.label}」，进入培育创建后才能自评")
     parsed = _scores(session, brand, scores, typed=tuple(Standard))
     _require_round_evidence(session, brand, parsed.values(), "自评")
-    assessment = Assessment(brand_id=brand.id, kind="self", author=author, comments=comments, created_at=now)
+    assessment = Assessment(
+        brand_id=brand.id, kind="self", author=actor.label, comments=comments, created_at=now
+    )
     assessment.scores = [parsed[s] for s in Standard]
     session.add(assessment)
     session.flush()
@@ -214,7 +218,7 @@ def review(
     decision: Decision,
     comments: str,
     scores: Any,
-    reviewer: str,
+    actor: Actor,
     now: datetime,
 ) -> tuple[Assessment, StageTransition]:
     """The superior's review of a brand under review; the decision moves the brand at once.
@@ -240,7 +244,7 @@ def review(
     assessment = Assessment(
         brand_id=brand.id,
         kind="review",
-        author=reviewer,
+        author=actor.label,
         decision=decision,
         comments=comments.strip(),
         created_at=now,
@@ -249,7 +253,7 @@ def review(
     session.add(assessment)
     session.flush()
     reason = f"上级评议：{decision.label}。{comments.strip()}"
-    move = advance(session, brand, DECISION_TARGET[decision], reviewer, reason, now)
+    move = advance(session, brand, DECISION_TARGET[decision], actor, reason, now)
     return assessment, move
 
 

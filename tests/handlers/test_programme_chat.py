@@ -8,6 +8,7 @@ from itertools import count
 import pytest
 from sqlalchemy import func, select
 
+from handlers.actor import Actor
 from handlers.context import Context
 from handlers.dispatch import handle
 from handlers.inbound import Inbound
@@ -301,10 +302,12 @@ def _reviewed_with_continue(session) -> tuple[Context, object, int]:  # type: ig
     assert "已记录「工惠乐学」的进度" in say(ctx, "上报进度 工惠乐学 本月开展培训12场")
     old = session.scalar(select(ProgressReport.id))
     cited = {s.value: {"score": 80, "reports": [old]} for s in Standard}
-    ops.self_evaluate(session, brand, cited, "张三", GATE_T0 + timedelta(days=2))
-    ops.advance(session, brand, Stage.REVIEWING, "张三", "申请评议", GATE_T0 + timedelta(days=3))
+    ops.self_evaluate(session, brand, cited, Actor.admin("张三"), GATE_T0 + timedelta(days=2))
+    ops.advance(session, brand, Stage.REVIEWING, Actor.admin("张三"), "申请评议", GATE_T0 + timedelta(days=3))
     four = {k: v for k, v in cited.items() if k != Standard.RECOGNITION.value}
-    ops.review(session, brand, Decision.CONTINUE, "载体不足", four, "上级", GATE_T0 + timedelta(days=10))
+    ops.review(
+        session, brand, Decision.CONTINUE, "载体不足", four, Actor.admin("上级"), GATE_T0 + timedelta(days=10)
+    )
     return ctx, brand, old
 
 
@@ -315,7 +318,7 @@ def test_a_chat_report_from_before_the_review_does_not_open_the_new_round(sessio
     status = say(ctx, "查询 工惠乐学")
     assert "上次评议：继续培育" in status and "须上报新进度并重新自评后才能再次送评" in status
     with pytest.raises(LifecycleError, match="上次评议之后的新进度上报"):
-        ops.advance(session, brand, Stage.REVIEWING, "张三", "再次申请", ctx.now)
+        ops.advance(session, brand, Stage.REVIEWING, Actor.admin("张三"), "再次申请", ctx.now)
 
 
 def test_a_chat_report_and_photo_after_continue_are_the_new_rounds_evidence(session) -> None:
@@ -334,10 +337,16 @@ def test_a_chat_report_and_photo_after_continue_are_the_new_rounds_evidence(sess
     assert round_photos(session, brand) == [snap.id]
     with pytest.raises(LifecycleError, match="本轮可引用"):
         ops.self_evaluate(
-            session, brand, {s.value: {"score": 85, "reports": [old]} for s in Standard}, "张三", ctx.now
+            session,
+            brand,
+            {s.value: {"score": 85, "reports": [old]} for s in Standard},
+            Actor.admin("张三"),
+            ctx.now,
         )
     # The photo from chat alone is enough evidence for the new self-evaluation.
     cited = {s.value: {"score": 85, "photos": [snap.id]} for s in Standard}
-    ops.self_evaluate(session, brand, cited, "张三", ctx.now + timedelta(hours=3))
-    ops.advance(session, brand, Stage.REVIEWING, "张三", "再次申请", ctx.now + timedelta(hours=4))
+    ops.self_evaluate(session, brand, cited, Actor.admin("张三"), ctx.now + timedelta(hours=3))
+    ops.advance(
+        session, brand, Stage.REVIEWING, Actor.admin("张三"), "再次申请", ctx.now + timedelta(hours=4)
+    )
     assert brand.stage == Stage.REVIEWING

@@ -6,6 +6,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from handlers.actor import Actor
 from handlers.programme import operations as ops
 from handlers.programme.binding import hash_card, member_card_salt
 from handlers.programme.evidence import timeline
@@ -143,7 +144,7 @@ def province_admin(session) -> AdminAccount:
 
 def load_brands(session, tmp_path: Path, text: str = BRANDS):
     rows = read_rows(write(tmp_path, text, "b.csv"), BRAND_COLUMNS)
-    return import_brands(session, rows, utcnow(), "测试", province_admin(session))
+    return import_brands(session, rows, utcnow(), Actor.admin("测试"), province_admin(session))
 
 
 def test_import_brands_with_aliases_stage_and_timeline(session, tmp_path: Path) -> None:
@@ -160,7 +161,7 @@ def test_import_brands_with_aliases_stage_and_timeline(session, tmp_path: Path) 
     # Re-import: aliases replaced; a stage the evidence does not reach is refused, nothing written.
     with pytest.raises(ImportFailed, match="第2行：不能直接导入为「评议推广」"):
         load_brands(session, tmp_path, "name,org_code,aliases,stage\n工惠乐学,C1,乐学,评议推广\n")
-    ops.save_plan(session, brand, PLAN, "张三", utcnow())
+    ops.save_plan(session, brand, PLAN, Actor.admin("张三"), utcnow())
     result = load_brands(session, tmp_path, "name,org_code,aliases,stage\n工惠乐学,C1,乐学,培育创建\n")
     assert (result.created, result.updated) == (0, 1)
     assert brand.alias_names == ["乐学"] and brand.stage == Stage.CULTIVATING

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from handlers.actor import Actor
 from models import Brand
 from models.admin import AdminAccount, AdminRole
 
 
-def actor_name(account: AdminAccount) -> str:
-    """How the account appears in the brand's timeline (who)."""
-    return f"{account.username}（{account.union.name}）"[:64]
+def admin_actor(account: AdminAccount) -> Actor:
+    """The account as the actor of a write: shown as "username（union）" in the brand's timeline."""
+    return Actor.admin(account.username, account.union.name)
 
 
 def is_ancestor_admin(account: AdminAccount, brand: Brand) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.admin import web
 from bot.admin.audit import record
-from bot.admin.programme.access import actor_name
+from bot.admin.programme.access import admin_actor
 from bot.admin.programme.blueprint import bp
 from bot.admin.scoping import Scope
 from handlers.programme.imports.brands import BRAND_COLUMNS, import_brands
@@ -97,7 +97,7 @@ def imports() -> Any:
                         result = import_orgs(session, rows)
                     else:
                         account = web.current_account()
-                        result = import_brands(session, rows, utcnow(), actor_name(account), account)
+                        result = import_brands(session, rows, utcnow(), admin_actor(account), account)
                 except ImportFailed as exc:
                     session.rollback()  # nothing half-imported
                     errors = exc.errors

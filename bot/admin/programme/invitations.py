@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.admin import web
 from bot.admin.audit import record
 from bot.admin.export import export_links, export_response, requested_format
-from bot.admin.programme.access import actor_name
+from bot.admin.programme.access import admin_actor
 from bot.admin.programme.blueprint import bp
 from bot.admin.programme.exports import invitation_table
 from handlers.programme.binding import BindingError, create_invitation
@@ -32,7 +32,7 @@ def invitations() -> Any:
         union = sc.union(session, request.form.get("union", type=int) or 0)  # 404 outside scope
         try:
             invitation, code = create_invitation(
-                session, union.code, utcnow(), Role.CADRE, actor_name(web.current_account())
+                session, union.code, utcnow(), Role.CADRE, admin_actor(web.current_account())
             )
         except BindingError as exc:
             session.rollback()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.admin import web
 from bot.admin.audit import record
-from bot.admin.programme.access import Permissions, actor_name
+from bot.admin.programme.access import Permissions, admin_actor
 from bot.admin.programme.blueprint import bp
 from handlers.programme import operations as ops
 from handlers.programme.gates import LifecycleError
@@ -125,7 +125,7 @@ def review(brand_id: int) -> Any:
             decision,
             request.form.get("comments", ""),
             _scores_from_form(REVIEW_STANDARDS),
-            actor_name(web.current_account()),
+            admin_actor(web.current_account()),
             utcnow(),
         )
     except LifecycleError as exc:
@@ -148,7 +148,7 @@ def plan(brand_id: int) -> Any:
     session = web.db()
     data = {key: request.form.get(key, "") for key in ops.PLAN_FIELDS}
     try:
-        saved = ops.save_plan(session, brand, data, actor_name(web.current_account()), utcnow())
+        saved = ops.save_plan(session, brand, data, admin_actor(web.current_account()), utcnow())
     except LifecycleError as exc:
         session.rollback()
         return render_brand(brand, {"plan": str(exc)}, 400)
@@ -166,7 +166,7 @@ def self_evaluation(brand_id: int) -> Any:
             session,
             brand,
             _scores_from_form(tuple(Standard)),
-            actor_name(web.current_account()),
+            admin_actor(web.current_account()),
             utcnow(),
             request.form.get("comments", "").strip() or None,
         )
@@ -189,7 +189,7 @@ def advance(brand_id: int) -> Any:
     try:
         to = ops.parse_stage(request.form.get("to", ""))
         move = ops.advance(
-            session, brand, to, actor_name(web.current_account()), request.form.get("reason", ""), utcnow()
+            session, brand, to, admin_actor(web.current_account()), request.form.get("reason", ""), utcnow()
         )
     except LifecycleError as exc:
         session.rollback()

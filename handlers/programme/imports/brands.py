@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.actor import Actor
 from handlers.programme.brands import BrandError, upsert_brand
 from handlers.programme.gates import STAGE_ORDER, LifecycleError, path_problem
 from handlers.programme.imports.files import ImportFailed, ImportResult, Row
@@ -16,6 +17,8 @@ from models import Brand, BrandAlias, Stage, Union
 from models.admin import AdminAccount, AdminRole
 
 BRAND_COLUMNS = ("name", "org_code")
+# Who a brand's first timeline entry names when the importer does not say.
+IMPORT = Actor.system("导入")
 
 
 def stage_authority_problem(account: AdminAccount | None, unions: Iterable[Union]) -> str | None:
@@ -38,7 +41,7 @@ def import_brands(
     session: Session,
     rows: Iterable[tuple[int, Row]],
     now: datetime,
-    actor: str = "导入",
+    actor: Actor = IMPORT,
     account: AdminAccount | None = None,
 ) -> ImportResult:
     """Brands from a file. New brands start at 品牌提出; a stage column may carry a brand further

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from handlers.actor import Actor
 from handlers.programme import operations as ops
 from handlers.programme.recognition_hook import RecognitionInfo
 from handlers.programme.storage import LocalStorage, photo_key
@@ -95,8 +96,16 @@ def test_brand_page_shows_timeline_gallery_and_escapes_text(  # type: ignore[no-
     brand = db.get(Brand, world.county_brand.id)
     assert brand is not None
     now = utcnow()
-    ops.record_transition(db, brand, Stage.CULTIVATING, "导入" + XSS, "理由" + XSS, now - timedelta(days=3))
-    ops.save_plan(db, brand, {"goals": XSS, "measures": "m", "long_term": "l", "this_year": "t"}, "县区", now)
+    ops.record_transition(
+        db, brand, Stage.CULTIVATING, Actor.admin("导入" + XSS), "理由" + XSS, now - timedelta(days=3)
+    )
+    ops.save_plan(
+        db,
+        brand,
+        {"goals": XSS, "measures": "m", "long_term": "l", "this_year": "t"},
+        Actor.admin("县区"),
+        now,
+    )
     report = ProgressReport(brand_id=brand.id, text="开展培训" + XSS, created_at=now)
     db.add(report)
     db.commit()

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from handlers.actor import Actor
 from handlers.programme import operations as ops
 from handlers.programme.evidence import timeline
 from models import Brand, Stage
@@ -120,7 +121,7 @@ def test_continue_opens_a_new_round_in_the_dashboard(as_user, world: World, db: 
     brand = db.get(Brand, other)
     assert brand is not None
     cited = {s.value: {"score": 80, "reports": [old]} for s in Standard}
-    ops.self_evaluate(db, brand, cited, "邹平", T0 + timedelta(days=6))
+    ops.self_evaluate(db, brand, cited, Actor.admin("邹平"), T0 + timedelta(days=6))
     db.commit()
     client = as_user("province")
     form = {**REVIEW_FORM, "decision": "continue", "reports_carriers": str(old)}
@@ -139,10 +140,10 @@ def test_self_evaluation_is_frozen_after_promotion_in_the_dashboard(  # type: ig
     brand = db.get(Brand, own)
     assert brand is not None
     cited = {s.value: {"score": 80, "reports": [rid]} for s in Standard}
-    ops.self_evaluate(db, brand, cited, "县总", T0 + timedelta(days=6))
-    ops.advance(db, brand, Stage.REVIEWING, "县总", "申请评议", T0 + timedelta(days=7))
+    ops.self_evaluate(db, brand, cited, Actor.admin("县总"), T0 + timedelta(days=6))
+    ops.advance(db, brand, Stage.REVIEWING, Actor.admin("县总"), "申请评议", T0 + timedelta(days=7))
     four = {k: {**v, "score": 60} for k, v in cited.items() if k != Standard.RECOGNITION.value}
-    ops.review(db, brand, Decision.PROMOTE, "推广", four, "市总", T0 + timedelta(days=8))
+    ops.review(db, brand, Decision.PROMOTE, "推广", four, Actor.admin("市总"), T0 + timedelta(days=8))
     db.commit()
     client = as_user("county")
     copy: dict[str, Any] = {f"score_{s.value}": "60" for s in Standard} | {"reports_name": str(rid)}
