@@ -16,7 +16,7 @@ from handlers.programme.evidence import timeline
 from models import Brand, Stage
 from models.programme import Assessment, Decision, ProgressReport, StageTransition, Standard
 from tests.bot.admin.conftest import World
-from tests.bot.admin.test_programme import REVIEW_FORM, audit_actions, post, upload
+from tests.bot.admin.programme.test_views import REVIEW_FORM, audit_actions, post, upload
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=30)

@@ -1,8 +1,8 @@
 """Programme gates in the domain operations (issue 12, part 6): evidence of the current round,
 new rounds after 继续培育, the frozen self-evaluation, and stages set by import.
 
-The dashboard, CLI and chat paths have their own tests (tests/bot/admin/test_programme_gates.py,
-tests/bot/test_programme_gates_cli.py, tests/handlers/test_programme_chat.py)."""
+The dashboard, CLI and chat paths have their own tests (tests/bot/admin/programme/test_gates.py,
+tests/bot/test_programme_gates_cli.py, tests/handlers/programme/test_chat.py)."""
 
 from __future__ import annotations
 
