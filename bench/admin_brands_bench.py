@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from bench.admin_bench import PASSWORD, bench_app, build, logged_in, timed
 from bot.admin.accounts import create_account
-from handlers.programme import lifecycle as lc
+from handlers.actor import Actor
+from handlers.programme import operations as ops
 from handlers.programme.storage import LocalStorage, photo_key
 from models import Brand, Role, Stage, Union, User, utcnow
 from models.admin import AdminRole
@@ -76,7 +77,7 @@ def main() -> None:
                     s: {"score": 80, "reports": [report.id]}
                     for s in ("name", "mechanism", "carriers", "demonstration", "recognition")
                 }
-                lc.self_evaluate(session, brand, scores, "bench", at)
+                ops.self_evaluate(session, brand, scores, Actor.system("bench"), at)
         in_county = select(Union.id).where(Union.path.startswith(county.path))
         sample = session.scalar(
             select(Brand).where(Brand.union_id.in_(in_county), Brand.stage == Stage.REVIEWING)

@@ -12,7 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from handlers.programme import lifecycle as lc
+from handlers.actor import Actor
+from handlers.programme import operations as ops
+from handlers.programme import recognition_hook
+from handlers.programme.gates import ALLOWED
+from handlers.programme.recognition_hook import RecognitionProvider, set_recognition_score_provider
 from models import Brand, Role, Union, UnionKind, User, utcnow
 from models.programme import Assessment, AssessmentScore, Decision, ProgressReport, Standard
 from tests.factories import make_user
@@ -91,26 +95,26 @@ def add_review(session: Session, brand: Brand, decision: Decision, at: datetime 
 
 def satisfy_gate(session: Session, brand: Brand, to: Any) -> None:
     """Provide whatever evidence moving ``brand`` to ``to`` asks for."""
-    gate = lc.ALLOWED.get((brand.stage, to))
+    gate = ALLOWED.get((brand.stage, to))
     now = utcnow()
     if gate == "plan":
-        lc.save_plan(session, brand, PLAN, "张三", now)
+        ops.save_plan(session, brand, PLAN, Actor.admin("张三"), now)
     elif gate == "progress_and_self_evaluation":
         report = make_report(session, brand)
-        lc.self_evaluate(session, brand, five_scores(reports=(report.id,)), "张三", now)
+        ops.self_evaluate(session, brand, five_scores(reports=(report.id,)), Actor.admin("张三"), now)
     elif gate in {d.value for d in Decision}:
         add_review(session, brand, Decision(gate), now)
 
 
 @contextmanager
-def recognition_provider(provider: lc.RecognitionProvider) -> Iterator[None]:
+def recognition_provider(provider: RecognitionProvider) -> Iterator[None]:
     """Install a recognition provider for one block, then put back whatever was there."""
-    previous = lc.recognition_provider()
-    lc.set_recognition_score_provider(provider)
+    previous = recognition_hook.recognition_provider()
+    set_recognition_score_provider(provider)
     try:
         yield
     finally:
-        lc.set_recognition_score_provider(previous)
+        set_recognition_score_provider(previous)
 
 
 def add_province(session: Session) -> Union:

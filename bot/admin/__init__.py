@@ -25,6 +25,7 @@ from bot.admin import (  # voice_api and recognition_api add their routes to the
     voice_api,  # noqa: F401
     web,
 )
+from bot.admin.programme import api as programme_api  # noqa: F401  (adds its routes to the API blueprint)
 
 # Order = order in the menu. Add a domain module here (one line) to serve its pages.
 DOMAINS = (

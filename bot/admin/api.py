@@ -21,7 +21,7 @@ from bot.admin.scoping import Scope
 from bot.admin.security import hash_api_token
 from bot.admin.unions import union_rows
 from models import utcnow
-from models.admin import AdminRole, ApiToken
+from models.admin import ApiToken
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
@@ -107,24 +107,3 @@ def brands() -> Response:
 @bp.route("/brands/<int:brand_id>")
 def brand(brand_id: int) -> Response:
     return jsonify(_jsonable(brand_dict(_scope().brand(web.db(), brand_id))))
-
-
-@bp.route("/brands/<int:brand_id>/timeline")
-def brand_timeline(brand_id: int) -> Response:
-    from bot.admin.programme import brand_timeline as build
-    from bot.admin.programme import timeline_json
-
-    session = web.db()
-    return jsonify(timeline_json(build(session, _scope().brand(session, brand_id))))
-
-
-@bp.route("/coverage")
-def coverage() -> Response:
-    from dataclasses import asdict
-
-    from bot.admin.programme import coverage_report
-
-    sc = _scope()
-    if sc.role is AdminRole.CADRE:
-        abort(403)  # supervision covers a subtree; a cadre account sees its own brands only
-    return jsonify(asdict(coverage_report(web.db(), sc)))

@@ -20,27 +20,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
-from handlers.brands import find_brand_by_name
+from handlers.actor import Actor, ActorKind
 from handlers.clock import show_time
 from handlers.programme import coverage as cov
-from handlers.programme import lifecycle as lc
+from handlers.programme import operations as ops
 from handlers.programme.binding import BindingError, create_invitation, member_card_salt
-from handlers.programme.imports import (
-    BRAND_COLUMNS,
-    MEMBER_COLUMNS,
-    ORG_COLUMNS,
-    ImportFailed,
-    ImportResult,
-    import_brands,
-    import_members,
-    import_orgs,
-    read_rows,
-)
+from handlers.programme.brands import find_brand_by_name
+from handlers.programme.evidence import timeline
+from handlers.programme.gates import LifecycleError
+from handlers.programme.imports.brands import BRAND_COLUMNS, import_brands
+from handlers.programme.imports.files import ImportFailed, ImportResult, read_rows
+from handlers.programme.imports.members import MEMBER_COLUMNS, import_members
+from handlers.programme.imports.unions import ORG_COLUMNS, import_orgs
+from handlers.programme.queries import score_gap
 from models import Brand, Role, Union, utcnow
 from models.admin import AdminAccount
 from models.programme import STANDARD_LABELS
 
 DEFAULT_ACTOR = "管理员"
+
+
+def _operator(label: str) -> Actor:
+    """The person at the command line, as named by ``--by`` (an administrator without an account)."""
+    return Actor(ActorKind.ADMIN, label)
 
 
 class CommandError(click.ClickException):
@@ -105,9 +107,9 @@ def import_brands_cmd(path: Path, actor: str, username: str | None) -> None:
             account = session.scalar(select(AdminAccount).where(AdminAccount.username == username))
             if account is None or not account.active:
                 raise ImportFailed([f"管理员账号 {username} 不存在或已停用"])
-        who = actor
+        who = _operator(actor)
         if account is not None and actor == DEFAULT_ACTOR:
-            who = f"{account.username}（{account.union.name}）"[:64]
+            who = Actor.admin(account.username, account.union.name)
         return import_brands(session, rows, utcnow(), who, account)
 
     _run_import(path, BRAND_COLUMNS, run, "工作品牌")
@@ -133,7 +135,7 @@ def invite(org_code: str, role: str, actor: str) -> None:
     rt = _runtime()
     try:
         with rt.session_factory() as session, session.begin():
-            invitation, code = create_invitation(session, org_code, utcnow(), Role(role), actor)
+            invitation, code = create_invitation(session, org_code, utcnow(), Role(role), _operator(actor))
             union_name = invitation.union.name
             expires = show_time(invitation.expires_at)
     except BindingError as exc:
@@ -194,19 +196,19 @@ def _brand(session: Session, data: dict[str, Any]) -> Brand:
     return brand
 
 
-def _actor(data: dict[str, Any], default: str | None) -> str:
-    return str(data.get("by") or default or DEFAULT_ACTOR).strip()[:64]
+def _actor(data: dict[str, Any], default: str | None) -> Actor:
+    return _operator(str(data.get("by") or default or DEFAULT_ACTOR).strip()[:64])
 
 
 def _with_brand(
-    path: Path, actor: str | None, fn: Callable[[Session, Brand, dict[str, Any], str], str]
+    path: Path, actor: str | None, fn: Callable[[Session, Brand, dict[str, Any], Actor], str]
 ) -> None:
     data = _load(path)
     rt = _runtime()
     try:
         with rt.session_factory() as session, session.begin():
             message = fn(session, _brand(session, data), data, _actor(data, actor))
-    except lc.LifecycleError as exc:
+    except LifecycleError as exc:
         raise CommandError(str(exc)) from None
     click.echo(message)
 
@@ -224,8 +226,8 @@ BY = click.option("--by", "actor", default=None, help="操作人（也可在文�
 @BY
 @with_appcontext
 def brand_plan(path: Path, actor: str | None) -> None:
-    def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
-        plan = lc.save_plan(session, brand, data, who, utcnow())
+    def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
+        plan = ops.save_plan(session, brand, data, who, utcnow())
         return f"已保存品牌「{brand.name}」的创建方案（编号 {plan.id}）。"
 
     _with_brand(path, actor, run)
@@ -240,8 +242,8 @@ def brand_plan(path: Path, actor: str | None) -> None:
 @BY
 @with_appcontext
 def brand_self_evaluate(path: Path, actor: str | None) -> None:
-    def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
-        a = lc.self_evaluate(session, brand, data.get("scores"), who, utcnow(), data.get("comments"))
+    def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
+        a = ops.self_evaluate(session, brand, data.get("scores"), who, utcnow(), data.get("comments"))
         scores = "，".join(f"{STANDARD_LABELS[s.standard]} {s.score:g}" for s in a.scores)
         return f"已保存品牌「{brand.name}」的自评（编号 {a.id}）：{scores}。"
 
@@ -257,9 +259,9 @@ def brand_self_evaluate(path: Path, actor: str | None) -> None:
 @BY
 @with_appcontext
 def brand_review(path: Path, actor: str | None) -> None:
-    def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
-        decision = lc.parse_decision(str(data.get("decision") or ""))
-        _, move = lc.review(
+    def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
+        decision = ops.parse_decision(str(data.get("decision") or ""))
+        _, move = ops.review(
             session, brand, decision, str(data.get("comments") or ""), data.get("scores"), who, utcnow()
         )
         lines = [
@@ -277,9 +279,9 @@ def brand_review(path: Path, actor: str | None) -> None:
 @BY
 @with_appcontext
 def brand_advance(path: Path, actor: str | None) -> None:
-    def run(session: Session, brand: Brand, data: dict[str, Any], who: str) -> str:
-        to = lc.parse_stage(str(data.get("to") or ""))
-        move = lc.advance(session, brand, to, who, str(data.get("reason") or ""), utcnow())
+    def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
+        to = ops.parse_stage(str(data.get("to") or ""))
+        move = ops.advance(session, brand, to, who, str(data.get("reason") or ""), utcnow())
         source = move.from_stage.label if move.from_stage else ""
         return f"品牌「{brand.name}」已从「{source}」进入「{to.label}」。"
 
@@ -292,7 +294,7 @@ def _gap_table(session: Session, brand: Brand) -> str:
 
     # One line per standard rather than columns: CJK widths break column alignment in terminals.
     lines = ["自评与上级评议对比（差距 = 自评 − 上级）："]
-    for row in lc.score_gap(session, brand):
+    for row in score_gap(session, brand):
         gap = "—" if row.gap is None else f"{row.gap:+g}"
         lines.append(
             f"  {row.standard.label}：自评 {fmt(row.self_score)}，上级 {fmt(row.review_score)}，差距 {gap}"
@@ -311,7 +313,7 @@ def brand_show(name: str) -> None:
             raise CommandError(f"品牌「{name}」不存在")
         click.echo(f"【{brand.name}】{brand.union.name}  当前阶段：{brand.stage.label}")
         click.echo("时间线：")
-        for t in lc.timeline(session, brand):
+        for t in timeline(session, brand):
             when = show_time(t.at)
             source = t.from_stage.label if t.from_stage else "—"
             click.echo(f"  {when}  {source} → {t.to_stage.label}  {t.actor}：{t.reason}")

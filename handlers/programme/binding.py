@@ -19,7 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config import programme_texts as T
+from handlers.actor import Actor
 from handlers.context import Context, Reply
+from handlers.errors import OperationError
 from handlers.inbound import Inbound
 from handlers.registry import on_flow, on_intent
 from handlers.understanding import flow_prompt
@@ -39,8 +41,8 @@ _MEMBER_WORDS = ("会员", "卡号")
 _member_salt: bytes | None = None
 
 
-class BindingError(ValueError):
-    pass
+class BindingError(OperationError):
+    """An invitation that cannot be issued as asked (message in Chinese, for operators)."""
 
 
 def member_card_salt(secret_key: str) -> bytes:
@@ -70,7 +72,7 @@ def _code_hash(code: str) -> str:
 
 
 def create_invitation(
-    session: Session, union_code: str, now: datetime, role: Role = Role.CADRE, created_by: str | None = None
+    session: Session, union_code: str, now: datetime, role: Role = Role.CADRE, actor: Actor | None = None
 ) -> tuple[Invitation, str]:
     """A new one-time code for ``union_code``; the clear code is returned once and not stored."""
     if role != Role.CADRE:
@@ -83,7 +85,7 @@ def create_invitation(
         code_hash=_code_hash(code),
         union_id=union.id,
         role=role,
-        created_by=created_by,
+        created_by=actor.label if actor is not None else None,
         created_at=now,
         expires_at=now + INVITATION_TTL,
     )

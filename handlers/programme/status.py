@@ -8,11 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import programme_texts as T
-from handlers.brands import find_brand_by_name
 from handlers.clock import show_day
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.programme.lifecycle import STAGE_ORDER, recognition_for, round_opened_by, round_reports
+from handlers.programme.brands import find_brand_by_name
+from handlers.programme.evidence import round_opened_by, round_reports
+from handlers.programme.gates import STAGE_ORDER
+from handlers.programme.recognition_hook import recognition_for
 from models import Brand, Stage
 from models.programme import ProgressReport
 from nlp import Intent

@@ -155,7 +155,7 @@ def create_campaign(
         ]
     else:
         names = [n.strip() for n in (brands.split(",") if isinstance(brands, str) else brands) if n.strip()]
-        from handlers.brands import find_brand_by_name
+        from handlers.programme.brands import find_brand_by_name
 
         chosen = []
         for n in names:

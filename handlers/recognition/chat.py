@@ -122,7 +122,7 @@ def _resolve(
         return Reply(t.NO_OPEN_CAMPAIGN)
     pairs: list[tuple[Campaign, Brand]]
     if brand_name:
-        from handlers.brands import find_brand_by_name
+        from handlers.programme.brands import find_brand_by_name
 
         # The router names the brand as catalogued: found among the loaded candidates, else by
         # name or alias in the database.

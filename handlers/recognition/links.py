@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from handlers.programme.lifecycle import RecognitionInfo, set_recognition_score_provider
+from handlers.programme.recognition_hook import RecognitionInfo, set_recognition_score_provider
 from handlers.recognition.queries import brand_recognition
 from models import Brand
 from models.recognition import CampaignKind

@@ -11,7 +11,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from handlers.programme import lifecycle as lc
+from handlers.actor import Actor
+from handlers.programme import operations as ops
 from models import Brand, Stage, Union, UnionKind
 from models.admin import AdminAccount, AdminRole
 from models.programme import Assessment, Decision, StageTransition, Standard
@@ -44,8 +45,8 @@ def tree(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
         brand = Brand(name="工惠乐学", union=city, stage=Stage.PLANNED)
         s.add(brand)
         s.flush()
-        lc.save_plan(s, brand, PLAN, "张三", T0)
-        lc.advance(s, brand, Stage.CULTIVATING, "张三", "开始培育", T0 + timedelta(days=1))
+        ops.save_plan(s, brand, PLAN, Actor.admin("张三"), T0)
+        ops.advance(s, brand, Stage.CULTIVATING, Actor.admin("张三"), "开始培育", T0 + timedelta(days=1))
         return {"brand": brand.id}
 
 
@@ -124,10 +125,10 @@ def test_cli_self_evaluation_is_frozen_after_the_review(app, tree, tmp_path: Pat
     with app.extensions["ghpp"].session_factory() as s, s.begin():
         brand = s.get(Brand, tree["brand"])
         report = make_report(s, brand, at=T0 + timedelta(days=5)).id
-        lc.self_evaluate(s, brand, scores(5, [report]), "张三", T0 + timedelta(days=6))
-        lc.advance(s, brand, Stage.REVIEWING, "张三", "申请评议", T0 + timedelta(days=7))
+        ops.self_evaluate(s, brand, scores(5, [report]), Actor.admin("张三"), T0 + timedelta(days=6))
+        ops.advance(s, brand, Stage.REVIEWING, Actor.admin("张三"), "申请评议", T0 + timedelta(days=7))
         four = {k: {**v, "score": 60} for k, v in scores(4, [report]).items()}
-        lc.review(s, brand, Decision.PROMOTE, "推广", four, "省总", T0 + timedelta(days=8))
+        ops.review(s, brand, Decision.PROMOTE, "推广", four, Actor.admin("省总"), T0 + timedelta(days=8))
     copy = {"brand": "工惠乐学", "scores": {k: {**v, "score": 60} for k, v in scores(5, [report]).items()}}
     result = invoke(app, "brand", "self-evaluate", write(tmp_path, "s.yaml", copy))
     assert result.exit_code != 0 and "自评已随上级评议锁定" in result.output

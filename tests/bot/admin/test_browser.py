@@ -19,6 +19,7 @@ from flask import Flask
 
 from bot.admin.accounts import create_account
 from config.settings import PROJECT_ROOT
+from handlers.actor import Actor
 from handlers.demo import load_demo
 from models.admin import AdminRole
 from tests.conftest import REQUIRE_SERVICES
@@ -221,7 +222,7 @@ def _brand_evidence(app: Flask) -> list[int]:
 
     from sqlalchemy import select
 
-    from handlers.programme import lifecycle as lc
+    from handlers.programme import operations as ops
     from handlers.programme.storage import LocalStorage, photo_key
     from models import Brand, Role, utcnow
     from models.programme import Photo, PhotoStatus, ProgressReport
@@ -274,7 +275,7 @@ def _brand_evidence(app: Flask) -> list[int]:
                 ("recognition", 75, "职工满意度调查 92%"),
             )
         }
-        lc.self_evaluate(db, brand, scores, "ly-admin（临沂市总工会）", now - timedelta(days=5))
+        ops.self_evaluate(db, brand, scores, Actor.admin("ly-admin", "临沂市总工会"), now - timedelta(days=5))
     return report_ids
 
 

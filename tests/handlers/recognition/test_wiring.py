@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from handlers.programme.lifecycle import recognition_for
+from handlers.programme.recognition_hook import recognition_for
 from handlers.recognition.campaigns import invite_reviewer
 from models.programme import BindAttempt
 from tests.factories import make_user

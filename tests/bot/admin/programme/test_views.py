@@ -15,7 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from handlers.programme import lifecycle as lc
+from handlers.actor import Actor
+from handlers.programme import operations as ops
+from handlers.programme.recognition_hook import RecognitionInfo
 from handlers.programme.storage import LocalStorage, photo_key
 from models import Brand, Role, Stage, Union, utcnow
 from models.admin import AuditEntry
@@ -94,8 +96,16 @@ def test_brand_page_shows_timeline_gallery_and_escapes_text(  # type: ignore[no-
     brand = db.get(Brand, world.county_brand.id)
     assert brand is not None
     now = utcnow()
-    lc.record_transition(db, brand, Stage.CULTIVATING, "导入" + XSS, "理由" + XSS, now - timedelta(days=3))
-    lc.save_plan(db, brand, {"goals": XSS, "measures": "m", "long_term": "l", "this_year": "t"}, "县区", now)
+    ops.record_transition(
+        db, brand, Stage.CULTIVATING, Actor.admin("导入" + XSS), "理由" + XSS, now - timedelta(days=3)
+    )
+    ops.save_plan(
+        db,
+        brand,
+        {"goals": XSS, "measures": "m", "long_term": "l", "this_year": "t"},
+        Actor.admin("县区"),
+        now,
+    )
     report = ProgressReport(brand_id=brand.id, text="开展培训" + XSS, created_at=now)
     db.add(report)
     db.commit()
@@ -114,7 +124,7 @@ def test_brand_page_shows_timeline_gallery_and_escapes_text(  # type: ignore[no-
 
 
 def test_recognition_comes_from_the_provider_hook(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
-    with recognition_provider(lambda s, b: lc.RecognitionInfo(score=72.5, rank=3, out_of=40)):
+    with recognition_provider(lambda s, b: RecognitionInfo(score=72.5, rank=3, out_of=40)):
         page = as_user("county").get(f"/admin/brands/{world.county_brand.id}").get_data(as_text=True)
     assert "72.5" in page and "排名第 3" in page
 

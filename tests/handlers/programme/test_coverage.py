@@ -7,8 +7,9 @@ import io
 import json
 from datetime import timedelta
 
+from handlers.actor import Actor
 from handlers.programme import coverage as cov
-from handlers.programme.lifecycle import record_transition
+from handlers.programme.operations import record_transition
 from models import Brand, Stage, Union, UnionKind, utcnow
 from models.programme import Assessment, ProgressReport
 from tests.factories_programme import add_province, add_union_level
@@ -64,10 +65,22 @@ def test_coverage_on_2000_unions(session) -> None:
     # Reviews: 3 brands under review for 45 days (one reviewed since), 1 for 5 days.
     for b in brands[:4]:
         record_transition(
-            session, b, Stage.REVIEWING, "x", "申请评议", now - timedelta(days=45), Stage.CULTIVATING
+            session,
+            b,
+            Stage.REVIEWING,
+            Actor.admin("x"),
+            "申请评议",
+            now - timedelta(days=45),
+            Stage.CULTIVATING,
         )
     record_transition(
-        session, brands[4], Stage.REVIEWING, "x", "申请评议", now - timedelta(days=5), Stage.CULTIVATING
+        session,
+        brands[4],
+        Stage.REVIEWING,
+        Actor.admin("x"),
+        "申请评议",
+        now - timedelta(days=5),
+        Stage.CULTIVATING,
     )
     session.add(
         Assessment(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.errors import OperationError
 from models import Union, UnionKind
 from models.union import assign_path
 
 
-class OrgError(ValueError):
+class OrgError(OperationError):
     """A union that cannot be created as asked (message in Chinese, for operators)."""
 
 

@@ -8,10 +8,11 @@ from itertools import count
 import pytest
 from sqlalchemy import func, select
 
+from handlers.actor import Actor
 from handlers.context import Context
 from handlers.dispatch import handle
 from handlers.inbound import Inbound
-from handlers.programme import lifecycle as lc
+from handlers.programme import operations as ops
 from handlers.programme.binding import (
     MAX_FAILED_ATTEMPTS,
     create_invitation,
@@ -19,6 +20,9 @@ from handlers.programme.binding import (
     member_card_salt,
     set_member_salt,
 )
+from handlers.programme.evidence import round_photos, round_reports
+from handlers.programme.gates import LifecycleError
+from handlers.programme.recognition_hook import RecognitionInfo
 from models import Role, Stage, utcnow
 from models.programme import (
     BindAttempt,
@@ -256,7 +260,7 @@ def test_status_for_anyone(session) -> None:
         "社会认可度：暂无数据",
     ]
     make_report(session, brand, "本月开展培训12场，参与职工600人次", at=utcnow().replace(hour=17, minute=0))
-    with recognition_provider(lambda s, b: lc.RecognitionInfo(score=81.5, rank=3, out_of=20)):
+    with recognition_provider(lambda s, b: RecognitionInfo(score=81.5, rank=3, out_of=20)):
         reply = say(ctx, "查询 乐学")
     assert "最近进度：" in reply and "本月开展培训12场" in reply
     assert reply.splitlines()[-1] == "社会认可度：81.5，排名第 3/20"
@@ -298,21 +302,23 @@ def _reviewed_with_continue(session) -> tuple[Context, object, int]:  # type: ig
     assert "已记录「工惠乐学」的进度" in say(ctx, "上报进度 工惠乐学 本月开展培训12场")
     old = session.scalar(select(ProgressReport.id))
     cited = {s.value: {"score": 80, "reports": [old]} for s in Standard}
-    lc.self_evaluate(session, brand, cited, "张三", GATE_T0 + timedelta(days=2))
-    lc.advance(session, brand, Stage.REVIEWING, "张三", "申请评议", GATE_T0 + timedelta(days=3))
+    ops.self_evaluate(session, brand, cited, Actor.admin("张三"), GATE_T0 + timedelta(days=2))
+    ops.advance(session, brand, Stage.REVIEWING, Actor.admin("张三"), "申请评议", GATE_T0 + timedelta(days=3))
     four = {k: v for k, v in cited.items() if k != Standard.RECOGNITION.value}
-    lc.review(session, brand, Decision.CONTINUE, "载体不足", four, "上级", GATE_T0 + timedelta(days=10))
+    ops.review(
+        session, brand, Decision.CONTINUE, "载体不足", four, Actor.admin("上级"), GATE_T0 + timedelta(days=10)
+    )
     return ctx, brand, old
 
 
 def test_a_chat_report_from_before_the_review_does_not_open_the_new_round(session) -> None:
     ctx, brand, _ = _reviewed_with_continue(session)
-    assert lc.round_reports(session, brand) == []
+    assert round_reports(session, brand) == []
     ctx.now = GATE_T0 + timedelta(days=11)
     status = say(ctx, "查询 工惠乐学")
     assert "上次评议：继续培育" in status and "须上报新进度并重新自评后才能再次送评" in status
-    with pytest.raises(lc.LifecycleError, match="上次评议之后的新进度上报"):
-        lc.advance(session, brand, Stage.REVIEWING, "张三", "再次申请", ctx.now)
+    with pytest.raises(LifecycleError, match="上次评议之后的新进度上报"):
+        ops.advance(session, brand, Stage.REVIEWING, Actor.admin("张三"), "再次申请", ctx.now)
 
 
 def test_a_chat_report_and_photo_after_continue_are_the_new_rounds_evidence(session) -> None:
@@ -322,19 +328,25 @@ def test_a_chat_report_and_photo_after_continue_are_the_new_rounds_evidence(sess
     assert "第 1 张" in photo(ctx)
     new = session.scalars(select(ProgressReport.id).order_by(ProgressReport.id)).all()[-1]
     snap = session.scalar(select(Photo).order_by(Photo.id.desc()))
-    assert lc.round_reports(session, brand) == [new]
+    assert round_reports(session, brand) == [new]
     assert "本轮尚无新的进度上报" not in say(ctx, "查询 工惠乐学")
     # A photo counts once stored (checked against earlier photos), not while it downloads.
-    assert lc.round_photos(session, brand) == []
+    assert round_photos(session, brand) == []
     snap.status = PhotoStatus.STORED
     session.flush()
-    assert lc.round_photos(session, brand) == [snap.id]
-    with pytest.raises(lc.LifecycleError, match="本轮可引用"):
-        lc.self_evaluate(
-            session, brand, {s.value: {"score": 85, "reports": [old]} for s in Standard}, "张三", ctx.now
+    assert round_photos(session, brand) == [snap.id]
+    with pytest.raises(LifecycleError, match="本轮可引用"):
+        ops.self_evaluate(
+            session,
+            brand,
+            {s.value: {"score": 85, "reports": [old]} for s in Standard},
+            Actor.admin("张三"),
+            ctx.now,
         )
     # The photo from chat alone is enough evidence for the new self-evaluation.
     cited = {s.value: {"score": 85, "photos": [snap.id]} for s in Standard}
-    lc.self_evaluate(session, brand, cited, "张三", ctx.now + timedelta(hours=3))
-    lc.advance(session, brand, Stage.REVIEWING, "张三", "再次申请", ctx.now + timedelta(hours=4))
+    ops.self_evaluate(session, brand, cited, Actor.admin("张三"), ctx.now + timedelta(hours=3))
+    ops.advance(
+        session, brand, Stage.REVIEWING, Actor.admin("张三"), "再次申请", ctx.now + timedelta(hours=4)
+    )
     assert brand.stage == Stage.REVIEWING

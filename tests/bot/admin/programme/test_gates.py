@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from handlers.programme import lifecycle as lc
+from handlers.actor import Actor
+from handlers.programme import operations as ops
+from handlers.programme.evidence import timeline
 from models import Brand, Stage
 from models.programme import Assessment, Decision, ProgressReport, StageTransition, Standard
 from tests.bot.admin.conftest import World
-from tests.bot.admin.test_programme import REVIEW_FORM, audit_actions, post, upload
+from tests.bot.admin.programme.test_views import REVIEW_FORM, audit_actions, post, upload
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=30)
@@ -23,7 +25,8 @@ SELF_FORM = {f"score_{s.value}": "80" for s in Standard}
 
 @pytest.fixture(autouse=True)
 def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.admin.programme.utcnow", lambda: NOW)
+    for module in ("timeline", "imports", "invitations", "coverage", "exports"):
+        monkeypatch.setattr(f"bot.admin.programme.{module}.utcnow", lambda: NOW)
 
 
 def report(db: Session, brand_id: int, day: float) -> int:
@@ -71,7 +74,7 @@ def test_a_superior_admin_imports_a_new_brand_at_planned_onto_the_timeline(  # t
     assert upload(as_user("province"), "brands", "b.csv", body).status_code == 200
     brand = db.scalar(select(Brand).where(Brand.name == "滨城新品牌"))
     assert brand is not None and brand.stage == Stage.PLANNED
-    steps = lc.timeline(db, brand)
+    steps = timeline(db, brand)
     assert [(t.from_stage, t.to_stage) for t in steps] == [
         (None, Stage.PROPOSED),
         (Stage.PROPOSED, Stage.PLANNED),
@@ -118,7 +121,7 @@ def test_continue_opens_a_new_round_in_the_dashboard(as_user, world: World, db: 
     brand = db.get(Brand, other)
     assert brand is not None
     cited = {s.value: {"score": 80, "reports": [old]} for s in Standard}
-    lc.self_evaluate(db, brand, cited, "邹平", T0 + timedelta(days=6))
+    ops.self_evaluate(db, brand, cited, Actor.admin("邹平"), T0 + timedelta(days=6))
     db.commit()
     client = as_user("province")
     form = {**REVIEW_FORM, "decision": "continue", "reports_carriers": str(old)}
@@ -137,10 +140,10 @@ def test_self_evaluation_is_frozen_after_promotion_in_the_dashboard(  # type: ig
     brand = db.get(Brand, own)
     assert brand is not None
     cited = {s.value: {"score": 80, "reports": [rid]} for s in Standard}
-    lc.self_evaluate(db, brand, cited, "县总", T0 + timedelta(days=6))
-    lc.advance(db, brand, Stage.REVIEWING, "县总", "申请评议", T0 + timedelta(days=7))
+    ops.self_evaluate(db, brand, cited, Actor.admin("县总"), T0 + timedelta(days=6))
+    ops.advance(db, brand, Stage.REVIEWING, Actor.admin("县总"), "申请评议", T0 + timedelta(days=7))
     four = {k: {**v, "score": 60} for k, v in cited.items() if k != Standard.RECOGNITION.value}
-    lc.review(db, brand, Decision.PROMOTE, "推广", four, "市总", T0 + timedelta(days=8))
+    ops.review(db, brand, Decision.PROMOTE, "推广", four, Actor.admin("市总"), T0 + timedelta(days=8))
     db.commit()
     client = as_user("county")
     copy: dict[str, Any] = {f"score_{s.value}": "60" for s in Standard} | {"reports_name": str(rid)}

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
+from handlers.errors import OperationError
 from models import Brand, BrandAlias, Stage, Union
 
 
-class BrandError(ValueError):
+class BrandError(OperationError):
     """A brand that cannot be saved as asked (message in Chinese, for operators)."""
 
 

@@ -6,18 +6,14 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from handlers.programme import lifecycle as lc
+from handlers.actor import Actor
+from handlers.programme import operations as ops
 from handlers.programme.binding import hash_card, member_card_salt
-from handlers.programme.imports import (
-    BRAND_COLUMNS,
-    MEMBER_COLUMNS,
-    ORG_COLUMNS,
-    ImportFailed,
-    import_brands,
-    import_members,
-    import_orgs,
-    read_rows,
-)
+from handlers.programme.evidence import timeline
+from handlers.programme.imports.brands import BRAND_COLUMNS, import_brands
+from handlers.programme.imports.files import ImportFailed, read_rows
+from handlers.programme.imports.members import MEMBER_COLUMNS, import_members
+from handlers.programme.imports.unions import ORG_COLUMNS, import_orgs
 from models import Brand, Stage, Union, UnionKind, utcnow
 from models.admin import AdminAccount, AdminRole
 from models.programme import MemberCard
@@ -148,7 +144,7 @@ def province_admin(session) -> AdminAccount:
 
 def load_brands(session, tmp_path: Path, text: str = BRANDS):
     rows = read_rows(write(tmp_path, text, "b.csv"), BRAND_COLUMNS)
-    return import_brands(session, rows, utcnow(), "测试", province_admin(session))
+    return import_brands(session, rows, utcnow(), Actor.admin("测试"), province_admin(session))
 
 
 def test_import_brands_with_aliases_stage_and_timeline(session, tmp_path: Path) -> None:
@@ -159,17 +155,17 @@ def test_import_brands_with_aliases_stage_and_timeline(session, tmp_path: Path) 
     assert brand.alias_names == ["乐学", "工惠学堂"] and brand.stage == Stage.PLANNED
     other = session.scalar(select(Brand).where(Brand.name == "查保促"))
     assert other.stage == Stage.PROPOSED
-    created, moved = lc.timeline(session, brand)
+    created, moved = timeline(session, brand)
     assert (created.from_stage, created.to_stage, created.actor) == (None, Stage.PROPOSED, "测试")
     assert (moved.from_stage, moved.to_stage, moved.actor) == (Stage.PROPOSED, Stage.PLANNED, "测试")
     # Re-import: aliases replaced; a stage the evidence does not reach is refused, nothing written.
     with pytest.raises(ImportFailed, match="第2行：不能直接导入为「评议推广」"):
         load_brands(session, tmp_path, "name,org_code,aliases,stage\n工惠乐学,C1,乐学,评议推广\n")
-    lc.save_plan(session, brand, PLAN, "张三", utcnow())
+    ops.save_plan(session, brand, PLAN, Actor.admin("张三"), utcnow())
     result = load_brands(session, tmp_path, "name,org_code,aliases,stage\n工惠乐学,C1,乐学,培育创建\n")
     assert (result.created, result.updated) == (0, 1)
     assert brand.alias_names == ["乐学"] and brand.stage == Stage.CULTIVATING
-    assert [t.to_stage for t in lc.timeline(session, brand)] == [
+    assert [t.to_stage for t in timeline(session, brand)] == [
         Stage.PROPOSED,
         Stage.PLANNED,
         Stage.CULTIVATING,
