@@ -101,7 +101,7 @@ def run(with_policy: bool) -> tuple[Counter[str], Counter[tuple[str, str]], int]
         )
         original = dispatch.gate
         if not with_policy:
-            dispatch.gate = lambda ctx, inbound, intent: None  # type: ignore[assignment]
+            dispatch.gate = lambda ctx, inbound, intent: None
         outcomes: Counter[str] = Counter()
         by_label: Counter[tuple[str, str]] = Counter()
         wrong = 0

@@ -57,7 +57,7 @@ def main() -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        with cur.copy(f"COPY recognition_event ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cur.copy(f"COPY recognition_event ({cols}) FROM STDIN") as copy:
             for i in range(args.ratings):
                 brand_id, path = brand_rows[rng.randrange(N_BRANDS)]
                 grp = "W" if rng.random() < 0.6 else "S"

@@ -30,7 +30,7 @@ BASE = Settings(
         ("subscription", False, False, False, False),
     ],
 )
-def test_the_account_matrix(account_type, verified, customer_service, template, subscribe) -> None:  # type: ignore[no-untyped-def]
+def test_the_account_matrix(account_type, verified, customer_service, template, subscribe) -> None:
     caps = capabilities(replace(BASE, account_type=account_type, account_verified=verified))
     assert (caps.customer_service, caps.template, caps.subscribe_message) == (
         customer_service,

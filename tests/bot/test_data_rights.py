@@ -26,7 +26,7 @@ ME, OTHER = "o-rights-me", "o-rights-other"
 
 
 @pytest.fixture
-def chat(client, wechat, monkeypatch):  # type: ignore[no-untyped-def]
+def chat(client, wechat, monkeypatch):
     monkeypatch.setattr(bot.pipeline, "utcnow", lambda: NOW)
     return Chat(client, wechat)
 
@@ -124,7 +124,7 @@ def test_a_long_export_is_cut_into_pages(app, chat, clean_db) -> None:
                     category="other",
                     union_id=g,
                 )
-            )  # type: ignore[union-attr]
+            )
     first = chat.say(ME, "我的信息")
     assert len(first.encode()) <= 2048 and "回复「我的信息2」查看第2页" in first
     pages = [first]
@@ -183,7 +183,7 @@ def test_deletion_with_1_deletes_and_anonymises_exactly_what_is_documented(app, 
         assert named is not None and named.user_id is None and not named.anonymous  # kept, unsigned
         assert (
             session.scalar(select(Suggestion).where(Suggestion.content.like("%篮球场%"))).user_id is not None
-        )  # type: ignore[union-attr]
+        )
         assert session.scalar(select(Suggestion).where(Suggestion.content.like("%通风%"))) is not None
         assert [r.respondent_code for r in session.scalars(select(SurveyResponse))] == ["ROT00001"]
         photo = session.scalar(select(Photo))

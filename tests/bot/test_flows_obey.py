@@ -14,11 +14,11 @@ from tests.wechat_protocol import event_fields
 
 
 @pytest.fixture
-def chat(client, wechat):  # type: ignore[no-untyped-def]
+def chat(client, wechat):
     return Chat(client, wechat)
 
 
-def _flow(engine, openid: str) -> str | None:  # type: ignore[no-untyped-def]
+def _flow(engine, openid: str) -> str | None:
     from models import User
 
     with Session(engine) as session:

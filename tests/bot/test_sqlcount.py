@@ -14,12 +14,12 @@ from config.settings import Settings
 from tests.wechat_protocol import WeChatServer, message_xml, text_fields
 
 
-def _post_help(app, wechat: WeChatServer, msg_id: int):  # type: ignore[no-untyped-def]
+def _post_help(app, wechat: WeChatServer, msg_id: int):
     req = wechat.sign(message_xml(text_fields("sqlcount-user", "帮助", msg_id)))
     return app.test_client().post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
 
 
-def test_no_header_by_default(app, wechat: WeChatServer) -> None:  # type: ignore[no-untyped-def]
+def test_no_header_by_default(app, wechat: WeChatServer) -> None:
     resp = _post_help(app, wechat, 7001)
     assert resp.status_code == 200
     assert HEADER not in resp.headers

@@ -146,10 +146,10 @@ def test_failing_job_backs_off_lands_in_failed_registry_and_is_requeued(
 
 def test_web_process_killed_mid_message_does_not_lose_it(
     fault_app: Flask, fault_settings: Settings, clean_db: Engine, wechat: WeChatServer, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     handled: list[str] = []
 
-    def echo(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def echo(ctx, inbound, intent):
         handled.append(inbound.content)
         return Reply(f"你说：{inbound.content}")
 

@@ -36,7 +36,7 @@ def test_a_page_without_a_session_sends_the_worker_to_sign_in_and_back(client: F
 
 def test_sign_in_redirects_to_wechat_authorize_with_a_short_alphanumeric_state(
     client: FlaskClient, wechat_stub: WeChatStub, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     location = _start(client)
     assert location.startswith(f"{wechat_stub.base_url}/connect/oauth2/authorize?")
     assert location.endswith("#wechat_redirect")

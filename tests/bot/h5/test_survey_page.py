@@ -423,7 +423,7 @@ class _Links:
         return f"https://gh.example.cn{path}"
 
 
-def test_a_short_survey_gets_no_link_and_a_one_time_link_stays_out_of_pushes(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_short_survey_gets_no_link_and_a_one_time_link_stays_out_of_pushes(session, monkeypatch) -> None:
     short = sv.parse_template(
         {
             "key": "short",
@@ -459,7 +459,7 @@ def test_the_pages_command_sends_the_link_to_the_pages(
     assert "欢迎回来" in chat.say(WORKER_A, "问卷")
 
 
-def test_the_pages_command_through_dispatch_is_not_an_answer(session) -> None:  # type: ignore[no-untyped-def]
+def test_the_pages_command_through_dispatch_is_not_an_answer(session) -> None:
     user = make_user(session)
     reply, ctx = say(session, user, "页面", NOW)
     assert isinstance(reply, Reply) and ctx.intent_name == "command:pages_command"

@@ -29,7 +29,7 @@ def brands(session: Session) -> list:  # type: ignore[type-arg]
 def make_campaign(session: Session, kind: str = "rating", k: int = 2, **kw: object) -> Campaign:
     return create_campaign(
         session, kw.pop("name", f"测评{kind}"), kind, "all", T0 - timedelta(days=1), max_choices=k, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 Say = Callable[..., Reply]

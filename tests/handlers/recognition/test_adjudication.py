@@ -24,7 +24,7 @@ from tests.handlers.recognition.cohort import bots, build_cohort, flag
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
-def by_brand(session: Session, c) -> dict:  # type: ignore[no-untyped-def]
+def by_brand(session: Session, c) -> dict:
     return {b["brand"]: b for b in compute_report(session, c)["brands"]}
 
 

@@ -43,7 +43,7 @@ class World:
         self.rng = random.Random(seed)
         self.rows: list[Row] = []
 
-    def add(self, at, brand, q1, ident=None, grp="W", path=None, channel="self", src=None, first=None):  # type: ignore[no-untyped-def]
+    def add(self, at, brand, q1, ident=None, grp="W", path=None, channel="self", src=None, first=None):
         self.rows.append(
             Row(
                 len(self.rows) + 1,

@@ -166,7 +166,7 @@ def test_closed_campaign_refuses(session, brands, say) -> None:
     assert session.scalar(select(func.count(RecognitionEvent.id))) == 0
 
 
-def test_rules_rerun_every_50_events(session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_rules_rerun_every_50_events(session, brands) -> None:
     from handlers.recognition.chat import SCAN_EVERY, scan_job
     from handlers.registry import JOBS, JobContext
 

@@ -13,7 +13,7 @@ from tests.factories_voice import say
 from tests.handlers.recognition.conftest import T0, make_campaign
 
 
-def _answer_everything(session: Session, user) -> None:  # type: ignore[no-untyped-def]
+def _answer_everything(session: Session, user) -> None:
     reply, _ = say(session, user, "问卷", T0)
     for _ in range(60):
         text = reply.text or ""
@@ -34,7 +34,7 @@ def _answer_everything(session: Session, user) -> None:  # type: ignore[no-untyp
     raise AssertionError("survey did not finish")
 
 
-def test_survey_answers_become_roster_and_rating_events(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_survey_answers_become_roster_and_rating_events(session: Session, brands) -> None:
     campaign = make_campaign(session, "rating")
     worker = make_user(session, union_id=brands[0].union_id, union_source="member")
     _answer_everything(session, worker)
