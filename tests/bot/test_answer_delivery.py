@@ -114,7 +114,7 @@ def rows(app: Flask, sid: int) -> list[tuple[str, str, int | None]]:
 
 def suggestion(app: Flask, sid: int) -> Suggestion:
     with app.extensions["ghpp"].session_factory() as session:
-        s = session.get(Suggestion, sid)
+        s: Suggestion | None = session.get(Suggestion, sid)
         assert s is not None
         session.expunge(s)
         return s
@@ -419,7 +419,9 @@ def test_anonymous_answers_are_never_pushed_by_template_or_subscription(
     chat = Chat(app.test_client(), wechat)
     reply = chat.say(WORKER, "匿名建议：车间主任经常拖欠加班费")
     assert "<a href" not in reply  # no consent link for an anonymous filing
-    ticket = re.search(r"JY\d{8}-\d{4}", reply).group(0)  # type: ignore[union-attr]
+    found = re.search(r"JY\d{8}-\d{4}", reply)
+    assert found is not None
+    ticket = found.group(0)
     _named, named_reply = file(chat)
     assert callback(app, WORKER, consent_query(named_reply))[0] == 200  # the worker has a grant
     with Session(_engine(chat)) as session:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from bot import create_app
 from bot.jobs import InlineQueue
+from bot.runtime import Runtime
 from bot.sqlcount import HEADER
 from bot.store import Store
 from config.settings import Settings
@@ -29,7 +30,7 @@ def test_counts_statements_per_request_when_switched_on(
     settings: Settings, clean_db: Engine, store: Store, wechat: WeChatServer
 ) -> None:
     bench = replace(settings, extra={**settings.extra, "GHPP_BENCH_SQL_COUNT": "1"})
-    holder: dict = {}
+    holder: dict[str, Runtime] = {}
     queue = InlineQueue(lambda: holder["rt"], synchronous=True, retry_delays_s=(0,))
     app = create_app(bench, engine=clean_db, store=store, queue=queue)
     holder["rt"] = app.extensions["ghpp"]

@@ -217,9 +217,10 @@ def test_slow_handler_replies_within_budget_and_pushes_the_answer(
 
     from bot import create_app
     from bot.jobs import InlineQueue
+    from bot.runtime import Runtime
 
-    holder: dict[str, object] = {}
-    queue = InlineQueue(lambda: holder["rt"], synchronous=True, retry_delays_s=(0,))  # type: ignore[arg-type,return-value]
+    holder: dict[str, Runtime] = {}
+    queue = InlineQueue(lambda: holder["rt"], synchronous=True, retry_delays_s=(0,))
     app = create_app(replace(settings, reply_budget_s=0.3), engine=clean_db, store=store, queue=queue)
     holder["rt"] = app.extensions["ghpp"]
     done = threading.Event()

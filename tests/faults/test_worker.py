@@ -163,7 +163,12 @@ def test_web_process_killed_mid_message_does_not_lose_it(
         stderr=subprocess.DEVNULL,
     )
     lines: queue.Queue[bytes] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in holder.stdout or []], daemon=True).start()
+
+    def pump() -> None:
+        for line in holder.stdout or []:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
         assert lines.get(timeout=60).strip() == b"STARTED"
         first_delivery = time.monotonic()

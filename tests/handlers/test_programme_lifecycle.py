@@ -173,7 +173,8 @@ def test_self_evaluation_evidence_must_belong_to_the_brand(session) -> None:
     scores = five_scores()
     scores["carriers"]["reports"] = [own.id]
     a = lc.self_evaluate(session, brand, scores, "张三", utcnow())
-    assert a.score_for(Standard.CARRIERS).report_ids == [own.id]  # type: ignore[union-attr]
+    carriers = a.score_for(Standard.CARRIERS)
+    assert carriers is not None and carriers.report_ids == [own.id]
     scores["carriers"]["reports"] = [foreign.id]
     with pytest.raises(lc.LifecycleError, match="不属于"):
         lc.self_evaluate(session, brand, scores, "张三", utcnow())

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlencode
 
 import pytest
@@ -40,10 +41,10 @@ def rows(app: Flask, model: type) -> int:
 class DownStore(MemoryStore):
     """Redis as seen while it is down: every call fails."""
 
-    def _fail(self, *args: object, **kwargs: object) -> None:
+    def _fail(self, *args: object, **kwargs: object) -> NoReturn:
         raise StoreUnavailable("connection refused")
 
-    set_if_absent = get = set = delete = delete_if_equals = incr = _fail  # type: ignore[assignment]
+    set_if_absent = get = set = delete = delete_if_equals = incr = _fail
 
 
 # --- WECHAT_MODE -----------------------------------------------------------------------------

@@ -37,7 +37,9 @@ def test_overview_counts_the_subtree_and_shows_empty_panels(as_user) -> None:
     assert "0.00%" in page
     assert 'id="stage-funnel"' in page and "vendor/echarts.min.js" in page
     # The funnel's data travels as JSON next to the table with the same numbers.
-    spec = json.loads(re.search(r'id="stage-funnel-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    found = re.search(r'id="stage-funnel-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    spec = json.loads(found.group(1))
     assert spec["type"] == "funnel"
     assert [d["value"] for d in spec["data"]] == [1, 1, 1, 0, 0]
     assert spec["data"][2]["name"] == "培育创建"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -186,7 +187,7 @@ def test_exports_match_cli_columns_with_version_in_every_row(
     client = as_user("county")
     body = client.get(f"/admin/campaigns/{rec.cid}?format=csv").data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
-    cli_rows = list(csv.reader(io.StringIO(csv_text(results(db, db.get(Campaign, rec.cid))))))
+    cli_rows = list(csv.reader(io.StringIO(csv_text(results(db, db.get_one(Campaign, rec.cid))))))
     db.rollback()  # end the read transaction: SQLite lets one writer in at a time
     assert rows[0] == cli_rows[0]
     version = rows[1][-1]
@@ -441,7 +442,7 @@ def test_api_is_scoped_and_shaped_like_the_cli(
     listing = client.get("/api/v1/campaigns", headers=bearer(token)).get_json()
     assert {i["name"] for i in listing["items"]} == {"滨州<b>测评</b>", "全省盲评"}
     body = client.get(f"/api/v1/campaigns/{cid}/recognition", headers=bearer(token)).get_json()
-    cli = results(db, db.get(Campaign, cid))
+    cli = results(db, db.get_one(Campaign, cid))
     db.rollback()
     assert set(cli) <= set(body)
     assert [b["brand"] for b in body["brands"]] == [
@@ -524,7 +525,7 @@ def test_checks_escalation_deadline_and_appeal_on_the_flags_page(
     ring = [
         _event(
             db,
-            db.get(Campaign, cid),
+            db.get_one(Campaign, cid),
             f"ring-{i}",
             kind="rating",
             identity_hash=f"ring-{i}",
@@ -587,7 +588,6 @@ def test_checks_escalation_deadline_and_appeal_on_the_flags_page(
 def test_overview_counts_distinct_participants_at_most_once_a_minute(
     as_user, rec: Rec, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.admin import recognition as admin_recognition
     from tests.perf.sqlcount import counting
 
     c = db.get(Campaign, rec.cid)
@@ -603,8 +603,8 @@ def test_overview_counts_distinct_participants_at_most_once_a_minute(
     assert not any("count(DISTINCT" in q or "count(distinct" in q for q in n.sql), n
     part = html.split('id="panel-participation"')[1].split("</section>")[0]
     assert ">1<" in next(r for r in part.split("<tr>") if "滨州&lt;b&gt;测评" in r)
-    later = admin_recognition.time.monotonic() + 61
-    monkeypatch.setattr(admin_recognition.time, "monotonic", lambda: later)
+    later = time.monotonic() + 61
+    monkeypatch.setattr("bot.admin.recognition.time.monotonic", lambda: later)
     with counting(engine) as n:
         page(client, "/admin/")
     assert any("count(DISTINCT" in q or "count(distinct" in q for q in n.sql)

@@ -5,6 +5,7 @@ no session)."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from urllib.parse import unquote
 
@@ -115,8 +116,8 @@ def test_an_expired_state_is_refused(
     client: FlaskClient, wechat_stub: WeChatStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     callback = follow_redirects_via_stub(client, wechat_stub, _start(client))
-    real = bot.h5.signin.time.time
-    monkeypatch.setattr(bot.h5.signin.time, "time", lambda: real() + bot.h5.signin.STATE_TTL_S + 5)
+    real = time.time
+    monkeypatch.setattr("bot.h5.signin.time.time", lambda: real() + bot.h5.signin.STATE_TTL_S + 5)
     resp = client.get(callback)
     assert resp.status_code == 400 and "登录链接已失效" in resp.get_data(as_text=True)
     assert wechat_stub.oauth_calls() == []

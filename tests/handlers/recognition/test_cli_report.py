@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from models.recognition import RecognitionEvent, RecognitionSnapshot
 from tests.factories import make_brand, make_union
-from tests.wechat_protocol import message_xml, text_fields
+from tests.wechat_protocol import WeChatServer, message_xml, text_fields
 
 
-def post(client, wechat, openid: str, text: str, msg_id: int) -> str:
+def post(client, wechat: WeChatServer, openid: str, text: str, msg_id: int) -> str:
     req = wechat.sign(message_xml(text_fields(openid, text, msg_id)))
     resp = client.post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
     assert resp.status_code == 200

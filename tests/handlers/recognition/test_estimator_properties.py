@@ -141,7 +141,9 @@ def test_group_isolation(flood) -> None:
     cfg = default_config()
     base = compute_brand(JIA, PRIORS, cfg)
     flooded_rep = dict(JIA.reputation)
-    flooded_rep["S"] = list(JIA.reputation["S"]) + [Obs(0.0)] * flood
+    s_obs = JIA.reputation["S"]
+    assert isinstance(s_obs, list)  # the worked example holds raw observations, not cells
+    flooded_rep["S"] = list(s_obs) + [Obs(0.0)] * flood
     flooded = compute_brand(BrandInput(1, "甲", JIA.awareness, flooded_rep), PRIORS, cfg)
     assert abs(flooded.index - base.index) <= 0.30 * 100
     assert flooded.group_scores["W"] == base.group_scores["W"]

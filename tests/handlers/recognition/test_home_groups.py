@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from config.recognition import default_config
 from handlers.measures import BrandRatingAnswer, publish
 from handlers.recognition.campaigns import invite_reviewer, record_rating, redeem_reviewer_code
-from handlers.recognition.estimators import Capped, Cell, capped, compute_cohort
+from handlers.recognition.estimators import BrandInput, Capped, Cell, capped, compute_cohort
 from handlers.recognition.loader import build_inputs, flag_states, load_campaign
 from models import Role
 from models.recognition import RecognitionEvent
@@ -36,7 +36,7 @@ def cap(data, phi: float = CFG.home_cap_phi) -> Capped:
     return capped(data if isinstance(data, Cell) else Cell.of(data), phi)
 
 
-def _inputs(session: Session, campaign) -> dict:
+def _inputs(session: Session, campaign) -> dict[int, BrandInput]:
     return {i.brand_id: i for i in load_campaign(session, campaign, CFG).inputs}
 
 

@@ -20,7 +20,9 @@ def _answer_everything(session: Session, user) -> None:
         if "感谢" in text:
             return
         if "以下品牌您听说过哪些" in text:
-            roster = sv.response_of(session, "brand_recognition", user).plan["roster"]
+            resp = sv.response_of(session, "brand_recognition", user)
+            assert resp is not None
+            roster = resp.plan["roster"]
             answer = ",".join(str(i + 1) for i, item in enumerate(roster) if item["id"] is not None)
         elif "0～10" in text:
             answer = "8"
@@ -49,6 +51,7 @@ def test_survey_answers_become_roster_and_rating_events(session: Session, brands
     # Delivered again (a retried publish): nothing new is recorded.
     before = len(events)
     resp = sv.response_of(session, "brand_recognition", worker)
+    assert resp is not None
     measured = sv.measured_response(sv.templates()["brand_recognition"], resp)
     assert measured is not None
     measures.publish(session, measured)
