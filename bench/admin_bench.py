@@ -30,7 +30,7 @@ from models.union import assign_path
 PASSWORD = "Bench-password-1"
 
 
-def build(session) -> tuple[Union, Union]:  # type: ignore[no-untyped-def]
+def build(session) -> tuple[Union, Union]:
     def add(code: str, name: str, kind: UnionKind, parent: Union | None) -> Union:
         union = Union(code=code, name=name, kind=kind, parent=parent, members=1000)
         session.add(union)
@@ -58,7 +58,7 @@ def build(session) -> tuple[Union, Union]:  # type: ignore[no-untyped-def]
     return province, county_sample
 
 
-def timed(client, url: str, runs: int = 5) -> float:  # type: ignore[no-untyped-def]
+def timed(client, url: str, runs: int = 5) -> float:
     samples = []
     for _ in range(runs):
         start = time.perf_counter()

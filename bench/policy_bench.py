@@ -99,9 +99,9 @@ def run(with_policy: bool) -> tuple[Counter[str], Counter[tuple[str, str]], int]
         router = Router(
             [BrandEntry(n.strip(), tuple(a.strip() for a in al if a.strip())) for n, *al in lines]
         )
-        original = dispatch.gate
+        original = dispatch.gate  # type: ignore[attr-defined]  # the name dispatch imports from understanding
         if not with_policy:
-            dispatch.gate = lambda ctx, inbound, intent: None  # type: ignore[assignment]
+            dispatch.gate = lambda ctx, inbound, intent: None  # type: ignore[attr-defined]
         outcomes: Counter[str] = Counter()
         by_label: Counter[tuple[str, str]] = Counter()
         wrong = 0
@@ -142,7 +142,7 @@ def run(with_policy: bool) -> tuple[Counter[str], Counter[tuple[str, str]], int]
                     by_label[(ex.intent, outcome)] += 1
                     session.rollback()
         finally:
-            dispatch.gate = original
+            dispatch.gate = original  # type: ignore[attr-defined]
         engine.dispose()
     return outcomes, by_label, wrong
 

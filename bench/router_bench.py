@@ -134,7 +134,7 @@ def synthetic_brands(count: int) -> list[tuple[str, tuple[str, ...]]]:
     return names
 
 
-def measure(router, messages: list[str], rounds: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def measure(router, messages: list[str], rounds: int) -> dict[str, float]:
     for m in messages:  # warm caches (pinyin per character, regexes)
         router.route(m)
     # Wall clock includes being pre-empted by other processes; thread CPU time is what routing

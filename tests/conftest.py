@@ -150,7 +150,7 @@ def settings(wechat_stub: WeChatStub, database_url: str, tmp_path: Path) -> Sett
 
 
 @pytest.fixture
-def app(settings: Settings, clean_db: Engine, store: Store):  # type: ignore[no-untyped-def]
+def app(settings: Settings, clean_db: Engine, store: Store):
     """The Flask app on the test database; jobs run synchronously, right after commit."""
     from bot import create_app
     from bot.runtime import Runtime
@@ -164,7 +164,7 @@ def app(settings: Settings, clean_db: Engine, store: Store):  # type: ignore[no-
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     return app.test_client()
 
 

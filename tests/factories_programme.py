@@ -139,5 +139,6 @@ def add_union_level(
     session.flush()
     paths = {p.id: p.path for p in parents}
     for u in made:
+        assert u.parent_id is not None
         u.path = f"{paths[u.parent_id]}{u.id}/"
     return made

@@ -14,7 +14,7 @@ BASE = {
 }
 
 
-def load(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]
+def load(tmp_path: Path, **env: str):
     return load_settings({**BASE, **env}, dotenv_path=tmp_path / "none.env")
 
 

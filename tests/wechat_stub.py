@@ -67,8 +67,7 @@ class WeChatStub:
 
     @property
     def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_port}"
 
     def start(self) -> WeChatStub:
         self.thread.start()

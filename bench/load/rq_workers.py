@@ -65,7 +65,7 @@ def serve(worker_class: str) -> None:
 
 def enqueue(env: dict[str, str], jobs: int, campaign_ids: list[int], seed: int) -> None:
     from bot.jobs import RQQueue
-    from handlers.registry import JobRequest
+    from handlers.context import JobRequest
 
     transport = RQQueue(env["REDIS_URL"], retry_delays_s=())
     rng = random.Random(seed)

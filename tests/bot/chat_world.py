@@ -51,7 +51,7 @@ def seed(engine: Engine, *, vote: int | None = 2, rating: bool = True) -> dict[s
 def counts(engine: Engine) -> dict[str, object]:
     """Everything a chat message could have recorded."""
     with Session(engine) as session:
-        n = {
+        n: dict[str, object] = {
             name: session.scalar(select(func.count()).select_from(model))
             for name, model in (
                 ("recognition_events", RecognitionEvent),
@@ -75,11 +75,11 @@ def counts(engine: Engine) -> dict[str, object]:
         return n
 
 
-def events(engine: Engine, kind: str | None = None) -> list[tuple[str, int | None, int | None]]:
+def events(engine: Engine, kind: str | None = None) -> list[tuple[str, str | None, int | None]]:
     """(kind, brand name, q1) of every recognition event, oldest first."""
     with Session(engine) as session:
         q = select(RecognitionEvent).order_by(RecognitionEvent.id)
         if kind is not None:
             q = q.where(RecognitionEvent.kind == kind)
         names = {b.id: b.name for b in session.scalars(select(Brand))}
-        return [(e.kind, names.get(e.brand_id or 0), e.q1) for e in session.scalars(q)]  # type: ignore[misc]
+        return [(e.kind, names.get(e.brand_id or 0), e.q1) for e in session.scalars(q)]

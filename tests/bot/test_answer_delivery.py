@@ -52,7 +52,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
 
 
 @pytest.fixture
-def make_app(settings: Settings, clean_db: Engine, store, clock):  # type: ignore[no-untyped-def]
+def make_app(settings: Settings, clean_db: Engine, store, clock):
     """An app for an account of the given kind; jobs run synchronously after commit."""
 
     def build(**changes: Any) -> Flask:
@@ -115,7 +115,7 @@ def rows(app: Flask, sid: int) -> list[tuple[str, str, int | None]]:
 
 def suggestion(app: Flask, sid: int) -> Suggestion:
     with app.extensions["ghpp"].session_factory() as session:
-        s = session.get(Suggestion, sid)
+        s: Suggestion | None = session.get(Suggestion, sid)
         assert s is not None
         session.expunge(s)
         return s
@@ -172,7 +172,7 @@ def grants(app: Flask) -> list[tuple[int, str, bool]]:
 
 def test_template_message_after_48_hours_and_its_receipt(
     make_app, wechat, wechat_stub: WeChatStub, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     app = make_app(**SERVICE)
     chat = Chat(app.test_client(), wechat)
     sid, _ = file(chat)
@@ -207,7 +207,7 @@ def test_template_message_after_48_hours_and_its_receipt(
         assert row.finished_at == LATER + timedelta(seconds=5)
 
 
-def _template_sent(make_app, wechat, clock):  # type: ignore[no-untyped-def]
+def _template_sent(make_app, wechat, clock):
     """A service account answered a worker's suggestion after 48 h: one template message sent."""
     app = make_app(**SERVICE)
     chat = Chat(app.test_client(), wechat)
@@ -219,7 +219,7 @@ def _template_sent(make_app, wechat, clock):  # type: ignore[no-untyped-def]
     return app, chat, sid, msgid
 
 
-def test_a_retried_receipt_counts_once(make_app, wechat, wechat_stub: WeChatStub, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_retried_receipt_counts_once(make_app, wechat, wechat_stub: WeChatStub, clock) -> None:
     """WeChat resends the event (the same one, or after a while): the row and the fallback change once."""
     app, chat, sid, msgid = _template_sent(make_app, wechat, clock)
     assert msgid is not None
@@ -252,7 +252,7 @@ def test_a_retried_receipt_counts_once(make_app, wechat, wechat_stub: WeChatStub
     assert rows(app, sid2) == [("next_message", "waiting", None)]
 
 
-def test_receipt_for_another_followers_message_changes_nothing(make_app, wechat, clock) -> None:  # type: ignore[no-untyped-def]
+def test_receipt_for_another_followers_message_changes_nothing(make_app, wechat, clock) -> None:
     app, _chat, sid, msgid = _template_sent(make_app, wechat, clock)
     fields: dict[str, str | int] = {
         "FromUserName": "o-someone-else",
@@ -267,7 +267,7 @@ def test_receipt_for_another_followers_message_changes_nothing(make_app, wechat,
     assert rows(app, sid) == [("template", "sent", None)]
 
 
-def test_43004_marks_the_worker_unsubscribed_and_the_answer_waits(  # type: ignore[no-untyped-def]
+def test_43004_marks_the_worker_unsubscribed_and_the_answer_waits(
     make_app, wechat, wechat_stub: WeChatStub, clock
 ) -> None:
     app = make_app(**SERVICE)
@@ -290,7 +290,7 @@ def test_43004_marks_the_worker_unsubscribed_and_the_answer_waits(  # type: igno
         assert user is not None and user.subscribed
 
 
-def test_40037_is_recorded_logged_for_the_operator_and_falls_back(  # type: ignore[no-untyped-def]
+def test_40037_is_recorded_logged_for_the_operator_and_falls_back(
     make_app, wechat, wechat_stub: WeChatStub, clock, caplog
 ) -> None:
     app = make_app(**SERVICE)
@@ -307,7 +307,7 @@ def test_40037_is_recorded_logged_for_the_operator_and_falls_back(  # type: igno
     assert suggestion(app, sid).answer_delivered_at is None
 
 
-def test_45009_quota_falls_back_to_the_workers_grant_then_to_the_next_message(  # type: ignore[no-untyped-def]
+def test_45009_quota_falls_back_to_the_workers_grant_then_to_the_next_message(
     make_app, wechat, wechat_stub: WeChatStub, clock
 ) -> None:
     app = make_app(**SERVICE)
@@ -333,7 +333,7 @@ def test_45009_quota_falls_back_to_the_workers_grant_then_to_the_next_message(  
 SUBSCRIPTION = {**SERVICE, "account_type": "subscription"}  # verified: CS and subscription, no template
 
 
-def test_subscription_message_is_used_once_only(make_app, wechat, wechat_stub: WeChatStub, clock) -> None:  # type: ignore[no-untyped-def]
+def test_subscription_message_is_used_once_only(make_app, wechat, wechat_stub: WeChatStub, clock) -> None:
     app = make_app(**SUBSCRIPTION)
     chat = Chat(app.test_client(), wechat)
     sid, reply = file(chat)
@@ -368,7 +368,7 @@ def test_subscription_message_is_used_once_only(make_app, wechat, wechat_stub: W
     assert suggestion(app, sid).rating == "satisfied"
 
 
-def test_cancelled_consent_records_nothing(make_app, wechat, clock) -> None:  # type: ignore[no-untyped-def]
+def test_cancelled_consent_records_nothing(make_app, wechat, clock) -> None:
     app = make_app(**SUBSCRIPTION)
     chat = Chat(app.test_client(), wechat)
     _sid, reply = file(chat)
@@ -377,7 +377,7 @@ def test_cancelled_consent_records_nothing(make_app, wechat, clock) -> None:  # 
     assert grants(app) == []
 
 
-def test_a_forged_consent_callback_records_nothing(make_app, wechat, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_forged_consent_callback_records_nothing(make_app, wechat, clock) -> None:
     app = make_app(**SUBSCRIPTION)
     chat = Chat(app.test_client(), wechat)
     _sid, reply = file(chat)
@@ -401,7 +401,7 @@ def test_a_forged_consent_callback_records_nothing(make_app, wechat, clock) -> N
     assert grants(app) == []
 
 
-def test_consent_for_an_unknown_openid_records_nothing(make_app, wechat, clock) -> None:  # type: ignore[no-untyped-def]
+def test_consent_for_an_unknown_openid_records_nothing(make_app, wechat, clock) -> None:
     """A genuine link whose follower has since been erased (删除我的信息): nothing to record."""
     app = make_app(**SUBSCRIPTION)
     link = app.extensions["ghpp"].consent_links.consent_url("o-never-followed", NOW)
@@ -413,14 +413,16 @@ def test_consent_for_an_unknown_openid_records_nothing(make_app, wechat, clock) 
 # --- anonymous answers ----------------------------------------------------------------------------
 
 
-def test_anonymous_answers_are_never_pushed_by_template_or_subscription(  # type: ignore[no-untyped-def]
+def test_anonymous_answers_are_never_pushed_by_template_or_subscription(
     make_app, wechat, wechat_stub: WeChatStub, clock
 ) -> None:
     app = make_app(**SERVICE)
     chat = Chat(app.test_client(), wechat)
     reply = chat.say(WORKER, "匿名建议：车间主任经常拖欠加班费")
     assert "<a href" not in reply  # no consent link for an anonymous filing
-    ticket = re.search(r"JY\d{8}-\d{4}", reply).group(0)  # type: ignore[union-attr]
+    found = re.search(r"JY\d{8}-\d{4}", reply)
+    assert found is not None
+    ticket = found.group(0)
     _named, named_reply = file(chat)
     assert callback(app, WORKER, consent_query(named_reply))[0] == 200  # the worker has a grant
     with Session(_engine(chat)) as session:
@@ -451,7 +453,7 @@ def test_anonymous_answers_are_never_pushed_by_template_or_subscription(  # type
         ),
     ],
 )
-def test_accounts_without_template_messages_never_call_template_send(  # type: ignore[no-untyped-def]
+def test_accounts_without_template_messages_never_call_template_send(
     make_app, wechat, wechat_stub: WeChatStub, clock, account
 ) -> None:
     app = make_app(**account)
@@ -465,7 +467,7 @@ def test_accounts_without_template_messages_never_call_template_send(  # type: i
     assert rows(app, sid) == [("next_message", "waiting", None)]
 
 
-def test_an_unverified_account_delivers_in_the_reply_to_the_next_message(  # type: ignore[no-untyped-def]
+def test_an_unverified_account_delivers_in_the_reply_to_the_next_message(
     make_app, wechat, wechat_stub: WeChatStub, clock
 ) -> None:
     app = make_app(**{**SERVICE, "account_verified": False})
@@ -485,7 +487,7 @@ def test_an_unverified_account_delivers_in_the_reply_to_the_next_message(  # typ
         assert wechat_stub.calls_to(endpoint) == []
 
 
-def test_a_late_reply_on_an_unverified_account_waits_for_the_next_message(  # type: ignore[no-untyped-def]
+def test_a_late_reply_on_an_unverified_account_waits_for_the_next_message(
     make_app, wechat, wechat_stub: WeChatStub, clock
 ) -> None:
     app = make_app(**{**SERVICE, "account_verified": False})
@@ -495,7 +497,7 @@ def test_a_late_reply_on_an_unverified_account_waits_for_the_next_message(  # ty
     assert "迟到的回复" in Chat(app.test_client(), wechat).say(WORKER, "你好")
 
 
-def test_two_receipts_in_the_same_second_are_both_read(make_app, wechat, clock) -> None:  # type: ignore[no-untyped-def]
+def test_two_receipts_in_the_same_second_are_both_read(make_app, wechat, clock) -> None:
     """Events are deduplicated on sender and CreateTime; a receipt adds the MsgID it reports on."""
     app = make_app(**SERVICE)
     chat = Chat(app.test_client(), wechat)

@@ -29,7 +29,7 @@ MESSAGES = {
 
 
 @pytest.fixture
-def chat(client, wechat):  # type: ignore[no-untyped-def]
+def chat(client, wechat):
     return Chat(client, wechat)
 
 

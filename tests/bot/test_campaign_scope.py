@@ -21,7 +21,7 @@ COUNTY_A, COUNTY_B, PROVINCE_WORKER, UNBOUND = "o-scope-a", "o-scope-b", "o-scop
 
 
 @pytest.fixture
-def chat(client, wechat, monkeypatch):  # type: ignore[no-untyped-def]
+def chat(client, wechat, monkeypatch):
     monkeypatch.setattr(bot.pipeline, "utcnow", lambda: NOW)
     return Chat(client, wechat)
 

@@ -30,7 +30,7 @@ BASE = Settings(
         ("subscription", False, False, False, False),
     ],
 )
-def test_the_account_matrix(account_type, verified, customer_service, template, subscribe) -> None:  # type: ignore[no-untyped-def]
+def test_the_account_matrix(account_type, verified, customer_service, template, subscribe) -> None:
     caps = capabilities(replace(BASE, account_type=account_type, account_verified=verified))
     assert (caps.customer_service, caps.template, caps.subscribe_message) == (
         customer_service,
@@ -54,7 +54,7 @@ def test_missing_ids_and_origin_switch_channels_off_with_a_line() -> None:
     lines = caps.startup_lines()
     assert "未配置 WECHAT_TEMPLATE_ANSWER_ID：模板消息已关闭。" in lines
     assert any(line.startswith("未配置 PUBLIC_BASE_URL") for line in lines)
-    assert caps.channels(consent=object()).consent is None  # type: ignore[arg-type]
+    assert caps.channels(consent=object()).consent is None  # type: ignore[arg-type]  # any links: dropped when off
 
 
 def test_template_fields_come_from_the_setting() -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from models import Brand, Union
 
 
-def test_seed_demo_loads_tree_and_brands_idempotently(app) -> None:  # type: ignore[no-untyped-def]
+def test_seed_demo_loads_tree_and_brands_idempotently(app) -> None:
     runner = app.test_cli_runner()
     for _ in range(2):
         result = runner.invoke(args=["seed-demo"])
@@ -21,7 +21,7 @@ def test_seed_demo_loads_tree_and_brands_idempotently(app) -> None:  # type: ign
         assert chem is not None and [u.code for u in chem.ancestors()] == ["BZ-BC-SZ", "BZ-BC", "BZ", "SD"]
 
 
-def test_chat_simulator_in_process(app) -> None:  # type: ignore[no-untyped-def]
+def test_chat_simulator_in_process(app) -> None:
     runner = app.test_cli_runner()
     runner.invoke(args=["seed-demo"])
     lines = (
@@ -37,19 +37,19 @@ def test_chat_simulator_in_process(app) -> None:  # type: ignore[no-untyped-def]
     assert "未知命令" in result.output
 
 
-def test_db_upgrade_command(app) -> None:  # type: ignore[no-untyped-def]
+def test_db_upgrade_command(app) -> None:
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "数据库已升级" in result.output
 
 
-def test_worker_needs_redis(app) -> None:  # type: ignore[no-untyped-def]
+def test_worker_needs_redis(app) -> None:
     if app.extensions["ghpp"].settings.redis_url:
         return  # with Redis configured the worker would start and block
     result = app.test_cli_runner().invoke(args=["worker"])
     assert result.exit_code != 0 and "REDIS_URL" in result.output
 
 
-def test_menu_create_publishes_the_menu(app, wechat_stub) -> None:  # type: ignore[no-untyped-def]
+def test_menu_create_publishes_the_menu(app, wechat_stub) -> None:
     result = app.test_cli_runner().invoke(args=["menu", "create"])
     assert result.exit_code == 0, result.output
     body = wechat_stub.calls_to("menu/create")[0].body
@@ -58,7 +58,7 @@ def test_menu_create_publishes_the_menu(app, wechat_stub) -> None:  # type: igno
     assert "品牌展示" not in str(body) and "PUBLIC_BASE_URL" in result.output
 
 
-def test_menu_create_links_the_h5_pages_under_the_public_base_url(app, wechat_stub, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_menu_create_links_the_h5_pages_under_the_public_base_url(app, wechat_stub, monkeypatch) -> None:
     import dataclasses
 
     rt = app.extensions["ghpp"]
@@ -72,7 +72,7 @@ def test_menu_create_links_the_h5_pages_under_the_public_base_url(app, wechat_st
     assert view == [{"type": "view", "name": "品牌展示", "url": "https://ghpp.example.cn/h5/"}]
 
 
-def test_inbound_export_feeds_the_router_evaluation(app, client, wechat, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_inbound_export_feeds_the_router_evaluation(app, client, wechat, tmp_path) -> None:
     from nlp.cli import main as nlp_main
     from tests.wechat_chat import Chat
 

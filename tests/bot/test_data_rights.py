@@ -26,7 +26,7 @@ ME, OTHER = "o-rights-me", "o-rights-other"
 
 
 @pytest.fixture
-def chat(client, wechat, monkeypatch):  # type: ignore[no-untyped-def]
+def chat(client, wechat, monkeypatch):
     monkeypatch.setattr(bot.pipeline, "utcnow", lambda: NOW)
     return Chat(client, wechat)
 
@@ -113,8 +113,10 @@ def test_my_information_from_inside_a_flow_leaves_it_first(app, chat, clean_db) 
 def test_a_long_export_is_cut_into_pages(app, chat, clean_db) -> None:
     world(clean_db, chat)
     with Session(clean_db) as session, session.begin():
-        me = session.scalar(select(User).where(User.openid == ME))
-        g = session.scalar(select(Suggestion)).union_id  # type: ignore[union-attr]
+        me = session.scalars(select(User).where(User.openid == ME)).one()
+        existing = session.scalar(select(Suggestion))
+        assert existing is not None
+        g = existing.union_id
         for i in range(40):
             session.add(
                 Suggestion(
@@ -124,7 +126,7 @@ def test_a_long_export_is_cut_into_pages(app, chat, clean_db) -> None:
                     category="other",
                     union_id=g,
                 )
-            )  # type: ignore[union-attr]
+            )
     first = chat.say(ME, "我的信息")
     assert len(first.encode()) <= 2048 and "回复「我的信息2」查看第2页" in first
     pages = [first]
@@ -181,14 +183,14 @@ def test_deletion_with_1_deletes_and_anonymises_exactly_what_is_documented(app, 
         assert card is not None and card.user_id is None and card.bound_at is None
         named = session.scalar(select(Suggestion).where(Suggestion.content.like("%食堂%")))
         assert named is not None and named.user_id is None and not named.anonymous  # kept, unsigned
-        assert (
-            session.scalar(select(Suggestion).where(Suggestion.content.like("%篮球场%"))).user_id is not None
-        )  # type: ignore[union-attr]
+        court = session.scalar(select(Suggestion).where(Suggestion.content.like("%篮球场%")))
+        assert court is not None and court.user_id is not None
         assert session.scalar(select(Suggestion).where(Suggestion.content.like("%通风%"))) is not None
         assert [r.respondent_code for r in session.scalars(select(SurveyResponse))] == ["ROT00001"]
         photo = session.scalar(select(Photo))
         assert photo is not None and photo.uploader_id is None
-        assert session.scalar(select(Invitation)).used_by_id is None  # type: ignore[union-attr]
+        invitation = session.scalar(select(Invitation))
+        assert invitation is not None and invitation.used_by_id is None
         # Votes and ratings stay, under the same keyed hash only; the closed snapshot is unchanged.
         after = [(e.id, e.identity_hash, e.kind, e.q1) for e in session.scalars(select(RecognitionEvent))]
         assert after == events_before and sum(1 for e in after if e[1] == ident) == 2

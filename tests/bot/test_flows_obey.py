@@ -14,11 +14,11 @@ from tests.wechat_protocol import event_fields
 
 
 @pytest.fixture
-def chat(client, wechat):  # type: ignore[no-untyped-def]
+def chat(client, wechat):
     return Chat(client, wechat)
 
 
-def _flow(engine, openid: str) -> str | None:  # type: ignore[no-untyped-def]
+def _flow(engine, openid: str) -> str | None:
     from models import User
 
     with Session(engine) as session:
@@ -70,7 +70,8 @@ def test_inside_the_survey_help_and_a_status_question_do_not_just_repeat(app, ch
     assert "第 1 题" in bad and "回复「取消」退出问卷" in bad
     assert counts(clean_db) == before
     with Session(clean_db) as session:
-        assert session.scalar(select(SurveyResponse)).answers == {}
+        resp = session.scalar(select(SurveyResponse))
+        assert resp is not None and resp.answers == {}
 
 
 def test_a_menu_click_during_a_flow_leaves_it_and_answers_the_click(app, chat, clean_db) -> None:
@@ -126,7 +127,7 @@ def test_the_bind_flow_takes_the_code_and_nothing_else(app, chat, clean_db) -> N
     with Session(clean_db) as session:
         assert session.scalar(select(func.count(BindAttempt.id))) == 1
         last = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc())).first()
-        assert last.redacted and last.content is None  # the code is not kept in clear
+        assert last is not None and last.redacted and last.content is None  # the code is not kept in clear
 
 
 def test_a_bare_number_is_not_a_photo_caption(app, chat, clean_db) -> None:

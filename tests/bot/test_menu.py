@@ -31,7 +31,7 @@ KEYS = click_keys(json.loads(MENU.read_text(encoding="utf-8"))["button"])
 
 
 @pytest.fixture
-def chat(client, wechat):  # type: ignore[no-untyped-def]
+def chat(client, wechat):
     return Chat(client, wechat)
 
 

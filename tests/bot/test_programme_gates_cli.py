@@ -29,7 +29,7 @@ def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def tree(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def tree(app) -> dict[str, int]:
     """Province P over city C1; the city's own admin and a province admin; brand 工惠乐学 of C1."""
     with app.extensions["ghpp"].session_factory() as s, s.begin():
         province = Union(code="P", name="示范省总工会", kind=UnionKind.PROVINCE)
@@ -57,11 +57,11 @@ def write(tmp_path: Path, name: str, content: str | dict[str, Any]) -> str:
     return str(path)
 
 
-def invoke(app, *args: str) -> Any:  # type: ignore[no-untyped-def]
+def invoke(app, *args: str) -> Any:
     return app.test_cli_runner().invoke(args=list(args))
 
 
-def counts(app) -> tuple[int, int, Stage]:  # type: ignore[no-untyped-def]
+def counts(app) -> tuple[int, int, Stage]:
     with app.extensions["ghpp"].session_factory() as s:
         brand = s.scalar(select(Brand).where(Brand.name == "工惠乐学"))
         assert brand is not None
@@ -78,7 +78,7 @@ def scores(n: int, reports: list[int]) -> dict[str, Any]:
     }
 
 
-def test_cli_import_by_the_brands_own_admin_cannot_set_deepening(app, tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_import_by_the_brands_own_admin_cannot_set_deepening(app, tree, tmp_path: Path) -> None:
     before = counts(app)
     body = "name,org_code,aliases,stage\n工惠乐学,C1,,deepening\n"
     for extra in ((), ("--account", "city-admin")):
@@ -95,7 +95,7 @@ def test_cli_import_by_the_brands_own_admin_cannot_set_deepening(app, tree, tmp_
     assert "管理员账号 nobody 不存在或已停用" in result.output
 
 
-def test_cli_self_evaluation_and_review_need_evidence_of_the_round(app, tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_self_evaluation_and_review_need_evidence_of_the_round(app, tree, tmp_path: Path) -> None:
     data = {"brand": "工惠乐学", "scores": scores(5, [])}
     result = invoke(app, "brand", "self-evaluate", write(tmp_path, "s.yaml", data))
     assert result.exit_code != 0 and "自评需要至少引用一份本轮的材料" in result.output
@@ -121,7 +121,7 @@ def test_cli_self_evaluation_and_review_need_evidence_of_the_round(app, tree, tm
     assert counts(app)[2] == Stage.CULTIVATING
 
 
-def test_cli_self_evaluation_is_frozen_after_the_review(app, tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_self_evaluation_is_frozen_after_the_review(app, tree, tmp_path: Path) -> None:
     with app.extensions["ghpp"].session_factory() as s, s.begin():
         brand = s.get(Brand, tree["brand"])
         report = make_report(s, brand, at=T0 + timedelta(days=5)).id

@@ -8,9 +8,11 @@ import json
 import re
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from flask import Flask
 from sqlalchemy import select
 
 from models import Brand, InboundMessage, Role, Stage, User
@@ -33,7 +35,7 @@ BRANDS = """name,org_code,aliases,stage
 _msg = count(5000)
 
 
-def write(tmp_path: Path, name: str, content: str | dict) -> str:
+def write(tmp_path: Path, name: str, content: str | dict[str, Any]) -> str:
     path = tmp_path / name
     if isinstance(content, dict):
         content = (
@@ -43,7 +45,7 @@ def write(tmp_path: Path, name: str, content: str | dict) -> str:
     return str(path)
 
 
-def test_the_whole_path(app, client, wechat: WeChatServer, wechat_stub, tmp_path: Path) -> None:
+def test_the_whole_path(app: Flask, client, wechat: WeChatServer, wechat_stub, tmp_path: Path) -> None:
     cli = app.test_cli_runner()
     rt = app.extensions["ghpp"]
 
@@ -62,7 +64,9 @@ def test_the_whole_path(app, client, wechat: WeChatServer, wechat_stub, tmp_path
     brands_csv = write(tmp_path, "brands.csv", BRANDS)
     assert "新增 2 条" in run("import", "brands", brands_csv, "--account", "sheng")
     out = run("invite", "--org", "C1", "--role", "cadre")
-    code = re.search(r"邀请码：([A-Z0-9]{8})", out).group(1)  # type: ignore[union-attr]
+    found = re.search(r"邀请码：([A-Z0-9]{8})", out)
+    assert found is not None
+    code = found.group(1)
 
     chat = Chat(client, wechat)
     cadre = "o-cadre-001"

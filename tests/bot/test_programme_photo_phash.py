@@ -41,13 +41,13 @@ T0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
 def scene(seed: int, w: int = 800, h: int = 600) -> Image.Image:
     """A textured 'photo': random ellipses and boxes under 15% noise, all from one seed."""
     rng = random.Random(seed)
-    img = Image.new("RGB", (w, h), tuple(rng.randrange(256) for _ in range(3)))  # type: ignore[arg-type]
+    img = Image.new("RGB", (w, h), tuple(rng.randrange(256) for _ in range(3)))
     draw = ImageDraw.Draw(img)
     for _ in range(40):
         x0, y0 = rng.randrange(w), rng.randrange(h)
         box = (x0, y0, x0 + rng.randrange(20, 300), y0 + rng.randrange(20, 250))
         colour = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)  # type: ignore[arg-type]
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
     noise = Image.frombytes("RGB", (w, h), rng.randbytes(w * h * 3))
     return Image.blend(img, noise, 0.15)
 
@@ -222,7 +222,7 @@ def test_backfill_fingerprints_old_rows_and_flags_them(
     assert backfill_fingerprints(session, LocalStorage(tmp_path)).fingerprinted == 0  # idempotent
 
 
-def test_fingerprint_command_backfills_stored_photos(app) -> None:  # type: ignore[no-untyped-def]
+def test_fingerprint_command_backfills_stored_photos(app) -> None:
     import hashlib
 
     from handlers.programme.storage import photo_key

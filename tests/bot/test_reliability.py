@@ -26,7 +26,7 @@ from tests.wechat_protocol import WeChatServer, message_xml, text_fields
 _ids = iter(range(4_000_000, 5_000_000))
 
 
-def post(client, wechat: WeChatServer, openid: str, text: str, msg_id: int) -> str:  # type: ignore[no-untyped-def]
+def post(client, wechat: WeChatServer, openid: str, text: str, msg_id: int) -> str:
     req = wechat.sign(message_xml(text_fields(openid, text, msg_id)))
     resp = client.post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
     assert resp.status_code == 200
@@ -34,7 +34,7 @@ def post(client, wechat: WeChatServer, openid: str, text: str, msg_id: int) -> s
     return "success" if body == "success" else wechat.open_reply(body)["Content"]
 
 
-def count(app, model) -> int:  # type: ignore[no-untyped-def]
+def count(app, model) -> int:
     with app.extensions["ghpp"].session_factory() as s:
         return int(s.scalar(select(func.count()).select_from(model)))
 
@@ -138,10 +138,10 @@ def test_extend_if_equals_renews_only_its_own_lease(store: Store) -> None:
 
 def test_retry_during_a_slow_first_delivery_gets_its_reply_not_success(
     app, client, wechat, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     started = threading.Event()
 
-    def slow(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def slow(ctx, inbound, intent):
         started.set()
         time.sleep(0.8)
         return Reply("处理好了")
@@ -163,10 +163,10 @@ def test_retry_during_a_slow_first_delivery_gets_its_reply_not_success(
 
 def test_a_failed_delivery_releases_the_lease_so_a_retry_is_processed(
     app, client, wechat, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     calls: list[str] = []
 
-    def flaky(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def flaky(ctx, inbound, intent):
         calls.append(inbound.content)
         if len(calls) == 1:
             raise RuntimeError("database hiccup")
@@ -204,7 +204,7 @@ class FlakyTransport:
 
 @pytest.fixture
 def push_handler(monkeypatch: pytest.MonkeyPatch) -> None:
-    def reply_and_push(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def reply_and_push(ctx, inbound, intent):
         ctx.enqueue("send_text", openid=inbound.openid, text=f"稍后的消息：{inbound.content}")
         if inbound.content == "出错":
             raise RuntimeError("handler failed after asking for a job")
@@ -213,7 +213,7 @@ def push_handler(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", reply_and_push)
 
 
-def test_jobs_survive_a_queue_that_is_down_at_commit(settings, clean_db, store, wechat, push_handler) -> None:  # type: ignore[no-untyped-def]
+def test_jobs_survive_a_queue_that_is_down_at_commit(settings, clean_db, store, wechat, push_handler) -> None:
     from bot import create_app
 
     transport = FlakyTransport()
@@ -237,7 +237,7 @@ def test_jobs_survive_a_queue_that_is_down_at_commit(settings, clean_db, store, 
 
 def test_a_job_asked_for_by_a_failed_handler_is_never_written(
     app, client, wechat, push_handler, wechat_stub
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert post(client, wechat, "o-rollback", "出错", next(_ids)) == texts.INTERNAL_ERROR
     assert count(app, OutboxJob) == 0
     assert wechat_stub.calls_to("message/custom/send") == []
@@ -245,7 +245,7 @@ def test_a_job_asked_for_by_a_failed_handler_is_never_written(
 
 def test_in_process_jobs_go_through_the_outbox_and_run(
     app, client, wechat, push_handler, wechat_stub
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert post(client, wechat, "o-inline", "嗯嗯测试", next(_ids)) == "马上回复"
     [send] = wechat_stub.calls_to("message/custom/send")
     assert send.body["text"]["content"] == "稍后的消息：嗯嗯测试"
@@ -253,7 +253,7 @@ def test_in_process_jobs_go_through_the_outbox_and_run(
         assert [r.sent_at is not None for r in s.scalars(select(OutboxJob))] == [True]
 
 
-def test_in_process_relay_sweeps_rows_left_by_a_crash(app, wechat_stub) -> None:  # type: ignore[no-untyped-def]
+def test_in_process_relay_sweeps_rows_left_by_a_crash(app, wechat_stub) -> None:
     rt = app.extensions["ghpp"]
     with rt.session_factory() as s, s.begin():  # committed, then the process died: never handed on
         rt.queue.stage(s, [JobRequest("send_text", {"openid": "o-left", "text": "补发"})])
@@ -275,7 +275,7 @@ def test_priorities_and_retry_settings() -> None:
 
 
 @pytest.mark.redis
-def test_rq_relay_is_idempotent_and_uses_the_priority_queues(app) -> None:  # type: ignore[no-untyped-def]
+def test_rq_relay_is_idempotent_and_uses_the_priority_queues(app) -> None:
     from bot.outbox import Outbox
 
     assert REDIS_URL
@@ -307,7 +307,7 @@ def test_rq_relay_is_idempotent_and_uses_the_priority_queues(app) -> None:  # ty
         queue.connection.close()
 
 
-def test_jobs_cli_explains_embedded_mode(app) -> None:  # type: ignore[no-untyped-def]
+def test_jobs_cli_explains_embedded_mode(app) -> None:
     # The test app runs jobs in-process whatever REDIS_URL says (see conftest.app).
     runner = app.test_cli_runner()
     result = runner.invoke(args=["jobs", "failed"])
@@ -316,7 +316,7 @@ def test_jobs_cli_explains_embedded_mode(app) -> None:  # type: ignore[no-untype
     assert result.exit_code == 0 and "待发任务" in result.output
 
 
-def test_settings_knobs_reach_the_runtime(settings, clean_db, store) -> None:  # type: ignore[no-untyped-def]
+def test_settings_knobs_reach_the_runtime(settings, clean_db, store) -> None:
     from bot import create_app
 
     extra = {"GHPP_QUEUE_PREFIX": "ghpp-knob", "GHPP_DEDUPE_LEASE_S": "7"}

@@ -8,18 +8,19 @@ from sqlalchemy import Engine
 
 from bot import create_app
 from bot.jobs import InlineQueue
+from bot.runtime import Runtime
 from bot.sqlcount import HEADER
 from bot.store import Store
 from config.settings import Settings
 from tests.wechat_protocol import WeChatServer, message_xml, text_fields
 
 
-def _post_help(app, wechat: WeChatServer, msg_id: int):  # type: ignore[no-untyped-def]
+def _post_help(app, wechat: WeChatServer, msg_id: int):
     req = wechat.sign(message_xml(text_fields("sqlcount-user", "帮助", msg_id)))
     return app.test_client().post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
 
 
-def test_no_header_by_default(app, wechat: WeChatServer) -> None:  # type: ignore[no-untyped-def]
+def test_no_header_by_default(app, wechat: WeChatServer) -> None:
     resp = _post_help(app, wechat, 7001)
     assert resp.status_code == 200
     assert HEADER not in resp.headers
@@ -29,7 +30,7 @@ def test_counts_statements_per_request_when_switched_on(
     settings: Settings, clean_db: Engine, store: Store, wechat: WeChatServer
 ) -> None:
     bench = replace(settings, extra={**settings.extra, "GHPP_BENCH_SQL_COUNT": "1"})
-    holder: dict = {}
+    holder: dict[str, Runtime] = {}
     queue = InlineQueue(lambda: holder["rt"], synchronous=True, retry_delays_s=(0,))
     app = create_app(bench, engine=clean_db, store=store, queue=queue)
     holder["rt"] = app.extensions["ghpp"]

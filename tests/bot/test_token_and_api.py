@@ -76,7 +76,7 @@ def test_renew_drops_only_the_token_that_failed(store: Store, wechat_stub: WeCha
         ("http500", None, None, True),
     ],
 )
-def test_api_errors_are_classified(store, wechat_stub, kind, value, errcode, retryable) -> None:  # type: ignore[no-untyped-def]
+def test_api_errors_are_classified(store, wechat_stub, kind, value, errcode, retryable) -> None:
     _, api = make_api(store, wechat_stub)
     wechat_stub.fail("message/custom/send", kind, value)
     with pytest.raises(WeChatApiError) as err:

@@ -14,7 +14,7 @@ from tests.wechat_chat import Chat
 
 
 @pytest.fixture
-def chat(client, wechat):  # type: ignore[no-untyped-def]
+def chat(client, wechat):
     return Chat(client, wechat)
 
 

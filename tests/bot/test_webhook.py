@@ -26,11 +26,11 @@ from tests.wechat_protocol import (
 _ids = iter(range(10_000, 10**9))
 
 
-def post(client, req):  # type: ignore[no-untyped-def]
+def post(client, req):
     return client.post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
 
 
-def count(app, model) -> int:  # type: ignore[no-untyped-def]
+def count(app, model) -> int:
     rt = app.extensions["ghpp"]
     with rt.session_factory() as s:
         return int(s.scalar(select(func.count()).select_from(model)))
@@ -41,7 +41,7 @@ def echo_handler(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Replace the help handler by one that echoes the text and counts its calls."""
     seen: list[str] = []
 
-    def echo(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def echo(ctx, inbound, intent):
         seen.append(inbound.text)
         return Reply(f"你说：{inbound.content}")
 
@@ -97,7 +97,7 @@ def test_all_three_modes(client, wechat: WeChatServer, mode: str) -> None:
     assert "使用说明" in reply["Content"] and reply["ToUserName"] == "o-mode"
 
 
-def test_rotated_key_accepts_previous_and_replies_with_current(settings, clean_db, store) -> None:  # type: ignore[no-untyped-def]
+def test_rotated_key_accepts_previous_and_replies_with_current(settings, clean_db, store) -> None:
     from dataclasses import replace
 
     from bot import create_app
@@ -144,7 +144,7 @@ def test_stale_timestamp_is_403(app, client, wechat: WeChatServer) -> None:
 # --- duplicate deliveries ----------------------------------------------------------------------
 
 
-def test_triple_delivery_does_the_work_once_and_replies_the_same(app, client, wechat, echo_handler) -> None:  # type: ignore[no-untyped-def]
+def test_triple_delivery_does_the_work_once_and_replies_the_same(app, client, wechat, echo_handler) -> None:
     xml = message_xml(text_fields("o-dup", "三次送达", 777001))
     bodies = [wechat.open_reply(post(client, wechat.sign(xml)).get_data(as_text=True)) for _ in range(3)]
     assert echo_handler == ["三次送达"]
@@ -163,7 +163,7 @@ def test_duplicate_event_keyed_on_sender_time_and_event(app, client, wechat: WeC
 
 def test_database_catches_duplicates_when_the_store_forgets(
     app, client, wechat, echo_handler, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from bot.store import StoreUnavailable
 
     store = app.extensions["ghpp"].store
@@ -184,10 +184,10 @@ def test_database_catches_duplicates_when_the_store_forgets(
     assert count(app, InboundMessage) == 1
 
 
-def test_retry_while_first_still_running_gets_success(app, client, wechat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_retry_while_first_still_running_gets_success(app, client, wechat, monkeypatch) -> None:
     started, release = threading.Event(), threading.Event()
 
-    def slow(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def slow(ctx, inbound, intent):
         started.set()
         release.wait(5)
         return Reply("慢慢来")
@@ -212,19 +212,20 @@ def test_retry_while_first_still_running_gets_success(app, client, wechat, monke
 
 def test_slow_handler_replies_within_budget_and_pushes_the_answer(
     settings, clean_db, store, wechat, wechat_stub, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from dataclasses import replace
 
     from bot import create_app
     from bot.jobs import InlineQueue
+    from bot.runtime import Runtime
 
-    holder: dict[str, object] = {}
-    queue = InlineQueue(lambda: holder["rt"], synchronous=True, retry_delays_s=(0,))  # type: ignore[arg-type,return-value]
+    holder: dict[str, Runtime] = {}
+    queue = InlineQueue(lambda: holder["rt"], synchronous=True, retry_delays_s=(0,))
     app = create_app(replace(settings, reply_budget_s=0.3), engine=clean_db, store=store, queue=queue)
     holder["rt"] = app.extensions["ghpp"]
     done = threading.Event()
 
-    def slow(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def slow(ctx, inbound, intent):
         time.sleep(1.0)
         return Reply("处理完成：您的结果在这里")
 
@@ -247,7 +248,7 @@ def test_slow_handler_replies_within_budget_and_pushes_the_answer(
 # --- hostile and odd input -----------------------------------------------------------------------
 
 
-def test_cdata_terminator_and_control_characters_in_text(client, wechat, echo_handler) -> None:  # type: ignore[no-untyped-def]
+def test_cdata_terminator_and_control_characters_in_text(client, wechat, echo_handler) -> None:
     nasty = "a]]>b\x01c\x1fd<e>&f"
     xml = message_xml(text_fields("o-nasty", "x", next(_ids))).replace(
         "<![CDATA[x]]>", f"<![CDATA[{nasty.replace(']]>', ']]]]><![CDATA[>')}]]>"
@@ -292,7 +293,7 @@ def test_unknown_message_type_is_acknowledged(app, client, wechat: WeChatServer)
     assert resp.status_code == 200 and resp.get_data(as_text=True) == "success"
 
 
-def test_encrypted_message_without_configured_key_is_400(settings, clean_db, store) -> None:  # type: ignore[no-untyped-def]
+def test_encrypted_message_without_configured_key_is_400(settings, clean_db, store) -> None:
     from dataclasses import replace
 
     from bot import create_app
@@ -366,7 +367,7 @@ KINDS: list[tuple[str, dict[str, str | int], Callable[[dict[str, str]], bool]]] 
 
 
 @pytest.mark.parametrize(("name", "fields", "check"), KINDS, ids=[k[0] for k in KINDS])
-def test_every_kind_parses_and_is_stored(app, client, wechat, name, fields, check) -> None:  # type: ignore[no-untyped-def]
+def test_every_kind_parses_and_is_stored(app, client, wechat, name, fields, check) -> None:
     xml = message_xml({"FromUserName": f"o-{name}", "CreateTime": NOW, **fields})
     resp = post(client, wechat.sign(xml))
     assert resp.status_code == 200
@@ -399,7 +400,7 @@ def test_subscribe_with_union_scene_binds_and_scan_rebinds(app, client, wechat: 
         assert user.union_source == "qrcode"
 
 
-def test_long_reply_is_cut_to_2048_bytes_on_a_character_boundary(client, wechat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_long_reply_is_cut_to_2048_bytes_on_a_character_boundary(client, wechat, monkeypatch) -> None:
     monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", lambda ctx, inbound, intent: Reply("工" * 3000))
     resp = post(client, wechat.sign(message_xml(text_fields("o-long", "长", next(_ids)))))
     content = wechat.open_reply(resp.get_data(as_text=True))["Content"]
@@ -407,8 +408,8 @@ def test_long_reply_is_cut_to_2048_bytes_on_a_character_boundary(client, wechat,
     assert content.endswith("…") and content.startswith("工工")
 
 
-def test_handler_crash_gets_an_apology_not_500(app, client, wechat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    def boom(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+def test_handler_crash_gets_an_apology_not_500(app, client, wechat, monkeypatch) -> None:
+    def boom(ctx, inbound, intent):
         raise RuntimeError("bug")
 
     monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", boom)
@@ -417,8 +418,8 @@ def test_handler_crash_gets_an_apology_not_500(app, client, wechat, monkeypatch)
     assert "系统暂时繁忙" in wechat.open_reply(resp.get_data(as_text=True))["Content"]
 
 
-def test_unexpected_bug_in_transport_is_acknowledged_not_500(app, client, wechat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    def broken(inbound):  # type: ignore[no-untyped-def]
+def test_unexpected_bug_in_transport_is_acknowledged_not_500(app, client, wechat, monkeypatch) -> None:
+    def broken(inbound):
         raise RuntimeError("bug in the pipeline itself")
 
     monkeypatch.setattr(app.extensions["ghpp"].pipeline, "process", broken)

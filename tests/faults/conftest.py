@@ -225,6 +225,6 @@ def handle_every_message_with(handler: Any, monkeypatch: pytest.MonkeyPatch | No
         else:
             monkeypatch.setitem(registry.INTENT_HANDLERS, name, handler)
     if monkeypatch is None:
-        dispatch.gate = no_gate  # type: ignore[assignment]
+        dispatch.gate = no_gate  # type: ignore[attr-defined]  # the name dispatch imports from understanding
     else:
         monkeypatch.setattr(dispatch, "gate", no_gate)

@@ -30,7 +30,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """An echo handler that also asks for a push job, and records every message it handled."""
     handled: list[str] = []
 
-    def echo_and_push(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def echo_and_push(ctx, inbound, intent):
         handled.append(inbound.content)
         ctx.enqueue("send_text", openid=inbound.openid, text=f"推送：{inbound.content}")
         return Reply(f"你说：{inbound.content}")

@@ -146,10 +146,10 @@ def test_failing_job_backs_off_lands_in_failed_registry_and_is_requeued(
 
 def test_web_process_killed_mid_message_does_not_lose_it(
     fault_app: Flask, fault_settings: Settings, clean_db: Engine, wechat: WeChatServer, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     handled: list[str] = []
 
-    def echo(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def echo(ctx, inbound, intent):
         handled.append(inbound.content)
         return Reply(f"你说：{inbound.content}")
 
@@ -163,7 +163,12 @@ def test_web_process_killed_mid_message_does_not_lose_it(
         stderr=subprocess.DEVNULL,
     )
     lines: queue.Queue[bytes] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in holder.stdout or []], daemon=True).start()
+
+    def pump() -> None:
+        for line in holder.stdout or []:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
         assert lines.get(timeout=60).strip() == b"STARTED"
         first_delivery = time.monotonic()

@@ -70,7 +70,7 @@ class Api:
         (Channels(template=True, template_id=None), False, set(), False, False, []),
     ],
 )
-def test_plan(channels, within, tried, refuses, grant, expected) -> None:  # type: ignore[no-untyped-def]
+def test_plan(channels, within, tried, refuses, grant, expected) -> None:
     got = delivery.plan(
         channels, within_window=within, tried=tried, refuses_templates=refuses, has_grant=grant
     )
@@ -95,7 +95,7 @@ def test_template_fields_setting() -> None:
             delivery.parse_template_fields(bad)
 
 
-def _answered(session, text: str = "已处理。", *, wrote: datetime = NOW):  # type: ignore[no-untyped-def]
+def _answered(session, text: str = "已处理。", *, wrote: datetime = NOW):
     top = make_union(session, name="市总工会")
     user = make_user(session, union_id=top.id, last_message_at=wrote)
     s = sg.submit(session, user, "食堂的饭菜太咸了，希望改进", wrote)
@@ -105,24 +105,24 @@ def _answered(session, text: str = "已处理。", *, wrote: datetime = NOW):  #
     return user, s, job
 
 
-def _jctx(session, api, channels, now=LATER):  # type: ignore[no-untyped-def]
+def _jctx(session, api, channels, now=LATER):
     return JobContext(session=session, api=api, now=now, options={}, jobs=[], channels=channels)
 
 
-def _rows(session, s: Suggestion) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _rows(session, s: Suggestion) -> list[tuple[str, str]]:
     found = session.scalars(
         select(AnswerDelivery).where(AnswerDelivery.suggestion_id == s.id).order_by(AnswerDelivery.id)
     )
     return [(r.channel.value, r.status.value) for r in found]
 
 
-def test_subscription_content_stays_within_200_characters(session) -> None:  # type: ignore[no-untyped-def]
+def test_subscription_content_stays_within_200_characters(session) -> None:
     _user, s, _job = _answered(session, "很长的答复。" * 100)
     content = delivery.subscribe_content(s)
     assert len(content) <= 200 and content.endswith("3 不满意。") and "…" in content
 
 
-def test_network_errors_are_left_to_the_job_queue(session) -> None:  # type: ignore[no-untyped-def]
+def test_network_errors_are_left_to_the_job_queue(session) -> None:
     _user, s, job = _answered(session)
     api = Api()
     api.errors["template"] = WeChatApiError(None, "request failed", retryable=True)
@@ -134,7 +134,7 @@ def test_network_errors_are_left_to_the_job_queue(session) -> None:  # type: ign
     assert _rows(session, s) == [] and s.answer_delivered_at is None
 
 
-def test_other_refusals_fall_back_to_the_next_channel(session) -> None:  # type: ignore[no-untyped-def]
+def test_other_refusals_fall_back_to_the_next_channel(session) -> None:
     user, s, job = _answered(session)
     session.add(SubscribeGrant(user_id=user.id, template_id="S", scene=1000, reserved_hash="x" * 64))
     api = Api()
@@ -144,7 +144,7 @@ def test_other_refusals_fall_back_to_the_next_channel(session) -> None:  # type:
     assert _rows(session, s) == [("template", "failed"), ("subscribe", "sent")]
 
 
-def test_an_owed_answer_is_not_delivered_with_an_anonymous_message(session) -> None:  # type: ignore[no-untyped-def]
+def test_an_owed_answer_is_not_delivered_with_an_anonymous_message(session) -> None:
     """A delivery at the instant of a redacted message would show that the worker sent it."""
     user, s, job = _answered(session, wrote=NOW - timedelta(days=5))
     jobs.push_answer(_jctx(session, Api(), Channels()), **job.kwargs)
@@ -155,7 +155,7 @@ def test_an_owed_answer_is_not_delivered_with_an_anonymous_message(session) -> N
     assert [j.name for j in ctx.jobs] == ["suggestion_answer"]
 
 
-def test_a_full_reply_leaves_a_pointer_and_the_answer_owed(session) -> None:  # type: ignore[no-untyped-def]
+def test_a_full_reply_leaves_a_pointer_and_the_answer_owed(session) -> None:
     user, s, job = _answered(session, "答复内容。" * 40, wrote=NOW - timedelta(days=5))
     jobs.push_answer(_jctx(session, Api(), NONE), **job.kwargs)
     ctx = make_ctx(session, user, LATER)

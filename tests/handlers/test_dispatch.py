@@ -27,7 +27,7 @@ def test_answers_that_mention_stopping_do_not(text: str) -> None:
     assert not is_break_out(text)
 
 
-def _text(ctx, content: str) -> Inbound:  # type: ignore[no-untyped-def]
+def _text(ctx, content: str) -> Inbound:
     return Inbound(openid=ctx.user.openid, kind="text", created_at=utcnow(), msg_id="1", content=content)
 
 
@@ -36,7 +36,7 @@ def test_flow_receives_answers_that_contain_cancel_words(
 ) -> None:
     seen: list[str] = []
 
-    def flow(ctx, inbound, conv):  # type: ignore[no-untyped-def]
+    def flow(ctx, inbound, conv):
         seen.append(inbound.text)
         return Reply("记下了")
 

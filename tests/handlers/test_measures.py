@@ -11,7 +11,7 @@ from models import UnionKind
 from tests.factories import make_brand, make_union, make_user
 
 
-def _tree(session: Session):  # type: ignore[no-untyped-def]
+def _tree(session: Session):
     province = make_union(session, kind=UnionKind.PROVINCE)
     dept = make_union(session, parent=province, kind=UnionKind.PROVINCE_DEPT)
     city = make_union(session, parent=province, kind=UnionKind.CITY)

@@ -27,6 +27,7 @@ def test_ballot_rates_as_many_brands_as_the_index_config_says(session, monkeypat
     user = make_user(session, union_id=base.id)
     say(session, user, "问卷", NOW)
     resp = sv.response_of(session, "brand_recognition", user)
+    assert resp is not None
     real = [i + 1 for i, item in enumerate(resp.plan["roster"]) if item["id"] is not None]
     say(session, user, ",".join(map(str, real)), NOW)
     assert len(real) == 6 and len(resp.plan["rated"]) == followups

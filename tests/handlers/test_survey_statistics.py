@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from scipy import stats as sps
@@ -24,7 +25,7 @@ def test_t_quantiles_match_scipy_for_df_1_to_200(p: float) -> None:
         assert t_ppf(p, df) == pytest.approx(float(sps.t.ppf(p, df)), rel=1e-9), df
 
 
-def _respond(session: Session, i: int, answers: dict, plan: dict) -> None:
+def _respond(session: Session, i: int, answers: dict[str, Any], plan: dict[str, Any]) -> None:
     user = User(openid=f"o-stat-{i}")
     session.add(user)
     session.flush()

@@ -30,7 +30,7 @@ def area(session):
 
 
 @pytest.fixture
-def published(monkeypatch):
+def published(monkeypatch: pytest.MonkeyPatch) -> list[measures.MeasuredResponse]:
     got: list[measures.MeasuredResponse] = []
     monkeypatch.setattr(measures, "MEASURE_SINKS", [lambda _s, r: got.append(r)])
     return got
@@ -45,13 +45,13 @@ def test_full_flow_with_every_kind_of_bad_answer(session, area, published) -> No
     base = area[0]
     user = make_user(session, union_id=base.id)
     reply, _ = say(session, user, "问卷", NOW)
-    assert "以下品牌您听说过哪些" in reply.text and "第 1 题" in reply.text
+    assert "以下品牌您听说过哪些" in (reply.text or "") and "第 1 题" in (reply.text or "")
     resp, roster = _roster(session, user)
     assert len(roster) == 7 and sum(1 for i in roster if i["id"] is None) == 1
     # Bad answers: out of range, nonsense, none + a brand together, empty-ish.
     for bad in ("9", "0", "abc", f"1,{len(roster) + 1}", "，"):
         reply, _ = say(session, user, bad, NOW)
-        assert "请回复选项序号" in reply.text and "以下品牌" in reply.text, bad
+        assert "请回复选项序号" in (reply.text or "") and "以下品牌" in (reply.text or ""), bad
     assert resp.answers == {}
     # Tick every real brand plus the foil, with full-width digits and mixed separators.
     real = [i + 1 for i, item in enumerate(roster) if item["id"] is not None]
@@ -61,32 +61,32 @@ def test_full_flow_with_every_kind_of_bad_answer(session, area, published) -> No
     )
     reply, _ = say(session, user, typed, NOW)
     assert len(resp.plan["rated"]) == 5  # six known, five chosen at random
-    assert "满意吗" in reply.text and "回复 6 表示说不清" in reply.text
+    assert "满意吗" in (reply.text or "") and "回复 6 表示说不清" in (reply.text or "")
     for bad in ("7", "十", "-1"):
         reply, _ = say(session, user, bad, NOW)
-        assert "1～5" in reply.text
+        assert "1～5" in (reply.text or "")
     reply, _ = say(session, user, "跳过", NOW)
-    assert "必答题" in reply.text
+    assert "必答题" in (reply.text or "")
     rated = resp.plan["rated"]
     for b in rated:
         say(session, user, "5", NOW)  # q1
         say(session, user, "说不清", NOW)  # q2
         reply, _ = say(session, user, "11", NOW)  # q3 out of 0–10
-        assert "0～10" in reply.text
+        assert "0～10" in (reply.text or "")
         say(session, user, "跳过" if b is rated[-1] else "9", NOW)
     reply, _ = say(session, user, "4", NOW)  # union_service
-    assert "参加过" in reply.text
+    assert "参加过" in (reply.text or "")
     reply, _ = say(session, user, "也许", NOW)
-    assert "1（是）" in reply.text
+    assert "1（是）" in (reply.text or "")
     reply, _ = say(session, user, "是", NOW)
-    assert "哪类活动" in reply.text  # shown because joined = 是
+    assert "哪类活动" in (reply.text or "")  # shown because joined = 是
     reply, _ = say(session, user, "1,2,3", NOW)
-    assert "最多选 2 项" in reply.text
+    assert "最多选 2 项" in (reply.text or "")
     say(session, user, "技能培训，文体活动", NOW)
     reply, _ = say(session, user, "公众", NOW)  # unique partial match of 公众号
-    assert "意见或建议" in reply.text
+    assert "意见或建议" in (reply.text or "")
     reply, _ = say(session, user, "希望多开展技能培训", NOW)
-    assert "感谢" in reply.text
+    assert "感谢" in (reply.text or "")
     assert resp.status == "complete" and resp.submitted_at == NOW
     assert resp.answers["activity"] == [1, 2] and resp.answers["channel"] == 1
     assert resp.answers[f"q1:{rated[0]['id']}"] == 5 and resp.answers[f"q2:{rated[0]['id']}"] == "dk"
@@ -102,7 +102,7 @@ def test_full_flow_with_every_kind_of_bad_answer(session, area, published) -> No
     assert m.source_key == f"survey:brand_recognition:{resp.respondent_code}"
     # Once per person.
     reply, _ = say(session, user, "问卷", NOW)
-    assert "已经完成" in reply.text and len(published) == 1
+    assert "已经完成" in (reply.text or "") and len(published) == 1
 
 
 def _start_no_brands(session, area):
@@ -115,18 +115,18 @@ def _start_no_brands(session, area):
 def test_back_skip_and_hidden_question(session, area, published) -> None:
     user, resp, roster = _start_no_brands(session, area)
     reply, _ = say(session, user, "上一题", NOW)
-    assert "已经是第一题" in reply.text
+    assert "已经是第一题" in (reply.text or "")
     say(session, user, str(len(roster) + 1), NOW)  # 以上都没听说过
     assert resp.answers["aware"] == [] and resp.plan["rated"] == []
     reply, _ = say(session, user, "3", NOW)
-    assert "参加过" in reply.text
+    assert "参加过" in (reply.text or "")
     say(session, user, "1", NOW)  # joined = 是 → activity shown
     reply, _ = say(session, user, "上一题", NOW)
-    assert "参加过" in reply.text and "joined" not in resp.answers
+    assert "参加过" in (reply.text or "") and "joined" not in resp.answers
     say(session, user, "2", NOW)  # 否 → activity hidden
     reply, _ = say(session, user, "2", NOW)  # channel
     reply, _ = say(session, user, "跳过", NOW)  # optional comment
-    assert "感谢" in reply.text
+    assert "感谢" in (reply.text or "")
     assert "activity" not in resp.answers and resp.answers["comment"] is None
     assert resp.answers["union_service"] == 3 and published[0].ratings == ()
 
@@ -149,14 +149,14 @@ def test_cancel_resume_and_expiry(session, area) -> None:
     reply, _ = say(session, user, "取消", NOW + timedelta(minutes=1))
     assert session.scalar(select(Conversation).where(Conversation.user_id == user.id)) is None
     reply, _ = say(session, user, "问卷", NOW + timedelta(hours=5))
-    assert "欢迎回来" in reply.text and "所在工会的服务" in reply.text
+    assert "欢迎回来" in (reply.text or "") and "所在工会的服务" in (reply.text or "")
     say(session, user, "4", NOW + timedelta(hours=5))
     # Walk away; a day later the conversation has expired and the response is too old to resume.
     later = NOW + timedelta(hours=30)
     reply, _ = say(session, user, "5", later)  # no conversation: routed, not recorded as an answer
     assert resp.answers.get("joined") is None
     reply, _ = say(session, user, "问卷", later)
-    assert "以下品牌" in reply.text and resp.answers == {} and resp.status == "in_progress"
+    assert "以下品牌" in (reply.text or "") and resp.answers == {} and resp.status == "in_progress"
     assert session.scalars(select(SurveyResponse).where(SurveyResponse.user_id == user.id)).all() == [resp]
 
 
@@ -175,12 +175,12 @@ def test_scene_sets_group(session, area, published) -> None:
     inbound = Inbound(openid=user.openid, kind="event", created_at=NOW, event="SCAN",
                       event_key="survey:brand_recognition:G")  # fmt: skip
     reply = on_scan(ctx, inbound)
-    assert "以下品牌" in reply.text
+    assert "以下品牌" in (reply.text or "")
     resp, _roster_items = _roster(session, user)
     assert resp.respondent_group == "G" and resp.channel == "neutral_invited"
     reply = on_scan(make_ctx(session, user, NOW), Inbound(openid=user.openid, kind="event", created_at=NOW,
                     event="SCAN", event_key="survey:nope:G"))  # fmt: skip
-    assert "不存在" in reply.text
+    assert "不存在" in (reply.text or "")
 
 
 @pytest.mark.parametrize(

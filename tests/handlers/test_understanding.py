@@ -37,14 +37,14 @@ class FixedRouter:
 
 
 @pytest.fixture
-def world(session: Session):  # type: ignore[no-untyped-def]
+def world(session: Session):
     union = make_union(session)
     brands = [make_brand(session, union=union, name=n) for n in ("工惠乐学", "幸福驿站", "职工书屋")]
     create_campaign(session, "评选", "vote", [b.name for b in brands], T0 - timedelta(days=1), max_choices=2)
     return brands
 
 
-def _say(session: Session, user, text: str, intent: Intent | None = None, n: list[int] = [0]):  # type: ignore[no-untyped-def]  # noqa: B006
+def _say(session: Session, user, text: str, intent: Intent | None = None, n: list[int] = [0]):  # noqa: B006
     n[0] += 1
     ctx = make_ctx(session, user, T0)
     if intent is not None:
@@ -57,7 +57,7 @@ def _count(session: Session, model: type) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def _flow(session: Session, user) -> str | None:  # type: ignore[no-untyped-def]
+def _flow(session: Session, user) -> str | None:
     conv = session.scalar(select(Conversation).where(Conversation.user_id == user.id))
     return conv.flow if conv else None
 

@@ -17,7 +17,7 @@ def test_models_match_migrations(engine: Engine) -> None:
     assert diff == []
 
 
-def test_downgrade_to_base_and_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_downgrade_to_base_and_back(tmp_path) -> None:
     from models.db import make_engine
 
     eng = make_engine(f"sqlite:///{tmp_path / 'mig.sqlite3'}")
@@ -30,7 +30,7 @@ def test_downgrade_to_base_and_back(tmp_path) -> None:  # type: ignore[no-untype
     eng.dispose()
 
 
-def test_router_learning_migration_keeps_logged_messages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_router_learning_migration_keeps_logged_messages(tmp_path) -> None:
     from datetime import UTC, datetime
 
     from sqlalchemy import text
@@ -70,7 +70,7 @@ def test_router_learning_migration_keeps_logged_messages(tmp_path) -> None:  # t
     eng.dispose()
 
 
-def test_data_rights_migration_hashes_chat_event_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_data_rights_migration_hashes_chat_event_keys(tmp_path) -> None:
     """Chat events written before 0011 held the openid in their key; afterwards none does, and
     the rewritten key is the one the chat handlers now compute (a retry is still caught)."""
     from datetime import UTC, datetime

@@ -36,6 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.types import TypeEngine
 
 import models
 from models.base import UTCDateTime
@@ -115,7 +116,12 @@ ROWS: dict[str, dict[str, Any]] = {
 
 def typed_table(name: str, row: dict[str, Any]) -> TableClause:
     """The table's columns typed from the values, so that both databases take them as they are."""
-    kinds = {bool: Boolean(), int: Integer(), str: String(), datetime: UTCDateTime()}
+    kinds: dict[type, TypeEngine[Any]] = {
+        bool: Boolean(),
+        int: Integer(),
+        str: String(),
+        datetime: UTCDateTime(),
+    }
     return table(name, *(column(key, kinds[type(value)]) for key, value in row.items()))
 
 

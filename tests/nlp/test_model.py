@@ -81,7 +81,7 @@ def test_router_loads_the_model_without_sklearn() -> None:
 def test_reliability_and_ece_on_a_tiny_case() -> None:
     rows, ece = reliability([0.9, 0.9, 0.6, 0.6], [True, False, True, True])
     filled = {(round(low, 1), round(high, 1)): (n, conf, acc) for low, high, n, conf, acc in rows if n}
-    assert filled == {(0.8, 0.9): (2, pytest.approx(0.9), 0.5), (0.5, 0.6): (2, pytest.approx(0.6), 1.0)}
+    assert filled == {(0.8, 0.9): (2, pytest.approx(0.9), 0.5), (0.5, 0.6): (2, pytest.approx(0.6), 1.0)}  # type: ignore[comparison-overlap]  # approx equals a float
     # half the messages 0.4 too sure, half 0.4 too unsure
     assert ece == pytest.approx(0.4)
     _, perfect = reliability([1.0, 1.0, 0.5, 0.5], [True, True, True, False])

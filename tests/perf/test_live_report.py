@@ -57,7 +57,7 @@ def _rate(chat: Chat, n: int, score: int = 5) -> None:
 
 def test_status_query_answers_from_the_stored_report_without_computing(
     client, wechat, clean_db: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     seed(clean_db)
     chat = Chat(client, wechat)
     _rate(chat, 40)  # each rating's refresh job runs synchronously in tests
@@ -75,7 +75,7 @@ def test_status_query_answers_from_the_stored_report_without_computing(
 
 def test_a_stale_report_says_how_old_it_is(
     client, wechat, clean_db: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     seed(clean_db)
     chat = Chat(client, wechat)
     _rate(chat, 40)
@@ -89,7 +89,7 @@ def test_a_stale_report_says_how_old_it_is(
 
 def test_before_the_first_refresh_a_status_query_shows_no_figures_and_computes_nothing(
     client, wechat, clean_db: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     seed(clean_db)
     chat = Chat(client, wechat)
     monkeypatch.setattr(live, "refresh", lambda *a, **k: False)  # the worker has not run yet
@@ -102,7 +102,7 @@ def test_before_the_first_refresh_a_status_query_shows_no_figures_and_computes_n
 
 def test_a_burst_of_ratings_asks_for_one_refresh_per_interval(
     client, wechat, clean_db: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     seed(clean_db)
     monkeypatch.setattr(live, "REFRESH_EVERY_S", 10.0)
     chat = Chat(client, wechat)
@@ -114,7 +114,7 @@ def test_a_burst_of_ratings_asks_for_one_refresh_per_interval(
 
 def test_a_refresh_with_nothing_new_does_not_recompute(
     client, wechat, clean_db: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     seed(clean_db)
     _rate(Chat(client, wechat), 2)
     monkeypatch.setattr(live, "compute_report", _no_compute)

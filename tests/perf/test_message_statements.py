@@ -22,7 +22,7 @@ BUDGET = {"rating": 6, "vote": 7, "help": 3, "list": 3, "status": 10}
 
 
 @pytest.fixture
-def chat(client, wechat, clean_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Chat:  # type: ignore[no-untyped-def]
+def chat(client, wechat, clean_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Chat:
     seed(clean_db)
     monkeypatch.setattr(live, "REFRESH_EVERY_S", 3600.0)
     # The fraud scan is asked for on every 50th event id, which on PostgreSQL depends on what ran

@@ -160,7 +160,7 @@ def _datetimes(row: dict[str, Any]) -> list[datetime]:
 
 def test_an_insider_cannot_link_anonymous_suggestions(
     app, client, wechat, wechat_stub, clean_db, store, caplog, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     caplog.set_level(logging.DEBUG)
     rng = random.Random(20261123)
     _seed(clean_db)

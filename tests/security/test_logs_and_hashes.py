@@ -48,7 +48,7 @@ def test_the_engine_used_by_the_app_hides_parameters(app: Flask) -> None:
     assert app.extensions["ghpp"].engine.hide_parameters
 
 
-def test_the_dedupe_hash_is_keyed(app: Flask, client, wechat: WeChatServer) -> None:  # type: ignore[no-untyped-def]
+def test_the_dedupe_hash_is_keyed(app: Flask, client, wechat: WeChatServer) -> None:
     req = wechat.sign(message_xml(text_fields("o-hash", "帮助", 81_000_001)))
     assert client.post(f"/wechat?{req.query}", data=req.body, content_type="text/xml").status_code == 200
     with app.extensions["ghpp"].session_factory() as s:

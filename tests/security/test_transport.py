@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlencode
 
 import pytest
@@ -24,7 +25,7 @@ from tests.wechat_protocol import SignedRequest, WeChatServer, message_xml, sha1
 _ids = iter(range(70_000_000, 80_000_000))
 
 
-def post(client, req: SignedRequest):  # type: ignore[no-untyped-def]
+def post(client, req: SignedRequest):
     return client.post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
 
 
@@ -40,10 +41,10 @@ def rows(app: Flask, model: type) -> int:
 class DownStore(MemoryStore):
     """Redis as seen while it is down: every call fails."""
 
-    def _fail(self, *args: object, **kwargs: object) -> None:
+    def _fail(self, *args: object, **kwargs: object) -> NoReturn:
         raise StoreUnavailable("connection refused")
 
-    set_if_absent = get = set = delete = delete_if_equals = incr = _fail  # type: ignore[assignment]
+    set_if_absent = get = set = delete = delete_if_equals = incr = _fail
 
 
 # --- WECHAT_MODE -----------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def _handshake_query(timestamp: int, nonce: str, echostr: str = "echo") -> str:
     return urlencode({"signature": sig, "timestamp": timestamp, "nonce": nonce, "echostr": echostr})
 
 
-def test_a_handshake_uses_up_its_nonce(client, wechat: WeChatServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_handshake_uses_up_its_nonce(client, wechat: WeChatServer) -> None:
     stamp, nonce = int(time.time()), "5550001"
     assert client.get(f"/wechat?{_handshake_query(stamp, nonce)}").get_data(as_text=True) == "echo"
     forged = wechat.sign(text_message(), mode="plain", timestamp=stamp, nonce=nonce)
@@ -88,7 +89,7 @@ def test_a_handshake_uses_up_its_nonce(client, wechat: WeChatServer) -> None:  #
     assert client.get(f"/wechat?{_handshake_query(stamp, nonce, 'other')}").status_code == 403
 
 
-def test_a_413_uses_up_its_nonce(client, wechat: WeChatServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_413_uses_up_its_nonce(client, wechat: WeChatServer) -> None:
     stamp, nonce = int(time.time()), "5550002"
     big = wechat.sign("<xml>" + "x" * (300 * 1024) + "</xml>", mode="plain", timestamp=stamp, nonce=nonce)
     assert post(client, big).status_code == 413
@@ -96,7 +97,7 @@ def test_a_413_uses_up_its_nonce(client, wechat: WeChatServer) -> None:  # type:
     assert post(client, small).status_code == 403
 
 
-def test_a_400_uses_up_its_nonce(client, wechat: WeChatServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_400_uses_up_its_nonce(client, wechat: WeChatServer) -> None:
     # Held before too (the nonce was checked before parsing); kept so the reordering cannot lose it.
     stamp, nonce = int(time.time()), "5550003"
     assert (
@@ -112,7 +113,7 @@ def test_a_400_uses_up_its_nonce(client, wechat: WeChatServer) -> None:  # type:
 # --- WeChat's retry with the same nonce --------------------------------------------------------
 
 
-def test_a_retry_with_the_same_nonce_gets_the_reply(app: Flask, client, wechat: WeChatServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_retry_with_the_same_nonce_gets_the_reply(app: Flask, client, wechat: WeChatServer) -> None:
     req = wechat.sign(text_message("o-retry"), nonce="5550004")
     first = post(client, req)
     assert first.status_code == 200

@@ -15,7 +15,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import pytest
@@ -152,8 +151,8 @@ def request(draw: st.DrawFn) -> tuple[str, bytes, str]:
             encrypt_type=draw(st.sampled_from(("aes", "AES", "raw"))),
             msg_signature=good if how == "aes-good" else draw(st.sampled_from((good[::-1], "", "0" * 40))),
         )
-        payload = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
-        payload = payload.encode()
+        envelope = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        payload = envelope.encode()
     extra = draw(st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=2))
     return urlencode({**extra, **params}), payload, how
 
@@ -189,14 +188,16 @@ def check(
 
 @FUZZ
 @given(req=request())
-def test_fuzzed_requests_in_compat_mode(app: Flask, caplog: pytest.LogCaptureFixture, req: Any) -> None:
+def test_fuzzed_requests_in_compat_mode(
+    app: Flask, caplog: pytest.LogCaptureFixture, req: tuple[str, bytes, str]
+) -> None:
     check(app, caplog, *req)
 
 
 @FUZZ
 @given(req=request())
 def test_fuzzed_requests_in_safe_mode(
-    make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture, req: Any
+    make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture, req: tuple[str, bytes, str]
 ) -> None:
     check(_safe_app(make_app), caplog, *req, safe=True)
 

@@ -109,7 +109,7 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD, **kwargs
 
 
 @pytest.fixture
-def as_user(client: FlaskClient, world: World):  # type: ignore[no-untyped-def]
+def as_user(client: FlaskClient, world: World):
     """``as_user("county")`` logs the test client in as that account and returns the client."""
 
     def _login(username: str) -> FlaskClient:

@@ -224,7 +224,7 @@ def test_successful_login_resets_the_user_counter(app: Flask, world: World) -> N
         ("viewer", "POST", "/admin/accounts/{viewer}/active"),
     ],
 )
-def test_wrong_role_is_403(as_user, world: World, username: str, method: str, url: str) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_role_is_403(as_user, world: World, username: str, method: str, url: str) -> None:
     client = as_user(username)
     token = csrf(client, "/admin/")
     url = url.format(viewer=world.accounts["county"].id)
@@ -234,13 +234,13 @@ def test_wrong_role_is_403(as_user, world: World, username: str, method: str, ur
     assert "没有权限" in response.get_data(as_text=True)
 
 
-def test_menu_shows_admin_pages_to_admins_only(as_user) -> None:  # type: ignore[no-untyped-def]
+def test_menu_shows_admin_pages_to_admins_only(as_user) -> None:
     page = as_user("viewer").get("/admin/").get_data(as_text=True)
     assert "组织架构" in page and "工作品牌" in page
     assert "账号管理" not in page and "操作日志" not in page
 
 
-def test_security_headers(as_user) -> None:  # type: ignore[no-untyped-def]
+def test_security_headers(as_user) -> None:
     response = as_user("county").get("/admin/")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp

@@ -69,7 +69,9 @@ def test_create_account_errors_are_chinese(app: Flask, world: World) -> None:
 def test_token_command_prints_a_working_token(app: Flask, world: World) -> None:
     result = app.test_cli_runner().invoke(args=["admin", "token", "--username", "county"])
     assert result.exit_code == 0, result.output
-    token = re.search(r"(ghpp_\S+)", result.output).group(1)  # type: ignore[union-attr]
+    found = re.search(r"(ghpp_\S+)", result.output)
+    assert found is not None
+    token = found.group(1)
     response = app.test_client().get("/api/v1/overview", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     with app.extensions["ghpp"].session_factory() as db:
@@ -147,9 +149,9 @@ def test_password_reset_reenables_and_ends_sessions(app: Flask, world: World) ->
 def test_list_and_revoke_tokens(app: Flask, world: World) -> None:
     runner = app.test_cli_runner()
     assert "暂无接口令牌" in runner.invoke(args=["admin", "tokens"]).output
-    token = re.search(
-        r"(ghpp_\S+)", runner.invoke(args=["admin", "token", "--username", "county"]).output
-    ).group(1)  # type: ignore[union-attr]
+    found = re.search(r"(ghpp_\S+)", runner.invoke(args=["admin", "token", "--username", "county"]).output)
+    assert found is not None
+    token = found.group(1)
     listing = runner.invoke(args=["admin", "tokens"]).output
     assert token[:12] in listing and token not in listing and "有效" in listing and "从未使用" in listing
     headers = {"Authorization": f"Bearer {token}"}

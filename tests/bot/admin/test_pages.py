@@ -26,7 +26,7 @@ def text(client: FlaskClient, url: str) -> str:
     return response.get_data(as_text=True)
 
 
-def test_overview_counts_the_subtree_and_shows_empty_panels(as_user) -> None:  # type: ignore[no-untyped-def]
+def test_overview_counts_the_subtree_and_shows_empty_panels(as_user) -> None:
     page = text(as_user("county"), "/admin/")
     assert "滨城区总工会 · 总览" in page
     # county, its two grassroots unions; brands: county + grassroots + sibling.
@@ -37,13 +37,15 @@ def test_overview_counts_the_subtree_and_shows_empty_panels(as_user) -> None:  #
     assert "0.00%" in page
     assert 'id="stage-funnel"' in page and "vendor/echarts.min.js" in page
     # The funnel's data travels as JSON next to the table with the same numbers.
-    spec = json.loads(re.search(r'id="stage-funnel-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    found = re.search(r'id="stage-funnel-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    spec = json.loads(found.group(1))
     assert spec["type"] == "funnel"
     assert [d["value"] for d in spec["data"]] == [1, 1, 1, 0, 0]
     assert spec["data"][2]["name"] == "培育创建"
 
 
-def test_province_admin_sees_everything(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_province_admin_sees_everything(as_user, world: World) -> None:
     client = as_user("province")
     page = text(client, "/admin/brands/")
     for brand in ("滨城幸福驿站", "邹平纺织工匠", "齐鲁工匠", "医院天使之家"):
@@ -51,7 +53,7 @@ def test_province_admin_sees_everything(as_user, world: World) -> None:  # type:
     assert text(client, f"/admin/brands/{world.other_brand.id}")
 
 
-def test_county_admin_never_sees_another_county(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_county_admin_never_sees_another_county(as_user, world: World) -> None:
     client = as_user("county")
     brands = text(client, "/admin/brands/")
     assert "滨城幸福驿站" in brands and "化工厂职工书屋" in brands
@@ -63,7 +65,7 @@ def test_county_admin_never_sees_another_county(as_user, world: World) -> None: 
 
 
 @pytest.mark.parametrize("username", ["county", "viewer", "cadre"])
-def test_cross_subtree_access_by_id_is_404(as_user, world: World, username: str) -> None:  # type: ignore[no-untyped-def]
+def test_cross_subtree_access_by_id_is_404(as_user, world: World, username: str) -> None:
     client = as_user(username)
     for url in (
         f"/admin/brands/{world.other_brand.id}",
@@ -78,7 +80,7 @@ def test_cross_subtree_access_by_id_is_404(as_user, world: World, username: str)
         assert "不在您的管辖范围内" in response.get_data(as_text=True)
 
 
-def test_cadre_sees_only_its_own_unions_brands(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_cadre_sees_only_its_own_unions_brands(as_user, world: World) -> None:
     client = as_user("cadre")
     page = text(client, "/admin/brands/")
     assert "化工厂职工书屋" in page
@@ -89,7 +91,7 @@ def test_cadre_sees_only_its_own_unions_brands(as_user, world: World) -> None:  
     assert text(client, f"/admin/brands/{world.grassroots_brand.id}")
 
 
-def test_admin_cannot_touch_accounts_of_another_county(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_admin_cannot_touch_accounts_of_another_county(as_user, world: World, db: Session) -> None:
     client = as_user("county")
     token = csrf(client, "/admin/")
     target = world.accounts["other"].id
@@ -106,7 +108,7 @@ def test_admin_cannot_touch_accounts_of_another_county(as_user, world: World, db
     assert account is not None and account.active
 
 
-def test_brand_filters(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_brand_filters(as_user, world: World) -> None:
     client = as_user("province")
     planned = text(client, "/admin/brands/?stage=planned")
     assert "医院天使之家" in planned and "滨城幸福驿站" not in planned
@@ -119,14 +121,14 @@ def test_brand_filters(as_user, world: World) -> None:  # type: ignore[no-untype
     assert "共 5 个品牌" in text(client, "/admin/brands/?stage=bogus")
 
 
-def test_brand_detail_shows_foundation_fields(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_brand_detail_shows_foundation_fields(as_user, world: World) -> None:
     page = text(as_user("county"), f"/admin/brands/{world.county_brand.id}")
     assert "滨城幸福驿站" in page and "驿站" in page and "滨城区总工会" in page
     assert 'aria-current="step">培育创建' in page
     assert "暂无数据" in page
 
 
-def test_union_tree_and_detail(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_union_tree_and_detail(as_user, world: World) -> None:
     client = as_user("county")
     page = text(client, "/admin/unions/")
     assert page.index("滨城区总工会") < page.index("滨州化工厂工会")
@@ -140,7 +142,7 @@ XSS_BRAND = '<script>alert("b")</script>'
 XSS_UNION = '<img src=x onerror=alert("u")>'
 
 
-def test_xss_payloads_render_escaped(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_xss_payloads_render_escaped(as_user, world: World, db: Session) -> None:
     evil_union = make_union(db, world.county, code="EVIL", name=XSS_UNION, kind="grassroots")
     evil = make_brand(db, evil_union, name=XSS_BRAND, aliases=("</dd><b>x",), summary="<iframe src=//x>")
     db.commit()
@@ -160,7 +162,7 @@ def test_xss_payloads_render_escaped(as_user, world: World, db: Session) -> None
     assert XSS_UNION not in accounts
 
 
-def test_exports_have_the_pages_columns(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_exports_have_the_pages_columns(as_user, world: World) -> None:
     client = as_user("county")
     page = text(client, "/admin/brands/")
     response = client.get("/admin/brands/?format=csv&stage=cultivating")
@@ -204,7 +206,7 @@ def test_exports_defuse_spreadsheet_formulas() -> None:
     assert sheet["A2"].data_type == "s"
 
 
-def test_account_creation_is_validated_and_audited(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_account_creation_is_validated_and_audited(as_user, world: World, db: Session) -> None:
     client = as_user("county")
     token = csrf(client, "/admin/accounts/")
     base = {"csrf_token": token, "union": str(world.grassroots.id), "role": "cadre"}
@@ -253,7 +255,7 @@ def test_account_creation_is_validated_and_audited(as_user, world: World, db: Se
     assert me is not None and me.active
 
 
-def test_audit_page_is_scoped_and_exports(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_audit_page_is_scoped_and_exports(as_user, world: World) -> None:
     county = as_user("county")
     token = csrf(county, "/admin/accounts/")
     target = world.accounts["viewer"].id
@@ -267,7 +269,7 @@ def test_audit_page_is_scoped_and_exports(as_user, world: World) -> None:  # typ
     assert "停用账号" in text(as_user("province"), "/admin/audit/")
 
 
-def test_logins_are_audited_and_unknown_admin_urls_get_a_chinese_404(as_user, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_logins_are_audited_and_unknown_admin_urls_get_a_chinese_404(as_user, db: Session) -> None:
     client = as_user("viewer")
     missing = client.get("/admin/no-such-page")
     assert missing.status_code == 404 and "页面不存在" in missing.get_data(as_text=True)
@@ -276,7 +278,7 @@ def test_logins_are_audited_and_unknown_admin_urls_get_a_chinese_404(as_user, db
     assert entry.before == {"last_login_at": None} and entry.after is not None
 
 
-def test_pagination(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_pagination(as_user, world: World, db: Session) -> None:
     for n in range(55):
         make_brand(db, world.county, name=f"批量品牌{n:02d}", stage=Stage.PROPOSED)
     db.commit()

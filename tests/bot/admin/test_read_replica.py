@@ -16,7 +16,7 @@ from config.settings import Settings, load_settings
 from models.db import make_engine, make_read_engine
 
 
-def test_the_setting_is_read_and_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_setting_is_read_and_checked(tmp_path) -> None:
     env = {
         "WECHAT_TOKEN": "tok123",
         "WECHAT_APPID": "wxapp",
@@ -32,7 +32,7 @@ def test_the_setting_is_read_and_checked(tmp_path) -> None:  # type: ignore[no-u
         load_settings({**env, "DATABASE_READ_URL": "replica"}, tmp_path / "none.env")
 
 
-def test_overview_reads_through_the_read_sessions(app: Flask, as_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_overview_reads_through_the_read_sessions(app: Flask, as_user, monkeypatch) -> None:
     """A replica stand-in: a second engine on the same database, behind a counting factory."""
     rt: Runtime = app.extensions["ghpp"]
     opened: list[object] = []
@@ -42,7 +42,7 @@ def test_overview_reads_through_the_read_sessions(app: Flask, as_user, monkeypat
     replica = create_engine(url) if url.startswith("sqlite") else make_read_engine(url)
     factory = sessionmaker(bind=replica, expire_on_commit=False)
 
-    def spy():  # type: ignore[no-untyped-def]
+    def spy():
         opened.append(1)
         return factory()
 
@@ -57,7 +57,7 @@ def test_overview_reads_through_the_read_sessions(app: Flask, as_user, monkeypat
     assert opened, "the overview did not read through the read-only session factory"
 
 
-def test_a_runtime_with_a_read_url_has_its_own_engine(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_runtime_with_a_read_url_has_its_own_engine(settings: Settings, tmp_path) -> None:
     replica = f"sqlite:///{tmp_path / 'replica.sqlite3'}"
     rt = Runtime(replace(settings, database_read_url=replica))
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -149,7 +150,7 @@ def page(client: FlaskClient, url: str) -> str:
     return response.get_data(as_text=True)
 
 
-def test_recognition_page_shows_index_disclosure_and_suppression(as_user, rec: Rec, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_recognition_page_shows_index_disclosure_and_suppression(as_user, rec: Rec, world: World) -> None:
     client = as_user("county")
     html = page(client, f"/admin/campaigns/{rec.cid}")
     assert "方法版本 v" in html and "数据截至" in html and "非随机抽样调查" in html
@@ -170,7 +171,7 @@ def test_recognition_page_shows_index_disclosure_and_suppression(as_user, rec: R
     assert "<b>测评</b>" not in html and "&lt;b&gt;测评&lt;/b&gt;" in html
 
 
-def test_group_component_below_threshold_says_insufficient(as_user, rec: Rec) -> None:  # type: ignore[no-untyped-def]
+def test_group_component_below_threshold_says_insufficient(as_user, rec: Rec) -> None:
     html = page(as_user("county"), f"/admin/campaigns/{rec.cid}")
     groups = html.split("分群体结果")[1].split("</table>")[0]
     row = next(r for r in groups.split("<tr>") if "化工厂职工书屋" in r and "职工" in r)
@@ -182,11 +183,11 @@ def test_group_component_below_threshold_says_insufficient(as_user, rec: Rec) ->
 
 def test_exports_match_cli_columns_with_version_in_every_row(
     app: Flask, as_user, rec: Rec, db: Session, world: World
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = as_user("county")
     body = client.get(f"/admin/campaigns/{rec.cid}?format=csv").data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
-    cli_rows = list(csv.reader(io.StringIO(csv_text(results(db, db.get(Campaign, rec.cid))))))
+    cli_rows = list(csv.reader(io.StringIO(csv_text(results(db, db.get_one(Campaign, rec.cid))))))
     db.rollback()  # end the read transaction: SQLite lets one writer in at a time
     assert rows[0] == cli_rows[0]
     version = rows[1][-1]
@@ -205,7 +206,7 @@ def test_exports_match_cli_columns_with_version_in_every_row(
     assert "方法版本 v" in values[-1][0]
 
 
-def test_scoping_roles_and_blind(as_user, rec: Rec, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_scoping_roles_and_blind(as_user, rec: Rec, world: World) -> None:
     other = as_user("other")
     assert "邹平纺织工匠" in page(other, f"/admin/campaigns/{rec.cid}")
     assert other.get(f"/admin/campaigns/{rec.pid}").status_code == 404
@@ -223,7 +224,7 @@ def test_scoping_roles_and_blind(as_user, rec: Rec, world: World) -> None:  # ty
 
 
 @pytest.mark.parametrize("username", ["viewer", "cadre"])
-def test_viewers_cannot_write(as_user, rec: Rec, username: str) -> None:  # type: ignore[no-untyped-def]
+def test_viewers_cannot_write(as_user, rec: Rec, username: str) -> None:
     client = as_user(username)
     token = csrf(client, "/admin/password")
     cid = rec.cid
@@ -236,7 +237,7 @@ def test_viewers_cannot_write(as_user, rec: Rec, username: str) -> None:  # type
         assert client.post(url, data={**data, "csrf_token": token}).status_code == 403, url
 
 
-def test_csrf_required_on_every_action(as_user, rec: Rec) -> None:  # type: ignore[no-untyped-def]
+def test_csrf_required_on_every_action(as_user, rec: Rec) -> None:
     client = as_user("county")
     cid = rec.cid
     for url in (
@@ -248,7 +249,7 @@ def test_csrf_required_on_every_action(as_user, rec: Rec) -> None:  # type: igno
         assert client.post(url, data={"decision": "confirm", "reason": "x"}).status_code == 400, url
 
 
-def test_cross_county_ids_are_404(as_user, rec: Rec, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_cross_county_ids_are_404(as_user, rec: Rec, world: World, db: Session) -> None:
     other_only = create_campaign(db, "邹平测评", "rating", [world.other_brand.name], T0)
     other_only.union_id = world.other_county.id
     db.commit()
@@ -270,7 +271,7 @@ def test_cross_county_ids_are_404(as_user, rec: Rec, world: World, db: Session) 
 
 def test_flags_confirm_and_restore_are_audited_and_move_the_index(
     as_user, rec: Rec, db: Session, world: World
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = as_user("county")
     cid = rec.cid
     html = page(client, f"/admin/campaigns/{cid}/flags")
@@ -334,7 +335,7 @@ def test_flags_confirm_and_restore_are_audited_and_move_the_index(
 
 def test_create_and_close_through_the_page_equal_the_cli(
     app: Flask, as_user, rec: Rec, db: Session, world: World
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     cid, cname = rec.cid, rec.cname
     grassroots_bid, sibling_bid, county_uid = (
         world.grassroots_brand.id,
@@ -390,7 +391,7 @@ def test_create_and_close_through_the_page_equal_the_cli(
     assert "正式结果" in html and "结束活动并生成正式结果" not in html
 
 
-def test_invite_shows_code_once_and_never_logs_it(as_user, rec: Rec, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_invite_shows_code_once_and_never_logs_it(as_user, rec: Rec, db: Session) -> None:
     client = as_user("county")
     token = csrf(client, f"/admin/campaigns/{rec.cid}")
     response = client.post(
@@ -410,7 +411,7 @@ def test_invite_shows_code_once_and_never_logs_it(as_user, rec: Rec, db: Session
 
 def test_overview_panels_list_open_campaigns_and_participation(
     as_user, rec: Rec, db: Session, world: World
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # Four workers of the county's grassroots union rated; one of them twice (counted once).
     c = db.get(Campaign, rec.cid)
     assert c is not None
@@ -428,7 +429,7 @@ def test_overview_panels_list_open_campaigns_and_participation(
     assert "全省盲评" not in other and "滨州&lt;b&gt;测评" in other
 
 
-def test_method_page(as_user, rec: Rec) -> None:  # type: ignore[no-untyped-def]
+def test_method_page(as_user, rec: Rec) -> None:
     html = page(as_user("viewer"), "/admin/campaigns/method")
     assert "计算方法" in html and "权重" in html
 
@@ -441,7 +442,7 @@ def test_api_is_scoped_and_shaped_like_the_cli(
     listing = client.get("/api/v1/campaigns", headers=bearer(token)).get_json()
     assert {i["name"] for i in listing["items"]} == {"滨州<b>测评</b>", "全省盲评"}
     body = client.get(f"/api/v1/campaigns/{cid}/recognition", headers=bearer(token)).get_json()
-    cli = results(db, db.get(Campaign, cid))
+    cli = results(db, db.get_one(Campaign, cid))
     db.rollback()
     assert set(cli) <= set(body)
     assert [b["brand"] for b in body["brands"]] == [
@@ -459,7 +460,7 @@ def test_dates_are_aware() -> None:
     assert T0.tzinfo is not None and datetime.now(UTC) > T0
 
 
-def test_brand_page_recognition_card_has_interval_and_disclosure(as_user, rec: Rec, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_brand_page_recognition_card_has_interval_and_disclosure(as_user, rec: Rec, world: World) -> None:
     bid = world.county_brand.id
     html = page(as_user("county"), f"/admin/brands/{bid}")
     card = html.split("社会认可度指数：")[1]
@@ -469,7 +470,7 @@ def test_brand_page_recognition_card_has_interval_and_disclosure(as_user, rec: R
 
 def test_brand_names_are_escaped_on_every_recognition_page(
     as_user, rec: Rec, db: Session, world: World
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from tests.factories import make_brand
 
     evil = make_brand(db, world.county, name='<img src=x onerror="alert(1)">')
@@ -485,7 +486,7 @@ def test_brand_names_are_escaped_on_every_recognition_page(
     assert "&lt;img src=x" in page(client, f"/admin/campaigns/{cid}")
 
 
-def test_dashboard_refuses_a_candidate_outside_the_cohort(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_refuses_a_candidate_outside_the_cohort(as_user, world: World, db: Session) -> None:
     """County and grassroots brands are different cohorts: a clear message, nothing created."""
     county_bid, grassroots_bid = world.county_brand.id, world.grassroots_brand.id
     db.rollback()
@@ -518,13 +519,13 @@ def test_dashboard_refuses_a_candidate_outside_the_cohort(as_user, world: World,
 
 def test_checks_escalation_deadline_and_appeal_on_the_flags_page(
     as_user, rec: Rec, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     cid = rec.cid
     county_bid, grass_bid = world.county_brand.id, world.grassroots_brand.id
     ring = [
         _event(
             db,
-            db.get(Campaign, cid),
+            db.get_one(Campaign, cid),
             f"ring-{i}",
             kind="rating",
             identity_hash=f"ring-{i}",
@@ -586,8 +587,7 @@ def test_checks_escalation_deadline_and_appeal_on_the_flags_page(
 
 def test_overview_counts_distinct_participants_at_most_once_a_minute(
     as_user, rec: Rec, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    from bot.admin import recognition as admin_recognition
+) -> None:
     from tests.perf.sqlcount import counting
 
     c = db.get(Campaign, rec.cid)
@@ -603,8 +603,8 @@ def test_overview_counts_distinct_participants_at_most_once_a_minute(
     assert not any("count(DISTINCT" in q or "count(distinct" in q for q in n.sql), n
     part = html.split('id="panel-participation"')[1].split("</section>")[0]
     assert ">1<" in next(r for r in part.split("<tr>") if "滨州&lt;b&gt;测评" in r)
-    later = admin_recognition.time.monotonic() + 61
-    monkeypatch.setattr(admin_recognition.time, "monotonic", lambda: later)
+    later = time.monotonic() + 61
+    monkeypatch.setattr("bot.admin.recognition.time.monotonic", lambda: later)
     with counting(engine) as n:
         page(client, "/admin/")
     assert any("count(DISTINCT" in q or "count(distinct" in q for q in n.sql)

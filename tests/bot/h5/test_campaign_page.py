@@ -39,7 +39,7 @@ def _events(app: Flask, **where: object) -> list[RecognitionEvent]:
         return list(s.scalars(stmt))
 
 
-def _rate(client: FlaskClient, c: Campaign, brand_id: int, score: object, **extra: str):  # type: ignore[no-untyped-def]
+def _rate(client: FlaskClient, c: Campaign, brand_id: int, score: object, **extra: str):
     data = {**_form(client, c.id, brand_id), "score": str(score), **extra}
     return client.post(f"/h5/campaigns/{c.id}/rate", data=data, headers=UA)
 
@@ -108,7 +108,7 @@ def test_a_double_tap_or_resent_form_counts_once(
 def test_a_page_rating_and_a_chat_rating_by_the_same_worker_leave_one_counted_rating(
     app: Flask,
     client: FlaskClient,
-    wechat,  # type: ignore[no-untyped-def]
+    wechat,
     province: Province,
     sign_in: Callable[..., FlaskClient],
     monkeypatch: pytest.MonkeyPatch,
@@ -292,7 +292,7 @@ def test_no_counts_leak_between_sessions_in_the_database(app: Flask, province: P
 def test_the_chat_list_links_the_campaign_page_where_the_brands_can_be_seen(
     app: Flask,
     client: FlaskClient,
-    wechat,  # type: ignore[no-untyped-def]
+    wechat,
     province: Province,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

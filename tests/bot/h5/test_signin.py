@@ -5,6 +5,7 @@ no session)."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from urllib.parse import unquote
 
@@ -36,7 +37,7 @@ def test_a_page_without_a_session_sends_the_worker_to_sign_in_and_back(client: F
 
 def test_sign_in_redirects_to_wechat_authorize_with_a_short_alphanumeric_state(
     client: FlaskClient, wechat_stub: WeChatStub, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     location = _start(client)
     assert location.startswith(f"{wechat_stub.base_url}/connect/oauth2/authorize?")
     assert location.endswith("#wechat_redirect")
@@ -115,8 +116,8 @@ def test_an_expired_state_is_refused(
     client: FlaskClient, wechat_stub: WeChatStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     callback = follow_redirects_via_stub(client, wechat_stub, _start(client))
-    real = bot.h5.signin.time.time
-    monkeypatch.setattr(bot.h5.signin.time, "time", lambda: real() + bot.h5.signin.STATE_TTL_S + 5)
+    real = time.time
+    monkeypatch.setattr("bot.h5.signin.time.time", lambda: real() + bot.h5.signin.STATE_TTL_S + 5)
     resp = client.get(callback)
     assert resp.status_code == 400 and "登录链接已失效" in resp.get_data(as_text=True)
     assert wechat_stub.oauth_calls() == []

@@ -62,7 +62,7 @@ def filed(app: Flask, province: Province) -> Filed:
 
 def _suggestion(app: Flask, ticket: str) -> Suggestion:
     with app.extensions["ghpp"].session_factory() as session:
-        s = session.scalar(select(Suggestion).where(Suggestion.ticket == ticket))
+        s: Suggestion | None = session.scalar(select(Suggestion).where(Suggestion.ticket == ticket))
         assert s is not None
         return s
 

@@ -72,7 +72,10 @@ def _response(app: Flask, openid: str) -> SurveyResponse | None:
         user = session.scalar(select(User).where(User.openid == openid))
         if user is None:
             return None
-        return session.scalar(select(SurveyResponse).where(SurveyResponse.user_id == user.id))
+        response: SurveyResponse | None = session.scalar(
+            select(SurveyResponse).where(SurveyResponse.user_id == user.id)
+        )
+        return response
 
 
 def _code(resp: SurveyResponse, name: str) -> int:
@@ -315,7 +318,7 @@ def test_a_closed_survey_shows_so_and_records_nothing(
 def _bad(resp: SurveyResponse, bid: int, case: str) -> tuple[int, dict[str, Any], str]:
     station, none = _code(resp, "甲县幸福驿站"), _none_code(resp)
     ok2 = {f"q1:{bid}": 5, f"q2:{bid}": 4, "union_service": 4, "joined": 1}
-    return {
+    cases: dict[str, tuple[int, dict[str, Any], str]] = {
         "outside_options": (1, {"aware": 9}, "第 1 题的答案不在选项中"),
         "not_a_number": (1, {"aware": "甲县幸福驿站"}, "第 1 题的答案不在选项中"),
         "none_and_a_brand": (
@@ -336,7 +339,8 @@ def _bad(resp: SurveyResponse, bid: int, case: str) -> tuple[int, dict[str, Any]
             {"activity": [1], "channel": 1, "comment": "长" * 201},
             "最多 200 字，你写了 201 字",
         ),
-    }[case]
+    }
+    return cases[case]
 
 
 @pytest.mark.parametrize(
@@ -423,7 +427,7 @@ class _Links:
         return f"https://gh.example.cn{path}"
 
 
-def test_a_short_survey_gets_no_link_and_a_one_time_link_stays_out_of_pushes(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_short_survey_gets_no_link_and_a_one_time_link_stays_out_of_pushes(session, monkeypatch) -> None:
     short = sv.parse_template(
         {
             "key": "short",
@@ -459,7 +463,7 @@ def test_the_pages_command_sends_the_link_to_the_pages(
     assert "欢迎回来" in chat.say(WORKER_A, "问卷")
 
 
-def test_the_pages_command_through_dispatch_is_not_an_answer(session) -> None:  # type: ignore[no-untyped-def]
+def test_the_pages_command_through_dispatch_is_not_an_answer(session) -> None:
     user = make_user(session)
     reply, ctx = say(session, user, "页面", NOW)
     assert isinstance(reply, Reply) and ctx.intent_name == "command:pages_command"

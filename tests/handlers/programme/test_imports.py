@@ -133,7 +133,9 @@ BRANDS = """name,org_code,aliases,stage
 
 def province_admin(session) -> AdminAccount:
     """An admin of the province union: superior to every brand of the test tree."""
-    found = session.scalar(select(AdminAccount).where(AdminAccount.username == "province"))
+    found: AdminAccount | None = session.scalar(
+        select(AdminAccount).where(AdminAccount.username == "province")
+    )
     if found is None:
         province = session.scalar(select(Union).where(Union.code == "P"))
         found = AdminAccount(username="province", password_hash="x", union=province, role=AdminRole.ADMIN)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from handlers.context import Reply
 from handlers.dispatch import handle
 from handlers.inbound import Inbound
 from handlers.recognition.campaigns import create_campaign
-from models import User
+from models import Brand, User
 from models.recognition import Campaign
 from tests.factories import make_brand, make_ctx, make_union
 
@@ -18,7 +19,7 @@ T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def brands(session: Session) -> list:  # type: ignore[type-arg]
+def brands(session: Session) -> list[Brand]:
     city = make_union(session, name="滨州市总工会")
     return [
         make_brand(session, union=make_union(session, parent=city), name=n)
@@ -26,10 +27,10 @@ def brands(session: Session) -> list:  # type: ignore[type-arg]
     ]
 
 
-def make_campaign(session: Session, kind: str = "rating", k: int = 2, **kw: object) -> Campaign:
+def make_campaign(session: Session, kind: str = "rating", k: int = 2, **kw: Any) -> Campaign:
     return create_campaign(
         session, kw.pop("name", f"测评{kind}"), kind, "all", T0 - timedelta(days=1), max_choices=k, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 Say = Callable[..., Reply]

@@ -4,6 +4,7 @@ two adjudicators, the owning union's appeal, and escalating an exchange ring to 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from tests.handlers.recognition.cohort import bots, build_cohort, flag
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
-def by_brand(session: Session, c) -> dict:  # type: ignore[no-untyped-def]
+def by_brand(session: Session, c) -> dict[str, dict[str, Any]]:
     return {b["brand"]: b for b in compute_report(session, c)["brands"]}
 
 
@@ -76,7 +77,7 @@ def test_two_adjudicators_must_agree(session: Session) -> None:
     c, ids = build_cohort(session, T0)
     (f,) = flag(session, bots(session, c, ids[0], T0, n=1), T0)
     first = decide_flag(session, f.id, "confirm", "张审核", "脚本", T0)
-    assert not first.effective and first.flag.id == f.id
+    assert not first.effective and first.flag is not None and first.flag.id == f.id
     assert _latest(session, f).status == FlagStatus.SUSPECT  # only recorded as pending
     with pytest.raises(AdjudicationError, match="另一位"):
         decide_flag(session, f.id, "confirm", "张审核", "再确认一次", T0)

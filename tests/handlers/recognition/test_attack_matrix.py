@@ -185,7 +185,7 @@ def attack(p: Province, name: str) -> None:
         span = 86400 if name == "spread_24h" else 120
         for i in range(200):
             at = ATTACK_AT + timedelta(seconds=rng.uniform(0, span))
-            w = {"grp": "W", "path": p.unit_paths[TARGET]} if name == "union_qr" else {}
+            w: dict[str, Any] = {"grp": "W", "path": p.unit_paths[TARGET]} if name == "union_qr" else {}
             p.add(at, TARGET, f"bot{i}", channel="self", q1=5, first=new_account(p, at), **w)
     elif name == "negative":
         for i in range(200):

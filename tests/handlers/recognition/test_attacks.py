@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from config.recognition import default_config
 from handlers.recognition.estimators import compute_cohort
-from handlers.recognition.fraud import Ev, detect, poisson_sf
+from handlers.recognition.fraud import Ev, Wanted, detect, poisson_sf
 from handlers.recognition.loader import build_inputs
 from models.recognition import FlagStatus
 
@@ -33,7 +34,7 @@ class Row:
     q1: int | None
     q2: int | None
     q3: int | None
-    payload: dict
+    payload: dict[str, Any]
     submitted_at: datetime
     first_seen: datetime | None = None
 
@@ -43,7 +44,7 @@ class World:
         self.rng = random.Random(seed)
         self.rows: list[Row] = []
 
-    def add(self, at, brand, q1, ident=None, grp="W", path=None, channel="self", src=None, first=None):  # type: ignore[no-untyped-def]
+    def add(self, at, brand, q1, ident=None, grp="W", path=None, channel="self", src=None, first=None):
         self.rows.append(
             Row(
                 len(self.rows) + 1,
@@ -95,10 +96,12 @@ class World:
             for r in self.rows
         ]
 
-    def flags(self) -> dict:  # type: ignore[type-arg]
+    def flags(self) -> dict[tuple[int, str], Wanted]:
         return detect(self.events(), PATHS, CFG)
 
-    def index(self, flags: dict | None = None, drop: set[int] | None = None) -> dict[int, float]:  # type: ignore[type-arg]
+    def index(
+        self, flags: dict[tuple[int, str], Wanted] | None = None, drop: set[int] | None = None
+    ) -> dict[int, float]:
         states: dict[int, set[FlagStatus]] = {}
         for (eid, _), w in (flags or {}).items():
             states.setdefault(eid, set()).add(w.status)
@@ -107,7 +110,7 @@ class World:
         return {b.brand_id: b.index for b in compute_cohort(loaded.inputs, CFG, seed_text="t").brands}
 
 
-def suspects(flags: dict) -> set[int]:  # type: ignore[type-arg]
+def suspects(flags: dict[tuple[int, str], Wanted]) -> set[int]:
     return {eid for (eid, _), w in flags.items() if w.status == FlagStatus.SUSPECT}
 
 
@@ -149,6 +152,7 @@ def test_legitimate_mobilisation_not_suspect_and_capped() -> None:
     assert not (suspects(flags) & set(range(first, first + 500)))
     loaded = build_inputs(world.rows, BRANDS, {}, CFG)
     w_rep = next(i for i in loaded.inputs if i.brand_id == 4).reputation["W"]
+    assert isinstance(w_rep, tuple)  # the loader hands over raw observations, not cells
     from handlers.recognition.estimators import home_cap
 
     assert home_cap(w_rep, CFG.home_cap_phi).home_share_after <= CFG.home_cap_phi + 1e-9

@@ -11,17 +11,17 @@ from sqlalchemy.orm import Session
 
 from models.recognition import RecognitionEvent, RecognitionSnapshot
 from tests.factories import make_brand, make_union
-from tests.wechat_protocol import message_xml, text_fields
+from tests.wechat_protocol import WeChatServer, message_xml, text_fields
 
 
-def post(client, wechat, openid: str, text: str, msg_id: int) -> str:  # type: ignore[no-untyped-def]
+def post(client, wechat: WeChatServer, openid: str, text: str, msg_id: int) -> str:
     req = wechat.sign(message_xml(text_fields(openid, text, msg_id)))
     resp = client.post(f"/wechat?{req.query}", data=req.body, content_type="text/xml")
     assert resp.status_code == 200
     return wechat.open_reply(resp.get_data(as_text=True))["Content"]
 
 
-def test_campaign_lifecycle_and_report(app, client, wechat) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_lifecycle_and_report(app, client, wechat) -> None:
     rt = app.extensions["ghpp"]
     with rt.session_factory() as session, session.begin():
         city = make_union(session, name="市总")

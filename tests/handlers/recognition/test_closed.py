@@ -24,7 +24,7 @@ from tests.handlers.recognition.cohort import bots, build_cohort, flag
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
-def _closed_with_suspects(rt):  # type: ignore[no-untyped-def]
+def _closed_with_suspects(rt):
     with rt.session_factory() as session, session.begin():
         c, ids = build_cohort(session, T0)
         flags = flag(session, bots(session, c, ids[0], T0 + timedelta(hours=1)), T0 + timedelta(hours=2))
@@ -44,7 +44,7 @@ def _closed_with_suspects(rt):  # type: ignore[no-untyped-def]
         return c.name, newest, snap.body, snap.sha256
 
 
-def test_cli_decide_after_close_is_refused_and_snapshot_unchanged(app) -> None:  # type: ignore[no-untyped-def]
+def test_cli_decide_after_close_is_refused_and_snapshot_unchanged(app) -> None:
     rt = app.extensions["ghpp"]
     _, flag_ids, body, _ = _closed_with_suspects(rt)
     with rt.session_factory() as session:
@@ -64,7 +64,7 @@ def test_cli_decide_after_close_is_refused_and_snapshot_unchanged(app) -> None: 
         assert snap.body == body and reproduce_snapshot(session, snap) == body
 
 
-def test_scan_finishing_after_close_leaves_the_snapshot_reproducible(app) -> None:  # type: ignore[no-untyped-def]
+def test_scan_finishing_after_close_leaves_the_snapshot_reproducible(app) -> None:
     """A scan job that passed its checks before close writes its flags afterwards (here: a rule
     version whose B2 no longer fires, restoring the bots). The official bytes must not move."""
     rt = app.extensions["ghpp"]
@@ -84,7 +84,7 @@ def test_scan_finishing_after_close_leaves_the_snapshot_reproducible(app) -> Non
         assert results(session, c)["brands"] == __import__("json").loads(body)["brands"]
 
 
-def test_correction_is_a_new_version_and_both_reproduce(app) -> None:  # type: ignore[no-untyped-def]
+def test_correction_is_a_new_version_and_both_reproduce(app) -> None:
     rt = app.extensions["ghpp"]
     name, flag_ids, body, sha = _closed_with_suspects(rt)
     runner = app.test_cli_runner()
@@ -147,7 +147,7 @@ def test_correction_is_a_new_version_and_both_reproduce(app) -> None:  # type: i
     assert again.exit_code != 0
 
 
-def test_survey_answer_delivered_after_close_is_not_recorded(app) -> None:  # type: ignore[no-untyped-def]
+def test_survey_answer_delivered_after_close_is_not_recorded(app) -> None:
     """A survey response naming the campaign arrives after close: no event, the bytes stay."""
     from handlers.measures import BrandRatingAnswer, MeasuredResponse, publish
     from models.recognition import RecognitionEvent
@@ -182,7 +182,7 @@ def test_survey_answer_delivered_after_close_is_not_recorded(app) -> None:  # ty
         assert reproduce_snapshot(session, snap) == body
 
 
-def test_cli_checks_escalate_and_close_check(app) -> None:  # type: ignore[no-untyped-def]
+def test_cli_checks_escalate_and_close_check(app) -> None:
     from models.recognition import FlagStatus as FS
 
     rt = app.extensions["ghpp"]

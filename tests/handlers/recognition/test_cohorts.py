@@ -17,7 +17,7 @@ from tests.handlers.recognition.conftest import T0
 
 
 @pytest.fixture
-def tree(session: Session):  # type: ignore[no-untyped-def]
+def tree(session: Session):
     prov = make_union(session, name="山东省总工会", kind=UnionKind.PROVINCE)
     dept = make_union(session, prov, name="省总女职工部", kind=UnionKind.PROVINCE_DEPT)
     bz = make_union(session, prov, name="滨州市总工会", kind=UnionKind.CITY)
@@ -36,11 +36,11 @@ def tree(session: Session):  # type: ignore[no-untyped-def]
     }
 
 
-def test_brand_levels(tree) -> None:  # type: ignore[no-untyped-def]
+def test_brand_levels(tree) -> None:
     assert [brand_level(tree[k]) for k in ("mama", "city", "bc")] == ["province", "city", "county"]
 
 
-def test_county_brand_never_ranked_with_province_departments(session: Session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_county_brand_never_ranked_with_province_departments(session: Session, tree) -> None:
     with pytest.raises(CampaignError, match="不同层级") as exc:
         create_campaign(session, "混合测评", "rating", ["爱心妈妈小屋", "滨城幸福驿站"], T0)
     assert "县区级" in str(exc.value) and "省级" in str(exc.value)
@@ -50,14 +50,14 @@ def test_county_brand_never_ranked_with_province_departments(session: Session, t
         )
 
 
-def test_brand_outside_the_organisers_subtree_is_refused(session: Session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_brand_outside_the_organisers_subtree_is_refused(session: Session, tree) -> None:
     with pytest.raises(CampaignError, match="不属于滨州市总工会及其下级"):
         create_campaign(
             session, "滨州县区测评", "rating", ["滨城幸福驿站", "兰山物流之家"], T0, union=tree["bz"]
         )
 
 
-def test_cohort_is_recorded_and_all_means_the_cohort(session: Session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_cohort_is_recorded_and_all_means_the_cohort(session: Session, tree) -> None:
     c = create_campaign(session, "滨州县区测评", "rating", "all", T0, union=tree["bz"], cohort_level="county")
     assert (c.cohort_level, c.cohort_union_id) == ("county", tree["bz"].id)
     assert [e.brand.name for e in c.entries] == ["滨城幸福驿站", "邹平纺织工匠"]
@@ -67,7 +67,7 @@ def test_cohort_is_recorded_and_all_means_the_cohort(session: Session, tree) -> 
         create_campaign(session, "x", "rating", "all", T0, cohort_level="town")
 
 
-def test_ranks_refused_for_a_candidate_outside_the_cohort(session: Session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_ranks_refused_for_a_candidate_outside_the_cohort(session: Session, tree) -> None:
     c = create_campaign(
         session, "滨州县区测评", "rating", ["滨城幸福驿站"], T0 - timedelta(days=1), union=tree["bz"]
     )
@@ -78,7 +78,7 @@ def test_ranks_refused_for_a_candidate_outside_the_cohort(session: Session, tree
         compute_report(session, c)
 
 
-def test_cli_says_why_in_chinese(app) -> None:  # type: ignore[no-untyped-def]
+def test_cli_says_why_in_chinese(app) -> None:
     rt = app.extensions["ghpp"]
     with rt.session_factory() as session, session.begin():
         prov = make_union(session, name="省总", kind=UnionKind.PROVINCE)

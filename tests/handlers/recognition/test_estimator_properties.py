@@ -35,16 +35,16 @@ scores = st.lists(st.floats(0, 100, allow_nan=False), min_size=0, max_size=60)
 weights = st.floats(0.1, 5.0)
 
 
-def rep(values, mu0=70.0, m=20.0, **kw):  # type: ignore[no-untyped-def]
+def rep(values, mu0=70.0, m=20.0, **kw):
     return reputation([Obs(v) for v in values], "W", mu0, 20.0, m, 10.0, 10, 30, 0.5, 0.95, **kw)
 
 
-def aw(ys, p0=0.3):  # type: ignore[no-untyped-def]
+def aw(ys, p0=0.3):
     return awareness([Obs(float(y)) for y in ys], "W", p0, 20.0, 20, 50, 0.5, 0.95)
 
 
 @given(scores, st.floats(0, 100))
-def test_shrinkage_bounds(values, mu0) -> None:  # type: ignore[no-untyped-def]
+def test_shrinkage_bounds(values, mu0) -> None:
     c = rep(values, mu0)
     if not values:
         assert c.estimate == pytest.approx(mu0) and c.state == INSUFFICIENT
@@ -54,7 +54,7 @@ def test_shrinkage_bounds(values, mu0) -> None:  # type: ignore[no-untyped-def]
 
 
 @given(st.lists(st.booleans(), max_size=80), st.floats(0.01, 0.99))
-def test_awareness_bounds(ys, p0) -> None:  # type: ignore[no-untyped-def]
+def test_awareness_bounds(ys, p0) -> None:
     c = aw(ys, p0)
     raw = c.raw if c.raw is not None else 100 * p0
     lo, hi = sorted((100 * p0, raw))
@@ -69,7 +69,7 @@ def test_limits() -> None:
 
 
 @given(scores, st.floats(0, 100))
-def test_monotonicity(values, extra) -> None:  # type: ignore[no-untyped-def]
+def test_monotonicity(values, extra) -> None:
     before = rep(values)
     after = rep([*values, extra])
     if extra > before.estimate:
@@ -77,14 +77,14 @@ def test_monotonicity(values, extra) -> None:  # type: ignore[no-untyped-def]
 
 
 @given(st.lists(st.booleans(), max_size=60))
-def test_awareness_monotone(ys) -> None:  # type: ignore[no-untyped-def]
+def test_awareness_monotone(ys) -> None:
     base = aw(ys).estimate
     assert aw([*ys, True]).estimate >= base - 1e-9
     assert aw([*ys, False]).estimate <= base + 1e-9
 
 
 @given(scores)
-def test_interval_sanity(values) -> None:  # type: ignore[no-untyped-def]
+def test_interval_sanity(values) -> None:
     c = rep(values)
     assert 0 <= c.ci[0] <= c.estimate <= c.ci[1] <= 100
     assert c.ci[1] - c.ci[0] > 0
@@ -103,7 +103,7 @@ def test_width_non_increasing_in_n() -> None:
 
 @settings(deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 100), weights, st.booleans()), min_size=1, max_size=40), st.randoms())
-def test_invariances(rows, rnd) -> None:  # type: ignore[no-untyped-def]
+def test_invariances(rows, rnd) -> None:
     obs = [Obs(v, w, h) for v, w, h in rows]
     ref = reputation(obs, "W", 70, 20, 20, 10, 10, 30, 0.5, 0.95)
     shuffled = list(obs)
@@ -117,14 +117,14 @@ def test_invariances(rows, rnd) -> None:  # type: ignore[no-untyped-def]
 
 
 @given(st.lists(weights, min_size=1, max_size=50))
-def test_kish(ws) -> None:  # type: ignore[no-untyped-def]
+def test_kish(ws) -> None:
     ne = n_eff(ws)
     assert 1 - 1e-9 <= ne <= len(ws) + 1e-9
     assert n_eff([2.0] * len(ws)) == pytest.approx(len(ws))
 
 
 @given(st.integers(0, 300), st.integers(0, 100), st.floats(0.1, 0.9))
-def test_home_cap(home, away, phi) -> None:  # type: ignore[no-untyped-def]
+def test_home_cap(home, away, phi) -> None:
     obs = [Obs(90.0, 1.0, True)] * home + [Obs(60.0, 1.0, False)] * away
     cap = home_cap(obs, phi)
     if away > 0 and home > 0:
@@ -137,11 +137,13 @@ def test_home_cap(home, away, phi) -> None:  # type: ignore[no-untyped-def]
 
 @settings(deadline=None)
 @given(st.integers(0, 5000))
-def test_group_isolation(flood) -> None:  # type: ignore[no-untyped-def]
+def test_group_isolation(flood) -> None:
     cfg = default_config()
     base = compute_brand(JIA, PRIORS, cfg)
     flooded_rep = dict(JIA.reputation)
-    flooded_rep["S"] = list(JIA.reputation["S"]) + [Obs(0.0)] * flood
+    s_obs = JIA.reputation["S"]
+    assert isinstance(s_obs, list)  # the worked example holds raw observations, not cells
+    flooded_rep["S"] = list(s_obs) + [Obs(0.0)] * flood
     flooded = compute_brand(BrandInput(1, "甲", JIA.awareness, flooded_rep), PRIORS, cfg)
     assert abs(flooded.index - base.index) <= 0.30 * 100
     assert flooded.group_scores["W"] == base.group_scores["W"]
@@ -149,7 +151,7 @@ def test_group_isolation(flood) -> None:  # type: ignore[no-untyped-def]
 
 
 @given(st.lists(st.floats(0, 100), min_size=3, max_size=20), st.floats(-1000, 1000), st.integers(0, 19))
-def test_prior_robustness(values, new, idx) -> None:  # type: ignore[no-untyped-def]
+def test_prior_robustness(values, new, idx) -> None:
     idx %= len(values)
     before = median(values)
     changed = list(values)
@@ -177,7 +179,7 @@ def test_status_boundaries() -> None:
         (lambda d: d["recognition_index"].pop("home_cap_phi"), "缺少字段"),
     ],
 )
-def test_config_validation(mutate, message) -> None:  # type: ignore[no-untyped-def]
+def test_config_validation(mutate, message) -> None:
     data = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
     parse_config(copy.deepcopy(data))
     mutate(data)
@@ -186,7 +188,7 @@ def test_config_validation(mutate, message) -> None:  # type: ignore[no-untyped-
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (10, 10), (9, 45), (232, 400)])
-def test_wilson_against_statsmodels(k, n) -> None:  # type: ignore[no-untyped-def]
+def test_wilson_against_statsmodels(k, n) -> None:
     lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
     ours = wilson(k / n, n)
     assert ours == pytest.approx((lo, hi), abs=1e-9)
@@ -194,7 +196,7 @@ def test_wilson_against_statsmodels(k, n) -> None:  # type: ignore[no-untyped-de
 
 @settings(max_examples=50)
 @given(st.floats(0.5, 500), st.floats(0.5, 500), st.floats(0.001, 0.999))
-def test_beta_quantiles_against_scipy(a, b, p) -> None:  # type: ignore[no-untyped-def]
+def test_beta_quantiles_against_scipy(a, b, p) -> None:
     assert beta_ppf(p, a, b) == pytest.approx(sps.beta.ppf(p, a, b), abs=1e-8)
 
 
@@ -249,7 +251,7 @@ def test_cronbach_alpha_reference() -> None:
     st.lists(st.tuples(st.integers(5, 120), st.floats(40, 95)), min_size=3, max_size=12),
     st.integers(0, 10**6),
 )
-def test_tiers_agree_with_intervals(brands, seed) -> None:  # type: ignore[no-untyped-def]
+def test_tiers_agree_with_intervals(brands, seed) -> None:
     rng = random.Random(seed)
     inputs = []
     for i, (n, mean) in enumerate(brands):

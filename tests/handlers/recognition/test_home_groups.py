@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from config.recognition import default_config
 from handlers.measures import BrandRatingAnswer, publish
 from handlers.recognition.campaigns import invite_reviewer, record_rating, redeem_reviewer_code
-from handlers.recognition.estimators import Capped, Cell, capped, compute_cohort
+from handlers.recognition.estimators import BrandInput, Capped, Cell, capped, compute_cohort
 from handlers.recognition.loader import build_inputs, flag_states, load_campaign
 from models import Role
 from models.recognition import RecognitionEvent
@@ -28,19 +28,19 @@ from tests.handlers.recognition.test_store import response
 CFG = default_config()
 
 
-def _cadre(session: Session, union_id: int):  # type: ignore[no-untyped-def]
+def _cadre(session: Session, union_id: int):
     return make_user(session, role=Role.CADRE, union_id=union_id, union_source="invite")
 
 
-def cap(data, phi: float = CFG.home_cap_phi) -> Capped:  # type: ignore[no-untyped-def]
+def cap(data, phi: float = CFG.home_cap_phi) -> Capped:
     return capped(data if isinstance(data, Cell) else Cell.of(data), phi)
 
 
-def _inputs(session: Session, campaign) -> dict:  # type: ignore[no-untyped-def]
+def _inputs(session: Session, campaign) -> dict[int, BrandInput]:
     return {i.brand_id: i for i in load_campaign(session, campaign, CFG).inputs}
 
 
-def test_member_neutral_answers_are_away(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_member_neutral_answers_are_away(session: Session, brands) -> None:
     """Members of the owning union answering the neutral survey are the target population."""
     c = make_campaign(session, "rating")
     b = brands[0]
@@ -57,7 +57,7 @@ def test_member_neutral_answers_are_away(session: Session, brands) -> None:  # t
         assert result.share_before == 0.0
 
 
-def test_cadre_is_w_and_home_never_s(session: Session, brands, say) -> None:  # type: ignore[no-untyped-def]
+def test_cadre_is_w_and_home_never_s(session: Session, brands, say) -> None:
     c = make_campaign(session, "rating")
     b = brands[0]
     cadre = _cadre(session, b.union_id)
@@ -70,7 +70,7 @@ def test_cadre_is_w_and_home_never_s(session: Session, brands, say) -> None:  # 
     assert cap(inputs[b.id].reputation["S"]).n == 0
 
 
-def test_cadre_of_a_unit_below_is_home_a_cadre_elsewhere_away(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_cadre_of_a_unit_below_is_home_a_cadre_elsewhere_away(session: Session, brands) -> None:
     from tests.factories import make_union
 
     c = make_campaign(session, "rating")
@@ -81,7 +81,7 @@ def test_cadre_of_a_unit_below_is_home_a_cadre_elsewhere_away(session: Session, 
     assert result.share_before == pytest.approx(0.5)
 
 
-def test_cadre_surge_through_brand_channel_is_capped(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_cadre_surge_through_brand_channel_is_capped(session: Session, brands) -> None:
     c = make_campaign(session, "rating")
     b = brands[0]
     for i in range(30):  # neutral, away
@@ -94,7 +94,7 @@ def test_cadre_surge_through_brand_channel_is_capped(session: Session, brands) -
     assert result.share_after == pytest.approx(CFG.home_cap_phi)
 
 
-def test_sql_and_python_home_agree_with_cadres(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_sql_and_python_home_agree_with_cadres(session: Session, brands) -> None:
     rng = random.Random(5)
     c = make_campaign(session, "rating")
     ids = [b.id for b in brands]
@@ -133,14 +133,14 @@ def test_sql_and_python_home_agree_with_cadres(session: Session, brands) -> None
     assert homes > 0  # the cadres and brand channels did make home answers
 
 
-def _reviewer(session: Session, invited):  # type: ignore[no-untyped-def]
+def _reviewer(session: Session, invited):
     user = make_user(session)
     code = invite_reviewer(session, invited, "王评议", "市发改委")
     assert redeem_reviewer_code(session, user, code, T0) is not None
     return user
 
 
-def test_reviewer_score_stays_in_the_inviting_campaign(session: Session, brands, say) -> None:  # type: ignore[no-untyped-def]
+def test_reviewer_score_stays_in_the_inviting_campaign(session: Session, brands, say) -> None:
     a = make_campaign(session, "rating", name="测评甲")
     b = make_campaign(session, "rating", name="测评乙")
     reviewer = _reviewer(session, a)
@@ -154,7 +154,7 @@ def test_reviewer_score_stays_in_the_inviting_campaign(session: Session, brands,
     assert [(e.kind, e.grp, e.brand_id) for e in in_a] == [("review_score", "G", brands[1].id)]
 
 
-def test_reviewer_told_why_a_rating_elsewhere_is_not_recorded(session: Session, brands, say) -> None:  # type: ignore[no-untyped-def]
+def test_reviewer_told_why_a_rating_elsewhere_is_not_recorded(session: Session, brands, say) -> None:
     from handlers.recognition.campaigns import create_campaign
 
     a = create_campaign(session, "测评甲", "rating", [brands[0].name], T0 - timedelta(days=1))
@@ -165,7 +165,7 @@ def test_reviewer_told_why_a_rating_elsewhere_is_not_recorded(session: Session, 
     assert list(session.scalars(select(RecognitionEvent).where(RecognitionEvent.campaign_id == b.id))) == []
 
 
-def test_reviewer_survey_answers_stay_out_of_other_campaigns(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_reviewer_survey_answers_stay_out_of_other_campaigns(session: Session, brands) -> None:
     a = make_campaign(session, "rating", name="测评甲")
     b = make_campaign(session, "rating", name="测评乙")
     reviewer = _reviewer(session, a)
@@ -174,7 +174,7 @@ def test_reviewer_survey_answers_stay_out_of_other_campaigns(session: Session, b
     assert list(session.scalars(select(RecognitionEvent).where(RecognitionEvent.campaign_id == b.id))) == []
 
 
-def test_reviewer_recusal_holds_in_the_inviting_campaign(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_reviewer_recusal_holds_in_the_inviting_campaign(session: Session, brands) -> None:
     a = make_campaign(session, "rating", name="测评甲")
     make_campaign(session, "rating", name="测评乙")
     user = make_user(session)
@@ -183,7 +183,7 @@ def test_reviewer_recusal_holds_in_the_inviting_campaign(session: Session, brand
     assert record_rating(session, user, a, brands[0], 5, "own", T0).status == "recused"
 
 
-def test_a_reviewer_from_before_the_reviewer_column_is_still_a_reviewer(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_a_reviewer_from_before_the_reviewer_column_is_still_a_reviewer(session: Session, brands) -> None:
     """Rows from before migration 0018 have reviewer NULL: learnt from the invites, never W/S."""
     a = make_campaign(session, "rating", name="测评甲")
     b = make_campaign(session, "rating", name="测评乙")

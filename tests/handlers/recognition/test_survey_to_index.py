@@ -13,14 +13,16 @@ from tests.factories_voice import say
 from tests.handlers.recognition.conftest import T0, make_campaign
 
 
-def _answer_everything(session: Session, user) -> None:  # type: ignore[no-untyped-def]
+def _answer_everything(session: Session, user) -> None:
     reply, _ = say(session, user, "问卷", T0)
     for _ in range(60):
         text = reply.text or ""
         if "感谢" in text:
             return
         if "以下品牌您听说过哪些" in text:
-            roster = sv.response_of(session, "brand_recognition", user).plan["roster"]
+            resp = sv.response_of(session, "brand_recognition", user)
+            assert resp is not None
+            roster = resp.plan["roster"]
             answer = ",".join(str(i + 1) for i, item in enumerate(roster) if item["id"] is not None)
         elif "0～10" in text:
             answer = "8"
@@ -34,7 +36,7 @@ def _answer_everything(session: Session, user) -> None:  # type: ignore[no-untyp
     raise AssertionError("survey did not finish")
 
 
-def test_survey_answers_become_roster_and_rating_events(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_survey_answers_become_roster_and_rating_events(session: Session, brands) -> None:
     campaign = make_campaign(session, "rating")
     worker = make_user(session, union_id=brands[0].union_id, union_source="member")
     _answer_everything(session, worker)
@@ -49,6 +51,7 @@ def test_survey_answers_become_roster_and_rating_events(session: Session, brands
     # Delivered again (a retried publish): nothing new is recorded.
     before = len(events)
     resp = sv.response_of(session, "brand_recognition", worker)
+    assert resp is not None
     measured = sv.measured_response(sv.templates()["brand_recognition"], resp)
     assert measured is not None
     measures.publish(session, measured)

@@ -113,7 +113,7 @@ def fill(r: Round, pause: Callable[[], None] = lambda: None) -> None:
             pause()
 
 
-def test_h5_events_are_flagged_and_chat_events_never(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_h5_events_are_flagged_and_chat_events_never(session: Session, brands) -> None:
     r = Round(session, make_campaign(session, "rating"), brands)
     fill(r)
     run_rules(session, r.c, END)
@@ -128,7 +128,7 @@ def test_h5_events_are_flagged_and_chat_events_never(session: Session, brands) -
     assert run_rules(session, r.c, END, full=True) == {}  # a full re-scan agrees
 
 
-def test_increments_give_the_same_web_flags_as_one_full_scan(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_increments_give_the_same_web_flags_as_one_full_scan(session: Session, brands) -> None:
     whole = Round(session, make_campaign(session, "rating", name="整轮"), brands)
     fill(whole)
     run_rules(session, whole.c, END)
@@ -146,7 +146,7 @@ def test_increments_give_the_same_web_flags_as_one_full_scan(session: Session, b
     assert run_rules(session, parts.c, END, full=True) == {}
 
 
-def test_purged_signals_leave_their_flags_and_a_rescan_keeps_them(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_purged_signals_leave_their_flags_and_a_rescan_keeps_them(session: Session, brands) -> None:
     r = Round(session, make_campaign(session, "rating"), brands)
     fill(r)
     run_rules(session, r.c, END)
@@ -196,7 +196,7 @@ def test_retention_counts_from_the_official_snapshot(session: Session) -> None:
         )
     session.flush()
     assert purge_web_signals(session, now, 12, dry_run=True) == 2
-    purge_job(JobContext(session=session, api=None, now=now, options={}, jobs=[]))  # type: ignore[arg-type]
+    purge_job(JobContext(session=session, api=None, now=now, options={}, jobs=[]))  # type: ignore[arg-type]  # the purge sends nothing
     left = set(session.scalars(select(RecognitionWebSignal.event_id)))
     assert left == set(kept) and not left & set(gone)
     assert purge_web_signals(session, now, 12) == 0

@@ -232,7 +232,7 @@ def test_the_shipped_alibaba_ranges_agree_with_ip2region() -> None:
         assert found is not None and found[3] in ("阿里云", "阿里巴巴"), (start, found)
 
 
-def test_attach_signal_stores_what_the_page_saw_once(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_attach_signal_stores_what_the_page_saw_once(session: Session, brands) -> None:
     c = make_campaign(session, "rating")
     user = make_user(session)
     out = record_rating(session, user, c, brands[0], 5, "h5:1", NOW, channel="h5")

@@ -14,7 +14,7 @@ from tests.factories import make_user
 from tests.handlers.recognition.conftest import T0, make_campaign
 
 
-def test_reviewer_code_sent_as_text_makes_a_g_reviewer(session: Session, brands, say) -> None:  # type: ignore[no-untyped-def]
+def test_reviewer_code_sent_as_text_makes_a_g_reviewer(session: Session, brands, say) -> None:
     campaign = make_campaign(session, "rating")
     code = invite_reviewer(session, campaign, "王评议", "市发改委")
     reviewer = make_user(session)
@@ -25,7 +25,7 @@ def test_reviewer_code_sent_as_text_makes_a_g_reviewer(session: Session, brands,
     assert failures == 1  # a wrong code counts towards the bind rate limit like any other
 
 
-def test_status_reply_and_review_score_come_from_the_index(session: Session, brands, say) -> None:  # type: ignore[no-untyped-def]
+def test_status_reply_and_review_score_come_from_the_index(session: Session, brands, say) -> None:
     from handlers.recognition.live import refresh
 
     campaign = make_campaign(session, "rating")
@@ -46,7 +46,7 @@ def test_status_reply_and_review_score_come_from_the_index(session: Session, bra
 
 def test_score_goes_to_the_rating_campaign_and_support_to_the_vote_campaign(
     session: Session, brands, say
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from models.recognition import RecognitionEvent
 
     rating = make_campaign(session, "rating", name="满意度测评")

@@ -66,8 +66,8 @@ BING = BrandInput(
 )
 
 
-def close(value: float, expected: float, tol: float = 0.05) -> bool:
-    return abs(value - expected) <= tol
+def close(value: float | None, expected: float, tol: float = 0.05) -> bool:
+    return value is not None and abs(value - expected) <= tol
 
 
 def test_home_cap_numbers_for_jia() -> None:
@@ -100,10 +100,11 @@ def test_home_cap_numbers_for_jia() -> None:
         (BING, ("G", "R"), 77.0, (66.5, 87.5), 76.7, (70.6, 82.8)),
     ],
 )
-def test_component_rows(brand, key, raw, raw_ci, est, ci) -> None:  # type: ignore[no-untyped-def]
+def test_component_rows(brand, key, raw, raw_ci, est, ci) -> None:
     comp = compute_brand(brand, PRIORS, default_config()).components[key]
     assert close(comp.raw, raw)
     if raw_ci is not None:
+        assert comp.raw_ci is not None, comp.raw_ci
         assert close(comp.raw_ci[0], raw_ci[0]) and close(comp.raw_ci[1], raw_ci[1]), comp.raw_ci
     assert close(comp.estimate, est), comp.estimate
     assert close(comp.ci[0], ci[0]) and close(comp.ci[1], ci[1]), comp.ci
@@ -117,7 +118,7 @@ def test_component_rows(brand, key, raw, raw_ci, est, ci) -> None:  # type: igno
         (BING, {"W": 57.3, "S": 48.2, "G": 76.7}, 60.8, 60.4, (57.7, 63.0)),
     ],
 )
-def test_index_rows(brand, gs, raw_index, ri, ci) -> None:  # type: ignore[no-untyped-def]
+def test_index_rows(brand, gs, raw_index, ri, ci) -> None:
     result = compute_brand(brand, PRIORS, default_config())
     for g, value in gs.items():
         assert close(result.group_scores[g], value), (g, result.group_scores[g])

@@ -51,7 +51,7 @@ def state(db: Session, brand_id: int) -> tuple[Stage, int, int]:
     return found
 
 
-def test_the_brands_own_admin_cannot_import_it_into_deepening(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_the_brands_own_admin_cannot_import_it_into_deepening(as_user, world: World, db: Session) -> None:
     brand_id = world.county_brand.id
     before = state(db, brand_id)
     body = "name,org_code,aliases,stage\n滨城幸福驿站,BZ-BC,,deepening\n".encode()
@@ -66,7 +66,7 @@ def test_the_brands_own_admin_cannot_import_it_into_deepening(as_user, world: Wo
     assert "import.brands" not in audit_actions(db)
 
 
-def test_a_superior_admin_imports_a_new_brand_at_planned_onto_the_timeline(  # type: ignore[no-untyped-def]
+def test_a_superior_admin_imports_a_new_brand_at_planned_onto_the_timeline(
     as_user, world: World, db: Session
 ) -> None:
     body = "name,org_code,aliases,stage\n滨城新品牌,BZ-BC,,planned\n".encode()
@@ -83,7 +83,7 @@ def test_a_superior_admin_imports_a_new_brand_at_planned_onto_the_timeline(  # t
     db.commit()
 
 
-def test_self_evaluation_and_review_forms_need_evidence_of_the_round(  # type: ignore[no-untyped-def]
+def test_self_evaluation_and_review_forms_need_evidence_of_the_round(
     as_user, world: World, db: Session
 ) -> None:
     own, other = world.county_brand.id, world.other_brand.id
@@ -115,7 +115,7 @@ def test_self_evaluation_and_review_forms_need_evidence_of_the_round(  # type: i
     assert "brand.review" not in audit_actions(db)
 
 
-def test_continue_opens_a_new_round_in_the_dashboard(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_continue_opens_a_new_round_in_the_dashboard(as_user, world: World, db: Session) -> None:
     other = world.other_brand.id
     old = report(db, other, 5)
     brand = db.get(Brand, other)
@@ -132,7 +132,7 @@ def test_continue_opens_a_new_round_in_the_dashboard(as_user, world: World, db: 
     assert state(db, other)[0] == Stage.CULTIVATING
 
 
-def test_self_evaluation_is_frozen_after_promotion_in_the_dashboard(  # type: ignore[no-untyped-def]
+def test_self_evaluation_is_frozen_after_promotion_in_the_dashboard(
     as_user, world: World, db: Session
 ) -> None:
     own = world.county_brand.id

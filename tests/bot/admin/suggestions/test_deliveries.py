@@ -44,7 +44,7 @@ def _answer(client: FlaskClient, sid: int) -> str:
 
 def test_a_customer_service_push_is_shown(
     as_user, world: World, db: Session, wechat_stub: WeChatStub
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     sid = _file(db, world, "o-page-within", wrote=timedelta(hours=1))
     section = _answer(as_user("county"), sid)
     assert len(wechat_stub.calls_to("message/custom/send")) == 1
@@ -53,7 +53,7 @@ def test_a_customer_service_push_is_shown(
     assert "o-page-within" not in section
 
 
-def test_a_refused_push_shows_the_errcode_in_chinese_and_the_wait(  # type: ignore[no-untyped-def]
+def test_a_refused_push_shows_the_errcode_in_chinese_and_the_wait(
     as_user, world: World, db: Session, wechat_stub: WeChatStub
 ) -> None:
     sid = _file(db, world, "o-page-gone", wrote=timedelta(hours=1))
@@ -64,13 +64,13 @@ def test_a_refused_push_shows_the_errcode_in_chinese_and_the_wait(  # type: igno
     assert "下次留言时送达" in section and "等待职工留言" in section
 
 
-def test_an_answer_outside_the_window_waits_for_the_next_message(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_an_answer_outside_the_window_waits_for_the_next_message(as_user, world: World, db: Session) -> None:
     sid = _file(db, world, "o-page-late", wrote=timedelta(days=3))
     section = _answer(as_user("county"), sid)
     assert "下次留言时送达" in section and "等待职工留言" in section and "客服消息" not in section
 
 
-def test_an_anonymous_answer_is_not_pushed_and_says_so(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_an_anonymous_answer_is_not_pushed_and_says_so(as_user, world: World, db: Session) -> None:
     sid = _file(db, world, "o-page-anon", wrote=timedelta(hours=1), anonymous=True)
     section = _answer(as_user("county"), sid)
     assert "匿名建议的答复不推送" in section and "客服消息" not in section
