@@ -38,7 +38,7 @@ _ids = itertools.count(700_000)
 
 
 @pytest.fixture
-def tree(session):  # type: ignore[no-untyped-def]
+def tree(session):
     top = make_union(session, name="省总工会")
     base = make_union(session, top, name="机械厂工会")
     return top, base
@@ -63,7 +63,7 @@ def _file_anonymously(session: Session, user: User, now: datetime = MONDAY) -> t
 # --- time: the day, not the instant ------------------------------------------------------------
 
 
-def test_anonymous_suggestion_stores_its_day_not_its_instant(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_suggestion_stores_its_day_not_its_instant(session, tree) -> None:
     user = make_user(session, union_id=tree[1].id)
     s, _ = _file_anonymously(session, user)
     day = day_stamp(MONDAY)
@@ -84,7 +84,7 @@ def test_anonymous_suggestion_stores_its_day_not_its_instant(session, tree) -> N
     assert named is not None and named.created_at == MONDAY
 
 
-def test_status_shows_the_day_of_an_anonymous_suggestion(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_status_shows_the_day_of_an_anonymous_suggestion(session, tree) -> None:
     user = make_user(session, union_id=tree[1].id)
     s, code = _file_anonymously(session, user)
     reply, _ = say(session, user, f"查询 {s.ticket} {code}", MONDAY)
@@ -92,7 +92,7 @@ def test_status_shows_the_day_of_an_anonymous_suggestion(session, tree) -> None:
     assert "办理时限：2026-11-30" in (reply.text or "")  # due by the end of that Monday
 
 
-def test_the_quota_of_a_user_shows_no_anonymous_filing(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_the_quota_of_a_user_shows_no_anonymous_filing(session, tree) -> None:
     user = make_user(session, union_id=tree[1].id)
     _file_anonymously(session, user)
     rows = session.scalars(select(SuggestionQuota).where(SuggestionQuota.user_id == user.id)).all()
@@ -106,7 +106,7 @@ def test_the_quota_of_a_user_shows_no_anonymous_filing(session, tree) -> None:  
 
 def test_anonymous_exchange_does_not_touch_last_message_at_and_is_day_stamped(
     app, client, wechat, clean_db, store, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _seed(clean_db)
     clock = {"now": MONDAY}
     monkeypatch.setattr("bot.pipeline.utcnow", lambda: clock["now"])
@@ -140,7 +140,7 @@ def test_anonymous_exchange_does_not_touch_last_message_at_and_is_day_stamped(
         assert session.scalar(select(Conversation)) is None
 
 
-def test_conversation_of_an_anonymous_step_holds_nothing_readable(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_conversation_of_an_anonymous_step_holds_nothing_readable(session, tree) -> None:
     user = make_user(session, union_id=tree[1].id)
     say(session, user, "匿名建议", MONDAY)
     say(session, user, "食堂承包商克扣饭量，份量明显不足，而且", MONDAY)
@@ -157,7 +157,7 @@ def test_conversation_of_an_anonymous_step_holds_nothing_readable(session, tree)
 
 def test_late_anonymous_reply_is_held_not_pushed(
     app, client, wechat, wechat_stub, clean_db, store, caplog, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _seed(clean_db)
     pipeline: Pipeline = app.extensions["ghpp"].pipeline
     done = threading.Event()
@@ -170,7 +170,7 @@ def test_late_anonymous_reply_is_held_not_pushed(
     monkeypatch.setattr(Pipeline, "_deliver_late", deliver_and_signal)
     real_handle = suggestion_chat.suggest_intent
 
-    def slow(ctx, inbound, intent):  # type: ignore[no-untyped-def]
+    def slow(ctx, inbound, intent):
         time.sleep(0.3)
         return real_handle(ctx, inbound, intent)
 
@@ -211,7 +211,7 @@ def store_values(store: Any) -> list[str]:
     return [f"{k!r}={store.client.get(k)!r}" for k in store.client.scan_iter(f"{store.prefix}*")]
 
 
-def test_answer_to_an_anonymous_author_is_never_pushed(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_answer_to_an_anonymous_author_is_never_pushed(session, tree) -> None:
     user = make_user(session, union_id=tree[1].id)
     s, _ = _file_anonymously(session, user)
     cadre = make_user(session, role=models.Role.CADRE, union_id=tree[1].id)
@@ -223,7 +223,7 @@ def test_answer_to_an_anonymous_author_is_never_pushed(session, tree) -> None:  
 # --- rating events ---------------------------------------------------------------------------------
 
 
-def test_rating_and_vote_events_keep_no_openid(app, client, wechat, clean_db) -> None:  # type: ignore[no-untyped-def]
+def test_rating_and_vote_events_keep_no_openid(app, client, wechat, clean_db) -> None:
     seed_world(clean_db)
     chat = Chat(client, wechat)
     openid = "o-voter-visible-42"
@@ -239,7 +239,7 @@ def test_rating_and_vote_events_keep_no_openid(app, client, wechat, clean_db) ->
 # --- access codes ----------------------------------------------------------------------------------
 
 
-def test_access_code_has_40_bits_and_is_stored_only_as_a_keyed_hash(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_access_code_has_40_bits_and_is_stored_only_as_a_keyed_hash(session, tree) -> None:
     user = make_user(session, union_id=tree[1].id)
     s, code = _file_anonymously(session, user)
     clear = code.replace("-", "")
@@ -260,7 +260,7 @@ def _wrong(code: str, k: int) -> str:
     return clear[:-1] + alternatives[k % len(alternatives)]
 
 
-def test_five_wrong_codes_per_follower_then_a_clear_message(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_five_wrong_codes_per_follower_then_a_clear_message(session, tree) -> None:
     author = make_user(session, union_id=tree[1].id)
     s, code = _file_anonymously(session, author)
     other, _ = _file_anonymously(session, make_user(session, union_id=tree[1].id), MONDAY)
@@ -276,7 +276,7 @@ def test_five_wrong_codes_per_follower_then_a_clear_message(session, tree) -> No
     assert "克扣" in (reply.text or "")
 
 
-def test_per_ticket_limit_stops_many_guessers_but_expires_within_the_hour(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_per_ticket_limit_stops_many_guessers_but_expires_within_the_hour(session, tree) -> None:
     author = make_user(session, union_id=tree[1].id)
     s, code = _file_anonymously(session, author)
     for k in range(5):
@@ -290,7 +290,7 @@ def test_per_ticket_limit_stops_many_guessers_but_expires_within_the_hour(sessio
     assert "克扣" in (reply.text or "")
 
 
-def test_a_wrong_code_cannot_rate_or_reopen(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_code_cannot_rate_or_reopen(session, tree) -> None:
     author = make_user(session, union_id=tree[1].id)
     s, code = _file_anonymously(session, author)
     cadre = make_user(session, role=models.Role.CADRE, union_id=tree[1].id)
@@ -326,7 +326,7 @@ def test_day_stamp_is_the_shanghai_day_start() -> None:
     assert day_stamp(late_evening + timedelta(minutes=1)) == datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
 
 
-def test_an_anonymous_suggestion_asked_back_is_sealed(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_an_anonymous_suggestion_asked_back_is_sealed(session, tree) -> None:
     from handlers.inbound import Inbound
     from handlers.understanding import ask_back, option
     from tests.factories_voice import make_ctx
@@ -345,7 +345,7 @@ def test_an_anonymous_suggestion_asked_back_is_sealed(session, tree) -> None:  #
     assert s is not None and s.anonymous and s.user_id is None
 
 
-def test_anonymous_quota_and_attempts_are_purged(session, tree) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_quota_and_attempts_are_purged(session, tree) -> None:
     from models.voice import AnonymousQuota, CodeAttempt
 
     user = make_user(session, union_id=tree[1].id)
@@ -357,7 +357,7 @@ def test_anonymous_quota_and_attempts_are_purged(session, tree) -> None:  # type
     assert session.scalars(select(CodeAttempt)).all() == []
 
 
-def test_held_replies_are_sealed_keyed_and_expire(session) -> None:  # type: ignore[no-untyped-def]
+def test_held_replies_are_sealed_keyed_and_expire(session) -> None:
     from handlers.held_replies import HOLD_TTL, hold_reply, take_held
     from models.inbound import HeldReply
 
@@ -371,7 +371,7 @@ def test_held_replies_are_sealed_keyed_and_expire(session) -> None:  # type: ign
     assert session.scalars(select(HeldReply)).all() == []
 
 
-def test_migration_0010_keeps_legacy_codes_only_as_hashes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_migration_0010_keeps_legacy_codes_only_as_hashes(tmp_path) -> None:
     from sqlalchemy import inspect, text
 
     from models.db import make_engine

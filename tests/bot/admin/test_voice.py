@@ -85,7 +85,7 @@ def _responses(db: Session, world: World, n: int, union_id: int, prefix: str) ->
 
 def test_survey_results_scoped_with_charts_and_suppression(
     as_user, world: World, ids: Ids, db: Session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _responses(db, world, 6, ids.grassroots, "bc")
     _responses(db, world, 3, ids.other_county, "zp")
     county = as_user("county")
@@ -111,7 +111,7 @@ def test_survey_results_scoped_with_charts_and_suppression(
 
 def test_survey_export_equals_cli_and_api_results(
     as_user, world: World, ids: Ids, db: Session, app: Flask, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _responses(db, world, 6, ids.grassroots, "bc")
     out = tmp_path / "cli.xlsx"
     assert (
@@ -163,7 +163,7 @@ def test_survey_export_equals_cli_and_api_results(
     assert client.get("/api/v1/surveys/brand_recognition/results").status_code == 401
 
 
-def test_open_and_close_surveys_top_union_admins_only(as_user, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_open_and_close_surveys_top_union_admins_only(as_user, db: Session) -> None:
     for username in ("county", "viewer", "cadre"):
         client = as_user(username)
         listing = page(client, "/admin/surveys/")

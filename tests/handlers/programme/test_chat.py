@@ -295,7 +295,7 @@ def test_status_with_a_ticket_is_answered_by_the_suggestions_domain(session) -> 
 GATE_T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
-def _reviewed_with_continue(session) -> tuple[Context, object, int]:  # type: ignore[no-untyped-def]
+def _reviewed_with_continue(session) -> tuple[Context, object, int]:
     """A cadre's brand reviewed 继续培育 on day 10, on a report the cadre filed in chat on day 1."""
     ctx, [brand] = cadre_ctx(session)
     ctx.now = GATE_T0 + timedelta(days=1)

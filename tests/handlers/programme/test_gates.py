@@ -42,14 +42,14 @@ def scores(n: int = 5, score: float = 80, reports: list[int] = (), photos: list[
     }
 
 
-def cultivating(session, **kw: Any) -> Brand:  # type: ignore[no-untyped-def]
+def cultivating(session, **kw: Any) -> Brand:
     brand = make_brand(session, stage=Stage.PLANNED, **kw)
     ops.save_plan(session, brand, PLAN, Actor.admin("张三"), at(0))
     ops.advance(session, brand, Stage.CULTIVATING, Actor.admin("张三"), "开始培育", at(1))
     return brand
 
 
-def to_review(session, brand: Brand, day: float) -> int:  # type: ignore[no-untyped-def]
+def to_review(session, brand: Brand, day: float) -> int:
     """Report, self-evaluate citing it, apply for review; returns the report id."""
     report = make_report(session, brand, at=at(day))
     ops.self_evaluate(session, brand, scores(reports=[report.id]), Actor.admin("张三"), at(day + 1))
@@ -57,7 +57,7 @@ def to_review(session, brand: Brand, day: float) -> int:  # type: ignore[no-unty
     return report.id
 
 
-def count(session, model: Any) -> int:  # type: ignore[no-untyped-def]
+def count(session, model: Any) -> int:
     return int(session.scalar(select(func.count(model.id))) or 0)
 
 
@@ -187,7 +187,7 @@ def test_a_new_rounds_self_evaluation_never_rewrites_the_reviewed_gap(session) -
 # --- stages by import -------------------------------------------------------------------------------
 
 
-def account(session, union, role: AdminRole = AdminRole.ADMIN) -> AdminAccount:  # type: ignore[no-untyped-def]
+def account(session, union, role: AdminRole = AdminRole.ADMIN) -> AdminAccount:
     acc = AdminAccount(username=f"acc-{union.code}-{role.value}", password_hash="x", union=union, role=role)
     session.add(acc)
     session.flush()

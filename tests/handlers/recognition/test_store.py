@@ -30,7 +30,7 @@ from tests.handlers.recognition.conftest import T0, make_campaign
 
 def response(
     user_id: int, campaign_id: int, key: str, shown, aware, foil=False, ratings=(), channel="neutral_open"
-):  # type: ignore[no-untyped-def]
+):
     return MeasuredResponse(
         user_id=user_id,
         survey_key="recognition",
@@ -49,7 +49,7 @@ def response(
     )
 
 
-def test_sink_records_roster_and_ratings_once(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_sink_records_roster_and_ratings_once(session: Session, brands) -> None:
     c = make_campaign(session, "rating")
     ids = [b.id for b in brands]
     user = make_user(session, union_id=brands[0].union_id, union_source="member")
@@ -62,7 +62,7 @@ def test_sink_records_roster_and_ratings_once(session: Session, brands) -> None:
     assert (evs[1].q1, evs[1].q2, evs[1].q3, evs[1].grp) == (5, 4, 9, "W")
 
 
-def test_awareness_from_neutral_roster_only_and_foil_excluded(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_awareness_from_neutral_roster_only_and_foil_excluded(session: Session, brands) -> None:
     c = make_campaign(session, "rating")
     ids = [b.id for b in brands]
     for i in range(30):
@@ -79,14 +79,14 @@ def test_awareness_from_neutral_roster_only_and_foil_excluded(session: Session, 
     assert after["groups"]["S"]["awareness"] == a_s
 
 
-def _burst(session: Session, c, brand) -> None:  # type: ignore[no-untyped-def]
+def _burst(session: Session, c, brand) -> None:
     for i in range(40):
         at = T0 + timedelta(seconds=i * 3)
         user = make_user(session, first_seen_at=at - timedelta(minutes=5))
         record_rating(session, user, c, brand, 1, f"bot{i}", at)
 
 
-def test_flags_are_versioned_reversible_and_audited(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_flags_are_versioned_reversible_and_audited(session: Session, brands) -> None:
     c = make_campaign(session, "rating")
     for i in range(15):
         for b in brands:  # ordinary traffic on every brand, so the burst stands out against the cohort
@@ -123,7 +123,7 @@ def test_flags_are_versioned_reversible_and_audited(session: Session, brands) ->
     assert other == next(b for b in flagged["brands"] if b["brand"] == "幸福驿站")
 
 
-def test_rule_version_bump_reflags_whole_round(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_rule_version_bump_reflags_whole_round(session: Session, brands) -> None:
     import yaml
 
     from config.recognition import CONFIG_FILE
@@ -142,7 +142,7 @@ def test_rule_version_bump_reflags_whole_round(session: Session, brands) -> None
     assert b2 and all(f.status == FlagStatus.RESTORED and f.rule_version == "B2_timing@9.9.9" for f in b2)
 
 
-def test_events_cannot_be_updated_or_deleted(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_events_cannot_be_updated_or_deleted(session: Session, brands) -> None:
     c = make_campaign(session, "rating")
     record_rating(session, make_user(session), c, brands[0], 4, "x", T0)
     ev = session.scalar(select(RecognitionEvent))
@@ -152,7 +152,7 @@ def test_events_cannot_be_updated_or_deleted(session: Session, brands) -> None: 
     session.rollback()
 
 
-def test_live_view_cached_until_new_data(session: Session, brands, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_live_view_cached_until_new_data(session: Session, brands, monkeypatch) -> None:
     c = make_campaign(session, "rating")
     record_rating(session, make_user(session), c, brands[0], 4, "a", T0)
     calls = []
@@ -166,7 +166,7 @@ def test_live_view_cached_until_new_data(session: Session, brands, monkeypatch) 
     assert len(calls) == 2
 
 
-def test_brand_recognition_query(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_brand_recognition_query(session: Session, brands) -> None:
     assert brand_recognition(session, brands[0].id) is None
     c = make_campaign(session, "rating")
     for i in range(12):
@@ -186,7 +186,7 @@ def test_brand_recognition_query(session: Session, brands) -> None:  # type: ign
     assert default_config().version == rec.method_version
 
 
-def test_sql_loader_matches_reference_loader(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_sql_loader_matches_reference_loader(session: Session, brands) -> None:
     """The database aggregation gives the same index as the row-by-row reference (build_inputs)."""
     import random
 
@@ -248,7 +248,7 @@ def test_sql_loader_matches_reference_loader(session: Session, brands) -> None: 
         assert {k: vars(v) for k, v in ref.counts.items()} == {k: vars(v) for k, v in sql.counts.items()}
 
 
-def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> None:  # type: ignore[no-untyped-def]
+def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> None:
     """docs/method/tests.md case 17: never outside the area, exactly one foil, positions a
     permutation (χ²)."""
     import random

@@ -90,7 +90,7 @@ def audit_actions(db: Session) -> list[str]:
 # --- the brand page -------------------------------------------------------------------------
 
 
-def test_brand_page_shows_timeline_gallery_and_escapes_text(  # type: ignore[no-untyped-def]
+def test_brand_page_shows_timeline_gallery_and_escapes_text(
     app: Flask, as_user, world: World, db: Session
 ) -> None:
     brand = db.get(Brand, world.county_brand.id)
@@ -123,13 +123,13 @@ def test_brand_page_shows_timeline_gallery_and_escapes_text(  # type: ignore[no-
     assert "评审材料" in dossier and XSS not in dossier and "打印" in dossier
 
 
-def test_recognition_comes_from_the_provider_hook(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_recognition_comes_from_the_provider_hook(as_user, world: World) -> None:
     with recognition_provider(lambda s, b: RecognitionInfo(score=72.5, rank=3, out_of=40)):
         page = as_user("county").get(f"/admin/brands/{world.county_brand.id}").get_data(as_text=True)
     assert "72.5" in page and "排名第 3" in page
 
 
-def test_forms_are_shown_by_permission(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_forms_are_shown_by_permission(as_user, world: World) -> None:
     county = as_user("county")
     own = county.get(f"/admin/brands/{world.county_brand.id}").get_data(as_text=True)
     assert 'id="plan-form"' in own and 'id="self-form"' in own and 'id="review-box"' not in own
@@ -143,9 +143,7 @@ def test_forms_are_shown_by_permission(as_user, world: World) -> None:  # type: 
 # --- the review form ------------------------------------------------------------------------
 
 
-def test_superior_review_advances_the_stage_and_is_audited(  # type: ignore[no-untyped-def]
-    as_user, world: World, db: Session
-) -> None:
+def test_superior_review_advances_the_stage_and_is_audited(as_user, world: World, db: Session) -> None:
     client = as_user("province")
     report = ProgressReport(brand_id=world.other_brand.id, text="开展活动", created_at=utcnow())
     db.add(report)
@@ -169,7 +167,7 @@ def test_superior_review_advances_the_stage_and_is_audited(  # type: ignore[no-u
     assert "评议已提交：推广" in page and "机制健全" in page
 
 
-def test_review_errors_are_shown_in_chinese_and_nothing_is_written(  # type: ignore[no-untyped-def]
+def test_review_errors_are_shown_in_chinese_and_nothing_is_written(
     as_user, world: World, db: Session
 ) -> None:
     client = as_user("province")
@@ -185,14 +183,14 @@ def test_review_errors_are_shown_in_chinese_and_nothing_is_written(  # type: ign
     assert "brand.review" not in audit_actions(db)
 
 
-def test_only_strict_ancestor_admins_may_review(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_only_strict_ancestor_admins_may_review(as_user, world: World) -> None:
     # The county admin is the brand's own union, not its superior; cadres and viewers never review.
     url = f"/admin/programme/brands/{world.county_brand.id}/review"
     assert post(as_user("county"), url, REVIEW_FORM).status_code == 403
 
 
 @pytest.mark.parametrize("username", ["viewer", "cadre"])
-def test_viewers_and_cadres_cannot_review(as_user, world: World, username: str) -> None:  # type: ignore[no-untyped-def]
+def test_viewers_and_cadres_cannot_review(as_user, world: World, username: str) -> None:
     brand = world.grassroots_brand if username == "cadre" else world.county_brand
     assert (
         post(as_user(username), f"/admin/programme/brands/{brand.id}/review", REVIEW_FORM).status_code == 403
@@ -202,7 +200,7 @@ def test_viewers_and_cadres_cannot_review(as_user, world: World, username: str) 
 # --- plan, self-evaluation, advance ---------------------------------------------------------
 
 
-def test_gates_plan_and_advance_through_the_forms(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_gates_plan_and_advance_through_the_forms(as_user, world: World, db: Session) -> None:
     client = as_user("county")
     sibling = world.sibling_brand.id  # planned, no plan yet
     refused = post(
@@ -237,7 +235,7 @@ def test_gates_plan_and_advance_through_the_forms(as_user, world: World, db: Ses
     assert XSS not in page and "申请评议" in page
 
 
-def test_cadre_writes_its_own_brands_only(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_cadre_writes_its_own_brands_only(as_user, world: World, db: Session) -> None:
     client = as_user("cadre")
     plan = {"goals": "目标", "measures": "措施", "long_term": "长期", "this_year": "今年"}
     assert post(client, f"/admin/programme/brands/{world.grassroots_brand.id}/plan", plan).status_code == 302
@@ -246,7 +244,7 @@ def test_cadre_writes_its_own_brands_only(as_user, world: World, db: Session) ->
     assert self_eval.status_code == 400 and "进入培育创建后才能自评" in self_eval.get_data(as_text=True)
 
 
-def test_viewer_reads_but_every_write_is_403(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_viewer_reads_but_every_write_is_403(as_user, world: World) -> None:
     client = as_user("viewer")
     b = world.county_brand.id
     assert client.get(f"/admin/brands/{b}").status_code == 200
@@ -256,7 +254,7 @@ def test_viewer_reads_but_every_write_is_403(as_user, world: World) -> None:  # 
     assert client.get("/admin/programme/import").status_code == 403
 
 
-def test_cross_county_by_id_is_404(app: Flask, as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_cross_county_by_id_is_404(app: Flask, as_user, world: World, db: Session) -> None:
     other = db.get(Brand, world.other_brand.id)
     assert other is not None
     photo = add_photo(app, db, other)
@@ -270,7 +268,7 @@ def test_cross_county_by_id_is_404(app: Flask, as_user, world: World, db: Sessio
     assert post(client, "/admin/programme/invitations", {"union": world.other_county.id}).status_code == 404
 
 
-def test_csrf_missing_is_400_on_every_form(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_csrf_missing_is_400_on_every_form(as_user, world: World) -> None:
     client = as_user("province")
     b = world.other_brand.id
     for url in (
@@ -284,7 +282,7 @@ def test_csrf_missing_is_400_on_every_form(as_user, world: World) -> None:  # ty
         assert client.post(url, data=REVIEW_FORM).status_code == 400, url
 
 
-def test_wrong_role_pages_are_403(as_user) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_role_pages_are_403(as_user) -> None:
     client = as_user("cadre")
     for url in ("/admin/programme/coverage", "/admin/programme/invitations", "/admin/programme/import"):
         assert client.get(url).status_code == 403, url
@@ -293,7 +291,7 @@ def test_wrong_role_pages_are_403(as_user) -> None:  # type: ignore[no-untyped-d
 # --- photos ---------------------------------------------------------------------------------
 
 
-def test_photo_route_serves_bytes_in_scope_only(app: Flask, as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_photo_route_serves_bytes_in_scope_only(app: Flask, as_user, world: World, db: Session) -> None:
     grassroots = db.get(Brand, world.grassroots_brand.id)
     assert grassroots is not None
     photo = add_photo(app, db, grassroots, seed=7)
@@ -322,7 +320,7 @@ def test_photo_route_serves_bytes_in_scope_only(app: Flask, as_user, world: Worl
         assert anonymous.get(url).status_code == 404, url
 
 
-def test_overview_panels_show_latest_photos_and_overdue_reviews(  # type: ignore[no-untyped-def]
+def test_overview_panels_show_latest_photos_and_overdue_reviews(
     app: Flask, as_user, world: World, db: Session
 ) -> None:
     brand = db.get(Brand, world.grassroots_brand.id)
@@ -360,7 +358,7 @@ def upload(client: FlaskClient, kind: str, name: str, content: bytes) -> Any:
     )
 
 
-def test_union_import_bad_rows_import_nothing(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_union_import_bad_rows_import_nothing(as_user, world: World, db: Session) -> None:
     client = as_user("county")
     body = "code,name,parent_code,kind\nBZ-BC-010,新工会,BZ-BC,grassroots\n,无代码,BZ-BC,grassroots\nBZ-BC-011,坏类型,BZ-BC,planet\n"
     response = upload(client, "orgs", "orgs.csv", body.encode())
@@ -371,7 +369,7 @@ def test_union_import_bad_rows_import_nothing(as_user, world: World, db: Session
     assert db.scalar(select(Union).where(Union.code == "BZ-BC-010")) is None
 
 
-def test_union_import_outside_the_subtree_is_refused(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_union_import_outside_the_subtree_is_refused(as_user, world: World, db: Session) -> None:
     client = as_user("county")
     body = "code,name,parent_code,kind\nBZ-ZP-001,邹平某工会,BZ-ZP,grassroots\nBZ-ZP,改名,BZ,county\nX-1,顶层,,county\n"
     page = upload(client, "orgs", "orgs.csv", body.encode()).get_data(as_text=True)
@@ -382,7 +380,7 @@ def test_union_import_outside_the_subtree_is_refused(as_user, world: World, db: 
     assert db.scalar(select(Union.name).where(Union.code == "BZ-ZP")) == "邹平市总工会"
 
 
-def test_union_and_brand_import_xlsx_larger_than_the_webhook_limit(  # type: ignore[no-untyped-def]
+def test_union_and_brand_import_xlsx_larger_than_the_webhook_limit(
     as_user, world: World, db: Session
 ) -> None:
     client = as_user("county")
@@ -415,7 +413,7 @@ def test_union_and_brand_import_xlsx_larger_than_the_webhook_limit(  # type: ign
     assert huge.status_code == 413
 
 
-def test_brand_import_cannot_take_another_countys_brand(as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_brand_import_cannot_take_another_countys_brand(as_user, world: World) -> None:
     body = "name,org_code\n邹平纺织工匠,BZ-BC\n".encode()
     page = upload(as_user("county"), "brands", "b.csv", body).get_data(as_text=True)
     assert "第2行：品牌「邹平纺织工匠」属于您管辖范围以外的工会" in page
@@ -424,7 +422,7 @@ def test_brand_import_cannot_take_another_countys_brand(as_user, world: World) -
 # --- invitations ----------------------------------------------------------------------------
 
 
-def test_invitation_code_is_shown_once_and_listed(as_user, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_invitation_code_is_shown_once_and_listed(as_user, world: World, db: Session) -> None:
     client = as_user("county")
     response = post(client, "/admin/programme/invitations", {"union": world.grassroots.id})
     page = response.get_data(as_text=True)
@@ -447,7 +445,7 @@ def test_invitation_code_is_shown_once_and_listed(as_user, world: World, db: Ses
 # --- coverage -------------------------------------------------------------------------------
 
 
-def test_coverage_export_has_the_cli_columns_and_rows(app: Flask, as_user, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_coverage_export_has_the_cli_columns_and_rows(app: Flask, as_user, world: World) -> None:
     client = as_user("county")
     page = client.get("/admin/programme/coverage").get_data(as_text=True)
     assert "品牌创建覆盖情况" in page and "邹平" not in page

@@ -104,7 +104,7 @@ def post(client: FlaskClient, url: str, **data: str) -> tuple[int, str]:
 # --- access -------------------------------------------------------------------------------------
 
 
-def test_inbox_is_scoped_and_filters(as_user, voice: Voice, ids: Ids) -> None:  # type: ignore[no-untyped-def]
+def test_inbox_is_scoped_and_filters(as_user, voice: Voice, ids: Ids) -> None:
     client = as_user("county")
     inbox = page(client, "/admin/suggestions/")
     assert voice.named.ticket in inbox and voice.anonymous.ticket in inbox
@@ -127,7 +127,7 @@ def test_inbox_is_scoped_and_filters(as_user, voice: Voice, ids: Ids) -> None:  
 
 
 @pytest.mark.parametrize("username", ["county", "viewer", "cadre"])
-def test_cross_county_by_id_is_404(as_user, voice: Voice, ids: Ids, username: str) -> None:  # type: ignore[no-untyped-def]
+def test_cross_county_by_id_is_404(as_user, voice: Voice, ids: Ids, username: str) -> None:
     client = as_user(username)
     for url in (
         f"/admin/suggestions/{voice.other.id}",
@@ -139,7 +139,7 @@ def test_cross_county_by_id_is_404(as_user, voice: Voice, ids: Ids, username: st
         assert "不在您的管辖范围内" in response.get_data(as_text=True)
 
 
-def test_cross_county_writes_are_404_and_change_nothing(as_user, voice: Voice, ids: Ids, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_cross_county_writes_are_404_and_change_nothing(as_user, voice: Voice, ids: Ids, db: Session) -> None:
     client = as_user("county")
     for action in ("accept", "start", "answer", "transfer", "reject"):
         status, _ = post(client, f"/admin/suggestions/{voice.other.id}/{action}", answer="x", reason="x")
@@ -152,7 +152,7 @@ def test_cross_county_writes_are_404_and_change_nothing(as_user, voice: Voice, i
 
 
 @pytest.mark.parametrize("username", ["viewer", "cadre"])
-def test_readers_get_403_on_writes_and_see_no_forms(as_user, voice: Voice, username: str) -> None:  # type: ignore[no-untyped-def]
+def test_readers_get_403_on_writes_and_see_no_forms(as_user, voice: Voice, username: str) -> None:
     client = as_user(username)
     detail = page(client, f"/admin/suggestions/{voice.named.id}")
     assert voice.named.ticket in detail and "<textarea" not in detail
@@ -161,7 +161,7 @@ def test_readers_get_403_on_writes_and_see_no_forms(as_user, voice: Voice, usern
         assert status == 403, action
 
 
-def test_writes_without_csrf_are_400(as_user, voice: Voice, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_writes_without_csrf_are_400(as_user, voice: Voice, db: Session) -> None:
     client = as_user("county")
     for action in ("accept", "start", "answer", "transfer", "reject"):
         response = client.post(
@@ -174,7 +174,7 @@ def test_writes_without_csrf_are_400(as_user, voice: Voice, db: Session) -> None
 # --- the actions ------------------------------------------------------------------------------
 
 
-def test_accept_start_answer_pushes_exactly_once(  # type: ignore[no-untyped-def]
+def test_accept_start_answer_pushes_exactly_once(
     as_user, voice: Voice, db: Session, wechat_stub: WeChatStub
 ) -> None:
     client = as_user("county")
@@ -204,7 +204,7 @@ def test_accept_start_answer_pushes_exactly_once(  # type: ignore[no-untyped-def
     assert len(wechat_stub.calls_to("message/custom/send")) == 1
 
 
-def test_operation_errors_are_shown_in_chinese(as_user, voice: Voice) -> None:  # type: ignore[no-untyped-def]
+def test_operation_errors_are_shown_in_chinese(as_user, voice: Voice) -> None:
     client = as_user("county")
     url = f"/admin/suggestions/{voice.named.id}"
     status, body = post(client, url + "/reject", reason="   ")
@@ -218,7 +218,7 @@ def test_operation_errors_are_shown_in_chinese(as_user, voice: Voice) -> None:  
     assert status == 400 and "答复内容不能为空。" in body
 
 
-def test_reject_and_transfer_within_scope(as_user, voice: Voice, ids: Ids, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_reject_and_transfer_within_scope(as_user, voice: Voice, ids: Ids, db: Session) -> None:
     client = as_user("county")
     status, _ = post(
         client, f"/admin/suggestions/{voice.named.id}/transfer", union=str(ids.sibling), note="医院负责"
@@ -245,7 +245,7 @@ def test_reject_and_transfer_within_scope(as_user, voice: Voice, ids: Ids, db: S
 # --- escaping and anonymity ---------------------------------------------------------------------
 
 
-def test_xss_in_suggestion_and_answer_is_escaped(as_user, voice: Voice) -> None:  # type: ignore[no-untyped-def]
+def test_xss_in_suggestion_and_answer_is_escaped(as_user, voice: Voice) -> None:
     client = as_user("county")
     url = f"/admin/suggestions/{voice.xss.id}"
     post(client, url + "/accept")
@@ -255,7 +255,7 @@ def test_xss_in_suggestion_and_answer_is_escaped(as_user, voice: Voice) -> None:
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page(client, url)
 
 
-def test_anonymous_author_appears_nowhere(  # type: ignore[no-untyped-def]
+def test_anonymous_author_appears_nowhere(
     as_user, voice: Voice, db: Session, client: FlaskClient, wechat_stub: WeChatStub
 ) -> None:
     client = as_user("county")
@@ -319,7 +319,7 @@ def _cells(data: bytes) -> dict[str, list[tuple[object, ...]]]:
 
 def test_suggestion_exports_equal_the_cli_cell_by_cell(
     as_user, voice: Voice, app: Flask, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = as_user("province")
     post(client, f"/admin/suggestions/{voice.named.id}/accept")
     post(client, f"/admin/suggestions/{voice.named.id}/answer", answer="=1+1 已答复")
@@ -351,7 +351,7 @@ def test_suggestion_exports_equal_the_cli_cell_by_cell(
 # --- topics, overview ---------------------------------------------------------------------------
 
 
-def test_topics_this_month_chart_and_table(as_user, voice: Voice) -> None:  # type: ignore[no-untyped-def]
+def test_topics_this_month_chart_and_table(as_user, voice: Voice) -> None:
     html = page(as_user("county"), "/admin/suggestions/topics")
     assert "本月共 3 条建议" in html
     spec = json.loads(re.search(r'id="topic-categories-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
@@ -366,7 +366,7 @@ def test_topics_this_month_chart_and_table(as_user, voice: Voice) -> None:  # ty
     assert "本月共 0 条建议" in empty and "topic-categories-data" not in empty
 
 
-def test_overview_overdue_panel(as_user, voice: Voice, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_overview_overdue_panel(as_user, voice: Voice, db: Session) -> None:
     s = db.get(Suggestion, voice.named.id)
     assert s is not None
     s.due_at = utcnow() - timedelta(days=1)
@@ -378,7 +378,7 @@ def test_overview_overdue_panel(as_user, voice: Voice, db: Session) -> None:  # 
     assert voice.named.ticket in page(as_user("county"), "/admin/suggestions/?overdue=1")
 
 
-def test_api_suggestions_scoped_and_filtered(as_user, voice: Voice, ids: Ids, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_api_suggestions_scoped_and_filtered(as_user, voice: Voice, ids: Ids, db: Session) -> None:
     account = db.scalar(select(AdminAccount).where(AdminAccount.username == "county"))
     assert account is not None
     token = create_api_token(db, account, "t", actor_name="测试")
@@ -425,7 +425,7 @@ def test_two_admins_answering_at_once_push_once(
     assert len(wechat_stub.calls_to("message/custom/send")) == 1
 
 
-def test_answer_push_is_written_to_the_outbox_with_the_answer(  # type: ignore[no-untyped-def]
+def test_answer_push_is_written_to_the_outbox_with_the_answer(
     as_user, app: Flask, voice: Voice, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The push job is staged in the answer's own transaction: a process that dies (or a queue
