@@ -7,8 +7,6 @@ respondent code, suggestions by ticket only.
 from __future__ import annotations
 
 import io
-import math
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from sqlalchemy.orm import Session
 from config.voice_texts import RATING_LABELS
 from handlers.cells import SafeCsvWriter, safe_cell
 from handlers.clock import SHANGHAI, show_time
-from handlers.recognition.stats import t_ppf
+from handlers.statistics import mean, mean_interval
 from handlers.suggestions import config
 from handlers.surveys import DONT_KNOW, GROUPS, Question, Template, brand_names, templates
 from models import Suggestion, SurveyResponse, Union, User
@@ -77,15 +75,8 @@ def completed(
 
 
 def _scale_stats(values: Sequence[int]) -> dict[str, Any]:
-    n = len(values)
-    if n == 0:
-        return {"n": 0, "mean": None, "ci": None}
-    mean = statistics.fmean(values)
-    if n < 2:
-        return {"n": n, "mean": mean, "ci": None}
     # Exact Student-t quantile at every df (the one statistics module the index uses too).
-    half = t_ppf(0.975, n - 1) * statistics.stdev(values) / math.sqrt(n)
-    return {"n": n, "mean": mean, "ci": (mean - half, mean + half)}
+    return {"n": len(values), "mean": mean(values), "ci": mean_interval(values)}
 
 
 def _question_rows(tpl: Template, responses: list[SurveyResponse]) -> list[tuple[str, Question, str]]:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers import suggestions as sg
-from handlers.recognition.stats import t_ppf
+from handlers.statistics import t_ppf
 from handlers.voice_reports import DK_CODE, survey_results
 from models import Brand, Role, SurveyResponse, Union, UnionKind, User
 from models.union import assign_path
