@@ -41,7 +41,7 @@ from models import Brand, Conversation, SurveyResponse, User
 from models.survey_admin import SurveySchedule
 from nlp import Intent
 
-SURVEY_DIR = Path(__file__).resolve().parent.parent / "config" / "surveys"
+SURVEY_DIR = Path(__file__).resolve().parents[2] / "config" / "surveys"
 FLOW = "survey"
 RESUME_WINDOW = timedelta(hours=24)
 # From this many questions the chat also offers the survey's page (one tap per answer, not a reply).
