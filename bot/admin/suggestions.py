@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session, selectinload
 from bot.admin import web
 from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, display, export_links, requested_format
+from bot.admin.feedback_common import report_response, respondent_label
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
-from bot.admin.voice_common import report_response, respondent_label
 from config import voice_texts as VT
 from handlers import delivery
 from handlers import suggestions as ops
 from handlers.clock import SHANGHAI
+from handlers.feedback_reports import suggestion_topics, suggestions_as_table
 from handlers.suggestions import SuggestionError
-from handlers.voice_reports import suggestion_topics, suggestions_as_table
 from models import Suggestion, SuggestionEvent, SuggestionState, Union, User, utcnow
 from models.admin import AuditEntry
 

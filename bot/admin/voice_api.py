@@ -1,18 +1,14 @@
-"""/api/v1/suggestions and /api/v1/surveys/{key}/results: the same queries and scoping as the
-pages (registered on the API blueprint of ``bot.admin.api``). Suggestions carry no author field
-of any kind, named or anonymous."""
+"""/api/v1/suggestions: the same queries and scoping as the inbox (registered on the API blueprint
+of ``bot.admin.api``). Suggestions carry no author field of any kind, named or anonymous. The
+survey results route is ``bot.admin.surveys.api``."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from flask import Response, abort, jsonify, request
 
 from bot.admin import web
 from bot.admin.api import MAX_LIMIT, _jsonable, _scope, bp
 from bot.admin.suggestions import SuggestionFilters, suggestion_dict, suggestions_query
-from bot.admin.surveys import scoped_results
-from handlers.surveys import templates
 from models import utcnow
 
 
@@ -29,34 +25,3 @@ def suggestions() -> Response:
     now = utcnow()
     items = [_jsonable(suggestion_dict(s, now)) for s in session.scalars(stmt.limit(limit).offset(offset))]
     return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-@bp.route("/surveys/<key>/results")
-def survey_results(key: str) -> Response:
-    if key not in templates():
-        abort(404)
-    data = scoped_results(web.db(), _scope(), key, None)
-    for q in data["questions"]:
-        if "options" in q:
-            q["options"] = [
-                {"option": o, "count": c, "percent": round(p, 2), "base": base}
-                for (o, c, p), base in zip(q["options"], q.pop("bases"), strict=True)
-            ]
-        for g, summary in (q.get("groups") or {}).items():
-            if summary and "options" in summary:
-                summary["options"] = [
-                    {"option": o, "count": c, "percent": round(p, 2), "base": base}
-                    for (o, c, p), base in zip(summary["options"], summary.pop("bases"), strict=True)
-                ]
-            q["groups"][g] = summary
-    return jsonify(_plain(data))

@@ -10,8 +10,8 @@ from flask import abort, redirect, request, url_for
 from bot.h5 import web
 from bot.h5.web import bp, signed_in
 from config import voice_texts as T
-from handlers.surveys import Template, templates
 from handlers.surveys.page import SurveyPage, submit_section, survey_page
+from handlers.surveys.templates import Template, templates
 
 # What a redirect may announce (anything else in the query string is ignored).
 NOTICES = {"saved": T.SURVEY_PAGE_SAVED}

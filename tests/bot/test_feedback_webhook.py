@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 import models
 from handlers import suggestions as sg
 from handlers.clock import local_day
-from handlers.surveys import templates
+from handlers.surveys.templates import templates
 from models import Role, Suggestion, SurveyResponse, Union, UnionKind, User, utcnow
 from models.union import assign_path
 from tests.wechat_chat import Chat

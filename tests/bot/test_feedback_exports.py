@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from handlers import suggestions as sg
 from handlers.statistics import t_ppf
-from handlers.voice_reports import DK_CODE, survey_results
+from handlers.surveys.reports import DK_CODE
+from handlers.surveys.results import survey_results
 from models import Brand, Role, SurveyResponse, Union, UnionKind, User
 from models.union import assign_path
 

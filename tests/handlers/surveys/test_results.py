@@ -10,7 +10,8 @@ import pytest
 from scipy import stats as sps
 from sqlalchemy.orm import Session
 
-from handlers.voice_reports import render_results, survey_results
+from handlers.surveys.reports import render_results
+from handlers.surveys.results import survey_results
 from models import Brand, SurveyResponse, Union, UnionKind, User
 from models.union import assign_path
 
@@ -90,7 +91,7 @@ def test_roster_percentages_state_their_base(session: Session) -> None:
 
 
 def test_dashboard_shows_each_roster_base(session: Session) -> None:
-    from bot.admin.surveys import question_view
+    from bot.admin.surveys.exports import question_view
 
     test_roster_percentages_state_their_base(session)
     q = next(q for q in survey_results(session, "brand_recognition")["questions"] if q["key"] == "aware")
