@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from handlers import measures
+from handlers.errors import OperationError
 from handlers.inbound import Inbound
 from handlers.members import on_scan
 from handlers.surveys.answers import BadAnswer, parse_answer
@@ -238,8 +239,9 @@ def test_parse_answer_rejects(qtype, extra, text) -> None:
     ],
 )
 def test_bad_templates(questions) -> None:
-    with pytest.raises(TemplateError):
+    with pytest.raises(TemplateError) as refused:
         parse_template({"key": "t", "title": "t", "questions": questions})
+    assert isinstance(refused.value, OperationError)  # shown to the user as it is, like any refusal
 
 
 def test_roster_random_order_is_neutral(session, area) -> None:
