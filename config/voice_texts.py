@@ -153,7 +153,7 @@ SURVEY_LEAVE_HINT = "回复「取消」退出问卷（已答内容保留 24 小�
 SURVEY_PAGE_LINK = "题目较多，也可以在网页上填写（与聊天中的进度互通）：{url}"
 SURVEY_MOVED_ON = "您已在网页上接着作答，上一条回复未作记录。当前题目："
 
-# --- the H5 survey page (handlers/survey_page.py, bot/h5/surveys.py) --------------------------
+# --- the H5 survey page (handlers/surveys/page.py, bot/h5/surveys.py) -------------------------
 SURVEY_PAGE_HINT_MULTIPLE = "可多选。"
 SURVEY_PAGE_HINT_MAX = "可多选，最多 {max} 项。"
 SURVEY_PAGE_HINT_ROSTER = "可多选；都没听说过请选「{none}」。"

@@ -1,6 +1,6 @@
 """The campaign world the load bench runs against, built with the project's own seeding code:
 the demo unions and brands (handlers/demo.py), the demo rating and vote campaigns with a month
-of answers (handlers/recognition/demo.py), the default survey opened (handlers/surveys.py), and
+of answers (handlers/recognition/demo.py), the default survey opened (handlers/surveys/operations.py), and
 a crowd of followers who have written before (``User`` rows, spread over the grassroots unions).
 """
 
@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.actor import Actor
 from handlers.demo import load_demo
 from handlers.recognition.demo import RATING_CAMPAIGN, VOTE_CAMPAIGN, load_recognition_demo
-from handlers.surveys import default_template, set_open
+from handlers.surveys.operations import set_open
+from handlers.surveys.templates import default_template
 from models import Brand, Union, UnionKind, User
 from models.migrate import upgrade
 from models.recognition import Campaign
@@ -34,7 +36,7 @@ def seed(engine: Engine, session_factory: sessionmaker[Session], known: int, now
         load_recognition_demo(session, now)
         tpl = default_template()
         if tpl is not None:
-            set_open(session, tpl, True, now, "bench")
+            set_open(session, tpl, True, now, Actor.system("bench"))
         grassroots = list(session.scalars(select(Union.id).where(Union.kind == UnionKind.GRASSROOTS)))
         existing = set(session.scalars(select(User.openid).where(User.openid.like(f"{FOLLOWER_PREFIX}%"))))
         for i in range(known):

@@ -22,7 +22,6 @@ from bot.admin import (  # voice_api and recognition_api add their routes to the
     suggestions,
     surveys,
     unions,
-    voice_api,  # noqa: F401
     web,
 )
 from bot.admin.programme import api as programme_api  # noqa: F401  (adds its routes to the API blueprint)

@@ -8,14 +8,14 @@ from bot.cli import (
     admin,
     chat,
     core,
+    feedback,
+    feedback_demo,
     jobs,
     photos,
     programme,
     recognition,
     recognition_demo,
     retention,
-    voice,
-    voice_demo,
 )
 
 
@@ -26,11 +26,11 @@ def register_cli(app: Flask) -> None:
         chat,
         programme,
         photos,
-        voice,
+        feedback,
         recognition,
         admin,
         retention,
-        voice_demo,
+        feedback_demo,
         recognition_demo,
     ):
         for command in module.commands:

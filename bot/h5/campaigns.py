@@ -20,7 +20,8 @@ from handlers.recognition.campaign_page import (
     is_gallery_photo,
     submit,
 )
-from handlers.surveys import is_open, templates
+from handlers.surveys.queries import is_open
+from handlers.surveys.templates import templates
 from models.recognition import Campaign
 
 # The outcomes a redirect may announce (anything else in the query string is ignored).

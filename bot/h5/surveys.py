@@ -1,5 +1,5 @@
 """The H5 survey page: one section of the survey per form, on the chat's response
-(handlers/survey_page.py holds the rules; this module only translates HTTP)."""
+(handlers/surveys/page.py holds the rules; this module only translates HTTP)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from flask import abort, redirect, request, url_for
 from bot.h5 import web
 from bot.h5.web import bp, signed_in
 from config import voice_texts as T
-from handlers.survey_page import SurveyPage, submit_section, survey_page
-from handlers.surveys import Template, templates
+from handlers.surveys.page import SurveyPage, submit_section, survey_page
+from handlers.surveys.templates import Template, templates
 
 # What a redirect may announce (anything else in the query string is ignored).
 NOTICES = {"saved": T.SURVEY_PAGE_SAVED}

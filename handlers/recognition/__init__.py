@@ -1,8 +1,8 @@
 """Votes, ratings and the 社会认可度 index (method: docs/method/).
 
-``estimators`` and ``stats`` are the pure maths; ``loader`` reads events; ``campaigns`` records
-them; ``chat`` and ``sink`` are the entry points from WeChat and from the survey engine;
-``fraud`` flags suspicious responses; ``report`` and ``queries`` serve the results.
+``estimators`` is the pure maths (its quantiles from ``handlers.statistics``); ``loader`` reads
+events; ``campaigns`` records them; ``chat`` and ``sink`` are the entry points from WeChat and
+from the survey engine; ``fraud`` flags suspicious responses; ``report`` and ``queries`` serve the results.
 """
 
 from handlers.recognition import chat as chat

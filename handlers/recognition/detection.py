@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from config.recognition import RecognitionConfig
+from handlers.statistics import median
 from models.recognition import FlagStatus
 
 SUBMISSION_KINDS = ("rating", "support_vote", "review_score")
@@ -116,11 +117,6 @@ def robust_cv(gaps: Sequence[float]) -> float:
         return 0.0 if len(set(ordered)) == 1 else math.inf
     mad = median(sorted(abs(g - mid) for g in ordered))
     return 1.4826 * mad / mid
-
-
-def median(ordered: Sequence[float]) -> float:
-    n = len(ordered)
-    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2.0
 
 
 def is_new(e: Ev, cfg: RecognitionConfig) -> bool:

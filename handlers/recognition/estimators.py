@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from config.recognition import GROUPS, RecognitionConfig
-from handlers.recognition.stats import beta_ppf, median, t_ppf, wilson, z_quantile
+from handlers.statistics import beta_ppf, median, t_ppf, wilson, z_quantile
 
 INSUFFICIENT = "insufficient"
 PROVISIONAL = "provisional"
@@ -608,7 +608,7 @@ def compute_cohort(
 
 def pairwise_probability(a: BrandResult, b: BrandResult) -> float:
     """P(RI_a > RI_b) under the normal approximation (docs/method/ranking.md §6)."""
-    from handlers.recognition.stats import normal_cdf
+    from handlers.statistics import normal_cdf
 
     spread = math.sqrt(a.variance + b.variance)
     if spread == 0:

@@ -27,7 +27,7 @@ from config.recognition import RecognitionConfig
 from handlers.recognition.adjudication import open_check_brands
 from handlers.recognition.detection import is_home
 from handlers.recognition.estimators import BrandInput, Cell, Obs, Sums
-from handlers.recognition.stats import cronbach_alpha
+from handlers.statistics import cronbach_alpha
 from models import Brand, Union
 from models.recognition import (
     EXCLUDING,

@@ -1,5 +1,5 @@
 """The suggestion pages' tables (inbox, history, deliveries, the dashboard's own actions, the
-month's topics, the overview's overdue panel); the CSV/XLSX export is handlers/voice_reports.py."""
+month's topics, the overview's overdue panel); the CSV/XLSX export is handlers/feedback_reports.py."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from bot.admin.export import Table, export_links, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from bot.admin.suggestions import exports
-from bot.admin.voice_common import report_response, respondent_label
+from bot.admin.feedback_common import report_response, respondent_label
 from config import voice_texts as VT
 from handlers import delivery
 from handlers.actor import Actor
@@ -32,7 +32,7 @@ from handlers.suggestions import queries
 from handlers.suggestions.errors import SuggestionError
 from handlers.suggestions.queries import SuggestionFilters, categories
 from handlers.suggestions.states import TRANSITIONS
-from handlers.voice_reports import suggestion_topics, suggestions_as_table
+from handlers.feedback_reports import suggestion_topics, suggestions_as_table
 from models import Suggestion, SuggestionState, Union, User, utcnow
 from models.admin import AuditEntry
 

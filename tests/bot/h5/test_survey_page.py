@@ -20,8 +20,11 @@ from werkzeug.datastructures import MultiDict
 import bot.h5.web
 import bot.pipeline
 from bot.h5.web import SESSION_COOKIE
-from handlers import surveys as sv
+from handlers.actor import Actor
 from handlers.context import Reply
+from handlers.surveys.chat import LONG_SURVEY, begin
+from handlers.surveys.operations import RESUME_WINDOW, set_open
+from handlers.surveys.templates import parse_template, question_count, templates
 from models import Conversation, SurveyResponse, User
 from models.recognition import RecognitionEvent
 from tests.bot.h5.conftest import NOW, WECHAT_UA, WORKER_A, WORKER_B, Province, query_of
@@ -227,7 +230,7 @@ def test_leaving_and_coming_back_continues_where_the_worker_left(
     back = _get(client)
     assert "欢迎回来" in back and _keys(back) == _keys(html) and _numbers(back) == [2, 3, 4, 5, 6]
     # After 24 hours, as in the chat, the response starts afresh (one response, same roster rule).
-    monkeypatch.setattr(bot.h5.web, "utcnow", lambda: NOW + sv.RESUME_WINDOW + timedelta(minutes=1))
+    monkeypatch.setattr(bot.h5.web, "utcnow", lambda: NOW + RESUME_WINDOW + timedelta(minutes=1))
     later = _get(client)
     assert _keys(later) == ["aware"]
     with app.extensions["ghpp"].session_factory() as session:
@@ -300,7 +303,7 @@ def test_a_closed_survey_shows_so_and_records_nothing(
     client = sign_in(WORKER_A, PAGE)
     html = _get(client)
     with app.extensions["ghpp"].session_factory() as session, session.begin():
-        sv.set_open(session, sv.templates()[KEY], False, NOW, "test")
+        set_open(session, templates()[KEY], False, NOW, Actor.system("test"))
     closed = _get(client)
     assert "该问卷已结束" in closed and 'name="steps"' not in closed
     resp = _response(app, WORKER_A)
@@ -389,7 +392,7 @@ def test_bad_input_is_refused_whole_with_a_clear_message(
 def test_the_chat_offers_the_page_for_a_long_survey(
     app: Flask, chat: Chat, monkeypatch: pytest.MonkeyPatch, province: Province
 ) -> None:
-    assert sv.question_count(sv.templates()[KEY]) >= sv.LONG_SURVEY
+    assert question_count(templates()[KEY]) >= LONG_SURVEY
     plain = chat.say(WORKER_B, "问卷")
     assert "以下品牌您听说过哪些" in plain and "http" not in plain  # no public address: no link
     _home(app, monkeypatch, public_base_url="https://gh.example.cn")
@@ -428,7 +431,7 @@ class _Links:
 
 
 def test_a_short_survey_gets_no_link_and_a_one_time_link_stays_out_of_pushes(session, monkeypatch) -> None:
-    short = sv.parse_template(
+    short = parse_template(
         {
             "key": "short",
             "title": "食堂满意度",
@@ -438,17 +441,17 @@ def test_a_short_survey_gets_no_link_and_a_one_time_link_stays_out_of_pushes(ses
     user = make_user(session)
     ctx = make_ctx(session, user, NOW)
     ctx.page_links = links = _Links(signs_in=True)
-    reply = sv.begin(ctx, short)
+    reply = begin(ctx, short)
     assert "网页" not in (reply.text or "") and links.asked == [] and not reply.private
-    long_ = sv.templates()[KEY]
+    long_ = templates()[KEY]
     ctx = make_ctx(session, make_user(session), NOW)
     ctx.page_links = _Links(signs_in=True)
-    reply = sv.begin(ctx, long_)
+    reply = begin(ctx, long_)
     # A reply carrying a sign-in link is private: sealed in the reply cache, held (not pushed) if late.
     assert "https://gh.example.cn/h5/surveys/brand_recognition" in (reply.text or "") and reply.private
     ctx = make_ctx(session, make_user(session), NOW)
     ctx.page_links = _Links(signs_in=False)
-    assert not sv.begin(ctx, long_).private
+    assert not begin(ctx, long_).private
 
 
 def test_the_pages_command_sends_the_link_to_the_pages(

@@ -28,7 +28,7 @@ from handlers.recognition.estimators import (
     reputation,
 )
 from handlers.recognition.report import canonical
-from handlers.recognition.stats import beta_ppf, median, wilson
+from handlers.statistics import beta_ppf, median, wilson
 from tests.handlers.recognition.test_worked_example import BING, JIA, PRIORS, YI
 
 scores = st.lists(st.floats(0, 100, allow_nan=False), min_size=0, max_size=60)
@@ -234,7 +234,7 @@ def test_determinism_byte_identical() -> None:
 
 
 def test_cronbach_alpha_reference() -> None:
-    from handlers.recognition.stats import cronbach_alpha
+    from handlers.statistics import cronbach_alpha
 
     rows = [(4, 4, 8), (5, 4, 9), (2, 3, 4), (3, 3, 6), (5, 5, 10), (1, 2, 3), (4, 3, 7)]
     items = list(zip(*rows, strict=True))

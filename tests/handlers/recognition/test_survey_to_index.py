@@ -6,7 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers import measures
-from handlers import surveys as sv
+from handlers.surveys.operations import measured_response
+from handlers.surveys.queries import response_of
+from handlers.surveys.templates import templates
 from models.recognition import RecognitionEvent
 from tests.factories import make_user
 from tests.factories_voice import say
@@ -20,7 +22,7 @@ def _answer_everything(session: Session, user) -> None:
         if "感谢" in text:
             return
         if "以下品牌您听说过哪些" in text:
-            resp = sv.response_of(session, "brand_recognition", user)
+            resp = response_of(session, "brand_recognition", user)
             assert resp is not None
             roster = resp.plan["roster"]
             answer = ",".join(str(i + 1) for i, item in enumerate(roster) if item["id"] is not None)
@@ -50,9 +52,9 @@ def test_survey_answers_become_roster_and_rating_events(session: Session, brands
     assert ballot.grp == "W" and ballot.channel == "neutral_open" and ballot.payload["aware"]
     # Delivered again (a retried publish): nothing new is recorded.
     before = len(events)
-    resp = sv.response_of(session, "brand_recognition", worker)
+    resp = response_of(session, "brand_recognition", worker)
     assert resp is not None
-    measured = sv.measured_response(sv.templates()["brand_recognition"], resp)
+    measured = measured_response(templates()["brand_recognition"], resp)
     assert measured is not None
     measures.publish(session, measured)
     after = session.scalars(select(RecognitionEvent).where(RecognitionEvent.campaign_id == campaign.id)).all()

@@ -268,7 +268,7 @@ def test_anonymous_author_appears_nowhere(
     assert anon_user is not None
     anon_user_id = anon_user.id
     db.rollback()
-    from bot.admin.voice_common import respondent_label
+    from bot.admin.feedback_common import respondent_label
 
     with client.application.test_request_context():
         label = respondent_label(anon_user_id)

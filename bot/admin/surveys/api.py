@@ -1,5 +1,5 @@
-"""/api/v1/surveys/{key}/results: the same queries and scoping as the pages (registered on the
-API blueprint of ``bot.admin.api``). /api/v1/suggestions is in ``bot.admin.suggestions.api``."""
+"""/api/v1/surveys/{key}/results: the results page's figures and scoping as JSON (registered on
+the API blueprint of ``bot.admin.api``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from flask import Response, abort, jsonify
 
 from bot.admin import web
 from bot.admin.api import _scope, bp
-from bot.admin.surveys import scoped_results
-from handlers.surveys import templates
+from bot.admin.surveys.views import respondents
+from handlers.surveys.results import scoped_results
+from handlers.surveys.templates import templates
 
 
 def _plain(value: Any) -> Any:
@@ -27,7 +28,8 @@ def _plain(value: Any) -> Any:
 def survey_results(key: str) -> Response:
     if key not in templates():
         abort(404)
-    data = scoped_results(web.db(), _scope(), key, None)
+    session = web.db()
+    data = scoped_results(session, key, None, respondents(session, _scope()))
     for q in data["questions"]:
         if "options" in q:
             q["options"] = [

@@ -12,10 +12,12 @@ from flask.cli import with_appcontext
 from bot.runtime import Runtime
 from handlers.actor import SYSTEM
 from handlers.context import JobRequest
+from handlers.feedback_reports import suggestion_table, write_table
 from handlers.suggestions.operations import escalate_overdue
 from handlers.suggestions.queries import pending_deliveries
-from handlers.surveys import default_template, templates
-from handlers.voice_reports import render_results, suggestion_table, survey_results, survey_table, write_table
+from handlers.surveys.reports import render_results, survey_table
+from handlers.surveys.results import survey_results
+from handlers.surveys.templates import default_template, templates
 from models import utcnow
 
 

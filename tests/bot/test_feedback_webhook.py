@@ -17,7 +17,7 @@ import models
 from handlers.clock import local_day
 from handlers.suggestions import operations as sg
 from handlers.suggestions.operations import user_actor
-from handlers.surveys import templates
+from handlers.surveys.templates import templates
 from models import Role, Suggestion, SurveyResponse, Union, UnionKind, User, utcnow
 from models.union import assign_path
 from tests.wechat_chat import Chat

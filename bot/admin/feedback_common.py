@@ -1,4 +1,4 @@
-"""Shared by the suggestion and survey pages: exports through the CLI's writer, opaque labels."""
+"""Shared by the 职工心声 pages (suggestions, surveys): exports through the CLI's writer, opaque labels."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from urllib.parse import quote
 from flask import Response, current_app
 
 from handlers.clock import local_day
-from handlers.voice_reports import Table as ReportTable
-from handlers.voice_reports import write_table
+from handlers.feedback_reports import Table as ReportTable
+from handlers.feedback_reports import write_table
 from models import utcnow
 
 MIMETYPES = {

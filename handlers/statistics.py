@@ -1,6 +1,7 @@
-"""Distribution functions the index and the survey results need, in plain Python (no SciPy here).
+"""The statistics the survey results and the recognition index share, in plain Python (no SciPy).
 
-The one place for quantiles: survey intervals (``voice_reports``) use ``t_ppf`` too, never a table.
+The one place for quantiles and intervals: survey means and their t intervals, the index's
+shares (Wilson), quantiles and Cronbach's α. Never a table of quantiles.
 
 Regularised incomplete beta by Lentz's continued fraction, its inverse by safeguarded Newton
 steps, Student-t quantiles through the beta relation, the Wilson interval. Tests compare them
@@ -10,6 +11,8 @@ with SciPy and statsmodels.
 from __future__ import annotations
 
 import math
+import statistics
+from collections.abc import Sequence
 from statistics import NormalDist
 
 _EPS = 1e-15
@@ -104,6 +107,21 @@ def t_ppf(p: float, df: float) -> float:
     return t if p > 0.5 else -t
 
 
+def mean(values: Sequence[float]) -> float | None:
+    """The arithmetic mean; None without values."""
+    return statistics.fmean(values) if values else None
+
+
+def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:
+    """Student-t interval for the mean (exact quantile at every df); None below two values."""
+    n = len(values)
+    if n < 2:
+        return None
+    centre = statistics.fmean(values)
+    half = t_ppf(0.5 + level / 2.0, n - 1) * statistics.stdev(values) / math.sqrt(n)
+    return (centre - half, centre + half)
+
+
 def wilson(p_hat: float, n: float, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a share p̂ observed on (effective) n."""
     if n <= 0:
@@ -116,7 +134,7 @@ def wilson(p_hat: float, n: float, level: float = 0.95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def median(values: list[float]) -> float:
+def median(values: Sequence[float]) -> float:
     ordered = sorted(values)
     n = len(ordered)
     mid = n // 2

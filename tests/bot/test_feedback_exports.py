@@ -11,10 +11,11 @@ import openpyxl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.recognition.stats import t_ppf
+from handlers.statistics import t_ppf
 from handlers.suggestions import operations as sg
 from handlers.suggestions.operations import user_actor
-from handlers.voice_reports import DK_CODE, survey_results
+from handlers.surveys.reports import DK_CODE
+from handlers.surveys.results import survey_results
 from models import Brand, Role, SurveyResponse, Union, UnionKind, User
 from models.union import assign_path
 

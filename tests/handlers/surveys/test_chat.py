@@ -8,9 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from handlers import measures
-from handlers import surveys as sv
+from handlers.errors import OperationError
 from handlers.inbound import Inbound
 from handlers.members import on_scan
+from handlers.surveys.answers import BadAnswer, parse_answer
+from handlers.surveys.queries import response_of
+from handlers.surveys.templates import Step, TemplateError, parse_template
 from models import Conversation, SurveyResponse
 from tests.factories import make_brand, make_ctx, make_union, make_user
 from tests.factories_voice import say
@@ -37,7 +40,7 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[measures.MeasuredResponse
 
 
 def _roster(session, user):
-    resp = sv.response_of(session, "brand_recognition", user)
+    resp = response_of(session, "brand_recognition", user)
     return resp, resp.plan["roster"]
 
 
@@ -199,11 +202,11 @@ def test_scene_sets_group(session, area, published) -> None:
     ],
 )
 def test_parse_answer(qtype, extra, text, expected) -> None:
-    tpl = sv.parse_template(
+    tpl = parse_template(
         {"key": "t", "title": "t", "questions": [{"id": "a", "type": qtype, "text": "?", **extra}]}
     )
-    step = sv.Step("a", tpl.questions[0])
-    assert sv.parse_answer(step, SurveyResponse(plan={}, answers={}), text) == expected
+    step = Step("a", tpl.questions[0])
+    assert parse_answer(step, SurveyResponse(plan={}, answers={}), text) == expected
 
 
 @pytest.mark.parametrize(
@@ -218,11 +221,11 @@ def test_parse_answer(qtype, extra, text, expected) -> None:
     ],
 )
 def test_parse_answer_rejects(qtype, extra, text) -> None:
-    tpl = sv.parse_template(
+    tpl = parse_template(
         {"key": "t", "title": "t", "questions": [{"id": "a", "type": qtype, "text": "?", **extra}]}
     )
-    with pytest.raises(sv.BadAnswer):
-        sv.parse_answer(sv.Step("a", tpl.questions[0]), SurveyResponse(plan={}, answers={}), text)
+    with pytest.raises(BadAnswer):
+        parse_answer(Step("a", tpl.questions[0]), SurveyResponse(plan={}, answers={}), text)
 
 
 @pytest.mark.parametrize(
@@ -236,8 +239,9 @@ def test_parse_answer_rejects(qtype, extra, text) -> None:
     ],
 )
 def test_bad_templates(questions) -> None:
-    with pytest.raises(sv.TemplateError):
-        sv.parse_template({"key": "t", "title": "t", "questions": questions})
+    with pytest.raises(TemplateError) as refused:
+        parse_template({"key": "t", "title": "t", "questions": questions})
+    assert isinstance(refused.value, OperationError)  # shown to the user as it is, like any refusal
 
 
 def test_roster_random_order_is_neutral(session, area) -> None:

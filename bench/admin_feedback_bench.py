@@ -1,4 +1,4 @@
-"""Suggestion and survey pages on a province-sized tree (run by hand: python bench/admin_voice_bench.py).
+"""Suggestion and survey pages on a province-sized tree (run by hand: python bench/admin_feedback_bench.py).
 
 Reuses the tree of bench/admin_bench.py (1,777 unions), adds 20,000 suggestions spread over the
 grassroots unions (this month) and 2,000 complete survey responses, and times the inbox, the

@@ -31,7 +31,7 @@ def _artifact(page: Any, name: str) -> None:
 
 
 @pytest.fixture
-def voice_demo(app: Flask, live_server: str) -> tuple[str, str]:  # noqa: F811
+def feedback_demo(app: Flask, live_server: str) -> tuple[str, str]:  # noqa: F811
     now = utcnow()
     with app.extensions["ghpp"].session_factory() as db, db.begin():
         plant = db.scalar(select(Union).where(Union.code == "BZ-BC-001"))
@@ -77,11 +77,11 @@ def voice_demo(app: Flask, live_server: str) -> tuple[str, str]:  # noqa: F811
 
 
 def test_answer_a_suggestion_in_the_browser(
-    voice_demo: tuple[str, str],
+    feedback_demo: tuple[str, str],
     browser: Any,  # noqa: F811
     wechat_stub: WeChatStub,
 ) -> None:
-    server, month = voice_demo
+    server, month = feedback_demo
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []

@@ -3,7 +3,7 @@
 Without JavaScript, skip logic works by sections: a section is the visible unanswered questions up
 to and including the next one that decides what comes later (a ``show_if`` target, or the roster
 that picks the brands to rate). Submitting a section checks every answer with the chat's rules
-(``surveys.check_value``) and saves all of them or none; the next section is then worked out
+(``answers.check_value``) and saves all of them or none; the next section is then worked out
 from the saved answers. The response is the chat's (one per person): a survey begun in chat
 continues here at its next question, and back. Completion is the chat's ``complete()``.
 """
@@ -18,24 +18,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config import voice_texts as T
-from handlers.surveys import (
-    DONT_KNOW,
+from handlers.surveys.answers import BadAnswer, check_value, current_step, options_of, steps
+from handlers.surveys.operations import (
     RESUME_WINDOW,
-    BadAnswer,
-    Step,
-    Template,
-    check_value,
     complete,
-    current_step,
     end_chat_flow,
     ensure_roster,
-    is_open,
-    options_of,
     record_answer,
-    response_of,
     start_response,
-    steps,
 )
+from handlers.surveys.queries import is_open, response_of
+from handlers.surveys.templates import DONT_KNOW, Step, Template
 from models import SurveyResponse, User
 
 # A response started on the page, not through an organiser's link.

@@ -1,4 +1,4 @@
-"""Demo suggestions and survey answers, so the dashboard's voice pages have something to show.
+"""Demo suggestions and survey answers, so the dashboard's 职工心声 pages have something to show.
 
 Only for the demo (``flask --app bot voice-demo`` refuses outside demo mode). Suggestions go
 through the real operations (submit, accept, answer, reject), so their tickets, categories,
@@ -7,7 +7,6 @@ deadlines and history are what a worker's message would produce.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,8 +15,10 @@ from sqlalchemy.orm import Session
 from handlers.actor import SYSTEM
 from handlers.clock import SHANGHAI
 from handlers.suggestions import operations as ops
-from models import SurveyResponse, Union, User
+from handlers.surveys.demo import add_demo_responses
+from models import Union, User
 
+# Kept as it was: demo databases made before hold these openids, and the second run checks them.
 DEMO_PREFIX = "demo-voice-"
 # (union code, text, anonymous, what the union has done so far)
 SUGGESTIONS = (
@@ -44,7 +45,7 @@ def demo_step(now: datetime, count: int) -> timedelta:
     return min(timedelta(days=1), (local - month_start) / (count + 1))
 
 
-def load_voice_demo(session: Session, now: datetime) -> dict[str, int]:
+def load_feedback_demo(session: Session, now: datetime) -> dict[str, int]:
     """Add the demo workers, suggestions and survey responses once; a second run adds nothing."""
     if session.scalar(select(User.id).where(User.openid.startswith(DEMO_PREFIX)).limit(1)) is not None:
         return {"suggestions": 0, "responses": 0}
@@ -69,36 +70,6 @@ def load_voice_demo(session: Session, now: datetime) -> dict[str, int]:
             s.answer_delivered_at = filed_at + step / 2  # the demo has no one to push to
         if done == "reject":
             ops.reject(session, s, SYSTEM, REASON, filed_at + step / 8)
-    responses = 0
-    for i in range(12):
-        code = ("BZ-BC-001", "BZ-BC-002", "BZ-ZP-001")[i % 3]
-        if code not in unions:
-            continue
-        user = User(openid=f"{DEMO_PREFIX}resp-{i}", union_id=unions[code].id)
-        session.add(user)
-        session.flush()
-        answers: dict[str, object] = {
-            "aware": [],
-            "union_service": (5, 4, 4, 3, 5, 2, 4, 5, 3, 4, 4, 5)[i],
-            "joined": 1 if i % 3 else 2,
-            "channel": 1 + i % 4,
-            "comment": ("希望多开展技能培训", "希望职工书屋延长开放时间", None)[i % 3],
-        }
-        if i % 3:
-            answers["activity"] = [1 + i % 5, 1 + (i + 1) % 5] if i % 2 else [1 + i % 5]
-        session.add(
-            SurveyResponse(
-                survey_key="brand_recognition",
-                user_id=user.id,
-                respondent_code="D" + secrets.token_hex(6).upper(),
-                status="complete",
-                answers=answers,
-                plan={"roster": [], "rated": [], "history": []},
-                started_at=now - 2 * step,
-                updated_at=now - 2 * step,
-                submitted_at=now - 2 * step,
-            )
-        )
-        responses += 1
+    responses = add_demo_responses(session, unions, DEMO_PREFIX, now - 2 * step)
     session.flush()
     return {"suggestions": len(SUGGESTIONS), "responses": responses}

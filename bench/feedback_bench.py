@@ -1,6 +1,6 @@
 """Suggestion tickets under concurrency, and survey results on many responses.
 
-Run by hand: DATABASE_URL=postgresql+psycopg://…/scratch python bench/voice_bench.py
+Run by hand: DATABASE_URL=postgresql+psycopg://…/scratch python bench/feedback_bench.py
 (defaults to a temporary SQLite file). It drops and rebuilds the schema of that database.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 import handlers  # noqa: F401  (registers handlers)
 import models
 from handlers.suggestions import operations as sg
-from handlers.voice_reports import survey_results
+from handlers.surveys.results import survey_results
 from models import SurveyResponse, Union, UnionKind, User, utcnow
 from models.db import make_engine
 from models.migrate import upgrade

@@ -18,7 +18,7 @@ from models.admin import AdminRole
 from tests.bot.admin.conftest import PASSWORD, login
 
 
-def test_voice_demo_only_in_demo_mode_and_once(
+def test_feedback_demo_only_in_demo_mode_and_once(
     app: Flask, settings: Settings, clean_db: Engine, store: Store
 ) -> None:
     refused = app.test_cli_runner().invoke(args=["voice-demo"])
@@ -53,12 +53,12 @@ def test_voice_demo_only_in_demo_mode_and_once(
 
 def test_demo_suggestions_fall_in_the_current_month_on_any_day(db: Session) -> None:
     """The topics page shows the current month; on the 1st the demo must still fill it."""
-    from handlers.voice_demo import load_voice_demo
+    from handlers.feedback_demo import load_feedback_demo
 
     load_demo(db)
     # 00:30 on 1 December in Shanghai: the worst case, half an hour into the month.
     now = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
-    load_voice_demo(db, now)
+    load_feedback_demo(db, now)
     month_start = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
     rows = list(db.scalars(select(Suggestion)))
     assert len(rows) == 9
