@@ -38,7 +38,7 @@ from handlers.clock import show_time
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.paging import pages_of
-from handlers.recognition.campaigns import identity_hash
+from handlers.recognition.respondents import identity_hash
 from handlers.registry import on_command, on_intent
 from handlers.understanding import REPLY_LIMIT_BYTES, ask_back, option
 from models import (

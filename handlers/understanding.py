@@ -226,7 +226,7 @@ def option(name: str, **args: Any) -> dict[str, Any]:
 
 
 def _number_label(ctx: Context, number: int, campaign_id: int | None = None) -> str:
-    from handlers.recognition.campaigns import entry_by_number, open_campaigns_for
+    from handlers.recognition.campaign_scope import entry_by_number, open_campaigns_for
 
     campaigns = open_campaigns_for(ctx.session, ctx.user, ctx.now)
     if campaign_id is not None:

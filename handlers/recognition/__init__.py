@@ -1,8 +1,11 @@
 """Votes, ratings and the 社会认可度 index (method: docs/method/).
 
-``estimators`` and ``stats`` are the pure maths; ``loader`` reads events; ``campaigns`` records
-them; ``chat`` and ``sink`` are the entry points from WeChat and from the survey engine;
-``fraud`` flags suspicious responses; ``report`` and ``queries`` serve the results.
+``estimators`` (per group), ``cohort_index`` and ``stats`` are the pure maths; ``loader`` (with
+``estimator_inputs``) reads events; ``campaigns`` makes campaigns and ``recording`` records votes
+and ratings; ``chat`` and ``sink`` are the entry points from WeChat and from the survey engine;
+``fraud`` flags suspicious responses (the rules in ``detection`` and the ``*_rules`` modules, run
+by ``scan``); ``adjudication`` and ``brand_checks`` hold the people's decisions; ``report``,
+``snapshots`` and ``queries`` serve the results.
 """
 
 from handlers.recognition import chat as chat

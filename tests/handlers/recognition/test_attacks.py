@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from config.recognition import default_config
-from handlers.recognition.estimators import compute_cohort
+from handlers.recognition.cohort_index import compute_cohort
+from handlers.recognition.estimator_inputs import build_inputs
 from handlers.recognition.fraud import Ev, detect, poisson_sf
-from handlers.recognition.loader import build_inputs
 from models.recognition import FlagStatus
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
