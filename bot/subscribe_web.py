@@ -24,7 +24,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template_string, request
 
 from config import voice_texts as T
-from handlers.delivery import SUBSCRIBE_SCENE, record_grant
+from handlers.delivery_channels import record_grant
+from handlers.delivery_messages import SUBSCRIBE_SCENE
 from models import utcnow
 
 log = logging.getLogger(__name__)
