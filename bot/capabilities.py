@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.settings import ACCOUNT_TYPES, Settings, SettingsError
-from handlers.delivery import parse_template_fields
+from handlers.delivery_messages import parse_template_fields
 from handlers.ports import DEFAULT_TEMPLATE_FIELDS, Channels, ConsentLinks
 
 

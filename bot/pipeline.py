@@ -21,18 +21,19 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.leases import Leases
 from bot.outbox import Outbox
+from bot.router_cache import RouterCache
 from bot.store import Store, StoreUnavailable
 from config import texts
 from handlers.anonymity import day_stamp, seal, unseal
@@ -43,8 +44,7 @@ from handlers.inbound import Inbound
 from handlers.members import resolve_sender
 from handlers.ports import Channels, PageLinks
 from handlers.router_learning import follow_up_candidate, mark_follow_up
-from models import Brand, BrandAlias, InboundMessage, utcnow
-from nlp import BrandEntry, Router
+from models import InboundMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -66,104 +66,6 @@ def hashed_key(inbound: Inbound, secret: bytes) -> str:
     # Keyed hash so neither Redis nor the audit table holds "openid + MsgId" in clear, and a
     # dump cannot be brute-forced back to the sender of an anonymous suggestion without the key.
     return hmac.new(secret, inbound.dedupe_key.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-class RouterCache:
-    """The router for the current brand catalogue, rebuilt only when the catalogue changes.
-
-    The catalogue's signature is read at most every ``ttl_s`` (not once per message); a change
-    committed in this process is seen at once (``catalogue_changed``), one made by another
-    process within ``ttl_s``.
-    """
-
-    def __init__(self, ttl_s: float = 5.0) -> None:
-        self._lock = threading.Lock()
-        self._signature: tuple[object, ...] | None = None
-        self._router: Router | None = None
-        self.ttl_s = ttl_s
-        self._checked_at = -float("inf")
-        self._version = -1
-
-    def get(self, session: Session) -> Router:
-        with self._lock:
-            fresh = time.monotonic() - self._checked_at < self.ttl_s and self._version == _catalogue_version
-            if self._router is not None and fresh:
-                return self._router
-        version = _catalogue_version
-        signature = tuple(
-            session.execute(
-                select(
-                    func.count(Brand.id),
-                    func.max(Brand.id),
-                    func.max(Brand.updated_at),
-                    select(func.count(BrandAlias.id)).scalar_subquery(),
-                    select(func.max(BrandAlias.id)).scalar_subquery(),
-                )
-            ).one()
-        )
-        with self._lock:
-            if self._router is not None and signature == self._signature:
-                self._checked_at, self._version = time.monotonic(), version
-                return self._router
-        brands = session.scalars(select(Brand).options(selectinload(Brand.aliases)).order_by(Brand.id)).all()
-        router = Router([BrandEntry(b.name, tuple(b.alias_names)) for b in brands])
-        with self._lock:
-            self._router, self._signature = router, signature
-            self._checked_at, self._version = time.monotonic(), version
-        return router
-
-
-# Bumped when a session of this process commits a change to a brand or an alias.
-_catalogue_version = 0
-
-
-def _note_catalogue_change(session: Session, _context: object, _instances: object) -> None:
-    if any(isinstance(o, (Brand, BrandAlias)) for o in (*session.new, *session.dirty, *session.deleted)):
-        session.info["catalogue_changed"] = True
-
-
-def catalogue_changed(session: Session) -> None:
-    global _catalogue_version
-    if session.info.pop("catalogue_changed", False):
-        _catalogue_version += 1
-
-
-event.listen(Session, "before_flush", _note_catalogue_change)
-event.listen(Session, "after_commit", catalogue_changed)
-
-
-class _Leases:
-    """Renews the leases of messages being worked on, from one thread, while any are held."""
-
-    def __init__(self, store: Store, lease_s: float) -> None:
-        self.store = store
-        self.lease_s = lease_s
-        self._held: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def hold(self, key: str, token: str) -> None:
-        with self._lock:
-            self._held[key] = token
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._renew, name="lease-renewal", daemon=True)
-                self._thread.start()
-
-    def drop(self, key: str) -> None:
-        with self._lock:
-            self._held.pop(key, None)
-
-    def _renew(self) -> None:
-        while True:
-            time.sleep(self.lease_s / 3)
-            with self._lock:
-                if not self._held:
-                    self._thread = None
-                    return
-                held = list(self._held.items())
-            for key, token in held:
-                with contextlib.suppress(StoreUnavailable):
-                    self.store.extend_if_equals(key, token, self.lease_s)
 
 
 class Pipeline:
@@ -189,7 +91,7 @@ class Pipeline:
         self.budget_s = budget_s
         self.dedupe_ttl_s = dedupe_ttl_s
         self.lease_s = lease_s
-        self._leases = _Leases(store, lease_s)
+        self._leases = Leases(store, lease_s)
         self._executor = ThreadPoolExecutor(8, thread_name_prefix="msg")
         # Links to the H5 pages for replies; set by bot.h5 when it is registered (None: no links).
         self.page_links: PageLinks | None = None

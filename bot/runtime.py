@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.capabilities import Capabilities, capabilities
 from bot.jobs import QUEUE_PREFIX, InlineQueue, RQQueue, Transport, parse_delays
 from bot.outbox import Outbox
-from bot.pipeline import LEASE_S, Pipeline, RouterCache
+from bot.pipeline import LEASE_S, Pipeline
 from bot.replay import ReplayGuard
+from bot.router_cache import RouterCache
 from bot.store import CircuitBreaker, MemoryStore, RedisStore, Store
 from bot.subscribe_web import ConsentLinkSigner
 from bot.wechat.api import WeChatApiClient

@@ -3,7 +3,7 @@
 After a named filing the worker is offered ``ConsentLinks.consent_url``: WeChat's page
 ``mp.weixin.qq.com/mp/subscribemsg?action=get_confirm…``. WeChat then redirects to
 ``/h5/subscribe/callback`` with ``openid``, ``template_id``, ``action`` (confirm / cancel),
-``scene`` and our ``reserved``, which records a single-use grant (handlers/delivery.py).
+``scene`` and our ``reserved``, which records a single-use grant (handlers/delivery_channels.py).
 
 ``reserved`` is signed, expires after 7 days and is bound to the openid it was made for, so a
 forged callback, or someone else's link with another openid, records nothing (403). WeChat allows
@@ -24,7 +24,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template_string, request
 
 from config import voice_texts as T
-from handlers.delivery import SUBSCRIBE_SCENE, record_grant
+from handlers.delivery_channels import record_grant
+from handlers.delivery_messages import SUBSCRIBE_SCENE
 from models import utcnow
 
 log = logging.getLogger(__name__)

@@ -54,7 +54,7 @@ HELD_REPLY_HEADER = "您上一条消息的处理结果："
 HELD_REPLY_RESEND = "（本次消息的回复过长未能一并显示，请重新发送一次。）"
 INTERNAL_ERROR = "抱歉，系统暂时繁忙，您的消息已记录，请稍后再试。"
 
-# --- acting only on clear intent (handlers/understanding.py) ---------------------------------------
+# --- acting only on clear intent (handlers/intent_gates.py, asking_back.py) -------------------------
 CAN_DO = (
     "可以这样说：「投3号」投票，「工惠乐学 5分」打分，「建议：内容」提建议，"
     "「问卷」参加调查，「查询 品牌名」看进展。"

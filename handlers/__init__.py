@@ -8,6 +8,7 @@ Importing this package registers every domain module's handlers (see ``registry`
 ``as`` re-exports mark these imports as wanted for their registration side effects.
 """
 
+from handlers import asking_back as asking_back
 from handlers import delivery as delivery
 from handlers import help as help
 from handlers import members as members

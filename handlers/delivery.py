@@ -25,6 +25,9 @@ Errors WeChat gives, recorded on the attempt's row:
 - any other refusal: the next channel.
 Network errors and WeChat's -1 (busy) are raised for the job queue's retries (10 s, 60 s, 300 s);
 those attempts leave no row (their transaction is rolled back), the answer stays owed.
+
+What each channel sends is ``delivery_messages``; which channels may be tried (and the
+subscription grants) is ``delivery_channels``.
 """
 
 from __future__ import annotations
@@ -34,28 +37,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import voice_texts as T
-from handlers.clock import show_time
 from handlers.context import EMPTY, Context, Reply
+from handlers.delivery_channels import has_unused_grant, plan, refuses_templates, tried_channels, unused_grant
+from handlers.delivery_messages import send
 from handlers.inbound import Inbound
 from handlers.ports import Channels, WeChatApi, WeChatApiError
 from handlers.rare_rows import RareKeys
 from handlers.registry import on_event
 from models import Suggestion, SuggestionEvent, SuggestionState, User
-from models.delivery import AnswerDelivery, DeliveryChannel, DeliveryStatus, SubscribeGrant
+from models.delivery import AnswerDelivery, DeliveryChannel, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
 C, St = DeliveryChannel, DeliveryStatus
-# The scene of our consent link and of the subscription message it allows (WeChat: 0–10000).
-SUBSCRIBE_SCENE = 1000
-KEYWORD_MAX_CHARS = 20  # a template keyword's value (WeChat's rule since 2023)
-SUBSCRIBE_TITLE_MAX = 15
-SUBSCRIBE_CONTENT_MAX = 200
-TEMPLATE_SOURCES = ("ticket", "answer", "time", "union", "content")
 
 NOT_FOLLOWING = 43004
 BAD_TEMPLATE = 40037
@@ -76,52 +73,6 @@ def _owed_user_ids(session: Session) -> list[int]:
 
 # Owed answers are rare: who has one is read for everyone every half minute, not per message.
 owed = RareKeys(_owed_user_ids, ttl_s=30.0)
-
-
-# --- text ---------------------------------------------------------------------------------------
-
-
-def cut(text: str, limit: int) -> str:
-    """``text`` on one line, at most ``limit`` characters, cut with "…"."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def template_data(fields: tuple[tuple[str, str], ...], s: Suggestion) -> dict[str, dict[str, str]]:
-    """The template message's keywords: values only (no colour), each within 20 characters."""
-    values = {
-        "ticket": s.ticket,
-        "answer": s.answer or "",
-        "time": show_time(s.answered_at) if s.answered_at else "",
-        "union": s.union.name,
-        "content": s.content,
-    }
-    return {key: {"value": cut(values[source], KEYWORD_MAX_CHARS)} for key, source in fields}
-
-
-def parse_template_fields(spec: str) -> tuple[tuple[str, str], ...]:
-    """``"character_string1:ticket,thing2:answer,time3:time"`` → pairs; ValueError (Chinese) if bad."""
-    pairs: list[tuple[str, str]] = []
-    for part in spec.split(","):
-        key, sep, source = (x.strip() for x in part.partition(":"))
-        if not part.strip():
-            continue
-        if not sep or not key or source not in TEMPLATE_SOURCES:
-            raise ValueError(
-                "配置项 GHPP_TEMPLATE_ANSWER_FIELDS 格式错误：应为「关键词:内容」逗号分隔，"
-                f"内容可选 {'、'.join(TEMPLATE_SOURCES)}，"
-                "如 character_string1:ticket,thing2:answer,time3:time。"
-            )
-        pairs.append((key, source))
-    if not pairs:
-        raise ValueError("配置项 GHPP_TEMPLATE_ANSWER_FIELDS 为空：至少要有一个关键词。")
-    return tuple(pairs)
-
-
-def subscribe_content(s: Suggestion) -> str:
-    """The subscription message's text (at most 200 characters): the answer cut to fit."""
-    room = SUBSCRIBE_CONTENT_MAX - len(T.SUBSCRIBE_CONTENT.format(ticket=s.ticket, answer=""))
-    return T.SUBSCRIBE_CONTENT.format(ticket=s.ticket, answer=cut(s.answer or "", max(room, 1)))
 
 
 # --- records ------------------------------------------------------------------------------------
@@ -207,68 +158,6 @@ class Delivered:
     prompted: bool
 
 
-def _tried(session: Session, event_id: int | None, s: Suggestion) -> set[DeliveryChannel]:
-    rows = session.scalars(
-        select(AnswerDelivery.channel).where(
-            AnswerDelivery.suggestion_id == s.id, AnswerDelivery.answer_event_id == event_id
-        )
-    )
-    return set(rows)
-
-
-def _refuses_templates(session: Session, user: User) -> bool:
-    stmt = (
-        select(AnswerDelivery.id)
-        .join(Suggestion, Suggestion.id == AnswerDelivery.suggestion_id)
-        .where(
-            Suggestion.user_id == user.id,
-            AnswerDelivery.channel == C.TEMPLATE,
-            AnswerDelivery.status == St.BLOCKED,
-        )
-        .limit(1)
-    )
-    return session.scalar(stmt) is not None
-
-
-def _grant(session: Session, user: User, channels: Channels) -> SubscribeGrant | None:
-    stmt = (
-        select(SubscribeGrant)
-        .where(
-            SubscribeGrant.user_id == user.id,
-            SubscribeGrant.used_at.is_(None),
-            SubscribeGrant.template_id == channels.subscribe_template_id,
-        )
-        .order_by(SubscribeGrant.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return session.scalar(stmt)
-
-
-def plan(
-    channels: Channels,
-    *,
-    within_window: bool,
-    tried: set[DeliveryChannel],
-    refuses_templates: bool,
-    has_grant: bool,
-) -> list[DeliveryChannel]:
-    """The channels to try, in order; features the account cannot use are never in it."""
-    out: list[DeliveryChannel] = []
-    if channels.customer_service and within_window:
-        out.append(C.CUSTOMER_SERVICE)
-    if channels.template and channels.template_id and C.TEMPLATE not in tried and not refuses_templates:
-        out.append(C.TEMPLATE)
-    if (
-        channels.subscribe_message
-        and channels.subscribe_template_id
-        and C.SUBSCRIBE not in tried
-        and has_grant
-    ):
-        out.append(C.SUBSCRIBE)
-    return out
-
-
 def deliver_answer(
     session: Session,
     api: WeChatApi,
@@ -286,9 +175,9 @@ def deliver_answer(
     if s.anonymous or s.user_id != user.id:
         return None  # never pushed (see the module doc); the caller's check, made again here
     event_id = answer_event_id(session, s)
-    tried = _tried(session, event_id, s)
-    refuses = channels.template and _refuses_templates(session, user)
-    grant = _grant(session, user, channels) if channels.subscribe_message else None
+    tried = tried_channels(session, event_id, s)
+    refuses = channels.template and refuses_templates(session, user)
+    grant = unused_grant(session, user, channels) if channels.subscribe_message else None
     order = plan(
         channels,
         within_window=within_window,
@@ -298,7 +187,7 @@ def deliver_answer(
     )
     for channel in order:
         try:
-            msgid = _send(api, channels, channel, s, user)
+            msgid = send(api, channels, channel, s, user)
         except WeChatApiError as exc:
             if exc.retryable and exc.errcode not in QUOTA_ERRORS:
                 raise  # network, -1: the job queue retries; this transaction keeps nothing
@@ -316,33 +205,6 @@ def deliver_answer(
         mark_delivered(session, s, channel, now, msgid=msgid)
         return Delivered(channel, prompted=channel in (C.CUSTOMER_SERVICE, C.SUBSCRIBE))
     wait_for_next_message(session, s, event_id, now)
-    return None
-
-
-def _send(
-    api: WeChatApi, channels: Channels, channel: DeliveryChannel, s: Suggestion, user: User
-) -> str | None:
-    if channel is C.CUSTOMER_SERVICE:
-        api.send_text(user.openid, T.ANSWER_PUSH.format(ticket=s.ticket, answer=s.answer))
-        return None
-    if channel is C.TEMPLATE:
-        assert channels.template_id is not None
-        msgid = api.send_template(
-            user.openid,
-            channels.template_id,
-            template_data(channels.template_fields, s),
-            url=channels.answer_page_url,
-        )
-        return str(msgid) if msgid is not None else None
-    assert channel is C.SUBSCRIBE and channels.subscribe_template_id is not None
-    api.send_subscribe_message(
-        user.openid,
-        channels.subscribe_template_id,
-        SUBSCRIBE_SCENE,
-        T.SUBSCRIBE_TITLE[:SUBSCRIBE_TITLE_MAX],
-        subscribe_content(s),
-        url=channels.answer_page_url,
-    )
     return None
 
 
@@ -413,16 +275,7 @@ def template_finished(ctx: Context, inbound: Inbound) -> Reply:
     return EMPTY
 
 
-# --- one-time subscription grants -----------------------------------------------------------------
-
-
-def has_unused_grant(session: Session, user: User, channels: Channels) -> bool:
-    stmt = select(SubscribeGrant.id).where(
-        SubscribeGrant.user_id == user.id,
-        SubscribeGrant.used_at.is_(None),
-        SubscribeGrant.template_id == channels.subscribe_template_id,
-    )
-    return session.scalar(stmt.limit(1)) is not None
+# --- what the worker is told when filing ------------------------------------------------------------
 
 
 def consent_offer(session: Session, channels: Channels, user: User, now: datetime) -> str | None:
@@ -432,32 +285,6 @@ def consent_offer(session: Session, channels: Channels, user: User, now: datetim
     if has_unused_grant(session, user, channels):
         return None  # one is waiting to be used already
     return T.SUBSCRIBE_OFFER.format(url=channels.consent.consent_url(user.openid, now))
-
-
-def record_grant(
-    session: Session, openid: str, template_id: str, scene: int, reserved_hash: str, now: datetime
-) -> bool:
-    """Record a confirmed consent (the callback was verified by the caller). False: no such
-    follower. The same consent link twice records one grant (``reserved_hash`` is unique)."""
-    user = session.scalar(select(User).where(User.openid == openid))
-    if user is None:
-        return False
-    if session.scalar(select(SubscribeGrant.id).where(SubscribeGrant.reserved_hash == reserved_hash)):
-        return True
-    try:
-        with session.begin_nested():
-            session.add(
-                SubscribeGrant(
-                    user_id=user.id,
-                    template_id=template_id,
-                    scene=scene,
-                    reserved_hash=reserved_hash,
-                    granted_at=now,
-                )
-            )
-    except IntegrityError:
-        pass  # the same callback, recorded at this moment by another request
-    return True
 
 
 def how_answer_comes(channels: Channels) -> str:

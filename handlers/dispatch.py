@@ -7,6 +7,7 @@ import re
 from config import texts
 from handlers.context import EMPTY, Context, Reply
 from handlers.inbound import Inbound
+from handlers.intent_gates import flow_help, gate, interruption
 from handlers.registry import (
     CLICK_HANDLERS,
     COMMAND_HANDLERS,
@@ -17,7 +18,7 @@ from handlers.registry import (
     MESSAGE_HOOKS,
     REPLY_HOOKS,
 )
-from handlers.understanding import flow_help, flow_label, gate, interruption, is_help
+from handlers.understanding import flow_label, is_help
 
 # Inside a conversation only a message that IS a request to stop breaks out: "希望取消加班"
 # is an answer to a survey question, "取消" / "我要退出" / "不填了" are not.

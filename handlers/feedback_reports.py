@@ -18,10 +18,10 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.suggestions import default_config as config
 from config.voice_texts import RATING_LABELS
 from handlers.cells import SafeCsvWriter, safe_cell
 from handlers.clock import SHANGHAI, show_time
-from config.suggestions import default_config as config
 from models import Suggestion, Union
 from models.union import subtree_ids
 from nlp.keywords import top_keywords

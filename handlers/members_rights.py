@@ -34,13 +34,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from config import rights_texts as T
+from handlers.asking_back import ask_back
 from handlers.clock import show_time
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.paging import pages_of
-from handlers.recognition.campaigns import identity_hash
+from handlers.recognition.respondents import identity_hash
 from handlers.registry import on_command, on_intent
-from handlers.understanding import REPLY_LIMIT_BYTES, ask_back, option
+from handlers.understanding import REPLY_LIMIT_BYTES, option
 from models import (
     Brand,
     Conversation,

@@ -33,27 +33,25 @@ from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
+from handlers.actor import Actor
 from handlers.clock import SHANGHAI
 from handlers.context import JobRequest
 from handlers.recognition.adjudication import (
-    appeal,
-    brand_checks,
-    close_check,
     closed_message,
     decide_flag,
-    escalate_ring,
 )
+from handlers.recognition.brand_checks import appeal, brand_checks, close_check, escalate_ring
 from handlers.recognition.campaigns import (
     COHORT_LEVELS,
     CampaignError,
     campaign_cohort_label,
     create_campaign,
-    invite_reviewer,
 )
 from handlers.recognition.closing import close_campaign
 from handlers.recognition.fraud import FraudError
 from handlers.recognition.live import REFRESH_JOB, StoredResults, refresh, stored_results
 from handlers.recognition.report import HEAT_TITLE, results
+from handlers.recognition.reviewer_codes import invite_reviewer
 from models import Brand, Union, utcnow
 from models.admin import AdminRole
 from models.recognition import (
@@ -597,7 +595,7 @@ def close(campaign_id: int) -> Any:
     session = web.db()
     campaign = _organiser_campaign(campaign_id)
     try:
-        snap = close_campaign(session, campaign, utcnow())
+        snap = close_campaign(session, campaign, Actor.admin(web.current_account().username), utcnow())
     except CampaignError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -794,7 +792,9 @@ def decide(campaign_id: int, flag_id: int) -> Any:
     assert before is not None
     before_status = before.status.value
     try:
-        d = decide_flag(session, flag_id, decision, web.current_account().username, reason, utcnow())
+        d = decide_flag(
+            session, flag_id, decision, Actor.admin(web.current_account().username), reason, utcnow()
+        )
     except FraudError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -867,11 +867,11 @@ def escalate(campaign_id: int) -> Any:
     campaign = _organiser_campaign(campaign_id)
     pair = (_form_brand("brand_a", campaign, sc), _form_brand("brand_b", campaign, sc))
     reason = request.form.get("reason", "").strip()[:500]
-    user = web.current_account().username
+    actor = Actor.admin(web.current_account().username)
     return _check_action(
         campaign_id,
         "recognition.check_escalate",
-        lambda: escalate_ring(web.db(), campaign, pair, user, reason, utcnow()),
+        lambda: escalate_ring(web.db(), campaign, pair, actor, reason, utcnow()),
         {"brands": list(pair), "reason": reason},
         lambda _: "已升级为品牌核查：两个品牌在核查结束前显示为数据核查中。",
     )
@@ -884,11 +884,11 @@ def end_check(campaign_id: int) -> Any:
     campaign = _organiser_campaign(campaign_id)
     brand_id = _form_brand("brand", campaign, sc)
     reason = request.form.get("reason", "").strip()[:500]
-    user = web.current_account().username
+    actor = Actor.admin(web.current_account().username)
     return _check_action(
         campaign_id,
         "recognition.check_close",
-        lambda: close_check(web.db(), campaign, brand_id, user, reason, utcnow()),
+        lambda: close_check(web.db(), campaign, brand_id, actor, reason, utcnow()),
         {"brand": brand_id, "reason": reason},
         lambda d: "核查已结束。" if d.effective else "已记录您的意见；需另一位复核人同意后核查才结束。",
     )
@@ -905,11 +905,11 @@ def appeal_check(campaign_id: int) -> Any:
         abort(403)
     brand_id = _form_brand("brand", campaign, sc)
     reason = request.form.get("reason", "").strip()[:500]
-    user = web.current_account().username
+    actor = Actor.admin(web.current_account().username)
     return _check_action(
         campaign_id,
         "recognition.check_appeal",
-        lambda: appeal(session, campaign, brand_id, user, reason, utcnow()),
+        lambda: appeal(session, campaign, brand_id, actor, reason, utcnow()),
         {"brand": brand_id, "reason": reason},
         lambda _: "申诉已提交：该品牌重新进入核查，由两位复核人复核。",
     )

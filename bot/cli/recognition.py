@@ -10,27 +10,23 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.cli.admin import CLI_ACTOR
 from bot.cli.core import runtime
+from handlers.actor import Actor
 from handlers.clock import SHANGHAI, show_time
-from handlers.recognition.adjudication import (
-    AdjudicationError,
-    brand_checks,
-    close_check,
-    closed_message,
-    decide_flag,
-    escalate_ring,
-    locked_open,
-)
+from handlers.recognition.adjudication import AdjudicationError, closed_message, decide_flag, locked_open
+from handlers.recognition.brand_checks import brand_checks, close_check, escalate_ring
 from handlers.recognition.campaigns import (
     CampaignError,
     campaign_cohort_label,
     create_campaign,
     find_campaign,
-    invite_reviewer,
 )
 from handlers.recognition.closing import close_campaign, correct_snapshot
 from handlers.recognition.fraud import FraudError, run_rules
-from handlers.recognition.report import csv_text, results, table_text
+from handlers.recognition.report import results
+from handlers.recognition.report_text import csv_text, table_text
+from handlers.recognition.reviewer_codes import invite_reviewer
 from models import Brand, Union, utcnow
 from models.recognition import Campaign
 
@@ -110,7 +106,7 @@ def campaign_close(name: str) -> None:
     with runtime().session_factory() as session, session.begin():
         try:
             c = find_campaign(session, name)
-            snap = close_campaign(session, c, utcnow())
+            snap = close_campaign(session, c, Actor.admin(CLI_ACTOR), utcnow())
         except CampaignError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"活动「{name}」已结束。正式结果快照 sha256：{snap.sha256}")
@@ -217,7 +213,7 @@ def recognition_scan(name: str, full: bool) -> None:
 def recognition_decide(flag_id: int, decision: str, actor: str, reason: str) -> None:
     with runtime().session_factory() as session, session.begin():
         try:
-            d = decide_flag(session, flag_id, decision, actor, reason, utcnow())
+            d = decide_flag(session, flag_id, decision, Actor.admin(actor), reason, utcnow())
         except FraudError as exc:
             raise click.ClickException(str(exc)) from exc
         assert d.flag is not None
@@ -274,7 +270,7 @@ def recognition_escalate(name: str, brand_a: str, brand_b: str, actor: str, reas
         c = _campaign(session, name)
         pair = (_brand_id(session, brand_a), _brand_id(session, brand_b))
         try:
-            escalate_ring(session, c, pair, actor, reason, utcnow())
+            escalate_ring(session, c, pair, Actor.admin(actor), reason, utcnow())
         except FraudError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"已升级核查：「{brand_a}」「{brand_b}」在核查结束前显示为数据核查中。")
@@ -290,7 +286,7 @@ def recognition_close_check(name: str, brand: str, actor: str, reason: str) -> N
     with runtime().session_factory() as session, session.begin():
         c = _campaign(session, name)
         try:
-            d = close_check(session, c, _brand_id(session, brand), actor, reason, utcnow())
+            d = close_check(session, c, _brand_id(session, brand), Actor.admin(actor), reason, utcnow())
         except FraudError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -314,7 +310,8 @@ def recognition_correct(
     with runtime().session_factory() as session, session.begin():
         c = _campaign(session, name)
         try:
-            snap = correct_snapshot(session, c, reason, actors, decisions, utcnow())
+            by = [Actor.admin(a) for a in actors]
+            snap = correct_snapshot(session, c, reason, by, decisions, utcnow())
         except AdjudicationError as exc:
             raise click.ClickException(str(exc)) from exc
         msg = (

@@ -1,8 +1,12 @@
 """Votes, ratings and the 社会认可度 index (method: docs/method/).
 
-``estimators`` is the pure maths (its quantiles from ``handlers.statistics``); ``loader`` reads
-events; ``campaigns`` records them; ``chat`` and ``sink`` are the entry points from WeChat and
-from the survey engine; ``fraud`` flags suspicious responses; ``report`` and ``queries`` serve the results.
+``estimators`` (per group) and ``cohort_index`` are the pure maths (quantiles from
+``handlers.statistics``); ``loader`` (with
+``estimator_inputs``) reads events; ``campaigns`` makes campaigns and ``recording`` records votes
+and ratings; ``chat`` and ``sink`` are the entry points from WeChat and from the survey engine;
+``fraud`` flags suspicious responses (the rules in ``detection`` and the ``*_rules`` modules, run
+by ``scan``); ``adjudication`` and ``brand_checks`` hold the people's decisions; ``report``,
+``snapshots`` and ``queries`` serve the results.
 """
 
 from handlers.recognition import chat as chat

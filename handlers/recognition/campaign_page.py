@@ -15,16 +15,11 @@ from sqlalchemy.orm import Session
 
 from handlers.clock import show_time
 from handlers.context import Context
-from handlers.recognition.campaigns import (
-    Outcome,
-    applies_to,
-    identity_hash,
-    open_campaigns_for,
-    record_rating,
-    record_vote,
-)
+from handlers.recognition.campaign_scope import applies_to, open_campaigns_for
 from handlers.recognition.chat import SCAN_EVERY
 from handlers.recognition.live import ask_refresh
+from handlers.recognition.recording import Outcome, record_rating, record_vote
+from handlers.recognition.respondents import identity_hash
 from models import Brand, User
 from models.programme import Photo, PhotoStatus
 from models.recognition import Campaign, CampaignKind, RecognitionEvent

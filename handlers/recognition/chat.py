@@ -8,6 +8,7 @@ from datetime import timedelta
 from config import recognition_texts as t
 from config.recognition import default_config
 from handlers.anonymity import keyed
+from handlers.asking_back import ask_back
 from handlers.clock import SHANGHAI
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
@@ -16,22 +17,14 @@ from handlers.pages import guarded, link_line
 from handlers.paging import pages_of
 from handlers.programme.binding import on_code
 from handlers.recognition.adjudication import locked_open
-from handlers.recognition.campaigns import (
-    Outcome,
-    campaigns_for_brand,
-    entry_by_number,
-    identity_hash,
-    may_be_reviewer,
-    open_campaigns_for,
-    record_rating,
-    record_vote,
-    redeem_reviewer_code,
-    reviewer_campaigns,
-)
+from handlers.recognition.campaign_scope import campaigns_for_brand, entry_by_number, open_campaigns_for
 from handlers.recognition.fraud import run_rules
 from handlers.recognition.live import ask_refresh
+from handlers.recognition.recording import Outcome, record_rating, record_vote
+from handlers.recognition.respondents import identity_hash, may_be_reviewer, reviewer_campaigns
+from handlers.recognition.reviewer_codes import redeem_reviewer_code
 from handlers.registry import JobContext, job, on_click, on_flow, on_intent
-from handlers.understanding import ask_back, clear_score, flow_prompt, option
+from handlers.understanding import clear_score, flow_prompt, option
 from models import Brand, Conversation
 from models.recognition import Campaign, CampaignKind, ReviewerInvite
 

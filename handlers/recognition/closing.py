@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.recognition import default_config
+from handlers.actor import Actor
 from handlers.recognition.adjudication import (
     DECISIONS,
     AdjudicationError,
@@ -26,12 +27,14 @@ from handlers.recognition.adjudication import (
 )
 from handlers.recognition.campaigns import CampaignError
 from handlers.recognition.fraud import run_rules
-from handlers.recognition.report import latest_snapshot, take_snapshot
+from handlers.recognition.report import latest_snapshot
+from handlers.recognition.snapshots import take_snapshot
 from models.recognition import Campaign, RecognitionSnapshot
 
 
-def close_campaign(session: Session, campaign: Campaign, now: datetime) -> RecognitionSnapshot:
-    """Mark the campaign closed, re-run the rules over the whole round, write the immutable snapshot."""
+def close_campaign(session: Session, campaign: Campaign, actor: Actor, now: datetime) -> RecognitionSnapshot:
+    """Mark the campaign closed, re-run the rules over the whole round, write the immutable snapshot
+    (version 1, created by ``actor``)."""
     # The row lock makes a scan or a decision in flight finish first, or see the close.
     if not locked_open(session, campaign) or campaign.closed_at is not None:
         raise CampaignError(f"活动「{campaign.name}」已经结束")
@@ -40,7 +43,7 @@ def close_campaign(session: Session, campaign: Campaign, now: datetime) -> Recog
     # The rules run once more over the whole round, so the official numbers exclude every
     # current suspect; adjudicate (recognition decide) before closing.
     run_rules(session, campaign, now)
-    return take_snapshot(session, campaign)
+    return take_snapshot(session, campaign, actor=actor.label)
 
 
 def _published(body: str) -> dict[str, object]:
@@ -53,7 +56,7 @@ def correct_snapshot(
     session: Session,
     campaign: Campaign,
     reason: str,
-    actors: Sequence[str],
+    actors: Sequence[Actor],
     decisions: Sequence[tuple[int, str]],
     now: datetime,
 ) -> RecognitionSnapshot:
@@ -62,7 +65,7 @@ def correct_snapshot(
     reason = reason.strip()[:500]
     if not reason:
         raise AdjudicationError("更正必须填写理由")
-    names = tuple(dict.fromkeys(a.strip() for a in actors if a.strip()))
+    names = tuple(dict.fromkeys(a.label.strip() for a in actors if a.label.strip()))
     if len(names) < cfg.adjudicators:
         raise AdjudicationError(
             f"更正正式结果需要 {cfg.adjudicators} 位不同的复核人（两位复核人各填一次 --by）"

@@ -14,14 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.measures import BrandRatingAnswer, MeasuredResponse, RosterAnswer, publish, roster_for
-from handlers.recognition.campaigns import (
-    create_campaign,
-    invite_reviewer,
-    record_rating,
-    record_vote,
-    redeem_reviewer_code,
-)
+from handlers.recognition.campaigns import create_campaign
 from handlers.recognition.live import refresh
+from handlers.recognition.recording import record_rating, record_vote
+from handlers.recognition.reviewer_codes import invite_reviewer, redeem_reviewer_code
 from models import Brand, Union, UnionKind, User
 from models.recognition import Campaign
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config.recognition import RecognitionConfig, default_config
+from handlers.errors import OperationError
 from handlers.recognition.detection import SUBMISSION_KINDS, Ev, Sig, Wanted, poisson_sf, robust_cv
 from handlers.recognition.scan import detect_all
 from handlers.recognition.scan_store import run_scan
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 
-class FraudError(ValueError):
+class FraudError(OperationError):
     """An adjudication that cannot be recorded (Chinese message)."""
 
 

@@ -1,9 +1,10 @@
-"""Results of a campaign: the report (table/JSON/CSV rows), the immutable snapshot, the live view."""
+"""Results of a campaign: the report in its JSON shape, and the live view (cached until new data).
+
+The official snapshot versions are ``snapshots``; the CSV and text renderings are ``report_text``.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import threading
 from dataclasses import replace
@@ -14,22 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.recognition import GROUPS, RecognitionConfig, default_config
-from handlers.cells import SafeCsvWriter
 from handlers.clock import show_day
 from handlers.recognition.campaigns import check_cohort
-from handlers.recognition.estimators import (
-    GROUP_LABELS,
-    STATUS_LABELS,
-    TIER_LABELS,
-    UNDER_REVIEW,
-    BrandResult,
-    CohortResult,
-    Component,
-    GroupPrior,
-    Priors,
-    compute_cohort,
-)
-from handlers.recognition.loader import AsOf, Loaded, load_both
+from handlers.recognition.cohort_index import TIER_LABELS, BrandResult, CohortResult, Priors, compute_cohort
+from handlers.recognition.estimator_inputs import AsOf, Loaded
+from handlers.recognition.estimators import GROUP_LABELS, STATUS_LABELS, UNDER_REVIEW, Component
+from handlers.recognition.loader import load_both
 from models.recognition import (
     Campaign,
     RecognitionCheck,
@@ -166,16 +157,6 @@ def _priors_json(p: Priors) -> dict[str, Any]:
     }
 
 
-def priors_from_json(data: dict[str, Any]) -> Priors:
-    return Priors(
-        groups={
-            g: GroupPrior(v["p0"], v["mu0"], v["sigma"], v["m_reputation"], v["source"])
-            for g, v in data["groups"].items()
-        },
-        m_awareness=data["m_awareness"],
-    )
-
-
 def seed_text(campaign: Campaign) -> str:
     return f"campaign:{campaign.id}:{campaign.name}"
 
@@ -255,77 +236,6 @@ def latest_snapshot(session: Session, campaign: Campaign) -> RecognitionSnapshot
     return snap
 
 
-def _correction(snap_version: int, reason: str | None, previous_sha: str | None) -> dict[str, Any] | None:
-    if snap_version <= 1:
-        return None
-    return {"version": snap_version, "reason": reason, "previous_sha256": previous_sha}
-
-
-def take_snapshot(
-    session: Session,
-    campaign: Campaign,
-    cfg: RecognitionConfig | None = None,
-    reason: str | None = None,
-    actor: str | None = None,
-) -> RecognitionSnapshot:
-    """The official, immutable result: canonical JSON with its sha256 (docs/method/closing.md §3).
-
-    Without a reason this is version 1 (taken once, at close). With a reason it is a correction:
-    the next version, computed from the flags and checks as they are now; earlier versions stay.
-    """
-    cfg = cfg or default_config()
-    previous = latest_snapshot(session, campaign)
-    if previous is not None and reason is None:
-        return previous
-    # Frozen inputs: the flags and checks written up to now (the campaign row is locked by the caller).
-    as_of = AsOf(
-        session.scalar(select(func.max(RecognitionFlag.id))) or 0,
-        session.scalar(select(func.max(RecognitionCheck.id))) or 0,
-    )
-    version = previous.version + 1 if previous is not None else 1
-    correction = _correction(version, reason, previous.sha256 if previous else None)
-    body = canonical(compute_report(session, campaign, cfg, as_of=as_of, correction=correction))
-    snap = RecognitionSnapshot(
-        campaign_id=campaign.id,
-        version=version,
-        reason=reason,
-        created_by=actor,
-        cutoff_flag_id=as_of.flag_id,
-        cutoff_check_id=as_of.check_id,
-        method_version=cfg.version,
-        config_digest=cfg.digest,
-        body=body,
-        sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
-    )
-    session.add(snap)
-    session.flush()
-    return snap
-
-
-def reproduce_snapshot(
-    session: Session, snap: RecognitionSnapshot, cfg: RecognitionConfig | None = None
-) -> str:
-    """Recompute a snapshot's body from the events with its frozen priors and cutoffs (audit re-run)."""
-    campaign = session.get(Campaign, snap.campaign_id)
-    assert campaign is not None
-    frozen = priors_from_json(json.loads(snap.body)["priors"])
-    as_of = (
-        AsOf(snap.cutoff_flag_id, snap.cutoff_check_id)
-        if snap.cutoff_flag_id is not None or snap.cutoff_check_id is not None
-        else None
-    )
-    previous = session.scalar(
-        select(RecognitionSnapshot.sha256).where(
-            RecognitionSnapshot.campaign_id == snap.campaign_id,
-            RecognitionSnapshot.version == snap.version - 1,
-        )
-    )
-    correction = _correction(snap.version, snap.reason, previous)
-    return canonical(
-        compute_report(session, campaign, cfg, priors=frozen, as_of=as_of, correction=correction)
-    )
-
-
 # --- live view --------------------------------------------------------------------------------
 
 _cache_lock = threading.Lock()
@@ -360,71 +270,3 @@ def results(session: Session, campaign: Campaign, cfg: RecognitionConfig | None 
     with _cache_lock:
         _live_cache[campaign.id] = (key, report)
     return report
-
-
-def csv_text(report: dict[str, Any]) -> str:
-    """CSV export: every row carries n, interval, status and the method version.
-
-    See docs/method/disclosure.md §2.
-    """
-    buf = io.StringIO()
-    writer = SafeCsvWriter(buf)
-    writer.writerow(
-        [
-            "活动",
-            "品牌",
-            "社会认可度",
-            "可信区间下限",
-            "可信区间上限",
-            "状态",
-            "分档",
-            "名次区间",
-            "有效评价数",
-            "参与热度",
-            "待核查",
-            "含待核查指数",
-            "方法版本",
-        ]
-    )
-    for b in report["brands"]:
-        ci = b["ci"] or [None, None]
-        rr = b["rank_range"]
-        writer.writerow(
-            [
-                report["campaign"],
-                b["brand"],
-                "" if b["index"] is None else f"{b['index']:.1f}",
-                "" if ci[0] is None else f"{ci[0]:.1f}",
-                "" if ci[1] is None else f"{ci[1]:.1f}",
-                b["status"],
-                b["tier"] or "",
-                f"第{rr[0]}–{rr[1]}位" if rr else "",
-                b["ratings"],
-                b["heat"],
-                b["suspect"],
-                "" if b["index_with_suspects"] is None else f"{b['index_with_suspects']:.1f}",
-                report["method_version"],
-            ]
-        )
-    writer.writerow([report["disclosure"]])
-    return buf.getvalue()
-
-
-def table_text(report: dict[str, Any]) -> str:
-    lines = [f"活动：{report['campaign']}（{report['label']}）  方法版本 v{report['method_version']}"]
-    lines.append(
-        "品牌 | 社会认可度 [95%可信区间] | 状态 | 分档 | 名次 | 有效评价 | 参与热度 | 待核查 | 含待核查"
-    )
-    for b in report["brands"]:
-        value = "样本不足" if b["index"] is None else f"{b['index']:.1f} [{b['ci'][0]:.1f}, {b['ci'][1]:.1f}]"
-        rr = f"第{b['rank_range'][0]}–{b['rank_range'][1]}位" if b["rank_range"] else "—"
-        alt = "—" if b["index_with_suspects"] is None else f"{b['index_with_suspects']:.1f}"
-        lines.append(
-            f"{b['brand']} | {value} | {b['status']} | {b['tier'] or '—'} | {rr} | {b['ratings']} | "
-            f"{b['heat']} | {b['suspect']} | {alt}"
-        )
-        if b["shortfall"]:
-            lines.append(f"    {b['shortfall']}")
-    lines.append(f"{report['heat_title']}：参与热度为投票次数，仅反映动员情况。")
-    lines.append(report["disclosure"])
-    return "\n".join(lines)

@@ -18,7 +18,7 @@ import random
 from sqlalchemy.orm import Session
 
 from handlers.measures import FOIL_NAMES, RosterItem, brands_in_area, set_roster_provider
-from handlers.recognition.campaigns import open_campaigns_for
+from handlers.recognition.campaign_scope import open_campaigns_for
 from models import User, utcnow
 
 

@@ -15,14 +15,13 @@ are in none of those scopes, so their flags are never touched by these rules.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from config.recognition import RecognitionConfig
+from handlers.recognition.burst_rules import Baseline, judge_window
 from handlers.recognition.detection import (
     CONCENTRATION_RULES,
     DEVICE_RULES,
@@ -32,109 +31,16 @@ from handlers.recognition.detection import (
     RING_RULES,
     SUBMISSION_KINDS,
     WINDOW_RULES,
-    Baseline,
     Ev,
     Flags,
     Sig,
-    brand_concentration,
-    device_multi,
-    geo_jumps,
-    idc_ip,
-    is_new,
-    judge_window,
-    link_hops,
     poisson_sf,
-    ring_flags,
-    ring_pairs,
-    typed_groups,
-    typed_hop_sets,
 )
-
-COHORT = 0  # brand id of the cohort-total rows
-COUNTS = ("n", "n_new", "n_rated", "n_top", "n_bottom", "n_brand")
-ALL_BINS = (-(2**31), 2**31 - 1)  # every bin of a scale (the bin column is a 32-bit integer)
-
-
-@dataclass(frozen=True)
-class Scale:
-    no: int
-    width_s: int
-    offset_s: int
-    margin: int  # bins either side of a firing bin that belong to its window
-    min_count: int
-    share_ratio: float
-    label: str
-
-    def bin(self, at: datetime) -> int:
-        return (int(at.timestamp()) - self.offset_s) // self.width_s
-
-    def start(self, b: int) -> datetime:
-        return datetime.fromtimestamp(b * self.width_s + self.offset_s, tz=UTC)
-
-
-def scales(cfg: RecognitionConfig) -> tuple[Scale, ...]:
-    r = cfg.rules
-    w = r.burst_bin_min * 60
-    day = 86400
-    return (
-        Scale(
-            0,
-            w,
-            0,
-            max(0, r.burst_margin_min * 60 // w),
-            r.burst_min_count,
-            r.burst_share_ratio,
-            f"{r.burst_bin_min}min",
-        ),
-        # A patient attacker spreads over a day: day windows, at two offsets so none is halved.
-        Scale(1, day, 0, 0, r.day_min_count, r.day_share_ratio, "24h"),
-        Scale(2, day, day // 2, 0, r.day_min_count, r.day_share_ratio, "24h+12h"),
-    )
-
-
-class Store(Protocol):
-    """What the scan reads and writes; in memory (pure ``detect``) or in the database."""
-
-    def add_bins(self, rows: dict[tuple[int, int, int], list[int]]) -> None: ...
-    def bins(self, scale: int, brand: int, lo: int, hi: int) -> dict[int, tuple[list[int], bool]]: ...
-    def candidates(self, scale: int, lo: int, hi: int, min_count: int) -> list[tuple[int, int, int]]: ...
-    def set_fires(self, scale: int, brand: int, b: int, fires: bool) -> None: ...
-    def firing(self, scale: int, lo: int, hi: int) -> list[tuple[int, int]]: ...
-    def events_between(self, lo: datetime, hi: datetime, brand: int | None = None) -> list[Ev]: ...
-    def identity_events(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Ev]: ...
-    def first_activity(self, idents: Sequence[str]) -> dict[str, datetime]: ...
-    def typed_extreme(self, brands: Sequence[int], lo: datetime, hi: datetime) -> list[Ev]: ...
-    def ring_events(self, lo: datetime, hi: datetime) -> list[Ev]: ...
-    def device_signals(self, devices: Sequence[str]) -> list[Sig]: ...
-    def identity_signals(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Sig]: ...
-    def brand_signals(self, brand: int) -> list[Sig]: ...
-
-
-def is_sub(e: Ev) -> bool:
-    return e.brand_id is not None and e.kind in SUBMISSION_KINDS
-
-
-def bin_counts(events: Iterable[Ev], cfg: RecognitionConfig) -> dict[tuple[int, int, int], list[int]]:
-    rows: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0] * len(COUNTS))
-    for e in events:
-        if not is_sub(e):
-            continue
-        assert e.brand_id is not None
-        v = (
-            1,
-            int(is_new(e, cfg)),
-            int(e.q1 is not None),
-            int(e.q1 == 5),
-            int(e.q1 == 1),
-            int(e.channel == "brand"),
-        )
-        for sc in scales(cfg):
-            b = sc.bin(e.at)
-            for brand in (e.brand_id, COHORT):
-                row = rows[(sc.no, brand, b)]
-                for i, x in enumerate(v):
-                    row[i] += x
-    return rows
+from handlers.recognition.hop_rules import link_hops, typed_groups, typed_hop_sets
+from handlers.recognition.ring_rules import ring_flags, ring_pairs
+from handlers.recognition.scan_bins import ALL_BINS, COHORT, Scale, Store, bin_counts, is_sub, scales
+from handlers.recognition.scan_memory import MemoryStore
+from handlers.recognition.web_rules import brand_concentration, device_multi, geo_jumps, idc_ip
 
 
 @dataclass
@@ -361,107 +267,6 @@ class Scanner:
             subs = self.store.brand_signals(brand)
             brand_concentration(brand, self.paths.get(brand), subs, windows[brand], self.cfg, wanted)
             scope[CONCENTRATION_RULES].update(s.id for s in subs)
-
-
-class MemoryStore:
-    """The store over a list of events: pure ``detect``, and the full re-scan (one read of the
-    campaign instead of a query per window)."""
-
-    def __init__(self, events: Sequence[Ev], signals: Sequence[Sig] = ()) -> None:
-        self.sig_device: dict[str, list[Sig]] = defaultdict(list)
-        self.sig_identity: dict[str, list[Sig]] = defaultdict(list)
-        self.sig_brand: dict[int, list[Sig]] = defaultdict(list)
-        for s in sorted(signals, key=lambda s: (s.at, s.id)):
-            if s.device_hash is not None:
-                self.sig_device[s.device_hash].append(s)
-            self.sig_identity[s.identity].append(s)
-            if s.brand_id is not None and s.kind in SUBMISSION_KINDS:
-                self.sig_brand[s.brand_id].append(s)
-        self.events = sorted(events, key=lambda e: (e.at, e.id))
-        self.times = [e.at for e in self.events]
-        self.by_brand: dict[int | None, list[Ev]] = defaultdict(list)
-        self.first: dict[str, datetime] = {}
-        for e in self.events:
-            self.by_brand[e.brand_id].append(e)
-            self.first.setdefault(e.identity, e.at)
-        self.brand_times = {b: [e.at for e in evs] for b, evs in self.by_brand.items()}
-        self.rows: dict[tuple[int, int, int], list[int]] = {}
-        self.fires: set[tuple[int, int, int]] = set()
-
-    def add_bins(self, rows: dict[tuple[int, int, int], list[int]]) -> None:
-        for key, v in rows.items():
-            cur = self.rows.setdefault(key, [0] * len(COUNTS))
-            for i, x in enumerate(v):
-                cur[i] += x
-
-    def bins(self, scale: int, brand: int, lo: int, hi: int) -> dict[int, tuple[list[int], bool]]:
-        out = {}
-        if hi - lo < 4096:
-            keys: Iterable[tuple[int, int, int]] = ((scale, brand, b) for b in range(lo, hi))
-        else:
-            keys = (k for k in self.rows if k[0] == scale and k[1] == brand and lo <= k[2] < hi)
-        for key in keys:
-            if key in self.rows:
-                out[key[2]] = (self.rows[key], key in self.fires)
-        if hi - lo == 1 and lo not in out:
-            out[lo] = ([0] * len(COUNTS), False)
-        return out
-
-    def candidates(self, scale: int, lo: int, hi: int, min_count: int) -> list[tuple[int, int, int]]:
-        return [
-            (k[1], k[2], v[0])
-            for k, v in self.rows.items()
-            if k[0] == scale and k[1] != COHORT and lo <= k[2] <= hi and v[0] >= min_count
-        ]
-
-    def set_fires(self, scale: int, brand: int, b: int, fires: bool) -> None:
-        (self.fires.add if fires else self.fires.discard)((scale, brand, b))
-
-    def firing(self, scale: int, lo: int, hi: int) -> list[tuple[int, int]]:
-        return [(k[1], k[2]) for k in self.fires if k[0] == scale and lo <= k[2] <= hi]
-
-    def events_between(self, lo: datetime, hi: datetime, brand: int | None = None) -> list[Ev]:
-        evs, times = (
-            (self.events, self.times)
-            if brand is None
-            else (self.by_brand[brand], self.brand_times.get(brand, []))
-        )
-        return evs[bisect_left(times, lo) : bisect_left(times, hi)]
-
-    def identity_events(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Ev]:
-        wanted = set(idents)
-        return [e for e in self.events if e.identity in wanted and lo <= e.at <= hi]
-
-    def first_activity(self, idents: Sequence[str]) -> dict[str, datetime]:
-        return {i: self.first[i] for i in idents if i in self.first}
-
-    def typed_extreme(self, brands: Sequence[int], lo: datetime, hi: datetime) -> list[Ev]:
-        wanted = set(brands)
-        return [
-            e
-            for e in self.events
-            if e.kind == "rating"
-            and e.channel == "self"
-            and e.q1 in (1, 5)
-            and e.brand_id in wanted
-            and lo <= e.at <= hi
-        ]
-
-    def ring_events(self, lo: datetime, hi: datetime) -> list[Ev]:
-        return [
-            e
-            for e in self.events
-            if is_sub(e) and e.channel == "brand" and e.union_path is not None and lo <= e.at <= hi
-        ]
-
-    def device_signals(self, devices: Sequence[str]) -> list[Sig]:
-        return [s for d in devices for s in self.sig_device.get(d, ())]
-
-    def identity_signals(self, idents: Sequence[str], lo: datetime, hi: datetime) -> list[Sig]:
-        return [s for i in idents for s in self.sig_identity.get(i, ()) if lo <= s.at <= hi]
-
-    def brand_signals(self, brand: int) -> list[Sig]:
-        return list(self.sig_brand.get(brand, ()))
 
 
 def detect_all(

@@ -1,9 +1,8 @@
 """The scan's database side: the store over the event table and the bin table, the checkpoint
-with its per-campaign lock, and the writing of changed flags (``run_scan``)."""
+with its per-campaign lock, and the run (``run_scan``) that writes the changed flags (``scan_flags``)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -13,17 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.recognition import RecognitionConfig
-from handlers.recognition.detection import SUBMISSION_KINDS, WEB_FAMILIES, Ev, Flags, Sig
-from handlers.recognition.scan import COUNTS, MemoryStore, Scanner
+from handlers.recognition.detection import SUBMISSION_KINDS, WEB_FAMILIES, Ev, Sig
+from handlers.recognition.scan import Scanner
+from handlers.recognition.scan_bins import COUNTS
+from handlers.recognition.scan_flags import CHUNK, apply_flags
+from handlers.recognition.scan_memory import MemoryStore
 from models import Brand, Union
-from models.recognition import (
-    Campaign,
-    CampaignBrand,
-    FlagStatus,
-    RecognitionEvent,
-    RecognitionFlag,
-    RecognitionFlagAudit,
-)
+from models.recognition import Campaign, CampaignBrand, RecognitionEvent
 from models.recognition_scan import RecognitionScanBin, RecognitionScanState
 from models.recognition_web import RecognitionWebSignal
 
@@ -51,7 +46,6 @@ SIG_COLS = (
     W.idc,
     W.device_hash,
 )
-CHUNK = 900  # ids per IN list (SQLite's variable limit is far above; PostgreSQL plans it fine)
 
 
 def _evs(rows: Any) -> list[Ev]:
@@ -229,127 +223,6 @@ def _state(session: Session, campaign_id: int, now: datetime) -> RecognitionScan
         .execution_options(populate_existing=True)
     ).one()
     return state
-
-
-def _latest(
-    session: Session, ids: Sequence[int], campaign_id: int | None = None
-) -> dict[tuple[int, str], RecognitionFlag]:
-    latest: dict[tuple[int, str], RecognitionFlag] = {}
-    if campaign_id is not None:  # everything: one query, not one per chunk of ids
-        in_campaign = select(E.id).where(E.campaign_id == campaign_id)
-        for flag in session.scalars(
-            select(RecognitionFlag)
-            .where(RecognitionFlag.event_id.in_(in_campaign))
-            .order_by(RecognitionFlag.id)
-        ):
-            latest[(flag.event_id, flag.rule_id)] = flag
-        return latest
-    ordered = sorted(ids)
-    for i in range(0, len(ordered), CHUNK):
-        for flag in session.scalars(
-            select(RecognitionFlag)
-            .where(RecognitionFlag.event_id.in_(ordered[i : i + CHUNK]))
-            .order_by(RecognitionFlag.id)
-        ):
-            latest[(flag.event_id, flag.rule_id)] = flag
-    return latest
-
-
-def _write(
-    pending: list[tuple[RecognitionFlag, str]],
-    key: tuple[int, str],
-    version: str,
-    version_no: int,
-    status: FlagStatus,
-    params: dict[str, Any],
-    reason: str,
-    action: str,
-    now: datetime,
-) -> None:
-    flag = RecognitionFlag(
-        event_id=key[0],
-        rule_id=key[1],
-        rule_version=version,
-        version_no=version_no,
-        status=status,
-        params=params,
-        decided_by="system",
-        reason=reason,
-        created_at=now,
-    )
-    pending.append((flag, action))
-
-
-def _flush(session: Session, pending: list[tuple[RecognitionFlag, str]], now: datetime) -> None:
-    """All new flag versions in one flush, then their audit rows (they need the flags' ids)."""
-    session.add_all([f for f, _ in pending])
-    session.flush()
-    session.add_all(
-        [
-            RecognitionFlagAudit(flag_id=f.id, action=a, actor="system", reason=f.reason, at=now)
-            for f, a in pending
-        ]
-    )
-    session.flush()
-
-
-def apply_flags(
-    session: Session,
-    wanted: Flags,
-    scope: dict[tuple[str, ...], set[int]],
-    cfg: RecognitionConfig,
-    now: datetime,
-    campaign_id: int | None = None,
-) -> dict[str, int]:
-    """Write what changed inside the scope. A person's decision under the current rule version
-    stands; a flag the system itself restored is raised again when the rule fires again."""
-    ids = sorted(set().union(*scope.values()))
-    latest = _latest(session, ids, campaign_id)
-    written: dict[str, int] = defaultdict(int)
-    pending: list[tuple[RecognitionFlag, str]] = []
-    for rules, ids_in in sorted(scope.items()):
-        keys = {k for k in wanted if k[1] in rules and k[0] in ids_in}
-        for key in sorted(keys):
-            w, cur = wanted[key], latest.get(key)
-            version = cfg.rule_version(key[1])
-            if cur is not None and cur.rule_version == version:
-                human = cur.decided_by != "system"
-                same = cur.status == w.status and cur.params == w.params
-                if human or same:
-                    continue
-            _write(
-                pending,
-                key,
-                version,
-                (cur.version_no + 1) if cur else 1,
-                w.status,
-                w.params,
-                w.reason,
-                "raise" if cur is None or cur.status == FlagStatus.RESTORED else "reflag",
-                now,
-            )
-            written[key[1]] += 1
-        for key, cur in sorted(latest.items()):
-            if key[1] not in rules or key[0] not in ids_in or key in wanted:
-                continue
-            if cur.decided_by != "system" and cur.rule_version == cfg.rule_version(key[1]):
-                continue  # adjudicated under this version: the person's decision stands
-            if cur.status == FlagStatus.RESTORED:
-                continue
-            _write(
-                pending,
-                key,
-                cfg.rule_version(key[1]),
-                cur.version_no + 1,
-                FlagStatus.RESTORED,
-                cur.params,
-                "规则重判后不再命中",
-                "reflag",
-                now,
-            )
-            written[key[1]] += 1
-    _flush(session, pending, now)
-    return dict(written)
 
 
 def run_scan(

@@ -6,7 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.measures import MeasuredResponse, on_measured_response
-from handlers.recognition.campaigns import _insert, applies_to, open_campaigns_for, respondent
+from handlers.recognition.campaign_scope import applies_to, open_campaigns_for
+from handlers.recognition.recording import _insert
+from handlers.recognition.respondents import respondent
 from models import User
 from models.recognition import Campaign, CampaignKind, RecognitionEvent
 

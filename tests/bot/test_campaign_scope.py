@@ -136,7 +136,8 @@ def test_a_province_worker_with_two_rating_campaigns_is_asked_and_1_rates_in_the
 
 
 def test_a_reviewer_invited_to_a_county_campaign_keeps_access(app, chat, clean_db) -> None:
-    from handlers.recognition.campaigns import find_campaign, invite_reviewer
+    from handlers.recognition.campaigns import find_campaign
+    from handlers.recognition.reviewer_codes import invite_reviewer
 
     world(clean_db)
     with Session(clean_db) as session, session.begin():
@@ -154,7 +155,8 @@ def test_a_reviewer_invited_to_a_county_campaign_keeps_access(app, chat, clean_d
 
 def test_recording_outside_a_campaigns_scope_is_refused_whatever_the_path(clean_db) -> None:
     """A stale flow or a crafted call: record_rating itself refuses a worker outside the subtree."""
-    from handlers.recognition.campaigns import find_campaign, record_rating, record_vote
+    from handlers.recognition.campaigns import find_campaign
+    from handlers.recognition.recording import record_rating, record_vote
 
     world(clean_db)
     with Session(clean_db) as session, session.begin():

@@ -11,10 +11,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 import bot.pipeline
+from handlers.actor import Actor
 from handlers.programme.binding import hash_card
-from handlers.recognition.campaigns import create_campaign, find_campaign, identity_hash
+from handlers.recognition.campaigns import create_campaign, find_campaign
 from handlers.recognition.closing import close_campaign
-from handlers.recognition.report import reproduce_snapshot
+from handlers.recognition.respondents import identity_hash
+from handlers.recognition.snapshots import reproduce_snapshot
 from models import Base, Brand, Suggestion, SurveyResponse, User
 from models.programme import Invitation, MemberCard, Photo
 from models.recognition import RecognitionEvent, RecognitionSnapshot
@@ -46,7 +48,7 @@ def world(engine: Engine, chat: Chat) -> None:
     assert "4分" in chat.say(ME, "幸福驿站 4分")
     assert "5分" in chat.say(OTHER, "幸福驿站 5分")
     with Session(engine) as session, session.begin():
-        close_campaign(session, find_campaign(session, "上年度测评"), NOW)
+        close_campaign(session, find_campaign(session, "上年度测评"), Actor.admin("管理员"), NOW)
     assert "投上一票" in chat.say(ME, "投1号")
     assert "投上一票" in chat.say(OTHER, "投2号")
     assert "JY" in chat.say(ME, "建议：食堂的饭菜太咸了，希望改进")

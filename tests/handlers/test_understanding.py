@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from handlers import intent_gates
 from handlers import understanding as u
 from handlers.dispatch import handle
 from handlers.inbound import Inbound
@@ -104,7 +105,7 @@ def test_below_ask_says_what_the_account_can_do_and_keeps_no_flow(session, world
 
 def test_other_thresholds_change_the_decision(session, world, monkeypatch) -> None:
     monkeypatch.setattr(
-        u, "policy", lambda: u.Policy(act=0.3, ask=0.1, recording_intents=POLICY.recording_intents)
+        intent_gates, "policy", lambda: u.Policy(act=0.3, ask=0.1, recording_intents=POLICY.recording_intents)
     )
     user = make_user(session)
     assert "投上一票" in _say(

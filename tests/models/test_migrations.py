@@ -78,7 +78,7 @@ def test_data_rights_migration_hashes_chat_event_keys(tmp_path) -> None:
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from handlers.recognition.campaigns import identity_hash
+    from handlers.recognition.respondents import identity_hash
     from models.db import make_engine
 
     eng = make_engine(f"sqlite:///{tmp_path / 'mig.sqlite3'}")

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from handlers.recognition.campaigns import create_campaign, open_campaigns_for, record_rating
+from handlers.recognition.campaign_scope import open_campaigns_for
+from handlers.recognition.campaigns import create_campaign
 from handlers.recognition.chat import candidate_pages
+from handlers.recognition.recording import record_rating
 from handlers.recognition.report import compute_report
 from tests.factories import make_brand, make_union, make_user
 from tests.handlers.recognition.conftest import T0

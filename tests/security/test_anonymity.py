@@ -327,8 +327,9 @@ def test_day_stamp_is_the_shanghai_day_start() -> None:
 
 
 def test_an_anonymous_suggestion_asked_back_is_sealed(session, tree) -> None:
+    from handlers.asking_back import ask_back
     from handlers.inbound import Inbound
-    from handlers.understanding import ask_back, option
+    from handlers.understanding import option
     from tests.factories_voice import make_ctx
 
     user = make_user(session, union_id=tree[1].id)

@@ -20,19 +20,19 @@ from sqlalchemy.orm import Session
 from bot.admin import web
 from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.export import Table, export_links, requested_format
+from bot.admin.feedback_common import report_response, respondent_label
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from bot.admin.suggestions import exports
-from bot.admin.feedback_common import report_response, respondent_label
 from config import voice_texts as VT
 from handlers import delivery
 from handlers.actor import Actor
+from handlers.feedback_reports import suggestion_topics, suggestions_as_table
 from handlers.suggestions import operations as ops
 from handlers.suggestions import queries
 from handlers.suggestions.errors import SuggestionError
 from handlers.suggestions.queries import SuggestionFilters, categories
 from handlers.suggestions.states import TRANSITIONS
-from handlers.feedback_reports import suggestion_topics, suggestions_as_table
 from models import Suggestion, SuggestionState, Union, User, utcnow
 from models.admin import AuditEntry
 

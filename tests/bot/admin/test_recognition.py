@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from handlers.recognition.campaigns import create_campaign
 from handlers.recognition.fraud import _write
-from handlers.recognition.report import csv_text, results
+from handlers.recognition.report import results
+from handlers.recognition.report_text import csv_text
 from models import utcnow
 from models.admin import AuditEntry
 from models.recognition import Campaign, FlagStatus, RecognitionEvent, RecognitionSnapshot

@@ -10,14 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.recognition.adjudication import (
-    AdjudicationError,
-    appeal,
-    brand_checks,
-    close_check,
-    decide_flag,
-    escalate_ring,
-)
+from handlers.actor import Actor
+from handlers.recognition.adjudication import AdjudicationError, decide_flag
+from handlers.recognition.brand_checks import appeal, brand_checks, close_check, escalate_ring
 from handlers.recognition.report import compute_report
 from models.recognition import FlagStatus, RecognitionCheck, RecognitionFlag, RecognitionFlagAudit
 from tests.handlers.recognition.cohort import bots, build_cohort, flag
@@ -38,8 +33,8 @@ def test_confirmed_fraud_is_excluded_and_does_not_freeze_the_victim(session: Ses
     held = by_brand(session, c)["工惠乐学"]
     assert held["status"] == "数据核查中" and held["tier"] is None  # an open check freezes the tier
     for f in flags:  # two adjudicators confirm every bot
-        decide_flag(session, f.id, "confirm", "张审核", "同一脚本", T0 + timedelta(hours=3))
-        decide_flag(session, f.id, "confirm", "李审核", "同一脚本", T0 + timedelta(hours=4))
+        decide_flag(session, f.id, "confirm", Actor.admin("张审核"), "同一脚本", T0 + timedelta(hours=3))
+        decide_flag(session, f.id, "confirm", Actor.admin("李审核"), "同一脚本", T0 + timedelta(hours=4))
     after = by_brand(session, c)["工惠乐学"]
     assert after["status"] == "正常" and after["tier"] == before["tier"]
     assert after["index"] == before["index"] and after["suspect"] == 0 and after["excluded"] == 60
@@ -76,14 +71,14 @@ def test_open_check_has_a_deadline_and_becomes_overdue(session: Session) -> None
 def test_two_adjudicators_must_agree(session: Session) -> None:
     c, ids = build_cohort(session, T0)
     (f,) = flag(session, bots(session, c, ids[0], T0, n=1), T0)
-    first = decide_flag(session, f.id, "confirm", "张审核", "脚本", T0)
+    first = decide_flag(session, f.id, "confirm", Actor.admin("张审核"), "脚本", T0)
     assert not first.effective and first.flag is not None and first.flag.id == f.id
     assert _latest(session, f).status == FlagStatus.SUSPECT  # only recorded as pending
     with pytest.raises(AdjudicationError, match="另一位"):
-        decide_flag(session, f.id, "confirm", "张审核", "再确认一次", T0)
-    other = decide_flag(session, f.id, "restore", "李审核", "看着像真人", T0)
+        decide_flag(session, f.id, "confirm", Actor.admin("张审核"), "再确认一次", T0)
+    other = decide_flag(session, f.id, "restore", Actor.admin("李审核"), "看着像真人", T0)
     assert not other.effective and _latest(session, f).status == FlagStatus.SUSPECT  # disagreement: open
-    third = decide_flag(session, f.id, "restore", "王审核", "核实为真人", T0)
+    third = decide_flag(session, f.id, "restore", Actor.admin("王审核"), "核实为真人", T0)
     assert third.effective and _latest(session, f).status == FlagStatus.RESTORED
     actions = [
         a.action for a in session.scalars(select(RecognitionFlagAudit).order_by(RecognitionFlagAudit.id))
@@ -106,14 +101,23 @@ def test_appeal_reopens_a_decided_check_within_appeal_days(session: Session) -> 
     flags = flag(session, bots(session, c, ids[0], T0 + timedelta(hours=1)), T0 + timedelta(hours=2))
     decided = T0 + timedelta(days=1)
     for f in flags:
-        decide_flag(session, f.id, "confirm", "张审核", "脚本", decided)
-        decide_flag(session, f.id, "confirm", "李审核", "脚本", decided)
+        decide_flag(session, f.id, "confirm", Actor.admin("张审核"), "脚本", decided)
+        decide_flag(session, f.id, "confirm", Actor.admin("李审核"), "脚本", decided)
     assert by_brand(session, c)["工惠乐学"]["status"] == "正常"
     with pytest.raises(AdjudicationError, match="理由"):
-        appeal(session, c, ids[0], "滨州市总工会管理员", " ", decided + timedelta(days=2))
+        appeal(session, c, ids[0], Actor.admin("滨州市总工会管理员"), " ", decided + timedelta(days=2))
     with pytest.raises(AdjudicationError, match="7 天"):
-        appeal(session, c, ids[0], "滨州市总工会管理员", "这些是真实职工", decided + timedelta(days=8))
-    appeal(session, c, ids[0], "滨州市总工会管理员", "这些是真实职工", decided + timedelta(days=2))
+        appeal(
+            session,
+            c,
+            ids[0],
+            Actor.admin("滨州市总工会管理员"),
+            "这些是真实职工",
+            decided + timedelta(days=8),
+        )
+    appeal(
+        session, c, ids[0], Actor.admin("滨州市总工会管理员"), "这些是真实职工", decided + timedelta(days=2)
+    )
     assert by_brand(session, c)["工惠乐学"]["status"] == "数据核查中"
     (check,) = brand_checks(session, c, decided + timedelta(days=2))
     assert check.trigger == "appeal" and check.reason == "这些是真实职工"
@@ -121,34 +125,36 @@ def test_appeal_reopens_a_decided_check_within_appeal_days(session: Session) -> 
     assert row.actor == "滨州市总工会管理员"
     # Closing the reopened check also needs two adjudicators.
     assert not close_check(
-        session, c, ids[0], "张审核", "复核维持原判", decided + timedelta(days=3)
+        session, c, ids[0], Actor.admin("张审核"), "复核维持原判", decided + timedelta(days=3)
     ).effective
     assert by_brand(session, c)["工惠乐学"]["status"] == "数据核查中"
-    assert close_check(session, c, ids[0], "李审核", "复核维持原判", decided + timedelta(days=3)).effective
+    assert close_check(
+        session, c, ids[0], Actor.admin("李审核"), "复核维持原判", decided + timedelta(days=3)
+    ).effective
     assert by_brand(session, c)["工惠乐学"]["status"] == "正常"
 
 
 def test_appeal_needs_a_decided_check(session: Session) -> None:
     c, ids = build_cohort(session, T0)
     with pytest.raises(AdjudicationError, match="没有可申诉"):
-        appeal(session, c, ids[1], "管理员", "理由", T0)
+        appeal(session, c, ids[1], Actor.admin("管理员"), "理由", T0)
 
 
 def test_ring_escalated_to_a_brand_level_check_on_both_brands(session: Session) -> None:
     c, ids = build_cohort(session, T0)
     with pytest.raises(AdjudicationError, match="换票圈"):  # no B7 ring between them
-        escalate_ring(session, c, (ids[0], ids[1]), "张审核", "两单位互相评价", T0)
+        escalate_ring(session, c, (ids[0], ids[1]), Actor.admin("张审核"), "两单位互相评价", T0)
     ring = bots(session, c, ids[0], T0, n=2) + bots(session, c, ids[1], T0, n=2)
     flag(session, ring, T0, FlagStatus.WATCH, "B7_exchange_ring", {"pair": [ids[0], ids[1]], "min_each": 20})
     assert {b["status"] for b in by_brand(session, c).values()} == {"正常"}  # watch alone freezes nothing
-    escalate_ring(session, c, (ids[0], ids[1]), "张审核", "两单位互相评价 25 + 25", T0)
+    escalate_ring(session, c, (ids[0], ids[1]), Actor.admin("张审核"), "两单位互相评价 25 + 25", T0)
     statuses = by_brand(session, c)
     assert statuses["工惠乐学"]["status"] == statuses["幸福驿站"]["status"] == "数据核查中"
     assert statuses["职工书屋"]["status"] == "正常"
     triggers = {(k.brand_id, k.trigger) for k in brand_checks(session, c, T0)}
     assert triggers == {(ids[0], "ring"), (ids[1], "ring")}
     with pytest.raises(AdjudicationError, match="理由"):
-        escalate_ring(session, c, (ids[0], ids[2]), "张审核", "", T0)
+        escalate_ring(session, c, (ids[0], ids[2]), Actor.admin("张审核"), "", T0)
 
 
 def test_detected_bots_at_a_rival_confirmed_keep_its_tier(session: Session) -> None:
@@ -162,8 +168,8 @@ def test_detected_bots_at_a_rival_confirmed_keep_its_tier(session: Session) -> N
     assert by_brand(session, c)["工惠乐学"]["status"] == before["status"]  # pulled down only: not frozen
     b2 = session.scalars(select(RecognitionFlag).where(RecognitionFlag.rule_id == "B2_timing")).all()
     for f in b2:
-        decide_flag(session, f.id, "confirm", "张审核", "机器脚本", T0 + timedelta(hours=3))
-        decide_flag(session, f.id, "confirm", "李审核", "机器脚本", T0 + timedelta(hours=3))
+        decide_flag(session, f.id, "confirm", Actor.admin("张审核"), "机器脚本", T0 + timedelta(hours=3))
+        decide_flag(session, f.id, "confirm", Actor.admin("李审核"), "机器脚本", T0 + timedelta(hours=3))
     run_rules(session, c, T0 + timedelta(hours=4))  # a later scan never undoes the decision
     after = by_brand(session, c)["工惠乐学"]
     assert (after["status"], after["tier"], after["index"]) == ("正常", before["tier"], before["index"])

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.recognition import default_config
-from handlers.recognition.estimators import compute_cohort
+from handlers.recognition.cohort_index import compute_cohort
+from handlers.recognition.estimator_inputs import build_inputs
 from handlers.recognition.fraud import Ev, Wanted, detect, poisson_sf
-from handlers.recognition.loader import build_inputs
 from models.recognition import FlagStatus
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from handlers.dispatch import handle
 from handlers.inbound import Inbound
-from handlers.recognition.campaigns import create_campaign, invite_reviewer
+from handlers.recognition.campaigns import create_campaign
 from handlers.recognition.chat import candidate_pages
+from handlers.recognition.reviewer_codes import invite_reviewer
 from models import Role
 from models.recognition import RecognitionEvent
 from tests.factories import make_brand, make_ctx, make_user

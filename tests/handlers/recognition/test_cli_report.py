@@ -81,8 +81,8 @@ def test_campaign_lifecycle_and_report(app, client, wechat) -> None:
     assert "方法版本 v1.0.0" in rows[-1][0]
     with rt.session_factory() as session:
         snap = session.scalar(select(RecognitionSnapshot))
-        assert snap is not None
-        from handlers.recognition.report import reproduce_snapshot
+        assert snap is not None and snap.created_by == "命令行"
+        from handlers.recognition.snapshots import reproduce_snapshot
 
         assert reproduce_snapshot(session, snap) == snap.body
     assert "已经结束" in runner.invoke(args=["campaign", "close", "2026测评"]).output
@@ -92,7 +92,7 @@ def test_snapshot_is_append_only(session: Session) -> None:
     import pytest
 
     from handlers.recognition.campaigns import create_campaign
-    from handlers.recognition.report import take_snapshot
+    from handlers.recognition.snapshots import take_snapshot
     from models import utcnow
     from models.recognition import AppendOnlyError
 

@@ -13,10 +13,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from config.recognition import CONFIG_FILE, parse_config
+from handlers.actor import Actor
 from handlers.recognition.adjudication import locked_open
 from handlers.recognition.closing import close_campaign
 from handlers.recognition.fraud import run_rules
-from handlers.recognition.report import reproduce_snapshot, results
+from handlers.recognition.report import results
+from handlers.recognition.snapshots import reproduce_snapshot
 from models.recognition import Campaign, FlagStatus, RecognitionFlag, RecognitionSnapshot
 from tests.conftest import need
 from tests.handlers.recognition.cohort import bots, build_cohort, flag
@@ -28,8 +30,9 @@ def _closed_with_suspects(rt):
     with rt.session_factory() as session, session.begin():
         c, ids = build_cohort(session, T0)
         flags = flag(session, bots(session, c, ids[0], T0 + timedelta(hours=1)), T0 + timedelta(hours=2))
-        close_campaign(session, c, T0 + timedelta(days=1))
+        close_campaign(session, c, Actor.admin("管理员"), T0 + timedelta(days=1))
         snap = session.scalars(select(RecognitionSnapshot)).one()
+        assert snap.created_by == "管理员"  # who closed it: the snapshot is the close's record
         # The final scan at close may write newer versions of these flags (with its own params):
         # adjudicators act on the newest one.
         newest = [
@@ -127,6 +130,7 @@ def test_correction_is_a_new_version_and_both_reproduce(app) -> None:
         assert (v1.version, v2.version) == (1, 2)
         assert v1.body == body and v1.sha256 == sha and v1.reason is None
         assert v2.reason == "复核确认脚本" and v2.body != body
+        assert v2.created_by == "张审核、李审核"
         assert reproduce_snapshot(session, v1) == body  # byte for byte, after the correction
         assert reproduce_snapshot(session, v2) == v2.body
         c = session.scalars(select(Campaign).where(Campaign.name == name)).one()
@@ -248,7 +252,7 @@ def test_close_waits_for_a_scan_in_flight(engine: Engine, clean_db: Engine) -> N
         with Session(engine) as s, s.begin():
             c = s.get(Campaign, cid)
             assert c is not None
-            close_campaign(s, c, T0 + timedelta(days=1))
+            close_campaign(s, c, Actor.admin("管理员"), T0 + timedelta(days=1))
             order.append("close")
 
     threads = [threading.Thread(target=scan), threading.Thread(target=close)]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from handlers.recognition.campaigns import record_rating, record_vote
+from handlers.recognition.recording import record_rating, record_vote
 from models import Brand, User
 from models.recognition import Campaign, RecognitionEvent
 from tests.conftest import need

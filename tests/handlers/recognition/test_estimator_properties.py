@@ -13,16 +13,14 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
 from config.recognition import CONFIG_FILE, RecognitionConfigError, default_config, parse_config
+from handlers.recognition.cohort_index import BrandInput, compute_brand, compute_cohort
 from handlers.recognition.estimators import (
     INSUFFICIENT,
     OK,
     PROVISIONAL,
-    BrandInput,
     Obs,
     awareness,
     component_state,
-    compute_brand,
-    compute_cohort,
     home_cap,
     n_eff,
     reputation,
@@ -273,7 +271,7 @@ def test_tiers_agree_with_intervals(brands, seed) -> None:
 def test_rank_ranges_match_numpy_quantiles() -> None:
     import numpy as np
 
-    from handlers.recognition.estimators import rank_ranges, seed_from
+    from handlers.recognition.cohort_index import rank_ranges, seed_from
 
     result = compute_cohort([JIA, YI, BING], default_config(), seed_text="r")
     shown = [b for b in result.brands if b.shown]

@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session
 
 from config.recognition import default_config
 from handlers.measures import BrandRatingAnswer, publish
-from handlers.recognition.campaigns import invite_reviewer, record_rating, redeem_reviewer_code
-from handlers.recognition.estimators import BrandInput, Capped, Cell, capped, compute_cohort
-from handlers.recognition.loader import build_inputs, flag_states, load_campaign
+from handlers.recognition.cohort_index import compute_cohort
+from handlers.recognition.estimator_inputs import build_inputs, flag_states
+from handlers.recognition.estimators import BrandInput, Capped, Cell, capped
+from handlers.recognition.loader import load_campaign
+from handlers.recognition.recording import record_rating
+from handlers.recognition.reviewer_codes import invite_reviewer, redeem_reviewer_code
 from models import Role
 from models.recognition import RecognitionEvent
 from tests.factories import make_user

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.recognition import default_config
-from handlers.recognition.estimators import compute_cohort
+from handlers.recognition.cohort_index import compute_cohort
+from handlers.recognition.estimator_inputs import build_inputs
 from handlers.recognition.fraud import Ev, detect, run_rules
-from handlers.recognition.loader import build_inputs, load_campaign
+from handlers.recognition.loader import load_campaign
 from models.recognition import FlagStatus, RecognitionEvent, RecognitionFlag
 from tests.handlers.recognition.test_attack_matrix import (
     ATTACK_AT,

@@ -23,15 +23,10 @@ from sqlalchemy.orm import Session
 
 from config.recognition import default_config
 from handlers.measures import FOIL_NAMES, area_root
-from handlers.recognition.campaigns import (
-    COHORT_LEVELS,
-    brand_level,
-    create_campaign,
-    invite_reviewer,
-    record_rating,
-    redeem_reviewer_code,
-)
+from handlers.recognition.campaigns import COHORT_LEVELS, brand_level, create_campaign
+from handlers.recognition.recording import record_rating
 from handlers.recognition.report import compute_report
+from handlers.recognition.reviewer_codes import invite_reviewer, redeem_reviewer_code
 from models import Brand, UnionKind
 from models.recognition import Campaign, RecognitionEvent
 from tests.factories import make_brand, make_union, make_user

@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.recognition import default_config, parse_config
+from handlers.actor import Actor
 from handlers.measures import BrandRatingAnswer, MeasuredResponse, RosterAnswer, RosterItem, publish
 from handlers.recognition import report as report_mod
 from handlers.recognition.adjudication import decide_flag
-from handlers.recognition.campaigns import record_rating
 from handlers.recognition.fraud import FraudError, run_rules
 from handlers.recognition.live import refresh
 from handlers.recognition.queries import brand_recognition
+from handlers.recognition.recording import record_rating
 from handlers.recognition.report import compute_report, results
 from models.recognition import (
     AppendOnlyError,
@@ -105,12 +106,12 @@ def test_flags_are_versioned_reversible_and_audited(session: Session, brands) ->
     assert audits == flags
     flag = session.scalars(select(RecognitionFlag).where(RecognitionFlag.rule_id == "B2_timing")).first()
     with pytest.raises(FraudError, match="理由"):
-        decide_flag(session, flag.id, "restore", "张审核", " ", T0)
-    assert not decide_flag(session, flag.id, "restore", "张审核", "经核实为真人", T0).effective
-    restored = decide_flag(session, flag.id, "restore", "王审核", "经核实为真人", T0).flag
+        decide_flag(session, flag.id, "restore", Actor.admin("张审核"), " ", T0)
+    assert not decide_flag(session, flag.id, "restore", Actor.admin("张审核"), "经核实为真人", T0).effective
+    restored = decide_flag(session, flag.id, "restore", Actor.admin("王审核"), "经核实为真人", T0).flag
     assert restored is not None and restored.status == FlagStatus.RESTORED and restored.version_no == 2
     with pytest.raises(FraudError, match="更新的版本"):
-        decide_flag(session, flag.id, "confirm", "李审核", "重复", T0)
+        decide_flag(session, flag.id, "confirm", Actor.admin("李审核"), "重复", T0)
     run_rules(session, c, T0 + timedelta(hours=3))  # a re-run never overrides a person
     latest = session.scalars(
         select(RecognitionFlag)
@@ -190,8 +191,9 @@ def test_sql_loader_matches_reference_loader(session: Session, brands) -> None:
     """The database aggregation gives the same index as the row-by-row reference (build_inputs)."""
     import random
 
-    from handlers.recognition.estimators import compute_cohort
-    from handlers.recognition.loader import build_inputs, flag_states, load_both, load_campaign
+    from handlers.recognition.cohort_index import compute_cohort
+    from handlers.recognition.estimator_inputs import build_inputs, flag_states
+    from handlers.recognition.loader import load_both, load_campaign
 
     rng = random.Random(11)
     c = make_campaign(session, "rating")
@@ -281,7 +283,7 @@ def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> Non
 
 
 def test_unsure_is_missing_not_fifty() -> None:
-    from handlers.recognition.loader import composite
+    from handlers.recognition.estimator_inputs import composite
 
     cfg = default_config()
     assert composite(None, 5, 10, cfg) is None  # no q1: not in reputation

@@ -10,16 +10,9 @@ import pytest
 import yaml
 
 from config.recognition import CONFIG_FILE, RecognitionConfigError, default_config, parse_config
-from handlers.recognition.detection import (
-    Flags,
-    Sig,
-    brand_concentration,
-    concentration,
-    device_multi,
-    geo_jumps,
-    idc_ip,
-)
+from handlers.recognition.detection import Flags, Sig
 from handlers.recognition.fraud import Ev, detect
+from handlers.recognition.web_rules import brand_concentration, concentration, device_multi, geo_jumps, idc_ip
 from models.recognition import FlagStatus
 
 CFG = default_config()

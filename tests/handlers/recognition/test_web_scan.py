@@ -13,8 +13,9 @@ from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from handlers.recognition.campaigns import create_campaign, record_rating
+from handlers.recognition.campaigns import create_campaign
 from handlers.recognition.fraud import run_rules
+from handlers.recognition.recording import record_rating
 from handlers.recognition.web_signals import attach_signal, web_signal
 from handlers.registry import JobContext
 from handlers.retention import purge_job, purge_web_signals

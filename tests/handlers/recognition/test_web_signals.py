@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.recognition.campaigns import record_rating
 from handlers.recognition.ip_data import (
     Ip2Region,
     IpData,
@@ -23,6 +22,7 @@ from handlers.recognition.ip_data import (
     load_regions,
     province_name,
 )
+from handlers.recognition.recording import record_rating
 from handlers.recognition.web_signals import (
     WebSignal,
     attach_signal,

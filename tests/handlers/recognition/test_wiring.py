@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from handlers.programme.recognition_hook import recognition_for
-from handlers.recognition.campaigns import invite_reviewer
+from handlers.recognition.reviewer_codes import invite_reviewer
 from models.programme import BindAttempt
 from tests.factories import make_user
 from tests.handlers.recognition.conftest import T0, make_campaign

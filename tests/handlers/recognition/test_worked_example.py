@@ -7,18 +7,16 @@ import math
 import pytest
 
 from config.recognition import default_config
-from handlers.recognition.estimators import (
-    OK,
-    PROVISIONAL,
+from handlers.recognition.cohort_index import (
     BrandInput,
     GroupPrior,
-    Obs,
     Priors,
     compute_brand,
     compute_cohort,
     pairwise_probability,
     tier_for,
 )
+from handlers.recognition.estimators import OK, PROVISIONAL, Obs
 
 
 def sample(n: int, mean: float, sd: float, home: bool = False) -> list[Obs]:
