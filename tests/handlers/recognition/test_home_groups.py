@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from config.recognition import default_config
 from handlers.measures import BrandRatingAnswer, publish
-from handlers.recognition.cohort_index import compute_cohort
+from handlers.recognition.cohort_index import BrandInput, compute_cohort
 from handlers.recognition.estimator_inputs import build_inputs, flag_states
-from handlers.recognition.estimators import BrandInput, Capped, Cell, capped
+from handlers.recognition.estimators import Capped, Cell, capped
 from handlers.recognition.loader import load_campaign
 from handlers.recognition.recording import record_rating
 from handlers.recognition.reviewer_codes import invite_reviewer, redeem_reviewer_code
