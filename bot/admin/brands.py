@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.admin import web
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
+from bot.admin.programme import render_brand  # a brand's page is the programme's timeline and forms
 from bot.admin.scoping import Scope
 from models import Brand, BrandAlias, Stage, Union
 
@@ -109,8 +110,6 @@ def index() -> Any:
 
 @bp.route("/<int:brand_id>")
 def detail(brand_id: int) -> Any:
-    from bot.admin.programme import render_brand  # the timeline and forms live with the programme
-
     return render_brand(web.scope().brand(web.db(), brand_id))
 
 

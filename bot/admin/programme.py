@@ -27,9 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.admin import overview, web
-from bot.admin.audit import ACTION_LABELS, record
+from bot.admin.audit_log import record
 from bot.admin.export import Column, Table, export_links, export_response, requested_format
 from bot.admin.scoping import Scope
+from handlers.glossary import ACTION_LABELS
 from handlers.programme import coverage as cov
 from handlers.programme import lifecycle as lc
 from handlers.programme.binding import BindingError, create_invitation

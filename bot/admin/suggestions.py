@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.admin import web
-from bot.admin.audit import ACTION_LABELS, record
+from bot.admin.audit_log import record
 from bot.admin.export import Column, Table, display, export_links, requested_format
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
@@ -27,6 +27,7 @@ from config import voice_texts as VT
 from handlers import delivery
 from handlers import suggestions as ops
 from handlers.clock import SHANGHAI
+from handlers.glossary import action_label
 from handlers.suggestions import SuggestionError
 from handlers.voice_reports import suggestion_topics, suggestions_as_table
 from models import Suggestion, SuggestionEvent, SuggestionState, Union, User, utcnow
@@ -37,15 +38,6 @@ PAGE_SIZE = 50
 ADMIN_ACTIONS = ("accept", "start", "answer", "transfer", "reject")  # rate is the author's
 OPEN_STATES = (SuggestionState.SUBMITTED, SuggestionState.ACCEPTED, SuggestionState.IN_PROGRESS)
 EVENT_LABELS = VT.SUGGESTION_EVENT_LABELS
-ACTION_LABELS.update(
-    {
-        "suggestion.accept": "受理建议",
-        "suggestion.start": "开始办理建议",
-        "suggestion.answer": "答复建议",
-        "suggestion.transfer": "转办建议",
-        "suggestion.reject": "不予受理建议",
-    }
-)
 
 
 def categories() -> list[str]:
@@ -305,7 +297,7 @@ def _admin_actions(session: Session, s: Suggestion) -> Table:
         table.add(
             created_at=entry.created_at,
             actor=entry.actor,
-            action=ACTION_LABELS.get(entry.action, entry.action),
+            action=action_label(entry.action),
         )
     return table
 

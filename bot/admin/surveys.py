@@ -23,9 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.admin import web
-from bot.admin.audit import ACTION_LABELS, record
+from bot.admin.audit_log import record
 from bot.admin.export import Column, Table, export_links, requested_format
-from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from bot.admin.voice_common import report_response
 from handlers.surveys import Template, is_open, set_open, templates
@@ -80,9 +79,6 @@ def _template(key: str) -> Template:
     if tpl is None:
         abort(404)
     return tpl
-
-
-ACTION_LABELS.update({"survey.open": "开启问卷", "survey.close": "关闭问卷"})
 
 
 def can_schedule(session: Session, sc: Scope) -> bool:
@@ -277,7 +273,5 @@ def participation_panel(session: Session, sc: Scope) -> Table | None:
         table.add(title=tpl.title, complete=n, members=members, rate=rate)
     return table if table.rows else None
 
-
-register_panel("participation", "参与情况（问卷答卷 / 会员数）", participation_panel)
 
 nav = web.NavItem.of("admin_surveys.index", "问卷")

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, abort, jsonify, request
 
 from bot.admin import web
-from bot.admin.api import MAX_LIMIT, _jsonable, _scope, bp
+from bot.admin.api import MAX_LIMIT, bp, jsonable, scope
 from bot.admin.suggestions import SuggestionFilters, suggestion_dict, suggestions_query
 from bot.admin.surveys import scoped_results
 from handlers.surveys import templates
@@ -22,12 +22,12 @@ def suggestions() -> Response:
     filters = SuggestionFilters.from_args(request.args)
     if filters.errors:
         abort(400, description=filters.errors[0])
-    stmt = suggestions_query(session, _scope(), filters)
+    stmt = suggestions_query(session, scope(), filters)
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), MAX_LIMIT)
     offset = max(request.args.get("offset", 0, type=int) or 0, 0)
     total = web.count(stmt)
     now = utcnow()
-    items = [_jsonable(suggestion_dict(s, now)) for s in session.scalars(stmt.limit(limit).offset(offset))]
+    items = [jsonable(suggestion_dict(s, now)) for s in session.scalars(stmt.limit(limit).offset(offset))]
     return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
@@ -45,7 +45,7 @@ def _plain(value: Any) -> Any:
 def survey_results(key: str) -> Response:
     if key not in templates():
         abort(404)
-    data = scoped_results(web.db(), _scope(), key, None)
+    data = scoped_results(web.db(), scope(), key, None)
     for q in data["questions"]:
         if "options" in q:
             q["options"] = [
