@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
-from bot.admin.audit import record
+from bot.admin.audit_log import record
 from models.admin import verify_audit_chain
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from handlers.errors import OperationError
 from handlers.understanding import Policy, policy
 from models import InboundLabel, InboundMessage
 from nlp import INTENTS
@@ -69,7 +70,7 @@ REASON_LABELS = {
 }
 
 
-class LabelError(ValueError):
+class LabelError(OperationError):
     """A label that cannot be stored; the message is Chinese, for the person labelling."""
 
 

@@ -186,8 +186,8 @@ def _live_refresh_every_event(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _rare_rows_read_afresh() -> None:
     """A test's held replies and owed answers are seen at once, whatever an earlier test read."""
-    from bot.admin import recognition
     from handlers.rare_rows import forget_all
+    from handlers.recognition.scoped_queries import forget_participants
 
     forget_all()
-    recognition._participants.clear()
+    forget_participants()

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.admin import (  # voice_api and recognition_api add their routes to the API blueprint
+from bot.admin import (  # the *_api modules add their routes to the API blueprint, auth its pages to web's
     accounts,
     api,
     audit,
+    auth,  # noqa: F401
     brands,
+    brands_api,  # noqa: F401
     learning,
     overview,
+    overview_api,  # noqa: F401
     programme,
     recognition,
-    recognition_api,  # noqa: F401
     suggestions,
     surveys,
     unions,
+    unions_api,  # noqa: F401
     web,
 )
 from bot.admin.programme import api as programme_api  # noqa: F401  (adds its routes to the API blueprint)

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin import security, web
-from bot.admin.audit import record
+from bot.admin.audit_log import record
 from bot.admin.export import Column, Table
+from handlers.errors import OperationError
 from models import Union
 from models.admin import AdminAccount, AdminRole, ApiToken
 
@@ -19,7 +20,7 @@ bp = Blueprint("admin_accounts", __name__, url_prefix="/admin/accounts")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")
 
 
-class AccountError(ValueError):
+class AccountError(OperationError):
     """An account that cannot be created as asked (message in Chinese)."""
 
 
@@ -138,14 +139,12 @@ def create() -> Any:
         role = AdminRole(form["role"])
     except ValueError:
         return _page("请选择角色。", form, 400)
-    try:
-        account = create_account(session, union, form["username"], role, request.form.get("password", ""))
-    except AccountError as exc:
-        session.rollback()
-        return _page(str(exc), form, 400)
-    session.commit()
-    flash(f"账号 {account.username} 已创建。", "success")
-    return redirect(url_for("admin_accounts.index"))
+    return web.perform(  # create_account records its own audit entry (the CLI's too)
+        lambda: create_account(session, union, form["username"], role, request.form.get("password", "")),
+        refused=lambda exc: _page(str(exc), form, 400),
+        success=lambda account: f"账号 {account.username} 已创建。",
+        redirect_to=url_for("admin_accounts.index"),
+    )
 
 
 @bp.route("/<int:account_id>/active", methods=["POST"])
@@ -158,14 +157,21 @@ def set_active(account_id: int) -> Any:
         flash("不能停用自己的账号。", "error")
         return redirect(url_for("admin_accounts.index"))
     active = request.form.get("active") == "1"
-    if account.active != active:
+
+    def change() -> web.Audit | None:
+        if account.active == active:
+            return None  # nothing to change, nothing to record
         before = account_snapshot(account)
         account.active = active
         action = "account.activate" if active else "account.deactivate"
-        record(session, action, "admin_account", account.id, before, account_snapshot(account))
-        session.commit()
-    flash(f"账号 {account.username} 已{'启用' if active else '停用'}。", "success")
-    return redirect(url_for("admin_accounts.index"))
+        return web.Audit(action, "admin_account", account.id, before, account_snapshot(account))
+
+    return web.perform(
+        change,
+        audit=lambda entry: entry,
+        success=f"账号 {account.username} 已{'启用' if active else '停用'}。",
+        redirect_to=url_for("admin_accounts.index"),
+    )
 
 
 nav = web.NavItem.of("admin_accounts.index", "账号管理", (AdminRole.ADMIN,))

@@ -1,7 +1,11 @@
-"""JSON API under /api/v1 for big screens (大屏): the same data and scoping as the pages.
+"""JSON API under /api/v1 for big screens (大屏): the blueprint, token sign-in, scope and JSON helpers.
 
 Authenticate with ``Authorization: Bearer <token>`` (``flask --app bot admin token``).
-Documented in ``bot/admin/openapi.yaml``, served at /api/v1/openapi.yaml.
+Documented in ``bot/admin/openapi.yaml``, served at /api/v1/openapi.yaml. Each domain adds its
+routes to ``bp`` from its own module (``brands_api``, ``unions_api``, ``overview_api``,
+``programme.api``, ``recognition.api``, ``suggestions.api``, ``surveys.api``) with the same
+queries and scoping as its pages; this module
+imports none of them.
 """
 
 from __future__ import annotations
@@ -15,11 +19,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from bot.admin import web
-from bot.admin.brands import BrandFilters, brand_dict, brands_query
-from bot.admin.overview import overview_data
 from bot.admin.scoping import Scope
 from bot.admin.security import hash_api_token
-from bot.admin.unions import union_rows
 from models import utcnow
 from models.admin import ApiToken
 
@@ -34,19 +35,21 @@ ERROR_MESSAGES = {
 }
 
 
+@bp.errorhandler(HTTPException)
 def json_error(exc: HTTPException) -> tuple[Response, int]:
     code = exc.code or 500
     message = ERROR_MESSAGES.get(code) or exc.description or "请求出错。"
     return jsonify({"error": message, "status": code}), code
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Datetimes as ISO 8601 text, in dicts and lists too."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -67,7 +70,8 @@ def _authenticate() -> None:
     g.api_scope = Scope.of(row.account)
 
 
-def _scope() -> Scope:
+def scope() -> Scope:
+    """The token's account's scope (what its queries may read)."""
     sc: Scope = g.api_scope
     return sc
 
@@ -75,35 +79,3 @@ def _scope() -> Scope:
 @bp.route("/openapi.yaml")
 def openapi() -> Response:
     return Response(OPENAPI_FILE.read_text(encoding="utf-8"), mimetype="application/yaml")
-
-
-@bp.route("/overview")
-def overview() -> Response:
-    return jsonify(overview_data(web.db(), _scope()))
-
-
-@bp.route("/unions")
-def unions() -> Response:
-    rows = union_rows(web.db(), _scope())
-    keys = ("id", "code", "name", "kind_value", "kind", "parent_id", "members", "brands")
-    items = [{k: r[k] for k in keys} for r in rows]
-    for item in items:
-        item["kind_label"] = item.pop("kind")
-        item["kind"] = item.pop("kind_value")
-    return jsonify({"items": items, "total": len(items)})
-
-
-@bp.route("/brands")
-def brands() -> Response:
-    session = web.db()
-    stmt = brands_query(session, _scope(), BrandFilters.from_args(request.args))
-    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), MAX_LIMIT)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
-    total = web.count(stmt)
-    items = [_jsonable(brand_dict(b)) for b in session.scalars(stmt.limit(limit).offset(offset))]
-    return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
-
-
-@bp.route("/brands/<int:brand_id>")
-def brand(brand_id: int) -> Response:
-    return jsonify(_jsonable(brand_dict(_scope().brand(web.db(), brand_id))))

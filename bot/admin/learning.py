@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import ColumnElement, func, or_, select
 
 from bot.admin import web
-from bot.admin.audit import ACTION_LABELS, record
 from bot.admin.scoping import Scope
 from handlers import router_learning as rl
 from handlers.clock import local_day
@@ -30,7 +29,6 @@ from nlp import INTENTS
 bp = Blueprint("admin_learning", __name__, url_prefix="/admin/learning")
 PAGE_SIZE = 30
 READERS = (AdminRole.ADMIN, AdminRole.VIEWER)
-ACTION_LABELS["inbound.label"] = "标注消息意图"
 
 
 def sender_in_scope(sc: Scope) -> list[ColumnElement[bool]]:
@@ -140,23 +138,19 @@ def label(message_id: int) -> Any:
     if message is None:
         abort(404)  # redacted, out of scope, or not a message to review
     account = web.current_account()
-    try:
-        before, after = rl.label_message(
+    return web.perform(
+        lambda: rl.label_message(
             session,
             message,
             request.form.get("intent", ""),
             account_id=account.id,
             labelled_by=account.username,
             now=utcnow(),
-        )
-    except rl.LabelError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-        return redirect(_back())
-    record(session, "inbound.label", "inbound_message", message.id, before, after)
-    session.commit()
-    flash(f"已标注为「{rl.intent_label(after['intent'])}」。", "success")
-    return redirect(_back())
+        ),
+        audit=lambda change: web.Audit("inbound.label", "inbound_message", message.id, *change),
+        success=lambda change: f"已标注为「{rl.intent_label(change[1]['intent'])}」。",
+        redirect_to=_back(),
+    )
 
 
 @bp.route("/labels.txt")

@@ -31,19 +31,28 @@ class Panel:
 PANELS: dict[str, Panel] = {}
 
 
+# The overview's layout: these panels lead, in this order; any other follows in registration order.
+LEADING_PANELS = ("campaigns", "participation", "photos")
+
+
+class PanelRegisteredTwice(RuntimeError):
+    """Two modules registered a panel under one key (only one of them could be shown)."""
+
+
 def register_panel(key: str, title: str, provider: PanelProvider) -> None:
-    """Add (or replace, by key) an overview panel; domains register theirs when they exist."""
+    """Add an overview panel (a domain registers each of its panels once, at start-up)."""
+    if key in PANELS:
+        raise PanelRegisteredTwice(
+            f"overview panel {key!r} is registered twice: by {PANELS[key].provider.__module__} "
+            f"and by {provider.__module__}"
+        )
     PANELS[key] = Panel(key, title, provider)
 
 
-def _nothing_yet(_session: Session, _scope: Scope) -> Table | None:
-    return None
-
-
-# Placeholders until a domain registers the real provider under the same key.
-register_panel("campaigns", "进行中的活动", _nothing_yet)
-register_panel("participation", "参与情况（投票与问卷 / 会员数）", _nothing_yet)
-register_panel("photos", "最新活动照片", _nothing_yet)
+def panels() -> list[Panel]:
+    """The registered panels in the overview's order."""
+    lead = {key: i for i, key in enumerate(LEADING_PANELS)}
+    return sorted(PANELS.values(), key=lambda p: lead.get(p.key, len(lead)))
 
 
 def overview_data(session: Session, sc: Scope) -> dict[str, Any]:
@@ -70,14 +79,14 @@ def index() -> Any:
     sc = web.scope()
     data = overview_data(web.read_db(), sc)
     stage_table = Table("品牌阶段分布", [Column("label", "阶段"), Column("brands", "品牌数")], data["stages"])
-    panels = [(p, p.provider(web.read_db(), sc)) for p in PANELS.values()]
+    shown = [(p, p.provider(web.read_db(), sc)) for p in panels()]
     chart = {
         "type": "funnel",
         "title": "品牌创建五个步骤",
         "data": [{"name": s["label"], "value": s["brands"]} for s in data["stages"]],
     }
     return render_template(
-        "admin/overview.html", data=data, stage_table=stage_table, panels=panels, chart=chart
+        "admin/overview.html", data=data, stage_table=stage_table, panels=shown, chart=chart
     )
 
 

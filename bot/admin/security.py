@@ -86,6 +86,12 @@ def check_csrf() -> None:
         abort(400, description="表单已失效（缺少或错误的安全校验码），请刷新页面后重试。")
 
 
+def client_address() -> str:
+    """The request's client address (the audit log's 来源地址, the login limit's key)."""
+    # Behind a reverse proxy set GHPP_TRUSTED_PROXIES (werkzeug's ProxyFix) so this is the client.
+    return request.remote_addr or "unknown"
+
+
 def new_api_token() -> tuple[str, str]:
     """A fresh token and its stored hash. The token is shown once and never kept."""
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -106,7 +112,7 @@ class LoginLimiter:
     not a lock, and counted per *device*: a browser that signed in to the account before
     carries a signed device cookie and has its own counter, so failures from elsewhere never
     slow the real user down there. Per address: only when the address is trustworthy (see
-    ``web.address_trusted``), ``per_address`` failures in ``window_s`` make that address wait.
+    ``auth.address_trusted``), ``per_address`` failures in ``window_s`` make that address wait.
     """
 
     store: Store

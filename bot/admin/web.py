@@ -1,14 +1,15 @@
-"""The /admin blueprint's frame: request session, login, CSRF, roles, navigation, error pages.
+"""The /admin blueprint's frame: request session, login check, CSRF, roles, navigation, error
+pages, and ``perform``, the one write boundary of a view.
 
 Domain pages are child blueprints (see ``bot/admin/__init__.py``); the hooks here run for all
-of them, so a new page is protected (login, CSRF, security headers) without doing anything.
+of them, so a new page is protected (login, CSRF, security headers) without doing anything. The
+sign-in pages themselves are ``bot.admin.auth``. Framework code: nothing here imports a domain
+module, so every domain may import this one.
 """
 
 from __future__ import annotations
 
 import functools
-import ipaddress
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,21 +28,23 @@ from flask import (
     session,
     url_for,
 )
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from bot.admin import security
+from bot.admin.audit_log import record
 from bot.admin.export import display
 from bot.admin.scoping import Scope
+from bot.h5.web import http_error_page
 from bot.runtime import Runtime
-from bot.store import StoreUnavailable
-from models import Stage, utcnow
+from handlers.errors import OperationError
+from models import Stage
 from models.admin import AdminAccount, AdminRole
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
 
@@ -51,10 +54,6 @@ PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
 SELF_SERVICE_ENDPOINTS = {"admin.logout", "admin.password"}
 READ_ONLY_ROLES = frozenset({AdminRole.AUDITOR})
 SESSION_LIFETIME = timedelta(hours=8)
-# A browser that signed in to an account keeps this signed cookie; its failed logins are counted
-# apart from everyone else's, so strangers' failures do not slow the account's owner there.
-DEVICE_COOKIE = "ghpp_device"
-DEVICE_COOKIE_LIFETIME = timedelta(days=180)
 # Upload endpoints → their body limit; the app-wide MAX_CONTENT_LENGTH (256 KB) is the webhook's.
 UPLOAD_LIMITS: dict[str, int] = {}
 
@@ -107,27 +106,6 @@ def current_account() -> AdminAccount:
 
 def scope() -> Scope:
     return Scope.of(current_account())
-
-
-def client_address() -> str:
-    # Behind a reverse proxy set GHPP_TRUSTED_PROXIES (werkzeug's ProxyFix) so this is the client.
-    return request.remote_addr or "unknown"
-
-
-def address_trusted() -> bool:
-    """Whether the client address identifies one client (a per-address limit is then fair).
-
-    With GHPP_TRUSTED_PROXIES set, ProxyFix has put the real client's address in place. Without
-    it, only a direct public peer counts: a loopback or private peer is most likely a proxy
-    that every user shares, and a forwarded header means a proxy nobody declared.
-    """
-    if runtime().settings.trusted_proxies:
-        return True
-    try:
-        peer = ipaddress.ip_address(request.remote_addr or "")
-    except ValueError:
-        return False
-    return peer.is_global and "X-Forwarded-For" not in request.headers
 
 
 def roles_required(*roles: AdminRole) -> Callable[[F], F]:
@@ -227,141 +205,6 @@ def _security_headers(response: WerkzeugResponse) -> WerkzeugResponse:
     return response
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("admin_overview.index")
-
-
-def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key or "", salt="ghpp-login-device")
-
-
-def _device_for(username: str) -> str | None:
-    """The device id of this browser's cookie, if it signed in to ``username`` before."""
-    raw = request.cookies.get(DEVICE_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = _device_serializer().loads(raw, max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds()))
-    except BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("u") != username.lower() or not isinstance(data.get("d"), str):
-        return None
-    return str(data["d"])
-
-
-def _start_session(account: AdminAccount) -> None:
-    session.clear()  # a new session on login: no fixation
-    session.permanent = True
-    session["aid"] = account.id
-    session["pwf"] = security.password_fingerprint(account.password_hash)
-    session["sep"] = account.session_epoch
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    error = None
-    status = 200
-    username = ""
-    if request.method == "POST":
-        username = request.form.get("username", "").strip()[:64]
-        password = request.form.get("password", "")
-        limiter = security.LoginLimiter(runtime().store)
-        address, trusted = client_address(), address_trusted()
-        device = _device_for(username)
-        try:
-            wait = limiter.wait_message(username, address, device, trusted)
-            if wait:
-                error, status = wait, 429
-            else:
-                account = db().scalar(select(AdminAccount).where(AdminAccount.username == username))
-                ok = security.verify_password(account.password_hash if account else None, password)
-                if account is not None and ok and account.active:
-                    from bot.admin.audit import record
-
-                    limiter.succeeded(username, device)
-                    before = {
-                        "last_login_at": account.last_login_at.isoformat() if account.last_login_at else None
-                    }
-                    account.last_login_at = utcnow()
-                    after = {"last_login_at": account.last_login_at.isoformat()}
-                    record(db(), "account.login", "admin_account", account.id, before, after, actor=account)
-                    db().commit()
-                    _start_session(account)
-                    response = redirect(_safe_next(request.args.get("next")))
-                    cookie = _device_serializer().dumps(
-                        {"u": username.lower(), "d": device or secrets.token_urlsafe(12)}
-                    )
-                    response.set_cookie(
-                        DEVICE_COOKIE,
-                        cookie,
-                        max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds()),
-                        path="/admin",
-                        httponly=True,
-                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-                        samesite="Lax",
-                    )
-                    return response
-                limiter.failed(username, address, device, trusted)
-                error, status = "用户名或密码错误，或账号已停用。", 401
-        except StoreUnavailable:
-            error, status = "登录服务暂时不可用，请稍后再试。", 503
-    return render_template("admin/login.html", error=error, username=username), status
-
-
-def _end_all_sessions(account: AdminAccount) -> None:
-    """Every session of the account, on every device, stops working at its next request."""
-    account.session_epoch = (account.session_epoch or 0) + 1
-
-
-@bp.route("/logout", methods=["POST"])
-def logout() -> WerkzeugResponse:
-    account = g.get("admin_account")
-    if account is not None:
-        _end_all_sessions(account)
-        db().commit()
-    session.clear()
-    flash("您已退出登录。", "info")
-    return redirect(url_for("admin.login"))
-
-
-@bp.route("/password", methods=["GET", "POST"])
-def password() -> Any:
-    from bot.admin.audit import record
-
-    account = current_account()
-    error = None
-    if request.method == "POST":
-        old = request.form.get("old_password", "")
-        new = request.form.get("new_password", "")
-        confirm = request.form.get("confirm_password", "")
-        try:
-            if not security.verify_password(account.password_hash, old):
-                raise security.PasswordError("当前密码不正确。")
-            if new != confirm:
-                raise security.PasswordError("两次输入的新密码不一致。")
-            security.check_new_password(new, account.username)
-        except security.PasswordError as exc:
-            error = str(exc)
-        else:
-            account.password_hash = security.hash_password(new)
-            _end_all_sessions(account)
-            record(
-                db(),
-                "account.password",
-                "admin_account",
-                account.id,
-                {"password": "***"},
-                {"password": "已修改"},
-            )
-            db().commit()
-            _start_session(account)  # this session continues; every other one has ended
-            flash("密码已修改，其他设备上的登录已失效。", "success")
-            return redirect(url_for("admin_overview.index"))
-    return render_template("admin/password.html", error=error), 400 if error else 200
-
-
 ERROR_TITLES = {
     400: "请求无效",
     401: "请先登录",
@@ -408,14 +251,8 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/admin"):
             return _error_page(exc)
         if request.path.startswith("/h5"):
-            from bot.h5.web import http_error_page
-
             return http_error_page(exc)
-        if request.blueprint == "api_v1":
-            from bot.admin.api import json_error
-
-            return json_error(exc)
-        return exc
+        return exc  # the API blueprint answers its own errors in JSON (bot.admin.api)
 
     @app.template_filter("local")
     def _local(value: Any) -> str:
@@ -443,3 +280,63 @@ def runtime_settings(app: Flask) -> dict[str, str]:
 def count(stmt: Any) -> int:
     """``SELECT count(*)`` over a select statement."""
     return int(db().scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+# --- the write boundary -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The audit entry a write records (see ``audit_log.record``)."""
+
+    action: str
+    target_type: str
+    target_id: int | str | None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def perform(
+    operation: Callable[[], T],
+    *,
+    redirect_to: str | Callable[[T], str] | None = None,
+    audit: Audit | Callable[[T], Audit | None] | None = None,
+    success: str | Callable[[T], str] | None = None,
+    refused: str | Callable[[Exception], Any] | None = None,
+    errors: tuple[type[Exception], ...] = (),
+    commit: Callable[[Session], None] | None = None,
+    respond: Callable[[T], Any] | None = None,
+) -> Any:
+    """A view's write, start to end: the operation, then its audit entry, one commit, the answer.
+
+    ``operation`` does the work (taking any row lock it needs first). When it refuses
+    (``OperationError``, or one of ``errors`` for a domain whose errors are not yet one), nothing
+    is kept: the session rolls back and the refusal's Chinese message is flashed, then the visitor
+    goes to ``refused`` (a URL; default ``redirect_to``), or ``refused(exc)`` answers instead (a
+    form shown again with the message). Otherwise ``audit`` (an ``Audit``, or built from the
+    result; None records nothing) is recorded in the same transaction, ``commit`` (default
+    ``session.commit``) ends it, ``success`` is flashed, and the answer is ``respond(result)`` or a
+    redirect to ``redirect_to``.
+    """
+    session = db()
+    refusals: tuple[type[Exception], ...] = (OperationError, *errors)
+    try:
+        result = operation()
+    except refusals as exc:
+        session.rollback()
+        if callable(refused):
+            return refused(exc)
+        flash(str(exc), "error")
+        target = refused or redirect_to
+        assert isinstance(target, str), "a refusal needs a URL to go back to"
+        return redirect(target)
+    entry = audit(result) if callable(audit) else audit
+    if entry is not None:
+        record(session, entry.action, entry.target_type, entry.target_id, entry.before, entry.after)
+    (commit or Session.commit)(session)
+    if success is not None:
+        flash(success(result) if callable(success) else success, "success")
+    if respond is not None:
+        return respond(result)
+    assert redirect_to is not None, "a write answers with a redirect or with respond()"
+    return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)

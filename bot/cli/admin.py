@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from bot.admin.accounts import AccountError, account_snapshot, create_account, create_api_token
-from bot.admin.audit import record
+from bot.admin.audit_log import record
 from bot.admin.export import display
 from bot.admin.security import PasswordError, check_new_password, hash_password
 from bot.runtime import Runtime

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.admin.accounts import create_account
-from bot.admin.audit import record
+from bot.admin.audit_log import record
 from models.admin import AUDIT_GENESIS, AdminRole, AuditEntry, verify_audit_chain
 from tests.bot.admin.conftest import PASSWORD, World, csrf, login
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin.accounts import create_api_token
+from bot.admin.auth import DEVICE_COOKIE
 from bot.admin.security import LoginLimiter
-from bot.admin.web import DEVICE_COOKIE
 from bot.store import MemoryStore
 from config.settings import SettingsError, load_settings
 from models.admin import AuditEntry

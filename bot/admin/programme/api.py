@@ -8,7 +8,7 @@ from dataclasses import asdict
 from flask import Response, abort, jsonify
 
 from bot.admin import web
-from bot.admin.api import _scope, bp
+from bot.admin.api import bp, scope
 from bot.admin.programme.coverage import coverage_report
 from bot.admin.programme.timeline import timeline_of
 from handlers.programme.queries import timeline_json
@@ -18,12 +18,12 @@ from models.admin import AdminRole
 @bp.route("/brands/<int:brand_id>/timeline")
 def brand_timeline(brand_id: int) -> Response:
     session = web.db()
-    return jsonify(timeline_json(timeline_of(session, _scope().brand(session, brand_id))))
+    return jsonify(timeline_json(timeline_of(session, scope().brand(session, brand_id))))
 
 
 @bp.route("/coverage")
 def coverage() -> Response:
-    sc = _scope()
+    sc = scope()
     if sc.role is AdminRole.CADRE:
         abort(403)  # supervision covers a subtree; a cadre account sees its own brands only
     return jsonify(asdict(coverage_report(web.db(), sc)))

@@ -8,7 +8,7 @@ from flask import abort, render_template, request
 from sqlalchemy import select
 
 from bot.admin import web
-from bot.admin.audit import record
+from bot.admin.audit_log import record
 from bot.admin.export import export_links, export_response, requested_format
 from bot.admin.programme.access import admin_actor
 from bot.admin.programme.blueprint import bp

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin import web
-from bot.admin.audit import record
+from bot.admin.audit_log import record
 from bot.admin.programme.access import Permissions, admin_actor
 from bot.admin.programme.blueprint import bp
 from handlers.programme import operations as ops

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import url_for
 
-from bot.admin.audit import ACTION_LABELS
 from bot.admin.export import Column, Table, display
+from handlers.glossary import action_label
 from handlers.suggestions.queries import suggestion_dict
 from models import Suggestion
 from models.admin import AuditEntry
@@ -103,7 +103,7 @@ def admin_actions_table(entries: Iterable[AuditEntry]) -> Table:
         table.add(
             created_at=entry.created_at,
             actor=entry.actor,
-            action=ACTION_LABELS.get(entry.action, entry.action),
+            action=action_label(entry.action),
         )
     return table
 

@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.admin import web
-from bot.admin.audit import ACTION_LABELS, record
+from bot.admin.audit_log import record
 from bot.admin.export import Table, export_links, requested_format
 from bot.admin.feedback_common import report_response, respondent_label
 from bot.admin.overview import register_panel
@@ -39,15 +39,6 @@ from models.admin import AuditEntry
 bp = Blueprint("admin_suggestions", __name__, url_prefix="/admin/suggestions")
 PAGE_SIZE = 50
 ADMIN_ACTIONS = ("accept", "start", "answer", "transfer", "reject")  # rate is the author's
-ACTION_LABELS.update(
-    {
-        "suggestion.accept": "受理建议",
-        "suggestion.start": "开始办理建议",
-        "suggestion.answer": "答复建议",
-        "suggestion.transfer": "转办建议",
-        "suggestion.reject": "不予受理建议",
-    }
-)
 
 
 def inbox_query(session: Session, sc: Scope, f: SuggestionFilters) -> Select[tuple[Suggestion]]:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, abort, jsonify
 
 from bot.admin import web
-from bot.admin.api import _scope, bp
+from bot.admin.api import bp, scope
 from bot.admin.surveys.views import respondents
 from handlers.surveys.results import scoped_results
 from handlers.surveys.templates import templates
@@ -29,7 +29,7 @@ def survey_results(key: str) -> Response:
     if key not in templates():
         abort(404)
     session = web.db()
-    data = scoped_results(session, key, None, respondents(session, _scope()))
+    data = scoped_results(session, key, None, respondents(session, scope()))
     for q in data["questions"]:
         if "options" in q:
             q["options"] = [

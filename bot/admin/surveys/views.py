@@ -19,10 +19,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy.orm import Session
 
 from bot.admin import web
-from bot.admin.audit import ACTION_LABELS, record
+from bot.admin.audit_log import record
 from bot.admin.export import Column, Table, export_links, requested_format
 from bot.admin.feedback_common import report_response
-from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from bot.admin.surveys.exports import question_view
 from handlers.actor import Actor
@@ -54,9 +53,6 @@ def _template(key: str) -> Template:
     if tpl is None:
         abort(404)
     return tpl
-
-
-ACTION_LABELS.update({"survey.open": "开启问卷", "survey.close": "关闭问卷"})
 
 
 def can_schedule(session: Session, sc: Scope) -> bool:
@@ -181,7 +177,5 @@ def participation_panel(session: Session, sc: Scope) -> Table | None:
         table.add(title=tpl.title, complete=n, members=members, rate=rate)
     return table if table.rows else None
 
-
-register_panel("participation", "参与情况（问卷答卷 / 会员数）", participation_panel)
 
 nav = web.NavItem.of("admin_surveys.index", "问卷")

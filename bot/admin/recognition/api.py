@@ -7,19 +7,27 @@ from __future__ import annotations
 from flask import Response, abort, jsonify
 
 from bot.admin import web
-from bot.admin.api import _scope, bp
-from bot.admin.recognition import campaign_or_404, campaign_rows, results_hidden, scoped_report
+from bot.admin.api import bp, scope
+from bot.admin.recognition.access import campaign_or_404, scoped_report
+from handlers.recognition import scoped_queries as q
 from models import utcnow
 
 
 @bp.route("/campaigns")
 def campaigns() -> Response:
-    rows = campaign_rows(web.db(), _scope(), utcnow())
+    rows = q.campaign_rows(web.db(), scope(), utcnow())
     items = [
         {
-            **r,
-            "opens_at": r["opens_at"].isoformat(),
-            "closes_at": r["closes_at"].isoformat() if r["closes_at"] else None,
+            "id": r.id,
+            "name": r.name,
+            "kind": r.kind,
+            "state": r.state_label,
+            "organiser": r.organiser,
+            "brands": r.brands,
+            "total": r.total,
+            "opens_at": r.opens_at.isoformat(),
+            "closes_at": r.closes_at.isoformat() if r.closes_at else None,
+            "blind": r.blind,
         }
         for r in rows
     ]
@@ -28,8 +36,8 @@ def campaigns() -> Response:
 
 @bp.route("/campaigns/<int:campaign_id>/recognition")
 def campaign_recognition(campaign_id: int) -> Response:
-    sc = _scope()
+    sc = scope()
     campaign = campaign_or_404(web.db(), sc, campaign_id)
-    if results_hidden(web.db(), sc, campaign):
+    if q.results_hidden(web.db(), sc, campaign):
         abort(403, description="本活动结束前不公开结果。")
     return jsonify(scoped_report(web.db(), sc, campaign))
