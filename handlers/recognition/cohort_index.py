@@ -28,7 +28,6 @@ from handlers.recognition.estimators import (
 )
 from handlers.statistics import median, z_quantile
 
-TIER_LABELS = {"A": "推荐推广", "B": "与平均水平无显著差异", "C": "重点提升"}
 # Shortfall wording and order, as the method's worked example prints it.
 SHORTFALL_ORDER = (("W", "R"), ("W", "A"), ("S", "A"), ("S", "R"), ("G", "R"))
 SHORTFALL_LABELS = {

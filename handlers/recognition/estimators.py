@@ -19,13 +19,6 @@ PROVISIONAL = "provisional"
 OK = "ok"
 UNDER_REVIEW = "under_review"
 
-STATUS_LABELS = {
-    INSUFFICIENT: "样本不足",
-    PROVISIONAL: "暂定",
-    OK: "正常",
-    UNDER_REVIEW: "数据核查中",
-}
-GROUP_LABELS = {"W": "职工", "S": "公众", "G": "党政"}
 # Float sums of weights may land a hair under an integer threshold.
 TOL = 1e-9
 

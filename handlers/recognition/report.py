@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from config.recognition import GROUPS, RecognitionConfig, default_config
 from handlers.clock import show_day
+from handlers.glossary import GROUP_LABELS, TIER_LABELS
+from handlers.glossary import RECOGNITION_STATUS_LABELS as STATUS_LABELS
 from handlers.recognition.campaigns import check_cohort
-from handlers.recognition.cohort_index import TIER_LABELS, BrandResult, CohortResult, Priors, compute_cohort
+from handlers.recognition.cohort_index import BrandResult, CohortResult, Priors, compute_cohort
 from handlers.recognition.estimator_inputs import AsOf, Loaded
-from handlers.recognition.estimators import GROUP_LABELS, STATUS_LABELS, UNDER_REVIEW, Component
+from handlers.recognition.estimators import UNDER_REVIEW, Component
 from handlers.recognition.loader import load_both
 from models.recognition import (
     Campaign,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from handlers.glossary import SURVEY_GROUP_LABELS
 from handlers.statistics import mean, mean_interval
 from handlers.surveys.queries import Respondents, completed
 from handlers.surveys.templates import DONT_KNOW, GROUPS, Question, Template, templates
@@ -16,7 +17,7 @@ from models import SurveyResponse
 from nlp.keywords import top_keywords
 
 MIN_GROUP_N = 5  # smaller groups are suppressed in breakdowns
-GROUP_LABELS = {"W": "职工群众", "G": "党委政府", "S": "社会各界"}
+GROUP_LABELS = SURVEY_GROUP_LABELS  # the glossary's names of the survey groups
 # Rosters differ by area, so a brand's share is of those shown it, not of all who answered.
 ROSTER_BASE_NOTE = "各品牌的百分比以看到该品牌的人数为底数"
 ROSTER_BASE_EACH = "（看到该品牌的 {n} 人中）"
