@@ -28,6 +28,7 @@ from handlers.context import Context
 from handlers.inbound import Inbound
 from handlers.programme.binding import member_card_salt, set_member_salt
 from handlers.recognition.campaigns import create_campaign
+from handlers.wiring import build_registry
 from models import Brand, BrandAlias, Conversation, Role, Suggestion, Union, UnionKind, User
 from models.db import make_engine
 from models.migrate import upgrade
@@ -96,6 +97,7 @@ def run(with_policy: bool) -> tuple[Counter[str], Counter[tuple[str, str]], int]
             create_campaign(session, "评选", "vote", names, T0 - timedelta(days=1), max_choices=len(names))
             create_campaign(session, "测评", "rating", names, T0 - timedelta(days=1))
             union_id = union.id
+        registry = build_registry()
         router = Router(
             [BrandEntry(n.strip(), tuple(a.strip() for a in al if a.strip())) for n, *al in lines]
         )
@@ -113,7 +115,7 @@ def run(with_policy: bool) -> tuple[Counter[str], Counter[tuple[str, str]], int]
                     session.add(user)
                     session.flush()
                     before = {k: _count(session, m) for k, m in RECORDS.items()}
-                    ctx = Context(session=session, user=user, now=T0, router=router)
+                    ctx = Context(session=session, user=user, now=T0, router=router, registry=registry)
                     inbound = Inbound(user.openid, "text", T0, msg_id=str(i), content=ex.message)
                     try:
                         dispatch.handle(ctx, inbound)

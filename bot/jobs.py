@@ -1,6 +1,6 @@
 """Background jobs: RQ on Redis in production, an in-process thread pool in embedded mode.
 
-A job is a name registered in ``handlers.registry.JOBS`` plus plain arguments. Jobs reach a
+A job is a name in the runtime's registry (``Registry.jobs``) plus plain arguments. Jobs reach a
 queue only through the outbox (bot/outbox.py): the queues here are its transports. The runner
 opens its own session, commits once, and writes the jobs the job itself asked for to the
 outbox in that same transaction.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.store import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, CircuitBreaker, redis_client
 from handlers.context import JobRequest
 from handlers.ports import WeChatApiError
-from handlers.registry import JOBS, JobContext
+from handlers.registry import JobContext
 from models import utcnow
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class UnknownJob(LookupError):
 def execute(runtime: Runtime, name: str, kwargs: dict[str, Any]) -> list[int]:
     """Run one job in its own transaction; its follow-up jobs go to the outbox in that same
     transaction and are handed on after commit. Returns the follow-ups' outbox ids."""
-    fn = JOBS.get(name)
+    fn = runtime.registry.jobs.get(name)
     if fn is None:
         raise UnknownJob(name)
     with runtime.session_factory() as session, session.begin():
@@ -83,6 +83,7 @@ def execute(runtime: Runtime, name: str, kwargs: dict[str, Any]) -> list[int]:
             now=utcnow(),
             options=runtime.job_options,
             jobs=[],
+            registry=runtime.registry,
             channels=runtime.channels,
         )
         fn(jctx, **kwargs)

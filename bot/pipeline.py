@@ -43,6 +43,7 @@ from handlers.held_replies import hold_reply, take_held
 from handlers.inbound import Inbound
 from handlers.members import resolve_sender
 from handlers.ports import Channels, PageLinks
+from handlers.registry import Registry
 from handlers.router_learning import follow_up_candidate, mark_follow_up
 from models import InboundMessage, utcnow
 
@@ -80,9 +81,11 @@ class Pipeline:
         dedupe_ttl_s: float = 300,
         dedupe_secret: bytes,
         lease_s: float = LEASE_S,
+        registry: Registry,
         channels: Channels | None = None,
     ) -> None:
         self.dedupe_secret = dedupe_secret
+        self.registry = registry
         self.channels = channels or Channels()
         self.session_factory = session_factory
         self.store = store
@@ -222,6 +225,7 @@ class Pipeline:
                     user=user,
                     now=now,
                     router=self.routers.get(session),
+                    registry=self.registry,
                     channels=self.channels,
                     page_links=self.page_links,
                 )

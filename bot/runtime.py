@@ -27,6 +27,8 @@ from config.settings import Settings
 from handlers.anonymity import anonymity_key, set_anonymity_key
 from handlers.ports import Channels, WeChatApi
 from handlers.programme.binding import member_card_salt, set_member_salt
+from handlers.registry import Registry
+from handlers.wiring import build_registry
 from models.db import make_engine, make_read_engine, make_session_factory
 from nlp import Router
 
@@ -130,6 +132,8 @@ class Runtime:
         # Access codes, anonymous quota, held replies, rating event keys (anonymous suggestions).
         set_anonymity_key(anonymity_key(settings.secret_key))
         self.routers = RouterCache()
+        # Every domain's chat handlers, jobs and hooks, from the one list in handlers/wiring.py.
+        self.registry: Registry = build_registry()
         self.pipeline = Pipeline(
             self.session_factory,
             self.store,
@@ -139,6 +143,7 @@ class Runtime:
             dedupe_ttl_s=settings.dedupe_ttl_s,
             dedupe_secret=dedupe_secret(settings.secret_key),
             lease_s=float(settings.extra.get("GHPP_DEDUPE_LEASE_S") or LEASE_S),
+            registry=self.registry,
             channels=self.channels,
         )
 

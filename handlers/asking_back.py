@@ -16,7 +16,7 @@ from config import texts
 from handlers.anonymity import seal, unseal
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.registry import INTENT_HANDLERS, on_flow
+from handlers.registry import Routes
 from handlers.understanding import (
     CANCEL,
     CONTINUE,
@@ -31,6 +31,8 @@ from handlers.understanding import (
 )
 from models import Conversation
 from nlp import Intent
+
+routes = Routes()
 
 # --- options and their labels ---------------------------------------------------------------------
 
@@ -92,7 +94,7 @@ def options_for(ctx: Context, inbound: Inbound, intent: Intent) -> list[dict[str
         names += [s for s in intent.suggestions if s != intent.name]
     out: list[dict[str, Any]] = []
     for name in names:
-        if name in ("unknown", "cancel") or name not in INTENT_HANDLERS:
+        if name in ("unknown", "cancel") or name not in ctx.registry.intents:
             continue
         opt = option_for(name, inbound, intent)
         if opt not in out:
@@ -183,7 +185,7 @@ def _pick(ctx: Context, data: dict[str, Any], answer: str) -> dict[str, Any] | N
     return None
 
 
-@on_flow(FLOW)
+@routes.flow(FLOW)
 def ask_back_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     token = conv.data.get("sealed")
     data = (unseal(token) or {}) if isinstance(token, str) else dict(conv.data)
@@ -215,7 +217,7 @@ def resume(ctx: Context, inbound: Inbound, chosen: dict[str, Any], original: str
     }
     intent = Intent(name=chosen["intent"], confidence=1.0, **args)
     ctx.chosen = dict(chosen)
-    handler = INTENT_HANDLERS.get(intent.name)
+    handler = ctx.registry.intents.get(intent.name)
     if handler is None:
         return Reply(texts.FEATURE_NOT_OPEN)
     kind = inbound.kind if inbound.kind in ("text", "voice") else "text"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from handlers.ports import Channels, PageLinks
 from models import Conversation, User
 from nlp import Router
+
+if TYPE_CHECKING:
+    from handlers.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Context:
     user: User
     now: datetime
     router: Router
+    # The handlers, jobs and cross-domain providers in use (built once at start-up).
+    registry: Registry
     jobs: list[JobRequest] = field(default_factory=list)
     # Set by dispatch to the intent it used, for the audit record.
     intent_name: str | None = None

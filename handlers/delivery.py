@@ -46,9 +46,11 @@ from handlers.delivery_messages import send
 from handlers.inbound import Inbound
 from handlers.ports import Channels, WeChatApi, WeChatApiError
 from handlers.rare_rows import RareKeys
-from handlers.registry import on_event
+from handlers.registry import Routes
 from models import Suggestion, SuggestionEvent, SuggestionState, User
 from models.delivery import AnswerDelivery, DeliveryChannel, DeliveryStatus
+
+routes = Routes()
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +238,7 @@ def _explain(exc: WeChatApiError, channel: DeliveryChannel, s: Suggestion) -> No
 # --- a template message's receipt -----------------------------------------------------------------
 
 
-@on_event("templatesendjobfinish")
+@routes.event("templatesendjobfinish")
 def template_finished(ctx: Context, inbound: Inbound) -> Reply:
     """TEMPLATESENDJOBFINISH: WeChat's receipt of a template message; updates its row once.
 

@@ -8,16 +8,6 @@ from config import texts
 from handlers.context import EMPTY, Context, Reply
 from handlers.inbound import Inbound
 from handlers.intent_gates import flow_help, gate, interruption
-from handlers.registry import (
-    CLICK_HANDLERS,
-    COMMAND_HANDLERS,
-    EVENT_HANDLERS,
-    FLOW_HANDLERS,
-    INTENT_HANDLERS,
-    MESSAGE_HANDLERS,
-    MESSAGE_HOOKS,
-    REPLY_HOOKS,
-)
 from handlers.understanding import flow_label, is_help
 
 # Inside a conversation only a message that IS a request to stop breaks out: "希望取消加班"
@@ -36,13 +26,13 @@ def handle(ctx: Context, inbound: Inbound) -> Reply:
     if inbound.kind == "event":
         return _handle_event(ctx, inbound)
     reply = _handle_message(ctx, inbound)
-    for after in REPLY_HOOKS:
+    for after in ctx.registry.reply_hooks:
         reply = after(ctx, inbound, reply)
     return reply
 
 
 def _handle_message(ctx: Context, inbound: Inbound) -> Reply:
-    for hook in MESSAGE_HOOKS:
+    for hook in ctx.registry.message_hooks:
         hook(ctx, inbound)
 
     commanded = _command(ctx, inbound)
@@ -56,7 +46,7 @@ def _handle_message(ctx: Context, inbound: Inbound) -> Reply:
             ctx.end_flow()
             ctx.intent_name = "cancel"
             return Reply(texts.CANCELLED)
-        flow = FLOW_HANDLERS.get(conv.flow)
+        flow = ctx.registry.flows.get(conv.flow)
         if flow is not None and inbound.text and is_help(inbound.text):
             ctx.intent_name = f"help:{conv.flow}"
             return flow_help(ctx, conv)
@@ -86,13 +76,13 @@ def _handle_message(ctx: Context, inbound: Inbound) -> Reply:
         held = gate(ctx, inbound, intent)
         if held is not None:
             return held
-        handler = INTENT_HANDLERS.get(intent.name)
+        handler = ctx.registry.intents.get(intent.name)
         if handler is None:
             return Reply(texts.FEATURE_NOT_OPEN)
         return handler(ctx, inbound, intent)
 
     ctx.intent_name = f"kind:{inbound.kind}"
-    kind_handler = MESSAGE_HANDLERS.get(inbound.kind)
+    kind_handler = ctx.registry.messages.get(inbound.kind)
     if kind_handler is None:
         return Reply(texts.UNSUPPORTED_KIND)
     return kind_handler(ctx, inbound)
@@ -101,7 +91,7 @@ def _handle_message(ctx: Context, inbound: Inbound) -> Reply:
 def _command(ctx: Context, inbound: Inbound) -> Reply | None:
     """An exact command (我的信息, 删除我的信息 …) leaves any flow and is answered first."""
     text = inbound.text.strip().strip("。.!！ ") if inbound.kind in ("text", "voice") else ""
-    for rx, fn in COMMAND_HANDLERS if text else ():
+    for rx, fn in ctx.registry.commands if text else ():
         m = rx.fullmatch(text)
         if m is None:
             continue
@@ -120,20 +110,20 @@ def _command(ctx: Context, inbound: Inbound) -> Reply | None:
 def _handle_event(ctx: Context, inbound: Inbound) -> Reply:
     event = (inbound.event or "").lower()
     ctx.intent_name = f"event:{event}"
-    if event == "click" and inbound.event_key in CLICK_HANDLERS:
+    if event == "click" and inbound.event_key in ctx.registry.clicks:
         # A menu click leaves any conversation in progress and answers the click.
         conv = ctx.conversation()
         was = conv.flow if conv is not None else None
         if conv is not None:
             ctx.end_flow()
-        reply = CLICK_HANDLERS[inbound.event_key](ctx, inbound)
+        reply = ctx.registry.clicks[inbound.event_key](ctx, inbound)
         now_in = ctx.conversation()
         # Say that the flow was left, unless the click simply reopened it (满意度调查 while in the survey).
         left = flow_label(was) if was is not None and (now_in is None or now_in.flow != was) else None
         if left is not None and reply.text:
             return Reply(f"{texts.FLOW_LEFT.format(flow=left)}\n{reply.text}", reply.articles)
         return reply
-    handler = EVENT_HANDLERS.get(event)
+    handler = ctx.registry.events.get(event)
     if handler is None:
         return EMPTY  # VIEW, TEMPLATESENDJOBFINISH …: nothing to say
     return handler(ctx, inbound)

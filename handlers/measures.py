@@ -3,14 +3,13 @@
 Surveys ask the questions (a neutral brand roster for awareness, rating items for
 reputation); the recognition index consumes the answers. Neither imports the other: the
 survey engine builds a ``MeasuredResponse`` when a response is complete and hands it to
-every registered sink; the index registers one. Rosters come from ``roster_for``, which the
-index may replace with its own provider.
+every sink in the registry (``Registry.publish``); the index registers one. Rosters come from
+the registry's roster provider: ``default_roster`` unless the index registers its own.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,23 +65,6 @@ class MeasuredResponse:
     source_key: str = ""
 
 
-MeasureSink = Callable[[Session, MeasuredResponse], None]
-MEASURE_SINKS: list[MeasureSink] = []
-
-RosterProvider = Callable[[Session, User, random.Random], list[RosterItem]]
-
-
-def on_measured_response(fn: MeasureSink) -> MeasureSink:
-    if fn not in MEASURE_SINKS:
-        MEASURE_SINKS.append(fn)
-    return fn
-
-
-def publish(session: Session, response: MeasuredResponse) -> None:
-    for sink in MEASURE_SINKS:
-        sink(session, response)
-
-
 # A province department's or an industrial union's brand serves the whole province: their
 # members sit in the city/county branches of the tree, not below the department itself.
 _PROVINCE_WIDE = {UnionKind.PROVINCE_DEPT, UnionKind.INDUSTRY}
@@ -113,15 +95,3 @@ def default_roster(session: Session, user: User, rng: random.Random) -> list[Ros
     items.append(RosterItem(None, rng.choice(FOIL_NAMES)))
     rng.shuffle(items)
     return items
-
-
-_roster_provider: RosterProvider = default_roster
-
-
-def set_roster_provider(provider: RosterProvider) -> None:
-    global _roster_provider
-    _roster_provider = provider
-
-
-def roster_for(session: Session, user: User, rng: random.Random) -> list[RosterItem]:
-    return _roster_provider(session, user, rng)

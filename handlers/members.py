@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,22 +12,11 @@ from sqlalchemy.orm import Session
 from config import texts
 from handlers.context import EMPTY, Context, Reply
 from handlers.inbound import Inbound
-from handlers.registry import on_event
+from handlers.registry import Routes
 from handlers.router_learning import TEXT_KINDS
 from models import Conversation, InboundMessage, Role, Union, User
 
-# Scene handlers by prefix ("brand" for "brand:12"); a scene without a known prefix is a
-# union code. Other domains register here, e.g. a brand's own rating QR code.
-SceneHandler = Callable[[Context, Inbound, str], Reply | None]
-SCENE_HANDLERS: dict[str, SceneHandler] = {}
-
-
-def on_scene(prefix: str) -> Callable[[SceneHandler], SceneHandler]:
-    def decorator(fn: SceneHandler) -> SceneHandler:
-        SCENE_HANDLERS[prefix] = fn
-        return fn
-
-    return decorator
+routes = Routes()
 
 
 def resolve_user(session: Session, openid: str, now: datetime, *, subscribed: bool = True) -> User:
@@ -110,15 +98,17 @@ def scene_of(inbound: Inbound) -> str | None:
 
 def _apply_scene(ctx: Context, inbound: Inbound, scene: str) -> tuple[Reply | None, str | None]:
     """Returns (reply from a scene handler, or None; name of the union bound, or None)."""
+    # Scene handlers by prefix ("brand" for "brand:12", registered by their domains); a scene
+    # without a known prefix is a union code.
     prefix, sep, rest = scene.partition(":")
-    if sep and prefix in SCENE_HANDLERS:
-        return SCENE_HANDLERS[prefix](ctx, inbound, rest), None
+    if sep and prefix in ctx.registry.scenes:
+        return ctx.registry.scenes[prefix](ctx, inbound, rest), None
     code = rest if sep and prefix == "union" else scene
     union = bind_union_by_code(ctx, code)
     return None, union.name if union else None
 
 
-@on_event("subscribe")
+@routes.event("subscribe")
 def on_subscribe(ctx: Context, inbound: Inbound) -> Reply:
     ctx.user.subscribed = True
     ctx.user.subscribed_at = inbound.created_at
@@ -134,7 +124,7 @@ def on_subscribe(ctx: Context, inbound: Inbound) -> Reply:
     return Reply("\n\n".join(lines))
 
 
-@on_event("scan")
+@routes.event("scan")
 def on_scan(ctx: Context, inbound: Inbound) -> Reply:
     scene = scene_of(inbound)
     if not scene:
@@ -147,7 +137,7 @@ def on_scan(ctx: Context, inbound: Inbound) -> Reply:
     return Reply("二维码已失效或不存在，请向工会工作人员索取新的二维码。")
 
 
-@on_event("unsubscribe")
+@routes.event("unsubscribe")
 def on_unsubscribe(ctx: Context, inbound: Inbound) -> Reply:
     ctx.user.subscribed = False
     ctx.user.unsubscribed_at = inbound.created_at

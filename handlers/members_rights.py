@@ -40,7 +40,7 @@ from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.paging import pages_of
 from handlers.recognition.respondents import identity_hash
-from handlers.registry import on_command, on_intent
+from handlers.registry import Routes
 from handlers.understanding import REPLY_LIMIT_BYTES, option
 from models import (
     Brand,
@@ -55,6 +55,8 @@ from models import (
 from models.programme import BindAttempt, Invitation, MemberCard, Photo, ProgressReport
 from models.recognition import Campaign, RecognitionEvent
 from models.voice import SuggestionQuota
+
+routes = Routes()
 
 
 def _at(value: object) -> str:
@@ -158,7 +160,7 @@ def export_pages(lines: list[str], limit: int = REPLY_LIMIT_BYTES) -> list[str]:
     return out
 
 
-@on_command(r"(?:查看|查询|导出)?我的(?:个人)?(?:信息|数据|资料)\s*(?:第?\s*(\d{1,3})\s*页?)?")
+@routes.command(r"(?:查看|查询|导出)?我的(?:个人)?(?:信息|数据|资料)\s*(?:第?\s*(\d{1,3})\s*页?)?")
 def rights_export(ctx: Context, inbound: Inbound, m: re.Match[str]) -> Reply:
     # Dispatch has already left any flow (and says so), so no conversation state is listed.
     pages = export_pages(export_lines(ctx.session, ctx.user))
@@ -171,7 +173,7 @@ def rights_export(ctx: Context, inbound: Inbound, m: re.Match[str]) -> Reply:
 # --- deleting -------------------------------------------------------------------------------------
 
 
-@on_command(r"(?:请|我要|我想)?(?:删除|清除|注销)我的(?:个人)?(?:信息|数据|资料)")
+@routes.command(r"(?:请|我要|我想)?(?:删除|清除|注销)我的(?:个人)?(?:信息|数据|资料)")
 def rights_delete_ask(ctx: Context, inbound: Inbound, m: re.Match[str]) -> Reply:
     return ask_back(
         ctx,
@@ -183,7 +185,7 @@ def rights_delete_ask(ctx: Context, inbound: Inbound, m: re.Match[str]) -> Reply
     )
 
 
-@on_command(r"(?:我要|我想)?(?:撤回|撤销|取消)(?:个人信息)?(?:同意|授权)")
+@routes.command(r"(?:我要|我想)?(?:撤回|撤销|取消)(?:个人信息)?(?:同意|授权)")
 def rights_withdraw_ask(ctx: Context, inbound: Inbound, m: re.Match[str]) -> Reply:
     return ask_back(
         ctx,
@@ -232,13 +234,13 @@ def _erase(ctx: Context, lead: str = "") -> Reply:
     return Reply(lead + T.DELETED.format(n=detached, votes=kept))
 
 
-@on_intent("rights_delete")
+@routes.intent("rights_delete")
 def rights_delete(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     """Reached only as the answer "1" to the confirmation (the router never names it)."""
     return _erase(ctx)
 
 
-@on_intent("rights_withdraw")
+@routes.intent("rights_withdraw")
 def rights_withdraw(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     # Withdrawal erases the same way; with the follower row gone, nothing is pushed any more.
     return _erase(ctx, T.WITHDRAWN)

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from handlers.held_replies import hold_reply
-from handlers.registry import JobContext, job
+from handlers.registry import JobContext, Routes
 from models import User
+
+routes = Routes()
 
 # WeChat accepts customer-service messages for 48 hours after the user last wrote.
 SERVICE_WINDOW = timedelta(hours=48)
@@ -21,7 +23,7 @@ def within_service_window(user: User, now: datetime) -> bool:
     return user.last_message_at is not None and now - user.last_message_at < SERVICE_WINDOW
 
 
-@job("send_text")
+@routes.job("send_text")
 def send_text(jctx: JobContext, openid: str, text: str) -> None:
     user = jctx.session.scalar(select(User).where(User.openid == openid))
     if user is not None and not user.subscribed:

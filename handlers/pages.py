@@ -14,7 +14,9 @@ import re
 from config import texts
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.registry import on_command
+from handlers.registry import Routes
+
+routes = Routes()
 
 HOME = "/h5/"
 
@@ -42,7 +44,7 @@ def guarded(ctx: Context, reply: Reply, line: str | None) -> Reply:
     return dataclasses.replace(reply, private=True) if line is not None and signs_in(ctx) else reply
 
 
-@on_command(r"(?:打开|进入|获取)?(?:页面|网页|网页版)(?:链接|入口)?")
+@routes.command(r"(?:打开|进入|获取)?(?:页面|网页|网页版)(?:链接|入口)?")
 def pages_command(ctx: Context, inbound: Inbound, m: re.Match[str]) -> Reply:
     line = link_line(ctx, texts.PAGE_LINK, HOME)
     if line is None:

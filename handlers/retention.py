@@ -19,11 +19,13 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from config.recognition import load_config
-from handlers.registry import JobContext, job
+from handlers.registry import JobContext, Routes
 from models import InboundMessage
 from models.inbound import UsedNonce
 from models.recognition import RecognitionSnapshot
 from models.recognition_web import RecognitionWebSignal
+
+routes = Routes()
 
 PURGE_JOB = "retention.purge"
 AUDIT_MIN_RETENTION_MONTHS = 6
@@ -94,7 +96,7 @@ def purge_expired_nonces(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-@job(PURGE_JOB)
+@routes.job(PURGE_JOB)
 def purge_job(jctx: JobContext) -> None:
     """The scheduled form (daily): same as ``flask retention purge``."""
     purge_inbound_content(jctx.session, jctx.now)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.programme.status import brand_status_reply
-from handlers.registry import on_intent
+from handlers.registry import Routes
 from handlers.suggestions.chat import suggestion_status_reply
 from nlp import Intent
 
+routes = Routes()
 
-@on_intent("status")
+
+@routes.intent("status")
 def status_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     suggestion = suggestion_status_reply(ctx, inbound, intent)
     if suggestion is not None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.context import Context
+from handlers.registry import Registry
+from handlers.wiring import build_registry
 from models import Brand, BrandAlias, Role, Stage, Union, UnionKind, User, utcnow
 from models.union import assign_path
 from nlp import BrandEntry, Router
@@ -82,4 +85,16 @@ def make_ctx(session: Session, user: User | None = None, now: datetime | None = 
     """A handler context whose router knows every brand in the database."""
     brands = session.scalars(select(Brand).order_by(Brand.id)).all()
     router = Router([BrandEntry(b.name, tuple(b.alias_names)) for b in brands])
-    return Context(session=session, user=user or make_user(session), now=now or utcnow(), router=router)
+    return Context(
+        session=session,
+        user=user or make_user(session),
+        now=now or utcnow(),
+        router=router,
+        registry=standard_registry(),
+    )
+
+
+@lru_cache(maxsize=1)
+def standard_registry() -> Registry:
+    """The registry the service builds at start-up (built once per test process)."""
+    return build_registry()

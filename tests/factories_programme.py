@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from handlers.actor import Actor
 from handlers.programme import operations as ops
-from handlers.programme import recognition_hook
 from handlers.programme.gates import ALLOWED
-from handlers.programme.recognition_hook import RecognitionProvider, set_recognition_score_provider
+from handlers.programme.recognition_hook import RecognitionProvider
+from handlers.registry import Registry
 from models import Brand, Role, Union, UnionKind, User, utcnow
 from models.programme import Assessment, AssessmentScore, Decision, ProgressReport, Standard
-from tests.factories import make_user
+from tests.factories import make_user, standard_registry
 
 
 def png_bytes(seed: int = 0, padding: int = 0) -> bytes:
@@ -107,14 +107,15 @@ def satisfy_gate(session: Session, brand: Brand, to: Any) -> None:
 
 
 @contextmanager
-def recognition_provider(provider: RecognitionProvider) -> Iterator[None]:
-    """Install a recognition provider for one block, then put back whatever was there."""
-    previous = recognition_hook.recognition_provider()
-    set_recognition_score_provider(provider)
+def recognition_provider(provider: RecognitionProvider, registry: Registry | None = None) -> Iterator[None]:
+    """Put ``provider`` in ``registry`` (default: the handler tests' registry) for one block."""
+    target = registry or standard_registry()
+    previous = target.recognition
+    target.recognition = provider
     try:
         yield
     finally:
-        set_recognition_score_provider(previous)
+        target.recognition = previous
 
 
 def add_province(session: Session) -> Union:

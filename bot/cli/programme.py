@@ -262,7 +262,14 @@ def brand_review(path: Path, actor: str | None) -> None:
     def run(session: Session, brand: Brand, data: dict[str, Any], who: Actor) -> str:
         decision = ops.parse_decision(str(data.get("decision") or ""))
         _, move = ops.review(
-            session, brand, decision, str(data.get("comments") or ""), data.get("scores"), who, utcnow()
+            session,
+            brand,
+            decision,
+            str(data.get("comments") or ""),
+            data.get("scores"),
+            who,
+            utcnow(),
+            recognition=current_app.extensions["ghpp"].registry.recognition,
         )
         lines = [
             f"已记录对品牌「{brand.name}」的评议：{decision.label}；"

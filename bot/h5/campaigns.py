@@ -108,7 +108,7 @@ def campaign_submit(campaign_id: int, action: str) -> Any:
     # One key per rendered form, brand and answer: a double tap or a resent form counts once,
     # a changed score from the same page is a new rating (the latest wins).
     key = f"h5:{keyed('event-key', f'{user.openid}|{token.nonce}|{brand.id}|{score}')}"[:255]
-    ctx = Context(session=session, user=user, now=now, router=rt.routers.get(session))
+    ctx = Context(session=session, user=user, now=now, router=rt.routers.get(session), registry=rt.registry)
     outcome = submit(ctx, c, brand, key, score, token.rendered_at)
     if outcome.event_id is not None:
         attach_request_signal(session, outcome.event_id, token.rendered_at, now)

@@ -43,7 +43,7 @@ def _render(view: SurveyPage, *, notice: str | None = None, problems: tuple[str,
 def survey(key: str) -> Any:
     tpl = _template_or_404(key)
     session = web.db()
-    view = survey_page(session, tpl, web.viewer_user(), web.now())
+    view = survey_page(session, web.runtime().registry, tpl, web.viewer_user(), web.now())
     session.commit()  # the response (and its roster) exists before the form refers to it
     notice = NOTICES.get(request.args.get("s", ""))
     if notice is None and view.resumed:
@@ -64,7 +64,9 @@ def survey_submit(key: str) -> Any:
         if name.startswith(FIELD_PREFIX)
     }
     session = web.db()
-    result = submit_section(session, tpl, web.viewer_user(), web.now(), shown, answers)
+    result = submit_section(
+        session, web.runtime().registry, tpl, web.viewer_user(), web.now(), shown, answers
+    )
     if result.outcome == "complete_already":
         abort(403, description=T.SURVEY_PAGE_DONE_ALREADY)
     if result.outcome == "closed":

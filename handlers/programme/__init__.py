@@ -3,11 +3,14 @@ and binding, the brand lifecycle with evidence gates and a timeline, plans, prog
 photos, self-evaluations and reviews against the five standards, and the coverage report.
 
 State changes are in ``operations`` (their rules in ``gates``, the round's evidence in
-``evidence``), read models in ``queries``, file imports in ``imports``. Importing this package
-registers its chat handlers and jobs.
+``evidence``), read models in ``queries``, file imports in ``imports``.
+``register`` adds its chat handlers and jobs to the service's registry.
 """
 
-from handlers.programme import binding as binding
-from handlers.programme import photos as photos
-from handlers.programme import progress as progress
-from handlers.programme import status as status
+from handlers.programme import binding, photos, progress
+from handlers.registry import Registry
+
+
+def register(registry: Registry) -> None:
+    """This domain's chat handlers, jobs and hooks (called once, by ``handlers.wiring``)."""
+    registry.include(binding.routes, photos.routes, progress.routes)

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -23,11 +22,13 @@ from handlers.actor import Actor
 from handlers.context import Context, Reply
 from handlers.errors import OperationError
 from handlers.inbound import Inbound
-from handlers.registry import on_flow, on_intent
+from handlers.registry import Routes
 from handlers.understanding import flow_prompt
 from models import Brand, Conversation, Role, Union, User
 from models.programme import BindAttempt, Invitation, MemberCard
 from nlp import Intent
+
+routes = Routes()
 
 INVITATION_TTL = timedelta(days=7)
 MAX_FAILED_ATTEMPTS = 5
@@ -101,20 +102,6 @@ def failed_attempts(session: Session, user: User, now: datetime) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-# One-time codes of other domains sent as "绑定 <code>" (a G reviewer's "PY…" code): the
-# domain registers its code's shape and a redeemer returning (reply, accepted).
-CodeRedeemer = Callable[[Context, str], tuple[Reply, bool]]
-CODE_REDEEMERS: list[tuple[re.Pattern[str], CodeRedeemer]] = []
-
-
-def on_code(pattern: str) -> Callable[[CodeRedeemer], CodeRedeemer]:
-    def decorator(fn: CodeRedeemer) -> CodeRedeemer:
-        CODE_REDEEMERS.append((re.compile(pattern), fn))
-        return fn
-
-    return decorator
-
-
 def _fail(ctx: Context, kind: str, text: str) -> Reply:
     ctx.session.add(BindAttempt(user_id=ctx.user.id, at=ctx.now, kind=kind))
     ctx.session.flush()
@@ -184,7 +171,7 @@ FLOW_BIND = "bind"
 BIND_TTL = timedelta(minutes=10)
 
 
-@on_intent("bind")
+@routes.intent("bind")
 def bind_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     raw = (intent.text or inbound.text or "").strip()
     value = _COMMAND_WORDS.sub("", raw).strip()
@@ -195,7 +182,7 @@ def bind_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     return _bind(ctx, inbound, value)
 
 
-@on_flow(FLOW_BIND)
+@routes.flow(FLOW_BIND)
 def bind_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     value = _COMMAND_WORDS.sub("", inbound.text).strip()
     if not value:
@@ -214,7 +201,8 @@ def _bind(ctx: Context, inbound: Inbound, value: str) -> Reply:
     ctx.redact_inbound = True
     if failed_attempts(ctx.session, ctx.user, ctx.now) >= MAX_FAILED_ATTEMPTS:
         return Reply(T.BIND_TOO_MANY)
-    for pattern, redeem in CODE_REDEEMERS:
+    # One-time codes of other domains (a G reviewer's "PY…" code), registered by their domain.
+    for pattern, redeem in ctx.registry.codes:
         if pattern.fullmatch(value.upper()):
             reply, accepted = redeem(ctx, value.upper())
             return reply if accepted else _fail(ctx, "code", reply.text or T.BIND_USAGE)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from handlers.actor import Actor
 from handlers.programme.evidence import round_photos, round_reports
 from handlers.programme.gates import DECISION_TARGET, LifecycleError, gate_problem
-from handlers.programme.recognition_hook import RecognitionInfo, recognition_for
+from handlers.programme.recognition_hook import RecognitionInfo, RecognitionProvider, no_recognition_data
 from models import Brand, Stage
 from models.programme import (
     Assessment,
@@ -220,8 +220,11 @@ def review(
     scores: Any,
     actor: Actor,
     now: datetime,
+    recognition: RecognitionProvider = no_recognition_data,
 ) -> tuple[Assessment, StageTransition]:
     """The superior's review of a brand under review; the decision moves the brand at once.
+
+    ``recognition`` is the registry's provider (the dashboard and the CLI pass the service's).
 
     Four standards are scored by the reviewer; recognition comes from the recognition index
     (None, shown as 暂无数据, while the index has no result for the brand).
@@ -233,7 +236,7 @@ def review(
     typed = tuple(s for s in Standard if s != Standard.RECOGNITION)
     parsed = _scores(session, brand, scores, typed=typed)
     _require_round_evidence(session, brand, parsed.values(), "评议")
-    info = recognition_for(session, brand)
+    info = recognition(session, brand)
     parsed[Standard.RECOGNITION] = AssessmentScore(
         standard=Standard.RECOGNITION,
         score=info.score if info else None,

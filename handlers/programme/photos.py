@@ -43,10 +43,12 @@ from handlers.programme.storage import (
     sniff_image,
     storage_from_options,
 )
-from handlers.registry import JobContext, job, on_flow, on_message
+from handlers.registry import JobContext, Routes
 from handlers.understanding import is_bare_number
 from models import Brand, Conversation, User
 from models.programme import Photo, PhotoStatus
+
+routes = Routes()
 
 FLOW_PHOTO_BRAND = "photo_brand"
 PHOTO_FLOW_TTL = timedelta(minutes=30)
@@ -83,7 +85,7 @@ def _receive(ctx: Context, inbound: Inbound, brand_id: int | None, report_id: in
     return photo
 
 
-@on_message("image")
+@routes.message("image")
 def on_image(ctx: Context, inbound: Inbound) -> Reply:
     """A photo outside a report in progress: ask which brand and what activity."""
     if not is_cadre(ctx):
@@ -105,7 +107,7 @@ def on_image(ctx: Context, inbound: Inbound) -> Reply:
     return Reply(T.PHOTO_ASK_BRAND.format(menu=brand_menu(brands)))
 
 
-@on_flow(FLOW_PHOTO_BRAND)
+@routes.flow(FLOW_PHOTO_BRAND)
 def photo_brand_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     data = dict(conv.data)
     brands = [b for b in cadre_brands(ctx.session, ctx.user) if b.id in data.get("brand_ids", [])]
@@ -145,7 +147,7 @@ def photo_brand_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Repl
     return Reply(T.PHOTO_SAVED.format(count=len(photos), brand=brand.name if brand else ""))
 
 
-@on_flow(FLOW_REPORT_PHOTOS)
+@routes.flow(FLOW_REPORT_PHOTOS)
 def report_photo_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     """Photos right after a progress report belong to it; anything else is routed as usual."""
     if inbound.kind != "image":
@@ -287,7 +289,7 @@ def _fail(jctx: JobContext, photo: Photo, error: str, text: str) -> None:
         jctx.enqueue("send_text", openid=uploader.openid, text=text)
 
 
-@job(DOWNLOAD_JOB)
+@routes.job(DOWNLOAD_JOB)
 def download_photo(jctx: JobContext, photo_id: int) -> None:
     photo = jctx.session.get(Photo, photo_id)
     if photo is None or photo.status != PhotoStatus.PENDING:

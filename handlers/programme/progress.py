@@ -10,11 +10,13 @@ from config import programme_texts as T
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.programme.binding import cadre_brands
-from handlers.registry import on_click, on_flow, on_intent
+from handlers.registry import Routes
 from handlers.understanding import flow_prompt, is_bare_number
 from models import Brand, Conversation, Role
 from models.programme import ProgressReport
 from nlp import Intent
+
+routes = Routes()
 
 # After a report, photos sent within this window are attached to it.
 REPORT_PHOTO_WINDOW = timedelta(hours=2)
@@ -74,7 +76,7 @@ def file_report(ctx: Context, brand: Brand, text: str) -> Reply:
     return Reply(T.PROGRESS_OK.format(brand=brand.name, number=report.id))
 
 
-@on_intent("progress")
+@routes.intent("progress")
 def progress_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     if not is_cadre(ctx):
         return Reply(T.PROGRESS_NOT_CADRE)
@@ -105,7 +107,7 @@ def _report(ctx: Context, brands: Sequence[Brand], brand: Brand | None, text: st
     return file_report(ctx, brand, text)
 
 
-@on_click("MENU_PROGRESS")
+@routes.click("MENU_PROGRESS")
 def progress_click(ctx: Context, inbound: Inbound) -> Reply:
     if not is_cadre(ctx):
         return Reply(T.PROGRESS_NOT_CADRE)
@@ -115,7 +117,7 @@ def progress_click(ctx: Context, inbound: Inbound) -> Reply:
     return Reply(T.PROGRESS_ASK_TEXT)
 
 
-@on_flow(FLOW_REPORT_TEXT)
+@routes.flow(FLOW_REPORT_TEXT)
 def report_text_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     if inbound.kind == "image":
         return Reply(T.PROGRESS_TEXT_FIRST)
@@ -145,7 +147,7 @@ def choose_brand_prompt(ctx: Context, conv: Conversation) -> str:
     return T.PROGRESS_WHICH_BRAND.format(menu=brand_menu(brands))
 
 
-@on_flow(FLOW_CHOOSE_BRAND)
+@routes.flow(FLOW_CHOOSE_BRAND)
 def choose_brand_step(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     ids = [int(i) for i in conv.data.get("brand_ids", [])]
     brands = [b for b in cadre_brands(ctx.session, ctx.user) if b.id in ids]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from handlers.programme.evidence import is_later, latest_assessment, round_photos, round_reports, timeline
 from handlers.programme.gates import ALLOWED
 from handlers.programme.photos import flag_label
-from handlers.programme.recognition_hook import RecognitionInfo, recognition_for
+from handlers.programme.recognition_hook import RecognitionInfo, RecognitionProvider
 from models import Brand, Role, Stage
 from models.programme import (
     Assessment,
@@ -142,8 +142,9 @@ def _photo_view(photo: Photo) -> PhotoView:
     )
 
 
-def brand_timeline(session: Session, brand: Brand) -> BrandTimeline:
-    """Everything the brand page, the dossier and the API show about a brand."""
+def brand_timeline(session: Session, brand: Brand, recognition: RecognitionProvider) -> BrandTimeline:
+    """Everything the brand page, the dossier and the API show about a brand (its recognition
+    figures from ``recognition``, the registry's provider)."""
     plans = list(
         session.scalars(
             select(BrandPlan)
@@ -196,7 +197,7 @@ def brand_timeline(session: Session, brand: Brand) -> BrandTimeline:
         gap=score_gap(session, brand),
         latest_self=latest_assessment(session, brand, "self"),
         latest_review=latest_assessment(session, brand, "review"),
-        recognition=recognition_for(session, brand),
+        recognition=recognition(session, brand),
     )
 
 

@@ -1,7 +1,8 @@
 """The recognition index's hook into the programme: a brand's score for reviews and replies.
 
-The programme does not import the recognition index; the index registers a provider here at
-start-up (``handlers.recognition.links``). Without one every brand reads 暂无数据.
+The programme does not import the recognition index; the index registers a provider in the
+registry at start-up (``handlers.recognition.links``), and callers pass ``registry.recognition``
+in. Without one every brand reads 暂无数据.
 """
 
 from __future__ import annotations
@@ -29,23 +30,6 @@ class RecognitionInfo:
 RecognitionProvider = Callable[[Session, Brand], RecognitionInfo | None]
 
 
-def _no_recognition_data(session: Session, brand: Brand) -> RecognitionInfo | None:
+def no_recognition_data(session: Session, brand: Brand) -> RecognitionInfo | None:
+    """The provider when the index is not registered: every brand reads 暂无数据."""
     return None
-
-
-_recognition_provider: RecognitionProvider = _no_recognition_data
-
-
-def set_recognition_score_provider(provider: RecognitionProvider | None) -> None:
-    """The recognition index registers itself here; None restores the default (暂无数据)."""
-    global _recognition_provider
-    _recognition_provider = provider or _no_recognition_data
-
-
-def recognition_provider() -> RecognitionProvider:
-    """The provider in use (tests put it back after swapping in their own)."""
-    return _recognition_provider
-
-
-def recognition_for(session: Session, brand: Brand) -> RecognitionInfo | None:
-    return _recognition_provider(session, brand)

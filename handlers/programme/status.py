@@ -14,7 +14,7 @@ from handlers.inbound import Inbound
 from handlers.programme.brands import find_brand_by_name
 from handlers.programme.evidence import round_opened_by, round_reports
 from handlers.programme.gates import STAGE_ORDER
-from handlers.programme.recognition_hook import recognition_for
+from handlers.programme.recognition_hook import RecognitionProvider
 from models import Brand, Stage
 from models.programme import ProgressReport
 from nlp import Intent
@@ -32,7 +32,7 @@ def last_report(session: Session, brand: Brand) -> ProgressReport | None:
     return session.scalars(stmt).first()
 
 
-def brand_status_text(session: Session, brand: Brand) -> str:
+def brand_status_text(session: Session, brand: Brand, recognition: RecognitionProvider) -> str:
     step = STAGE_ORDER.index(brand.stage) + 1
     lines = [
         f"【{brand.name}】{brand.union.name}",
@@ -53,7 +53,7 @@ def brand_status_text(session: Session, brand: Brand) -> str:
     ):
         date = show_day(boundary.created_at)
         lines.append(T.STATUS_NEW_ROUND.format(decision=boundary.decision.label, date=date))
-    info = recognition_for(session, brand)
+    info = recognition(session, brand)
     if info is None:
         lines.append(T.STATUS_RECOGNITION_NONE)
     elif info.summary:
@@ -77,4 +77,4 @@ def brand_status_reply(ctx: Context, inbound: Inbound, intent: Intent) -> Reply 
         brand = find_brand_by_name(ctx.session, name)
     if brand is None:
         return Reply(T.STATUS_UNKNOWN_BRAND.format(name=name) if name else T.STATUS_USAGE)
-    return Reply(brand_status_text(ctx.session, brand))
+    return Reply(brand_status_text(ctx.session, brand, ctx.registry.recognition))

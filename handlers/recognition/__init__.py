@@ -9,7 +9,10 @@ by ``scan``); ``adjudication`` and ``brand_checks`` hold the people's decisions;
 ``snapshots`` and ``queries`` serve the results.
 """
 
-from handlers.recognition import chat as chat
-from handlers.recognition import links as links
-from handlers.recognition import roster as roster
-from handlers.recognition import sink as sink
+from handlers.recognition import chat, links, live, roster, sink
+from handlers.registry import Registry
+
+
+def register(registry: Registry) -> None:
+    """This domain's chat handlers, jobs and hooks (called once, by ``handlers.wiring``)."""
+    registry.include(chat.routes, links.routes, live.routes, roster.routes, sink.routes)

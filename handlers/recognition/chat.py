@@ -12,10 +12,8 @@ from handlers.asking_back import ask_back
 from handlers.clock import SHANGHAI
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.members import on_scene
 from handlers.pages import guarded, link_line
 from handlers.paging import pages_of
-from handlers.programme.binding import on_code
 from handlers.recognition.adjudication import locked_open
 from handlers.recognition.campaign_scope import campaigns_for_brand, entry_by_number, open_campaigns_for
 from handlers.recognition.fraud import run_rules
@@ -23,10 +21,12 @@ from handlers.recognition.live import ask_refresh
 from handlers.recognition.recording import Outcome, record_rating, record_vote
 from handlers.recognition.respondents import identity_hash, may_be_reviewer, reviewer_campaigns
 from handlers.recognition.reviewer_codes import redeem_reviewer_code
-from handlers.registry import JobContext, job, on_click, on_flow, on_intent
+from handlers.registry import JobContext, Routes
 from handlers.understanding import clear_score, flow_prompt, option
 from models import Brand, Conversation
 from models.recognition import Campaign, CampaignKind, ReviewerInvite
+
+routes = Routes()
 
 FLOW_SCORE = "recognition_score"
 FLOW_TTL = timedelta(minutes=10)
@@ -76,18 +76,18 @@ def _list_reply(ctx: Context, page: int = 1) -> Reply:
     return guarded(ctx, Reply(pages[min(max(page, 1), len(pages)) - 1]), link)
 
 
-@on_intent("list")
+@routes.intent("list")
 def list_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     m = _PAGE.search(inbound.text)
     return _list_reply(ctx, int(m.group(1)) if m else 1)
 
 
-@on_click("MENU_LIST")
+@routes.click("MENU_LIST")
 def list_click(ctx: Context, inbound: Inbound) -> Reply:
     return _list_reply(ctx)
 
 
-@on_click("MENU_VOTE")
+@routes.click("MENU_VOTE")
 def vote_click(ctx: Context, inbound: Inbound) -> Reply:
     return _list_reply(ctx)
 
@@ -156,7 +156,7 @@ def _resolve(
 SCAN_EVERY = 50
 
 
-@job("recognition_scan")
+@routes.job("recognition_scan")
 def scan_job(jctx: JobContext, campaign_id: int) -> None:
     campaign = jctx.session.get(Campaign, campaign_id)
     # Locked: a close in flight waits for this scan, or this scan sees the close and stops.
@@ -215,7 +215,7 @@ def _ask_score(ctx: Context, campaign: Campaign, brand: Brand, channel: str, src
     return Reply(t.ASK_SCORE.format(brand=brand.name))
 
 
-@on_intent("vote")
+@routes.intent("vote")
 def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     from nlp import Intent
 
@@ -243,7 +243,7 @@ def vote_intent(ctx: Context, inbound: Inbound, intent: object) -> Reply:
     return outcome_reply(outcome, campaign)
 
 
-@on_flow(FLOW_SCORE)
+@routes.flow(FLOW_SCORE)
 def score_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     data = dict(conv.data)
     # Only a plain score counts: "对食堂很不满意，菜里有头发" is a complaint, not a 1.
@@ -282,7 +282,7 @@ def score_prompt(ctx: Context, conv: Conversation) -> str:
     return t.ASK_SCORE.format(brand=brand.name if brand else "")
 
 
-@on_scene("brand")
+@routes.scene("brand")
 def brand_scene(ctx: Context, inbound: Inbound, rest: str) -> Reply | None:
     """A brand's own QR code: opens its rating directly; the channel is marked ``brand``."""
     brand = ctx.session.get(Brand, int(rest)) if rest.isdigit() else None
@@ -302,14 +302,14 @@ def brand_scene(ctx: Context, inbound: Inbound, rest: str) -> Reply | None:
     return Reply(t.BRAND_QR_VOTE.format(brand=brand.name, number=entry.number, campaign=campaign.name))
 
 
-@on_scene("review")
+@routes.scene("review")
 def reviewer_scene(ctx: Context, inbound: Inbound, rest: str) -> Reply | None:
     """A reviewer's invitation QR code (scene ``review:<code>``) makes them a G reviewer."""
     invite = redeem_reviewer_code(ctx.session, ctx.user, rest, ctx.now)
     return reviewer_reply(ctx, invite)
 
 
-@on_code(r"PY[0-9A-F]{8}")
+@routes.code(r"PY[0-9A-F]{8}")
 def reviewer_code_by_text(ctx: Context, code: str) -> tuple[Reply, bool]:
     """ "绑定 PY1A2B3C4D" (or "评议 …"): the same as scanning the reviewer's QR code."""
     invite = redeem_reviewer_code(ctx.session, ctx.user, code, ctx.now)

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.measures import BrandRatingAnswer, MeasuredResponse, RosterAnswer, publish, roster_for
+from handlers.measures import BrandRatingAnswer, MeasuredResponse, RosterAnswer
 from handlers.recognition.campaigns import create_campaign
 from handlers.recognition.live import refresh
 from handlers.recognition.recording import record_rating, record_vote
 from handlers.recognition.reviewer_codes import invite_reviewer, redeem_reviewer_code
+from handlers.recognition.roster import campaign_roster
+from handlers.recognition.sink import record_measured_response
 from models import Brand, Union, UnionKind, User
 from models.recognition import Campaign
 
@@ -93,7 +95,7 @@ def load_recognition_demo(session: Session, now: datetime, seed: int = 2026) -> 
     for n, user in enumerate(people):
         # Answers spread over the month, none closer than minutes apart: ordinary traffic.
         at = opens + timedelta(minutes=170 * n + rng.randint(0, 120))
-        roster = roster_for(session, user, rng)
+        roster = campaign_roster(session, user, rng)  # the index's own roster and sink: no survey
         aware = [
             i for i in roster if not i.is_foil and rng.random() < PROFILE.get(i.name, DEFAULT_PROFILE)[0]
         ]
@@ -108,7 +110,7 @@ def load_recognition_demo(session: Session, now: datetime, seed: int = 2026) -> 
             for item in rated
             if item.brand_id is not None
         )
-        publish(
+        record_measured_response(
             session,
             MeasuredResponse(
                 user_id=user.id,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from handlers.programme.recognition_hook import RecognitionInfo, set_recognition_score_provider
+from handlers.programme.recognition_hook import RecognitionInfo
 from handlers.recognition.queries import brand_recognition
+from handlers.registry import Routes
 from models import Brand
 from models.recognition import CampaignKind
+
+routes = Routes()
 
 
 def recognition_info(session: Session, brand: Brand) -> RecognitionInfo | None:
@@ -20,4 +23,4 @@ def recognition_info(session: Session, brand: Brand) -> RecognitionInfo | None:
     return RecognitionInfo(score=found.index, rank=exact_rank, campaign=found.campaign, summary=found.text())
 
 
-set_recognition_score_provider(recognition_info)
+routes.recognition(recognition_info)

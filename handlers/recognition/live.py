@@ -26,7 +26,7 @@ from config.recognition import RecognitionConfig, default_config
 from handlers.clock import SHANGHAI
 from handlers.context import Context
 from handlers.recognition.report import canonical, compute_report
-from handlers.registry import JobContext, job
+from handlers.registry import JobContext, Routes
 from models.recognition import (
     Campaign,
     CampaignBrand,
@@ -36,6 +36,8 @@ from models.recognition import (
     RecognitionFlag,
     RecognitionSnapshot,
 )
+
+routes = Routes()
 
 REFRESH_JOB = "recognition_live_refresh"
 REFRESH_OPEN_JOB = "recognition_live_refresh_open"
@@ -167,14 +169,14 @@ def refresh_missing(session: Session, brand_id: int, now: datetime) -> None:
         refresh(session, campaign, now)
 
 
-@job(REFRESH_JOB)
+@routes.job(REFRESH_JOB)
 def refresh_job(jctx: JobContext, campaign_id: int) -> None:
     campaign = jctx.session.get(Campaign, campaign_id)
     if campaign is not None and campaign.closed_at is None:
         refresh(jctx.session, campaign, jctx.now)
 
 
-@job(REFRESH_OPEN_JOB)
+@routes.job(REFRESH_OPEN_JOB)
 def refresh_open_job(jctx: JobContext) -> None:
     """The timetable's sweep: every open campaign's refresh, as its own job."""
     ids = jctx.session.scalars(select(Campaign.id).where(Campaign.closed_at.is_(None))).all()

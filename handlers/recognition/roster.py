@@ -17,9 +17,12 @@ import random
 
 from sqlalchemy.orm import Session
 
-from handlers.measures import FOIL_NAMES, RosterItem, brands_in_area, set_roster_provider
+from handlers.measures import FOIL_NAMES, RosterItem, brands_in_area
 from handlers.recognition.campaign_scope import open_campaigns_for
+from handlers.registry import Routes
 from models import User, utcnow
+
+routes = Routes()
 
 
 def campaign_roster(session: Session, user: User, rng: random.Random) -> list[RosterItem]:
@@ -32,4 +35,4 @@ def campaign_roster(session: Session, user: User, rng: random.Random) -> list[Ro
     return items
 
 
-set_roster_provider(campaign_roster)
+routes.roster(campaign_roster)

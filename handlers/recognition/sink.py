@@ -5,17 +5,20 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.measures import MeasuredResponse, on_measured_response
+from handlers.measures import MeasuredResponse
 from handlers.recognition.campaign_scope import applies_to, open_campaigns_for
 from handlers.recognition.recording import _insert
 from handlers.recognition.respondents import respondent
+from handlers.registry import Routes
 from models import User
 from models.recognition import Campaign, CampaignKind, RecognitionEvent
+
+routes = Routes()
 
 CHANNELS = ("neutral_invited", "neutral_open", "brand", "self", "third_party")
 
 
-@on_measured_response
+@routes.measured_response
 def record_measured_response(session: Session, response: MeasuredResponse) -> None:
     """Idempotent on ``source_key``: a response delivered twice records its events once.
 

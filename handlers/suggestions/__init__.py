@@ -6,8 +6,13 @@ pushed to the worker, ratings, the worker's H5 page and the dashboard's read mod
 entry points from WeChat and the queue, ``queries`` and ``page`` serve what is read. The
 categories, deadlines and limits are in config/suggestions.yaml (``config.suggestions``).
 
-Importing this package registers its chat handlers and jobs.
+``register`` adds its chat handlers and jobs to the service's registry.
 """
 
-from handlers.suggestions import chat as chat
-from handlers.suggestions import jobs as jobs
+from handlers.registry import Registry
+from handlers.suggestions import chat, jobs
+
+
+def register(registry: Registry) -> None:
+    """This domain's chat handlers, jobs and hooks (called once, by ``handlers.wiring``)."""
+    registry.include(chat.routes, jobs.routes)

@@ -20,7 +20,7 @@ from handlers.clock import show_day, show_time
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
 from handlers.pages import guarded, link_line
-from handlers.registry import before_message, on_click, on_flow, on_intent
+from handlers.registry import Routes
 from handlers.suggestions.access import code_locked, note_wrong_code
 from handlers.suggestions.errors import SuggestionError
 from handlers.suggestions.flows import FLOW, FLOW_TTL, RATE_FLOW, RATE_TTL, flow_data, start_flow
@@ -30,6 +30,8 @@ from handlers.suggestions.queries import find_ticket, my_suggestions
 from handlers.understanding import fit_echo, flow_prompt
 from models import Brand, Conversation, Suggestion, SuggestionState
 from nlp import Intent
+
+routes = Routes()
 
 S = SuggestionState
 MY_PAGE = "/h5/me/suggestions"
@@ -140,7 +142,7 @@ def _is_anonymous(intent: Intent, raw: str) -> bool:
     return intent.anonymous or bool(_ANONYMOUS.match(raw))
 
 
-@on_intent("suggest")
+@routes.intent("suggest")
 def suggest_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     raw = inbound.text
     if _MY_SUGGESTIONS.match(raw):
@@ -176,7 +178,7 @@ def _take_content(ctx: Context, text: str, anonymous: bool, intent: Intent | Non
     return _file(ctx, text, anonymous, brand_name)
 
 
-@on_flow(FLOW)
+@routes.flow(FLOW)
 def suggest_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     data = flow_data(conv)
     anonymous = bool(data.get("anonymous"))
@@ -204,13 +206,13 @@ def suggest_prompt(ctx: Context, conv: Conversation) -> str:
     return T.ASK_CONTENT_ANONYMOUS if data.get("anonymous") else T.ASK_CONTENT
 
 
-@on_click("MENU_SUGGEST")
+@routes.click("MENU_SUGGEST")
 def suggest_click(ctx: Context, inbound: Inbound) -> Reply:
     start_flow(ctx, FLOW, {"step": "content", "anonymous": False}, FLOW_TTL)
     return Reply(T.ASK_CONTENT)
 
 
-@on_click("MENU_MY_SUGGESTIONS")
+@routes.click("MENU_MY_SUGGESTIONS")
 def my_suggestions_click(ctx: Context, inbound: Inbound) -> Reply:
     return _my_list(ctx)
 
@@ -289,7 +291,7 @@ def parse_rating(text: str) -> str | None:
     return None
 
 
-@on_flow(RATE_FLOW)
+@routes.flow(RATE_FLOW)
 def rate_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     rating = parse_rating(inbound.text)
     if rating is None:
@@ -311,7 +313,7 @@ def rate_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | Non
     return Reply(T.RATED if rated.rating is not None else T.REOPENED)
 
 
-@before_message
+@routes.before_message
 def anonymous_dialogue(ctx: Context, inbound: Inbound) -> None:
     """While an anonymous dialogue is open, every message of it is redacted, whatever handles it.
 

@@ -19,17 +19,19 @@ from handlers.delivery import owed
 from handlers.held_replies import has_held
 from handlers.inbound import Inbound
 from handlers.notify import within_service_window
-from handlers.registry import JobContext, after_message, job
+from handlers.registry import JobContext, Routes
 from handlers.suggestions.flows import RATE_FLOW, RATE_TTL, start_flow
 from models import Conversation, Suggestion, SuggestionState, User
 from models.delivery import DeliveryChannel
+
+routes = Routes()
 
 S = SuggestionState
 # A passive text reply's limit is 2048 bytes; the renderer would cut the end (the question) off.
 PASSIVE_REPLY_BYTES = 2000
 
 
-@job("suggestion_answer")
+@routes.job("suggestion_answer")
 def push_answer(jctx: JobContext, suggestion_id: int) -> None:
     """Push an answer by the best channel the account has (see handlers/delivery.py); idempotent."""
     s = jctx.session.get(Suggestion, suggestion_id, with_for_update=True)
@@ -67,7 +69,7 @@ def _rating_after_push(session: Session, user: User, s: Suggestion, now: datetim
     session.flush()
 
 
-@after_message
+@routes.after_message
 def owed_answers(ctx: Context, inbound: Inbound, reply: Reply) -> Reply:
     """The worker wrote: answers that could not reach them before go out now, pushed by
     customer-service message, or (an account without them) put into this very reply.

@@ -6,7 +6,13 @@ changes state (open/close, start, answer, complete: completion publishes the ind
 ``chat`` and ``page`` are the two ways to answer; ``queries`` is what the others read;
 ``results`` and ``reports`` serve the dashboard and the CLI.
 
-Importing this package registers its chat handlers.
+``register`` adds its chat handlers to the service's registry.
 """
 
-from handlers.surveys import chat as chat
+from handlers.registry import Registry
+from handlers.surveys import chat
+
+
+def register(registry: Registry) -> None:
+    """This domain's chat handlers, jobs and hooks (called once, by ``handlers.wiring``)."""
+    registry.include(chat.routes)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from config import voice_texts as T
 from handlers.context import Context, Reply
 from handlers.inbound import Inbound
-from handlers.members import on_scene
 from handlers.pages import guarded, link_line
-from handlers.registry import on_click, on_flow, on_intent
+from handlers.registry import Routes
 from handlers.surveys.answers import BadAnswer, current_step, options_of, parse_answer, steps
 from handlers.surveys.operations import (
     FLOW,
@@ -27,6 +26,8 @@ from handlers.surveys.templates import GROUPS, Step, Template, question_count, t
 from handlers.understanding import flow_prompt
 from models import Conversation, SurveyResponse
 from nlp import Intent
+
+routes = Routes()
 
 # From this many questions the chat also offers the survey's page (one tap per answer, not a reply).
 LONG_SURVEY = 8
@@ -91,11 +92,11 @@ def begin(ctx: Context, tpl: Template, group: str | None = None, channel: str | 
 def _ask_next(ctx: Context, tpl: Template, resp: SurveyResponse, prefix: str | None = None) -> Reply:
     step = current_step(tpl, resp)
     if step is None:
-        complete(ctx.session, tpl, resp, ctx.now)
+        complete(ctx.session, ctx.registry, tpl, resp, ctx.now)
         ctx.end_flow()
         return Reply(T.SURVEY_THANKS)
     if step.question.type == "roster":
-        ensure_roster(ctx.session, ctx.user, resp)
+        ensure_roster(ctx.session, ctx.registry, ctx.user, resp)
     _note_asked(ctx, step)
     text = render(step, resp, tpl)
     return Reply(f"{prefix}\n\n{text}" if prefix else text)
@@ -108,7 +109,7 @@ def _note_asked(ctx: Context, step: Step) -> None:
         ctx.update_flow(conv, {**conv.data, "asked": step.key}, RESUME_WINDOW)
 
 
-@on_flow(FLOW)
+@routes.flow(FLOW)
 def survey_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> Reply | None:
     tpl = templates().get(str(conv.data.get("survey")))
     resp = ctx.session.get(SurveyResponse, conv.data.get("response_id"))
@@ -164,17 +165,17 @@ def _open_survey(ctx: Context) -> Reply:
     return begin(ctx, tpl)
 
 
-@on_intent("survey")
+@routes.intent("survey")
 def survey_intent(ctx: Context, inbound: Inbound, intent: Intent) -> Reply:
     return _open_survey(ctx)
 
 
-@on_click("MENU_SURVEY")
+@routes.click("MENU_SURVEY")
 def survey_click(ctx: Context, inbound: Inbound) -> Reply:
     return _open_survey(ctx)
 
 
-@on_scene("survey")
+@routes.scene("survey")
 def survey_scene(ctx: Context, inbound: Inbound, rest: str) -> Reply | None:
     """Scene "survey:<key>" or "survey:<key>:<G|S|W>": an organiser's link setting the group."""
     key, _, group = rest.partition(":")

@@ -24,9 +24,8 @@ from handlers.measures import (
     MeasuredResponse,
     RosterAnswer,
     RosterItem,
-    publish,
-    roster_for,
 )
+from handlers.registry import Registry
 from handlers.surveys.answers import steps
 from handlers.surveys.queries import is_open, response_of
 from handlers.surveys.templates import Step, Template
@@ -124,13 +123,14 @@ def start_response(
     return resp, how
 
 
-def ensure_roster(session: Session, user: User, resp: SurveyResponse) -> None:
-    """Draw the respondent's brand roster once, before the roster question is first shown."""
+def ensure_roster(session: Session, registry: Registry, user: User, resp: SurveyResponse) -> None:
+    """Draw the respondent's brand roster once, before the roster question is first shown (from
+    the registry's roster provider: the recognition index's campaigns when it is registered)."""
     if "roster" not in resp.plan:
         rng = random.Random()
         resp.plan = {
             **resp.plan,
-            "roster": [{"id": i.brand_id, "name": i.name} for i in roster_for(session, user, rng)],
+            "roster": [{"id": i.brand_id, "name": i.name} for i in registry.roster(session, user, rng)],
         }
 
 
@@ -173,15 +173,18 @@ def end_chat_flow(session: Session, resp: SurveyResponse) -> None:
         session.flush()
 
 
-def complete(session: Session, tpl: Template, resp: SurveyResponse, now: datetime) -> None:
-    """Mark the response complete (answers of hidden questions dropped) and publish measures."""
+def complete(
+    session: Session, registry: Registry, tpl: Template, resp: SurveyResponse, now: datetime
+) -> None:
+    """Mark the response complete (answers of hidden questions dropped) and publish measures
+    to the registry's sinks (the recognition index)."""
     visible = {s.key for s in steps(tpl, resp)}
     resp.answers = {k: v for k, v in resp.answers.items() if k in visible}
     resp.status, resp.submitted_at, resp.updated_at = "complete", now, now
     session.flush()
     measured = measured_response(tpl, resp)
     if measured is not None:
-        publish(session, measured)
+        registry.publish(session, measured)
 
 
 def measured_response(tpl: Template, resp: SurveyResponse) -> MeasuredResponse | None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config import voice_texts as T
+from handlers.registry import Registry
 from handlers.surveys.answers import BadAnswer, check_value, current_step, options_of, steps
 from handlers.surveys.operations import (
     RESUME_WINDOW,
@@ -161,7 +162,7 @@ def _page(
     return SurveyPage(tpl, "open", fields, answered=answered, resumed=resumed, final=final)
 
 
-def survey_page(session: Session, tpl: Template, user: User, now: datetime) -> SurveyPage:
+def survey_page(session: Session, registry: Registry, tpl: Template, user: User, now: datetime) -> SurveyPage:
     """The page as the worker opens it: starting or resuming their response (the chat's too)."""
     existing = response_of(session, tpl.key, user)
     if existing is not None and existing.status == "complete":
@@ -173,10 +174,10 @@ def survey_page(session: Session, tpl: Template, user: User, now: datetime) -> S
         return SurveyPage(tpl, "complete")
     part = section(tpl, resp)
     if not part:  # every question answered, yet not complete (the template lost its last ones)
-        _finish(session, tpl, resp, now)
+        _finish(session, registry, tpl, resp, now)
         return SurveyPage(tpl, "complete")
     if any(s.question.type == "roster" for s in part):
-        ensure_roster(session, user, resp)  # drawn once and kept: the form's numbers refer to it
+        ensure_roster(session, registry, user, resp)  # drawn once and kept: the form's numbers refer to it
     session.flush()
     return _page(tpl, resp, resumed=how == "resumed" and bool(resp.answers))
 
@@ -227,13 +228,14 @@ def _problem(step: Step, resp: SurveyResponse, number: int, reason: str, raw: Se
     return T.SURVEY_PAGE_NOT_OPTION.format(n=number)
 
 
-def _finish(session: Session, tpl: Template, resp: SurveyResponse, now: datetime) -> None:
-    complete(session, tpl, resp, now)
+def _finish(session: Session, registry: Registry, tpl: Template, resp: SurveyResponse, now: datetime) -> None:
+    complete(session, registry, tpl, resp, now)
     end_chat_flow(session, resp)
 
 
 def submit_section(
     session: Session,
+    registry: Registry,
     tpl: Template,
     user: User,
     now: datetime,
@@ -251,11 +253,11 @@ def submit_section(
     if not is_open(session, tpl):
         return Submission("closed")
     if resp is None or now - resp.updated_at > RESUME_WINDOW:
-        return Submission("stale", survey_page(session, tpl, user, now), (T.SURVEY_PAGE_STALE,))
+        return Submission("stale", survey_page(session, registry, tpl, user, now), (T.SURVEY_PAGE_STALE,))
     part = section(tpl, resp)
     keys = [s.key for s in part]
     if any(s.question.type == "roster" for s in part) and "roster" not in resp.plan:
-        ensure_roster(session, user, resp)  # never shown yet: nothing here can refer to it
+        ensure_roster(session, registry, user, resp)  # never shown yet: nothing here can refer to it
         session.flush()
         return Submission("stale", _page(tpl, resp), (T.SURVEY_PAGE_STALE,))
     if list(shown) != keys:
@@ -285,7 +287,7 @@ def submit_section(
         record_answer(resp, step, value, tpl)
     resp.updated_at = now
     if current_step(tpl, resp) is None:
-        _finish(session, tpl, resp, now)
+        _finish(session, registry, tpl, resp, now)
         return Submission("completed")
     session.flush()
     return Submission("saved")

@@ -18,7 +18,7 @@ from handlers.registry import JobContext
 from models import utcnow
 from models.programme import Photo, PhotoStatus
 from tests.conftest import TEST_APPID
-from tests.factories import make_brand, make_union
+from tests.factories import make_brand, make_union, standard_registry
 from tests.factories_programme import jpeg_bytes, make_cadre, png_bytes
 from tests.wechat_stub import WeChatStub
 
@@ -31,7 +31,14 @@ def api(wechat_stub: WeChatStub) -> WeChatApiClient:
 
 @pytest.fixture
 def jctx(session, api: WeChatApiClient, tmp_path: Path) -> JobContext:
-    return JobContext(session=session, api=api, now=utcnow(), options={"media_dir": str(tmp_path)}, jobs=[])
+    return JobContext(
+        session=session,
+        api=api,
+        now=utcnow(),
+        options={"media_dir": str(tmp_path)},
+        jobs=[],
+        registry=standard_registry(),
+    )
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from handlers.registry import JobContext
 from models import Brand, utcnow
 from models.programme import Photo, PhotoStatus
 from tests.conftest import TEST_APPID
-from tests.factories import make_brand, make_union
+from tests.factories import make_brand, make_union, standard_registry
 from tests.factories_programme import make_cadre, png_bytes
 from tests.wechat_stub import WeChatStub
 
@@ -84,7 +84,7 @@ def api(wechat_stub: WeChatStub) -> WeChatApiClient:
 @pytest.fixture
 def jctx(session, api: WeChatApiClient, tmp_path: Path) -> JobContext:
     return JobContext(session=session, api=api, now=T0 + timedelta(minutes=30),
-                      options={"media_dir": str(tmp_path)}, jobs=[])  # fmt: skip
+                      options={"media_dir": str(tmp_path)}, jobs=[], registry=standard_registry())  # fmt: skip
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from dataclasses import replace
 
 import pytest
 import redis
+from flask import Flask
 from sqlalchemy import func, select
 
 from bot.jobs import HIGH, LOW, RQQueue, parse_delays, priority
 from bot.store import CircuitBreaker, RedisStore, Store, StoreUnavailable
 from config import texts
-from handlers import registry
 from handlers.context import JobRequest, Reply
 from models import InboundMessage, OutboxJob
 from tests.conftest import REDIS_URL
@@ -146,7 +146,7 @@ def test_retry_during_a_slow_first_delivery_gets_its_reply_not_success(
         time.sleep(0.8)
         return Reply("处理好了")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", slow)
+    monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "unknown", slow)
     msg_id = next(_ids)
     results: list[str] = []
     first = threading.Thread(target=lambda: results.append(post(client, wechat, "o-lease", "慢", msg_id)))
@@ -172,7 +172,7 @@ def test_a_failed_delivery_releases_the_lease_so_a_retry_is_processed(
             raise RuntimeError("database hiccup")
         return Reply("这次成功了")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", flaky)
+    monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "unknown", flaky)
     msg_id = next(_ids)
     assert post(client, wechat, "o-flaky", "嗯嗯测试", msg_id) == texts.INTERNAL_ERROR
     # Nothing was committed: the retry does the work instead of replaying the error.
@@ -203,14 +203,14 @@ class FlakyTransport:
 
 
 @pytest.fixture
-def push_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+def push_handler(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     def reply_and_push(ctx, inbound, intent):
         ctx.enqueue("send_text", openid=inbound.openid, text=f"稍后的消息：{inbound.content}")
         if inbound.content == "出错":
             raise RuntimeError("handler failed after asking for a job")
         return Reply("马上回复")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", reply_and_push)
+    monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "unknown", reply_and_push)
 
 
 def test_jobs_survive_a_queue_that_is_down_at_commit(settings, clean_db, store, wechat, push_handler) -> None:

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from config import texts
-from handlers import registry
 from handlers.context import Reply
 from models import InboundMessage, Union, User
 from tests.conftest import TEST_AES_KEY
@@ -37,7 +37,7 @@ def count(app, model) -> int:
 
 
 @pytest.fixture
-def echo_handler(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def echo_handler(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Replace the help handler by one that echoes the text and counts its calls."""
     seen: list[str] = []
 
@@ -45,7 +45,7 @@ def echo_handler(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(inbound.text)
         return Reply(f"你说：{inbound.content}")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", echo)
+    monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "unknown", echo)
     return seen
 
 
@@ -192,7 +192,7 @@ def test_retry_while_first_still_running_gets_success(app, client, wechat, monke
         release.wait(5)
         return Reply("慢慢来")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", slow)
+    monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "unknown", slow)
     xml = message_xml(text_fields("o-race", "慢消息", 999001))
     results: list[str] = []
     first = threading.Thread(
@@ -229,7 +229,7 @@ def test_slow_handler_replies_within_budget_and_pushes_the_answer(
         time.sleep(1.0)
         return Reply("处理完成：您的结果在这里")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", slow)
+    monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "unknown", slow)
     started = time.monotonic()
     resp = post(app.test_client(), wechat.sign(message_xml(text_fields("o-slow", "慢", next(_ids)))))
     elapsed = time.monotonic() - started
@@ -400,8 +400,10 @@ def test_subscribe_with_union_scene_binds_and_scan_rebinds(app, client, wechat: 
         assert user.union_source == "qrcode"
 
 
-def test_long_reply_is_cut_to_2048_bytes_on_a_character_boundary(client, wechat, monkeypatch) -> None:
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", lambda ctx, inbound, intent: Reply("工" * 3000))
+def test_long_reply_is_cut_to_2048_bytes_on_a_character_boundary(app, client, wechat, monkeypatch) -> None:
+    monkeypatch.setitem(
+        app.extensions["ghpp"].registry.intents, "unknown", lambda ctx, inbound, intent: Reply("工" * 3000)
+    )
     resp = post(client, wechat.sign(message_xml(text_fields("o-long", "长", next(_ids)))))
     content = wechat.open_reply(resp.get_data(as_text=True))["Content"]
     assert len(content.encode()) <= 2048
@@ -412,7 +414,7 @@ def test_handler_crash_gets_an_apology_not_500(app, client, wechat, monkeypatch)
     def boom(ctx, inbound, intent):
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "unknown", boom)
+    monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "unknown", boom)
     resp = post(client, wechat.sign(message_xml(text_fields("o-boom", "崩", next(_ids)))))
     assert resp.status_code == 200
     assert "系统暂时繁忙" in wechat.open_reply(resp.get_data(as_text=True))["Content"]

@@ -25,7 +25,7 @@ def main(openid: str, content: str, msg_id: int) -> None:
         time.sleep(120)  # killed long before this ends
         return Reply("不会到这里")
 
-    handle_every_message_with(hang)
+    handle_every_message_with(app, hang)
     wechat = WeChatServer(
         os.environ["WECHAT_TOKEN"], os.environ["WECHAT_APPID"], os.environ["WECHAT_AES_KEY"]
     )

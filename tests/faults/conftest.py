@@ -210,20 +210,24 @@ def post_text(client: Any, wechat: WeChatServer, openid: str, text: str, msg_id:
     return ("success" if body == "success" else wechat.open_reply(body).get("Content", "")), elapsed
 
 
-def handle_every_message_with(handler: Any, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
+def handle_every_message_with(
+    app: Flask, handler: Any, monkeypatch: pytest.MonkeyPatch | None = None
+) -> None:
     """These tests are about transport and jobs, not understanding: every routed message goes to
     ``handler``, whatever intent the router names and past the clear-intent policy."""
-    from handlers import dispatch, registry
+    from handlers import dispatch
     from nlp import INTENTS
+
+    intents = app.extensions["ghpp"].registry.intents
 
     def no_gate(ctx: Any, inbound: Any, intent: Any) -> None:
         return None
 
     for name in INTENTS:
         if monkeypatch is None:
-            registry.INTENT_HANDLERS[name] = handler
+            intents[name] = handler
         else:
-            monkeypatch.setitem(registry.INTENT_HANDLERS, name, handler)
+            monkeypatch.setitem(intents, name, handler)
     if monkeypatch is None:
         dispatch.gate = no_gate  # type: ignore[attr-defined]  # the name dispatch imports from understanding
     else:

@@ -26,7 +26,7 @@ DEADLINE_S = 5.0  # WeChat's; the reply budget is 4 s
 
 
 @pytest.fixture
-def seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def seen(fault_app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """An echo handler that also asks for a push job, and records every message it handled."""
     handled: list[str] = []
 
@@ -35,7 +35,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ctx.enqueue("send_text", openid=inbound.openid, text=f"推送：{inbound.content}")
         return Reply(f"你说：{inbound.content}")
 
-    handle_every_message_with(echo_and_push, monkeypatch)
+    handle_every_message_with(fault_app, echo_and_push, monkeypatch)
     return handled
 
 

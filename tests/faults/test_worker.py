@@ -153,7 +153,7 @@ def test_web_process_killed_mid_message_does_not_lose_it(
         handled.append(inbound.content)
         return Reply(f"你说：{inbound.content}")
 
-    handle_every_message_with(echo, monkeypatch)
+    handle_every_message_with(fault_app, echo, monkeypatch)
     msg_id = next(_ids)
     holder = subprocess.Popen(
         [sys.executable, "-m", "tests.faults._holder", "o-killed", "被杀掉的那条", str(msg_id)],

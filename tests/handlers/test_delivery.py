@@ -18,7 +18,7 @@ from handlers.suggestions import jobs
 from handlers.suggestions import operations as sg
 from models import Suggestion
 from models.delivery import AnswerDelivery, DeliveryChannel, SubscribeGrant
-from tests.factories import make_ctx, make_union, make_user
+from tests.factories import make_ctx, make_union, make_user, standard_registry
 from tests.factories_voice import say
 
 C = DeliveryChannel
@@ -106,7 +106,15 @@ def _answered(session, text: str = "已处理。", *, wrote: datetime = NOW):
 
 
 def _jctx(session, api, channels, now=LATER):
-    return JobContext(session=session, api=api, now=now, options={}, jobs=[], channels=channels)
+    return JobContext(
+        session=session,
+        api=api,
+        now=now,
+        options={},
+        jobs=[],
+        registry=standard_registry(),
+        channels=channels,
+    )
 
 
 def _rows(session, s: Suggestion) -> list[tuple[str, str]]:

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from handlers import registry
 from handlers.context import Reply
 from handlers.dispatch import handle, is_break_out
 from handlers.inbound import Inbound
@@ -40,8 +39,8 @@ def test_flow_receives_answers_that_contain_cancel_words(
         seen.append(inbound.text)
         return Reply("记下了")
 
-    monkeypatch.setitem(registry.FLOW_HANDLERS, "test_flow", flow)
     ctx = make_ctx(session)
+    monkeypatch.setitem(ctx.registry.flows, "test_flow", flow)
     ctx.start_flow("test_flow", {}, timedelta(hours=1))
     assert handle(ctx, _text(ctx, "希望取消加班")).text == "记下了"
     assert seen == ["希望取消加班"]
@@ -50,8 +49,8 @@ def test_flow_receives_answers_that_contain_cancel_words(
 
 
 def test_expired_flow_no_longer_captures_messages(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry.FLOW_HANDLERS, "test_flow", lambda ctx, inbound, conv: Reply("流程中"))
     ctx = make_ctx(session)
+    monkeypatch.setitem(ctx.registry.flows, "test_flow", lambda ctx, inbound, conv: Reply("流程中"))
     ctx.start_flow("test_flow", {}, timedelta(minutes=5))
     ctx.now = utcnow() + timedelta(minutes=6)
     assert handle(ctx, _text(ctx, "帮助")).text != "流程中"
@@ -60,7 +59,7 @@ def test_expired_flow_no_longer_captures_messages(session: Session, monkeypatch:
 def test_flow_can_decline_and_the_router_takes_over(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(registry.FLOW_HANDLERS, "test_flow", lambda ctx, inbound, conv: None)
     ctx = make_ctx(session)
+    monkeypatch.setitem(ctx.registry.flows, "test_flow", lambda ctx, inbound, conv: None)
     ctx.start_flow("test_flow", {}, timedelta(hours=1))
     assert "使用说明" in (handle(ctx, _text(ctx, "帮助")).text or "")

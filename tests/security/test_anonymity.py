@@ -174,9 +174,7 @@ def test_late_anonymous_reply_is_held_not_pushed(
         time.sleep(0.3)
         return real_handle(ctx, inbound, intent)
 
-    from handlers import registry
-
-    monkeypatch.setitem(registry.INTENT_HANDLERS, "suggest", slow)
+    monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "suggest", slow)
     pipeline.budget_s = 0.1
     chat = Chat(client, wechat)
     openid = "o-canteen-late"

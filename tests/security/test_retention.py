@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from bot.jobs import execute
 from config.recognition import load_config
-from handlers.registry import JOBS
 from handlers.retention import PURGE_JOB, months_before, purge_inbound_content
 from models import InboundMessage, utcnow
 from models.admin import AuditEntry, append_audit
+from tests.factories import standard_registry
 
 NOW = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
 
@@ -71,7 +71,7 @@ def test_the_job_and_the_cli_use_retention_months(app: Flask, clean_db: Engine) 
     runner = app.test_cli_runner()
     dry = runner.invoke(args=["retention", "purge", "--dry-run"])
     assert dry.exit_code == 0 and "有 2 条" in dry.output and "未做任何修改" in dry.output
-    assert PURGE_JOB in JOBS
+    assert PURGE_JOB in standard_registry().jobs
     execute(rt, PURGE_JOB, {})  # the scheduled form
     with rt.session_factory() as s:
         contents = dict(s.execute(select(InboundMessage.dedupe_key, InboundMessage.content)).tuples().all())

@@ -29,7 +29,7 @@ REVIEW_STANDARDS = tuple(s for s in Standard if s != Standard.RECOGNITION)
 def timeline_of(session: Session, brand: Brand) -> BrandTimeline:
     """The brand's timeline, after the live index's first report of its open campaigns (once)."""
     refresh_missing(session, brand.id, utcnow())
-    return brand_timeline(session, brand)
+    return brand_timeline(session, brand, web.runtime().registry.recognition)
 
 
 def render_brand(brand: Brand, errors: dict[str, str] | None = None, status: int = 200) -> Any:
@@ -127,6 +127,7 @@ def review(brand_id: int) -> Any:
             _scores_from_form(REVIEW_STANDARDS),
             admin_actor(web.current_account()),
             utcnow(),
+            recognition=web.runtime().registry.recognition,
         )
     except LifecycleError as exc:
         session.rollback()

@@ -21,7 +21,6 @@ from tests.factories_programme import (
     five_scores,
     four_scores,
     make_report,
-    recognition_provider,
     satisfy_gate,
 )
 
@@ -128,16 +127,16 @@ def test_review_moves_the_brand_and_takes_recognition_from_the_provider(session)
     report = make_report(session, brand)
     ops.self_evaluate(session, brand, five_scores(90, (report.id,)), Actor.admin("张三"), utcnow())
     ops.advance(session, brand, Stage.REVIEWING, Actor.admin("张三"), "申请评议", utcnow())
-    with recognition_provider(lambda s, b: RecognitionInfo(score=76.5, rank=2, out_of=9)):
-        review, move = ops.review(
-            session,
-            brand,
-            Decision.PROMOTE,
-            "成效明显",
-            four_scores(70, (report.id,)),
-            Actor.admin("王五"),
-            utcnow(),
-        )
+    review, move = ops.review(
+        session,
+        brand,
+        Decision.PROMOTE,
+        "成效明显",
+        four_scores(70, (report.id,)),
+        Actor.admin("王五"),
+        utcnow(),
+        recognition=lambda s, b: RecognitionInfo(score=76.5, rank=2, out_of=9),
+    )
     assert brand.stage == Stage.DEEPENING
     assert move.reason.startswith("上级评议：推广")
     recognition = review.score_for(Standard.RECOGNITION)

@@ -14,7 +14,7 @@ from handlers.recognition.chat import candidate_pages
 from handlers.recognition.reviewer_codes import invite_reviewer
 from models import Role
 from models.recognition import RecognitionEvent
-from tests.factories import make_brand, make_ctx, make_user
+from tests.factories import make_brand, make_ctx, make_user, standard_registry
 from tests.handlers.recognition.conftest import T0, make_campaign
 
 
@@ -169,7 +169,7 @@ def test_closed_campaign_refuses(session, brands, say) -> None:
 
 def test_rules_rerun_every_50_events(session, brands) -> None:
     from handlers.recognition.chat import SCAN_EVERY, scan_job
-    from handlers.registry import JOBS, JobContext
+    from handlers.registry import JobContext
 
     campaign = make_campaign(session, "rating")
     jobs = []
@@ -180,5 +180,8 @@ def test_rules_rerun_every_50_events(session, brands) -> None:
         jobs.extend(ctx.jobs)
     scans = [j for j in jobs if j.name == "recognition_scan"]
     assert len(scans) >= 1 and scans[0].kwargs == {"campaign_id": campaign.id}
-    assert JOBS["recognition_scan"] is scan_job
-    scan_job(JobContext(session=session, api=None, now=T0, options={}, jobs=[]), campaign.id)  # type: ignore[arg-type]  # the scan sends nothing
+    assert standard_registry().jobs["recognition_scan"] is scan_job
+    scan_job(
+        JobContext(session=session, api=None, now=T0, options={}, jobs=[], registry=standard_registry()),
+        campaign.id,
+    )  # type: ignore[arg-type]  # the scan sends nothing

@@ -153,7 +153,7 @@ def test_correction_is_a_new_version_and_both_reproduce(app) -> None:
 
 def test_survey_answer_delivered_after_close_is_not_recorded(app) -> None:
     """A survey response naming the campaign arrives after close: no event, the bytes stay."""
-    from handlers.measures import BrandRatingAnswer, MeasuredResponse, publish
+    from handlers.measures import BrandRatingAnswer, MeasuredResponse
     from models.recognition import RecognitionEvent
     from tests.factories import make_user
 
@@ -164,7 +164,7 @@ def test_survey_answer_delivered_after_close_is_not_recorded(app) -> None:
         brand_id = c.entries[0].brand_id
         before = session.scalar(select(RecognitionEvent.id).order_by(RecognitionEvent.id.desc()).limit(1))
         for i in range(30):
-            publish(
+            rt.registry.publish(
                 session,
                 MeasuredResponse(
                     user_id=make_user(session).id,

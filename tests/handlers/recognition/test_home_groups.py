@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.recognition import default_config
-from handlers.measures import BrandRatingAnswer, publish
+from handlers.measures import BrandRatingAnswer
 from handlers.recognition.cohort_index import BrandInput, compute_cohort
 from handlers.recognition.estimator_inputs import build_inputs, flag_states
 from handlers.recognition.estimators import Capped, Cell, capped
@@ -24,7 +24,7 @@ from handlers.recognition.recording import record_rating
 from handlers.recognition.reviewer_codes import invite_reviewer, redeem_reviewer_code
 from models import Role
 from models.recognition import RecognitionEvent
-from tests.factories import make_user
+from tests.factories import make_user, standard_registry
 from tests.handlers.recognition.conftest import T0, make_campaign
 from tests.handlers.recognition.test_store import response
 
@@ -49,7 +49,7 @@ def test_member_neutral_answers_are_away(session: Session, brands) -> None:
     b = brands[0]
     for i in range(40):
         user = make_user(session, union_id=b.union_id, union_source="member")
-        publish(
+        standard_registry().publish(
             session,
             response(user.id, c.id, f"m{i}", [b.id], [b.id], ratings=[BrandRatingAnswer(b.id, 4, 4, 8)]),
         )
@@ -117,7 +117,9 @@ def test_sql_and_python_home_agree_with_cadres(session: Session, brands) -> None
         src = rng.choice(ids) if channel == "brand" else None
         record_rating(session, u, c, b, rng.randint(1, 5), f"r{i}", T0 + timedelta(minutes=i), channel, src)
     for i, u in enumerate(users):
-        publish(session, response(u.id, c.id, f"s{i}", ids, [x for x in ids if rng.random() < 0.5]))
+        standard_registry().publish(
+            session, response(u.id, c.id, f"s{i}", ids, [x for x in ids if rng.random() < 0.5])
+        )
     sql = load_campaign(session, c, CFG)
     events = list(session.scalars(select(RecognitionEvent)))
     ref = build_inputs(events, [(b.id, b.name, b.union.path) for b in brands], flag_states(session), CFG)
@@ -173,7 +175,9 @@ def test_reviewer_survey_answers_stay_out_of_other_campaigns(session: Session, b
     b = make_campaign(session, "rating", name="测评乙")
     reviewer = _reviewer(session, a)
     ids = [x.id for x in brands]
-    publish(session, response(reviewer.id, b.id, "rv", ids, ids, ratings=[BrandRatingAnswer(ids[0], 5)]))
+    standard_registry().publish(
+        session, response(reviewer.id, b.id, "rv", ids, ids, ratings=[BrandRatingAnswer(ids[0], 5)])
+    )
     assert list(session.scalars(select(RecognitionEvent).where(RecognitionEvent.campaign_id == b.id))) == []
 
 

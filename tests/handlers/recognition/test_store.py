@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from config.recognition import default_config, parse_config
 from handlers.actor import Actor
-from handlers.measures import BrandRatingAnswer, MeasuredResponse, RosterAnswer, RosterItem, publish
+from handlers.measures import BrandRatingAnswer, MeasuredResponse, RosterAnswer, RosterItem
 from handlers.recognition import report as report_mod
 from handlers.recognition.adjudication import decide_flag
 from handlers.recognition.fraud import FraudError, run_rules
@@ -25,7 +25,7 @@ from models.recognition import (
     RecognitionFlag,
     RecognitionFlagAudit,
 )
-from tests.factories import make_user
+from tests.factories import make_user, standard_registry
 from tests.handlers.recognition.conftest import T0, make_campaign
 
 
@@ -55,8 +55,8 @@ def test_sink_records_roster_and_ratings_once(session: Session, brands) -> None:
     ids = [b.id for b in brands]
     user = make_user(session, union_id=brands[0].union_id, union_source="member")
     r = response(user.id, c.id, "resp-1", ids, ids[:1], ratings=[BrandRatingAnswer(ids[0], 5, 4, 9)])
-    publish(session, r)
-    publish(session, r)  # delivered twice
+    standard_registry().publish(session, r)
+    standard_registry().publish(session, r)  # delivered twice
     evs = list(session.scalars(select(RecognitionEvent).order_by(RecognitionEvent.id)))
     assert [e.kind for e in evs] == ["roster_ballot", "rating"]
     assert evs[0].payload == {"shown": ids, "aware": ids[:1], "foil": False}
@@ -67,8 +67,10 @@ def test_awareness_from_neutral_roster_only_and_foil_excluded(session: Session, 
     c = make_campaign(session, "rating")
     ids = [b.id for b in brands]
     for i in range(30):
-        publish(session, response(make_user(session).id, c.id, f"n{i}", ids, ids[:1] if i % 3 == 0 else []))
-    publish(session, response(make_user(session).id, c.id, "foil", ids, ids, foil=True))
+        standard_registry().publish(
+            session, response(make_user(session).id, c.id, f"n{i}", ids, ids[:1] if i % 3 == 0 else [])
+        )
+    standard_registry().publish(session, response(make_user(session).id, c.id, "foil", ids, ids, foil=True))
     rep = compute_report(session, c)
     a_s = next(b for b in rep["brands"] if b["brand"] == "工惠乐学")["groups"]["S"]["awareness"]
     assert a_s["n"] == 30 and a_s["raw"] == pytest.approx(33.3, abs=0.05)
@@ -213,7 +215,9 @@ def test_sql_loader_matches_reference_loader(session: Session, brands) -> None:
         record_rating(session, u, c, b, rng.randint(1, 5), f"r{i}", T0 + timedelta(minutes=i), channel, b.id)
     for i, u in enumerate(users):
         aware = [b for b in ids if rng.random() < 0.4]
-        publish(session, response(u.id, c.id, f"s{i}", ids, aware, foil=rng.random() < 0.1))
+        standard_registry().publish(
+            session, response(u.id, c.id, f"s{i}", ids, aware, foil=rng.random() < 0.1)
+        )
     _burst(session, c, brands[2])
     run_rules(session, c, T0 + timedelta(days=1))
     # Suspects on some ordinary ratings too, so that a kept earlier rating is the fallback.
@@ -257,7 +261,6 @@ def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> Non
 
     from scipy import stats
 
-    from handlers.measures import roster_for
     from tests.factories import make_brand, make_union
 
     elsewhere = make_union(session, name="外市总工会")
@@ -269,7 +272,7 @@ def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> Non
     rng = random.Random(5)
     positions = {b.id: [0] * 2 for b in brands[:1]}
     for _ in range(2000):
-        roster = roster_for(session, worker, rng)
+        roster = standard_registry().roster(session, worker, rng)
         assert sum(1 for i in roster if i.is_foil) == 1
         assert outside.id not in {i.brand_id for i in roster}
         ids = [i.brand_id for i in roster]
@@ -278,7 +281,7 @@ def test_roster_area_one_foil_and_uniform_order(session: Session, brands) -> Non
     # The worker's area holds one brand (its own union's) plus the foil: two equally likely positions.
     assert stats.chisquare(positions[brands[0].id]).pvalue > 0.001
     public = make_user(session)
-    public_ids = {i.brand_id for i in roster_for(session, public, rng)}
+    public_ids = {i.brand_id for i in standard_registry().roster(session, public, rng)}
     assert {b.id for b in brands} <= public_ids and outside.id in public_ids
 
 

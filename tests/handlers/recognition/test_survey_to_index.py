@@ -5,12 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers import measures
 from handlers.surveys.operations import measured_response
 from handlers.surveys.queries import response_of
 from handlers.surveys.templates import templates
 from models.recognition import RecognitionEvent
-from tests.factories import make_user
+from tests.factories import make_user, standard_registry
 from tests.factories_voice import say
 from tests.handlers.recognition.conftest import T0, make_campaign
 
@@ -56,6 +55,6 @@ def test_survey_answers_become_roster_and_rating_events(session: Session, brands
     assert resp is not None
     measured = measured_response(templates()["brand_recognition"], resp)
     assert measured is not None
-    measures.publish(session, measured)
+    standard_registry().publish(session, measured)
     after = session.scalars(select(RecognitionEvent).where(RecognitionEvent.campaign_id == campaign.id)).all()
     assert len(after) == before

@@ -28,7 +28,7 @@ from models.recognition import (
     RecognitionSnapshot,
 )
 from models.recognition_web import RecognitionWebSignal
-from tests.factories import make_brand, make_union, make_user
+from tests.factories import make_brand, make_union, make_user, standard_registry
 from tests.handlers.recognition.conftest import T0, make_campaign
 from tests.handlers.recognition.test_web_signals import WECHAT_ANDROID, WECHAT_IOS
 
@@ -197,7 +197,9 @@ def test_retention_counts_from_the_official_snapshot(session: Session) -> None:
         )
     session.flush()
     assert purge_web_signals(session, now, 12, dry_run=True) == 2
-    purge_job(JobContext(session=session, api=None, now=now, options={}, jobs=[]))  # type: ignore[arg-type]  # the purge sends nothing
+    purge_job(
+        JobContext(session=session, api=None, now=now, options={}, jobs=[], registry=standard_registry())
+    )  # type: ignore[arg-type]  # the purge sends nothing
     left = set(session.scalars(select(RecognitionWebSignal.event_id)))
     assert left == set(kept) and not left & set(gone)
     assert purge_web_signals(session, now, 12) == 0

@@ -7,10 +7,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from handlers.programme.recognition_hook import recognition_for
 from handlers.recognition.reviewer_codes import invite_reviewer
 from models.programme import BindAttempt
-from tests.factories import make_user
+from tests.factories import make_user, standard_registry
 from tests.handlers.recognition.conftest import T0, make_campaign
 
 
@@ -30,6 +29,7 @@ def test_status_reply_and_review_score_come_from_the_index(session: Session, bra
 
     campaign = make_campaign(session, "rating")
     union_id = brands[0].union_id
+    recognition_for = standard_registry().recognition  # the index, as the service registers it
     assert recognition_for(session, brands[0]) is None
     assert "暂无数据" in (say(make_user(session), "查询 工惠乐学").text or "")
     for i in range(40):

@@ -14,7 +14,7 @@ from handlers.suggestions import operations as sg
 from handlers.suggestions.errors import SuggestionError
 from handlers.suggestions.operations import user_actor
 from models import Conversation, Role, Suggestion, SuggestionState
-from tests.factories import make_brand, make_union, make_user
+from tests.factories import make_brand, make_union, make_user, standard_registry
 from tests.factories_voice import say
 
 S = SuggestionState
@@ -281,7 +281,7 @@ class _Api:
 
 
 def _jctx(session, now, api):
-    return JobContext(session=session, api=api, now=now, options={}, jobs=[])
+    return JobContext(session=session, api=api, now=now, options={}, jobs=[], registry=standard_registry())
 
 
 def test_answer_push_within_window_then_rating_by_reply(session, tree) -> None:

@@ -15,7 +15,7 @@ from handlers.surveys.answers import BadAnswer, parse_answer
 from handlers.surveys.queries import response_of
 from handlers.surveys.templates import Step, TemplateError, parse_template
 from models import Conversation, SurveyResponse
-from tests.factories import make_brand, make_ctx, make_union, make_user
+from tests.factories import make_brand, make_ctx, make_union, make_user, standard_registry
 from tests.factories_voice import say
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -35,7 +35,7 @@ def area(session):
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch) -> list[measures.MeasuredResponse]:
     got: list[measures.MeasuredResponse] = []
-    monkeypatch.setattr(measures, "MEASURE_SINKS", [lambda _s, r: got.append(r)])
+    monkeypatch.setattr(standard_registry(), "measure_sinks", [lambda _s, r: got.append(r)])
     return got
 
 
@@ -247,6 +247,7 @@ def test_bad_templates(questions) -> None:
 def test_roster_random_order_is_neutral(session, area) -> None:
     user = make_user(session, union_id=area[0].id)
     orders = {
-        tuple(i.name for i in measures.roster_for(session, user, random.Random(seed))) for seed in range(5)
+        tuple(i.name for i in measures.standard_registry().roster(session, user, random.Random(seed)))
+        for seed in range(5)
     }
     assert len(orders) > 1

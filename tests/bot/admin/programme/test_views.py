@@ -123,8 +123,9 @@ def test_brand_page_shows_timeline_gallery_and_escapes_text(
     assert "评审材料" in dossier and XSS not in dossier and "打印" in dossier
 
 
-def test_recognition_comes_from_the_provider_hook(as_user, world: World) -> None:
-    with recognition_provider(lambda s, b: RecognitionInfo(score=72.5, rank=3, out_of=40)):
+def test_recognition_comes_from_the_provider_hook(app, as_user, world: World) -> None:
+    info = RecognitionInfo(score=72.5, rank=3, out_of=40)
+    with recognition_provider(lambda s, b: info, app.extensions["ghpp"].registry):
         page = as_user("county").get(f"/admin/brands/{world.county_brand.id}").get_data(as_text=True)
     assert "72.5" in page and "排名第 3" in page
 
