@@ -1,8 +1,9 @@
 """The web dashboard (/admin) and its JSON API (/api/v1).
 
-Each domain is one module here with a blueprint ``bp`` (URL prefix /admin/<domain>) that
-declares its menu entry as ``nav = web.NavItem.of(...)``; list it in ``DOMAINS`` and it is served,
-protected by login and CSRF, and shown in the menu. See docs/zh/admin.md.
+Each domain is a module or package here with a blueprint ``bp`` (URL prefix /admin/<domain>), a
+menu entry ``nav = web.NavItem.of(...)`` and ``init_admin(app)``, which serves its pages and adds
+its overview panels; list it in ``DOMAINS`` and it is served, protected by login and CSRF, and
+shown in the menu. A panel key claimed twice stops the start-up. See docs/zh/admin.md.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from bot.admin import (  # the *_api modules add their routes to the API bluepri
     unions_api,  # noqa: F401
     web,
 )
-from bot.admin.programme import api as programme_api  # noqa: F401  (adds its routes to the API blueprint)
 
 # Order = order in the menu. Add a domain module here (one line) to serve its pages.
 DOMAINS = (
@@ -45,9 +45,9 @@ DOMAINS = (
 
 
 def init_app(app: Flask) -> None:
-    web.NAV[:] = [module.nav for module in DOMAINS]
+    app.extensions["admin_nav"] = [module.nav for module in DOMAINS]
     web.init_app(app)
     app.register_blueprint(web.bp)
     for module in DOMAINS:
-        app.register_blueprint(module.bp)
+        module.init_admin(app)
     app.register_blueprint(api.bp)

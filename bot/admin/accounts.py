@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -175,3 +175,8 @@ def set_active(account_id: int) -> Any:
 
 
 nav = web.NavItem.of("admin_accounts.index", "账号管理", (AdminRole.ADMIN,))
+
+
+def init_admin(app: Flask) -> None:
+    """Serve this domain's pages (called once, by ``bot.admin.init_app``)."""
+    app.register_blueprint(bp)

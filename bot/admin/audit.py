@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from sqlalchemy import select
 
 from bot.admin import web
@@ -71,3 +71,8 @@ def index() -> Any:
 
 
 nav = web.NavItem.of("admin_audit.index", "操作日志", (AdminRole.ADMIN, AdminRole.AUDITOR))
+
+
+def init_admin(app: Flask) -> None:
+    """Serve this domain's pages (called once, by ``bot.admin.init_app``)."""
+    app.register_blueprint(bp)

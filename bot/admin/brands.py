@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Flask, render_template, request, url_for
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -114,3 +114,8 @@ def detail(brand_id: int) -> Any:
 
 
 nav = web.NavItem.of("admin_brands.index", "工作品牌")
+
+
+def init_admin(app: Flask) -> None:
+    """Serve this domain's pages (called once, by ``bot.admin.init_app``)."""
+    app.register_blueprint(bp)

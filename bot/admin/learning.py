@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
 from sqlalchemy import ColumnElement, func, or_, select
 
 from bot.admin import web
@@ -166,3 +166,8 @@ def export() -> Response:
 
 
 nav = web.NavItem.of("admin_learning.index", "路由标注", READERS)
+
+
+def init_admin(app: Flask) -> None:
+    """Serve this domain's pages (called once, by ``bot.admin.init_app``)."""
+    app.register_blueprint(bp)

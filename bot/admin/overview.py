@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Flask, current_app, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,9 +28,6 @@ class Panel:
     provider: PanelProvider
 
 
-PANELS: dict[str, Panel] = {}
-
-
 # The overview's layout: these panels lead, in this order; any other follows in registration order.
 LEADING_PANELS = ("campaigns", "participation", "photos")
 
@@ -39,20 +36,22 @@ class PanelRegisteredTwice(RuntimeError):
     """Two modules registered a panel under one key (only one of them could be shown)."""
 
 
-def register_panel(key: str, title: str, provider: PanelProvider) -> None:
-    """Add an overview panel (a domain registers each of its panels once, at start-up)."""
-    if key in PANELS:
+def register_panel(app: Flask, key: str, title: str, provider: PanelProvider) -> None:
+    """Add an overview panel to ``app`` (a domain's ``init_admin`` adds each of its panels once)."""
+    registered: dict[str, Panel] = app.extensions.setdefault("admin_panels", {})
+    if key in registered:
         raise PanelRegisteredTwice(
-            f"overview panel {key!r} is registered twice: by {PANELS[key].provider.__module__} "
+            f"overview panel {key!r} is registered twice: by {registered[key].provider.__module__} "
             f"and by {provider.__module__}"
         )
-    PANELS[key] = Panel(key, title, provider)
+    registered[key] = Panel(key, title, provider)
 
 
 def panels() -> list[Panel]:
-    """The registered panels in the overview's order."""
+    """The app's panels in the overview's order."""
+    registered: dict[str, Panel] = current_app.extensions.get("admin_panels", {})
     lead = {key: i for i, key in enumerate(LEADING_PANELS)}
-    return sorted(PANELS.values(), key=lambda p: lead.get(p.key, len(lead)))
+    return sorted(registered.values(), key=lambda p: lead.get(p.key, len(lead)))
 
 
 def overview_data(session: Session, sc: Scope) -> dict[str, Any]:
@@ -91,3 +90,8 @@ def index() -> Any:
 
 
 nav = web.NavItem.of("admin_overview.index", "总览")
+
+
+def init_admin(app: Flask) -> None:
+    """Serve this domain's pages (called once, by ``bot.admin.init_app``)."""
+    app.register_blueprint(bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, Flask, render_template, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -101,3 +101,8 @@ def detail(union_id: int) -> Any:
 
 
 nav = web.NavItem.of("admin_unions.index", "组织架构")
+
+
+def init_admin(app: Flask) -> None:
+    """Serve this domain's pages (called once, by ``bot.admin.init_app``)."""
+    app.register_blueprint(bp)

@@ -70,10 +70,6 @@ class NavItem:
         return cls(endpoint, label, frozenset(roles))
 
 
-# Filled by bot.admin.init_app from DOMAINS, in menu order.
-NAV: list[NavItem] = []
-
-
 def runtime() -> Runtime:
     rt: Runtime = current_app.extensions["ghpp"]
     return rt
@@ -263,7 +259,7 @@ def init_app(app: Flask) -> None:
         if not request.blueprint or not request.blueprint.startswith("admin"):
             return {}
         account = g.get("admin_account")
-        nav = [n for n in NAV if account is not None and account.role in n.roles]
+        nav = [n for n in app.extensions["admin_nav"] if account is not None and account.role in n.roles]
         return {
             "csrf_token": security.csrf_token,
             "current_account": account,

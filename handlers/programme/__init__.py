@@ -7,10 +7,18 @@ State changes are in ``operations`` (their rules in ``gates``, the round's evide
 ``register`` adds its chat handlers and jobs to the service's registry.
 """
 
-from handlers.programme import binding, photos, progress
-from handlers.registry import Registry
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the registry imports this package's provider types
+    from handlers.registry import Registry
 
 
 def register(registry: Registry) -> None:
     """This domain's chat handlers, jobs and hooks (called once, by ``handlers.wiring``)."""
+    # Imported here: importing one module of the domain (its models' helpers, its queries) must
+    # not load its chat handlers, nor ``handlers.registry`` the whole domain.
+    from handlers.programme import binding, photos, progress
+
     registry.include(binding.routes, photos.routes, progress.routes)

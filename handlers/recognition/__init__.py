@@ -9,10 +9,18 @@ by ``scan``); ``adjudication`` and ``brand_checks`` hold the people's decisions;
 ``snapshots`` and ``queries`` serve the results.
 """
 
-from handlers.recognition import chat, links, live, roster, sink
-from handlers.registry import Registry
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the registry imports this package's provider types
+    from handlers.registry import Registry
 
 
 def register(registry: Registry) -> None:
     """This domain's chat handlers, jobs and hooks (called once, by ``handlers.wiring``)."""
+    # Imported here: importing one module of the domain (its models' helpers, its queries) must
+    # not load its chat handlers, nor ``handlers.registry`` the whole domain.
+    from handlers.recognition import chat, links, live, roster, sink
+
     registry.include(chat.routes, links.routes, live.routes, roster.routes, sink.routes)

@@ -9,10 +9,18 @@ categories, deadlines and limits are in config/suggestions.yaml (``config.sugges
 ``register`` adds its chat handlers and jobs to the service's registry.
 """
 
-from handlers.registry import Registry
-from handlers.suggestions import chat, jobs
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the registry imports this package's provider types
+    from handlers.registry import Registry
 
 
 def register(registry: Registry) -> None:
     """This domain's chat handlers, jobs and hooks (called once, by ``handlers.wiring``)."""
+    # Imported here: importing one module of the domain (its models' helpers, its queries) must
+    # not load its chat handlers, nor ``handlers.registry`` the whole domain.
+    from handlers.suggestions import chat, jobs
+
     registry.include(chat.routes, jobs.routes)

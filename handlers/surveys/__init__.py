@@ -9,10 +9,18 @@ changes state (open/close, start, answer, complete: completion publishes the ind
 ``register`` adds its chat handlers to the service's registry.
 """
 
-from handlers.registry import Registry
-from handlers.surveys import chat
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the registry imports this package's provider types
+    from handlers.registry import Registry
 
 
 def register(registry: Registry) -> None:
     """This domain's chat handlers, jobs and hooks (called once, by ``handlers.wiring``)."""
+    # Imported here: importing one module of the domain (its models' helpers, its queries) must
+    # not load its chat handlers, nor ``handlers.registry`` the whole domain.
+    from handlers.surveys import chat
+
     registry.include(chat.routes)

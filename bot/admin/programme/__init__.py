@@ -17,7 +17,15 @@ Pages by group: ``timeline`` (the brand page, its forms, photos, the dossier), `
 timeline and coverage routes to the JSON API's blueprint; ``bot.admin`` imports it.
 """
 
-from bot.admin.programme import coverage, imports, invitations, panels, timeline  # noqa: F401  (routes, panels)
+from flask import Flask
+
+from bot.admin.programme import api, coverage, imports, invitations, panels, timeline  # noqa: F401  (their routes)
 from bot.admin.programme.blueprint import bp, nav
 
-__all__ = ["bp", "nav"]
+__all__ = ["bp", "init_admin", "nav"]
+
+
+def init_admin(app: Flask) -> None:
+    """Serve this domain's pages and overview panels (called once, by ``bot.admin.init_app``)."""
+    app.register_blueprint(bp)
+    panels.register_panels(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import Flask, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -87,6 +87,9 @@ def quiet_brands_panel(session: Session, sc: Scope) -> Table | None:
     return table
 
 
-overview.register_panel("overdue_reviews", "逾期的评议（进入评议推广超过 30 天）", overdue_reviews_panel)
-overview.register_panel("quiet", "超过 60 天未上报进度的品牌", quiet_brands_panel)
-overview.register_panel("photos", "最新活动照片", latest_photos_panel)
+def register_panels(app: Flask) -> None:
+    overview.register_panel(
+        app, "overdue_reviews", "逾期的评议（进入评议推广超过 30 天）", overdue_reviews_panel
+    )
+    overview.register_panel(app, "quiet", "超过 60 天未上报进度的品牌", quiet_brands_panel)
+    overview.register_panel(app, "photos", "最新活动照片", latest_photos_panel)

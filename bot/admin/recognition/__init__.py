@@ -21,7 +21,15 @@ Modules: ``views`` (the list, creating, a campaign's page, closing, inviting, th
 panels) and ``api`` (/api/v1/campaigns).
 """
 
-from bot.admin.recognition import api, flags, panels  # noqa: F401  (routes and panels register on import)
+from flask import Flask
+
+from bot.admin.recognition import api, flags, panels  # noqa: F401  (their routes)
 from bot.admin.recognition.views import bp, nav
 
-__all__ = ["bp", "nav"]
+__all__ = ["bp", "init_admin", "nav"]
+
+
+def init_admin(app: Flask) -> None:
+    """Serve this domain's pages and overview panels (called once, by ``bot.admin.init_app``)."""
+    app.register_blueprint(bp)
+    panels.register_panels(app)

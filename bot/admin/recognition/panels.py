@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import url_for
+from flask import Flask, url_for
 from sqlalchemy.orm import Session
 
 from bot.admin import surveys
@@ -59,6 +59,7 @@ def participation_panel(session: Session, sc: Scope) -> Table | None:
     return table if table.rows else None
 
 
-register_panel("campaigns", "进行中的活动", campaigns_panel)
-# The one participation panel: the surveys' rows are part of it (surveys registers none).
-register_panel("participation", "参与情况（问卷答卷与活动参与 / 会员数）", participation_panel)
+def register_panels(app: Flask) -> None:
+    register_panel(app, "campaigns", "进行中的活动", campaigns_panel)
+    # The one participation panel: the surveys' rows are part of it (surveys registers none).
+    register_panel(app, "participation", "参与情况（问卷答卷与活动参与 / 会员数）", participation_panel)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -257,6 +257,8 @@ def overdue_panel(session: Session, sc: Scope) -> Table | None:
     return table if table.rows else None
 
 
-register_panel("overdue_suggestions", "逾期的建议", overdue_panel)
+def register_panels(app: Flask) -> None:
+    register_panel(app, "overdue_suggestions", "逾期的建议", overdue_panel)
+
 
 nav = web.NavItem.of("admin_suggestions.index", "职工建议")

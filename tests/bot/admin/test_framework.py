@@ -18,16 +18,25 @@ from handlers.glossary import merge
 from models.admin import AuditEntry
 
 
-def test_a_panel_key_registered_twice_is_an_error_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(overview, "PANELS", dict(overview.PANELS))
+def test_a_panel_key_registered_twice_is_an_error_at_start_up() -> None:
+    app = Flask("panels")
+    overview.register_panel(app, "participation", "参与情况", lambda session, sc: None)
     with pytest.raises(overview.PanelRegisteredTwice, match="participation"):
-        overview.register_panel("participation", "参与情况", lambda session, sc: None)
+        overview.register_panel(app, "participation", "参与情况", lambda session, sc: None)
 
 
-def test_each_panel_has_one_provider_and_the_overview_keeps_its_order() -> None:
-    import bot.admin  # noqa: F401
+def test_a_domain_initialised_twice_stops_the_start_up(app: Flask) -> None:
+    """create_app adds each domain once; a second ``init_admin`` (or a copied panel) is refused."""
+    from bot.admin import suggestions
 
-    keys = [p.key for p in overview.panels()]
+    with pytest.raises(overview.PanelRegisteredTwice, match="overdue_suggestions"):
+        suggestions.views.register_panels(app)
+
+
+def test_each_panel_has_one_provider_and_the_overview_keeps_its_order(app: Flask) -> None:
+    with app.app_context():
+        keys = [p.key for p in overview.panels()]
+    registered = app.extensions["admin_panels"]
     assert keys[:3] == ["campaigns", "participation", "photos"]
     assert set(keys) == {
         "campaigns",
@@ -37,8 +46,8 @@ def test_each_panel_has_one_provider_and_the_overview_keeps_its_order() -> None:
         "quiet",
         "overdue_suggestions",
     }
-    assert overview.PANELS["participation"].provider.__module__ == "bot.admin.recognition.panels"
-    assert overview.PANELS["participation"].title == "参与情况（问卷答卷与活动参与 / 会员数）"
+    assert registered["participation"].provider.__module__ == "bot.admin.recognition.panels"
+    assert registered["participation"].title == "参与情况（问卷答卷与活动参与 / 会员数）"
 
 
 def test_loading_every_page_module_changes_no_label() -> None:
