@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.current import current
 from bot.store import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, CircuitBreaker, redis_client
 from handlers.context import JobRequest
 from handlers.ports import WeChatApiError
@@ -94,9 +95,7 @@ def execute(runtime: Runtime, name: str, kwargs: dict[str, Any]) -> list[int]:
 
 def run_job(name: str, kwargs: dict[str, Any]) -> None:
     """RQ entry point (imported by path in the worker process)."""
-    from bot.runtime import Runtime
-
-    runtime = Runtime.current()
+    runtime = current()
     runtime.after_fork()
     try:
         execute(runtime, name, kwargs)

@@ -6,12 +6,12 @@ import hashlib
 import hmac
 import logging
 import os
-import threading
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import current
 from bot.capabilities import Capabilities, capabilities
 from bot.jobs import QUEUE_PREFIX, InlineQueue, RQQueue, Transport, parse_delays
 from bot.outbox import Outbox
@@ -31,9 +31,6 @@ from handlers.registry import Registry
 from handlers.wiring import build_registry
 from models.db import make_engine, make_read_engine, make_session_factory
 from nlp import Router
-
-_current: Runtime | None = None
-_current_lock = threading.Lock()
 
 
 def dedupe_secret(secret_key: str) -> bytes:
@@ -156,13 +153,8 @@ class Runtime:
             self._pid = os.getpid()
 
     def make_current(self) -> Runtime:
-        global _current
-        with _current_lock:
-            _current = self
-        return self
+        return current.set_current(self)
 
     @staticmethod
     def current() -> Runtime:
-        if _current is None:
-            raise RuntimeError("no runtime: create the app (bot.create_app) first")
-        return _current
+        return current.current()

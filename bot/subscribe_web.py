@@ -19,11 +19,15 @@ import logging
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template_string, request
 
 from config import voice_texts as T
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 from handlers.delivery_channels import record_grant
 from handlers.delivery_messages import SUBSCRIBE_SCENE
 from models import utcnow
@@ -98,8 +102,6 @@ def _page(text: tuple[str, str], status: int) -> Response:
 
 @bp.get("/callback")
 def callback() -> Response:
-    from bot.runtime import Runtime
-
     runtime: Runtime = current_app.extensions["ghpp"]
     signer = runtime.consent_links
     if signer is None:

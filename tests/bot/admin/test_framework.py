@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import grimp
 import pytest
 from flask import Flask, get_flashed_messages
@@ -16,6 +14,7 @@ from handlers import glossary
 from handlers.errors import OperationError
 from handlers.glossary import merge
 from models.admin import AuditEntry
+from tests.import_graph import cycles
 
 
 def test_a_panel_key_registered_twice_is_an_error_at_start_up() -> None:
@@ -113,45 +112,6 @@ def test_perform_can_answer_a_refusal_with_the_form_again(app: Flask) -> None:
             web.perform(lambda: {}["x"], redirect_to="/admin/x")
 
 
-def _cycles(graph: grimp.ImportGraph, package: str) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan), lazy imports included."""
-    mods = sorted(m for m in graph.modules if m == package or m.startswith(package + "."))
-    edges = {m: [i for i in graph.find_modules_directly_imported_by(m) if i in mods] for m in mods}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    out: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        for w in edges[v]:
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                out.append(sorted(comp))
-
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 10_000))
-    try:
-        for m in mods:
-            if m not in index:
-                visit(m)
-    finally:
-        sys.setrecursionlimit(limit)
-    return out
-
-
 def test_the_dashboard_has_no_import_circle() -> None:
     graph = grimp.build_graph("bot", include_external_packages=False, cache_dir=None)
-    assert _cycles(graph, "bot.admin") == []
+    assert cycles(graph, "bot.admin") == []
