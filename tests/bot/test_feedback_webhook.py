@@ -63,7 +63,9 @@ def test_anonymous_suggestion_leaves_no_trace(app, chat, clean_db, caplog, tmp_p
     reply = chat.say(openid, content + "，而且")  # looks cut off → confirmation
     assert "请确认" in reply
     reply = chat.say(openid, "1")
-    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", reply).groups()
+    found = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", reply)
+    assert found is not None
+    ticket, code = found.groups()
     assert chat.say(openid, f"查询 {ticket} {code}").count(content) == 1
 
     with Session(clean_db) as session:
@@ -118,6 +120,7 @@ def test_duplicate_deliveries_count_once(app, chat, clean_db) -> None:
     chat.say(openid, "4", msg_id=780)
     with Session(clean_db) as session:
         resp = session.scalar(select(SurveyResponse))
+        assert resp is not None
         assert resp.plan["history"] == ["aware", "union_service"]
         assert resp.answers == {"aware": [], "union_service": 4}
 
@@ -131,6 +134,7 @@ def test_escalate_and_deliver_commands(app, chat, clean_db, wechat_stub) -> None
     assert result.exit_code == 0 and "已上交 0 条" in result.output
     with Session(clean_db) as session, session.begin():
         s = session.scalar(select(Suggestion))
+        assert s is not None
         s.due_at = utcnow().replace(year=2020)
         cadre = User(openid="o-cadre", role=Role.CADRE, union_id=ids["top"])
         session.add(cadre)
@@ -140,7 +144,8 @@ def test_escalate_and_deliver_commands(app, chat, clean_db, wechat_stub) -> None
     # Answer through the operation; the push job goes through the WeChat stub.
     with Session(clean_db) as session, session.begin():
         s = session.scalar(select(Suggestion))
-        cadre = session.scalar(select(User).where(User.openid == "o-cadre"))
+        assert s is not None
+        cadre = session.scalars(select(User).where(User.openid == "o-cadre")).one()
         sg.accept(session, s, user_actor(cadre), utcnow())
         job = sg.answer(session, s, user_actor(cadre), "已延长热水供应时间。", utcnow())
     app.extensions["ghpp"].queue.enqueue(job)
@@ -169,7 +174,7 @@ def test_ticket_sequence_under_concurrency(clean_db) -> None:
             barrier.wait()
             for uid in chunk:
                 with Session(clean_db) as session, session.begin():
-                    user = session.get(User, uid)
+                    user = session.get_one(User, uid)
                     s = sg.submit(session, user, f"建议食堂改进第{uid}号", now)
                     with lock:
                         tickets.append(s.ticket)
@@ -198,5 +203,6 @@ def test_survey_by_qr_scene_sets_group(app, chat, clean_db) -> None:
     assert "所在工会的服务" in reply
     with Session(clean_db) as session:
         resp = session.scalar(select(SurveyResponse))
+        assert resp is not None
         assert resp.respondent_group == "S" and resp.channel == "neutral_invited"
         assert resp.answers == {"aware": []}

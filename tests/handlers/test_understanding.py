@@ -49,7 +49,7 @@ def _say(session: Session, user, text: str, intent: Intent | None = None, n: lis
     n[0] += 1
     ctx = make_ctx(session, user, T0)
     if intent is not None:
-        ctx.router = FixedRouter(intent)  # type: ignore[assignment]
+        ctx.router = FixedRouter(intent)  # type: ignore[assignment]  # a stub with only the Router's route()
     reply = handle(ctx, Inbound(user.openid, "text", T0, msg_id=f"u{n[0]}", content=text))
     return reply.text or ""
 
@@ -130,7 +130,7 @@ def test_an_unsure_anonymous_suggestion_is_redacted_from_the_ask_back_on(session
         "suggest", text="食堂承包商克扣饭菜", anonymous=True, confidence=MIDDLE, alternatives=("help",)
     )
     ctx = make_ctx(session, user, T0)
-    ctx.router = FixedRouter(unsure)  # type: ignore[assignment]
+    ctx.router = FixedRouter(unsure)  # type: ignore[assignment]  # a stub with only the Router's route()
     reply = handle(
         ctx, Inbound(user.openid, "text", T0, msg_id="anon-ask", content="我想匿名反映食堂承包商克扣饭菜")
     )

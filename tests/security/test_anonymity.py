@@ -54,7 +54,9 @@ def _seed(engine: Engine) -> None:
 
 def _file_anonymously(session: Session, user: User, now: datetime = MONDAY) -> tuple[Suggestion, str]:
     reply, _ = say(session, user, "匿名建议：食堂承包商克扣饭量，份量明显不足", now)
-    ticket, code = CODE_RE.search(reply.text or "").groups()  # type: ignore[union-attr]
+    found = CODE_RE.search(reply.text or "")
+    assert found is not None
+    ticket, code = found.groups()
     s = queries.find_ticket(session, ticket)
     assert s is not None
     return s, code
@@ -196,7 +198,8 @@ def test_late_anonymous_reply_is_held_not_pushed(
     m = CODE_RE.search(reply)
     assert m and m.group(1) == ticket and "上一条消息" in reply
     with Session(clean_db) as session:
-        assert session.scalar(select(InboundMessage).order_by(InboundMessage.id.desc())).redacted  # type: ignore[union-attr]
+        last = session.scalar(select(InboundMessage).order_by(InboundMessage.id.desc()))
+        assert last is not None and last.redacted
         assert session.scalar(select(models.inbound.HeldReply)) is None
     assert not CODE_RE.search(chat.say(openid, "帮助"))  # fetched once
 
@@ -298,7 +301,7 @@ def test_a_wrong_code_cannot_rate_or_reopen(session, tree) -> None:
     reply, _ = say(session, guesser, f"查询 {s.ticket} {_wrong(code, 1)}", MONDAY)
     assert "已约谈" not in (reply.text or "")
     say(session, guesser, "3", MONDAY)  # 不满意, without a rating step opened by the right code
-    assert s.state == SuggestionState.ANSWERED and s.reopen_count == 0
+    assert (s.state, s.reopen_count) == (SuggestionState.ANSWERED, 0)
     say(session, author, f"查询 {s.ticket} {code}", MONDAY)
     reply, _ = say(session, author, "3", MONDAY)
     assert s.state == SuggestionState.IN_PROGRESS and s.reopen_count == 1
@@ -328,7 +331,7 @@ def test_an_anonymous_suggestion_asked_back_is_sealed(session, tree) -> None:
     from handlers.asking_back import ask_back
     from handlers.inbound import Inbound
     from handlers.understanding import option
-    from tests.factories_voice import make_ctx
+    from tests.factories import make_ctx
 
     user = make_user(session, union_id=tree[1].id)
     ctx = make_ctx(session, user, MONDAY)

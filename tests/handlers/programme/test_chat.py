@@ -23,7 +23,7 @@ from handlers.programme.binding import (
 from handlers.programme.evidence import round_photos, round_reports
 from handlers.programme.gates import LifecycleError
 from handlers.programme.recognition_hook import RecognitionInfo
-from models import Role, Stage, utcnow
+from models import Brand, Role, Stage, utcnow
 from models.programme import (
     BindAttempt,
     Decision,
@@ -136,7 +136,7 @@ def test_an_eight_digit_card_without_the_word_still_binds(session) -> None:
 # --- progress -------------------------------------------------------------------------------
 
 
-def cadre_ctx(session, n_brands: int = 1) -> tuple[Context, list]:
+def cadre_ctx(session, n_brands: int = 1) -> tuple[Context, list[Brand]]:
     union = make_union(session)
     brands = [make_brand(session, union=union, name=n) for n in ["工惠乐学", "查保促", "职工之家"][:n_brands]]
     user = make_cadre(session, union)
@@ -295,7 +295,7 @@ def test_status_with_a_ticket_is_answered_by_the_suggestions_domain(session) -> 
 GATE_T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
-def _reviewed_with_continue(session) -> tuple[Context, object, int]:
+def _reviewed_with_continue(session) -> tuple[Context, Brand, int]:
     """A cadre's brand reviewed 继续培育 on day 10, on a report the cadre filed in chat on day 1."""
     ctx, [brand] = cadre_ctx(session)
     ctx.now = GATE_T0 + timedelta(days=1)

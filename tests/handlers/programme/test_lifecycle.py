@@ -209,7 +209,8 @@ def test_self_evaluation_evidence_must_belong_to_the_brand(session) -> None:
     scores = five_scores()
     scores["carriers"]["reports"] = [own.id]
     a = ops.self_evaluate(session, brand, scores, Actor.admin("张三"), utcnow())
-    assert a.score_for(Standard.CARRIERS).report_ids == [own.id]  # type: ignore[union-attr]
+    carriers = a.score_for(Standard.CARRIERS)
+    assert carriers is not None and carriers.report_ids == [own.id]
     scores["carriers"]["reports"] = [foreign.id]
     with pytest.raises(LifecycleError, match="不属于"):
         ops.self_evaluate(session, brand, scores, Actor.admin("张三"), utcnow())

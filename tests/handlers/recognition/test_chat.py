@@ -182,6 +182,13 @@ def test_rules_rerun_every_50_events(session, brands) -> None:
     assert len(scans) >= 1 and scans[0].kwargs == {"campaign_id": campaign.id}
     assert standard_registry().jobs["recognition_scan"] is scan_job
     scan_job(
-        JobContext(session=session, api=None, now=T0, options={}, jobs=[], registry=standard_registry()),
+        JobContext(
+            session=session,
+            api=None,  # type: ignore[arg-type]  # the scan sends nothing
+            now=T0,
+            options={},
+            jobs=[],
+            registry=standard_registry(),
+        ),
         campaign.id,
-    )  # type: ignore[arg-type]  # the scan sends nothing
+    )

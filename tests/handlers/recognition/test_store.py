@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -107,6 +108,7 @@ def test_flags_are_versioned_reversible_and_audited(session: Session, brands) ->
     flags = session.scalar(select(func.count(RecognitionFlag.id)))
     assert audits == flags
     flag = session.scalars(select(RecognitionFlag).where(RecognitionFlag.rule_id == "B2_timing")).first()
+    assert flag is not None
     with pytest.raises(FraudError, match="理由"):
         decide_flag(session, flag.id, "restore", Actor.admin("张审核"), " ", T0)
     assert not decide_flag(session, flag.id, "restore", Actor.admin("张审核"), "经核实为真人", T0).effective
@@ -120,7 +122,7 @@ def test_flags_are_versioned_reversible_and_audited(session: Session, brands) ->
         .where(RecognitionFlag.event_id == flag.event_id, RecognitionFlag.rule_id == "B2_timing")
         .order_by(RecognitionFlag.id.desc())
     ).first()
-    assert latest.status == FlagStatus.RESTORED
+    assert latest is not None and latest.status == FlagStatus.RESTORED
     # Restoring everything reproduces the pre-flag view exactly for the untouched brands.
     other = next(b for b in before["brands"] if b["brand"] == "幸福驿站")
     assert other == next(b for b in flagged["brands"] if b["brand"] == "幸福驿站")
@@ -138,7 +140,7 @@ def test_rule_version_bump_reflags_whole_round(session: Session, brands) -> None
     data["anti_fraud"]["version"] = "9.9.9"
     data["anti_fraud"]["rules"]["B2_timing"]["min_arrivals"] = 100  # the new version no longer fires B2
     run_rules(session, c, T0, parse_config(data))
-    latest: dict = {}
+    latest: dict[tuple[int, str], RecognitionFlag] = {}
     for f in session.scalars(select(RecognitionFlag).order_by(RecognitionFlag.id)):
         latest[(f.event_id, f.rule_id)] = f
     b2 = [f for (eid, rule), f in latest.items() if rule == "B2_timing"]
@@ -149,6 +151,7 @@ def test_events_cannot_be_updated_or_deleted(session: Session, brands) -> None:
     c = make_campaign(session, "rating")
     record_rating(session, make_user(session), c, brands[0], 4, "x", T0)
     ev = session.scalar(select(RecognitionEvent))
+    assert ev is not None
     ev.q1 = 5
     with pytest.raises(AppendOnlyError):
         session.flush()
@@ -160,7 +163,12 @@ def test_live_view_cached_until_new_data(session: Session, brands, monkeypatch) 
     record_rating(session, make_user(session), c, brands[0], 4, "a", T0)
     calls = []
     real = report_mod.compute_report
-    monkeypatch.setattr(report_mod, "compute_report", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def counted(*a: Any, **k: Any) -> dict[str, Any]:
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(report_mod, "compute_report", counted)
     results(session, c)
     results(session, c)
     assert len(calls) == 1

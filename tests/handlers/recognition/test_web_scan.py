@@ -198,8 +198,15 @@ def test_retention_counts_from_the_official_snapshot(session: Session) -> None:
     session.flush()
     assert purge_web_signals(session, now, 12, dry_run=True) == 2
     purge_job(
-        JobContext(session=session, api=None, now=now, options={}, jobs=[], registry=standard_registry())
-    )  # type: ignore[arg-type]  # the purge sends nothing
+        JobContext(
+            session=session,
+            api=None,  # type: ignore[arg-type]  # the purge sends nothing
+            now=now,
+            options={},
+            jobs=[],
+            registry=standard_registry(),
+        )
+    )
     left = set(session.scalars(select(RecognitionWebSignal.event_id)))
     assert left == set(kept) and not left & set(gone)
     assert purge_web_signals(session, now, 12) == 0

@@ -289,6 +289,7 @@ def test_answer_push_within_window_then_rating_by_reply(session, tree) -> None:
     cadre = _cadre(session, tree[2])
     sg.accept(session, s, cadre, MONDAY)
     job = sg.answer(session, s, cadre, "已增加菜品。", MONDAY + timedelta(hours=2))
+    assert job is not None
     api = _Api()
     jobs.push_answer(_jctx(session, MONDAY + timedelta(hours=2), api), **job.kwargs)
     jobs.push_answer(_jctx(session, MONDAY + timedelta(hours=2), api), **job.kwargs)  # idempotent
@@ -304,6 +305,7 @@ def test_answer_outside_window_delivered_on_next_message(session, tree) -> None:
     sg.accept(session, s, cadre, MONDAY)
     late = MONDAY + timedelta(days=3)
     job = sg.answer(session, s, cadre, "已处理。", late)
+    assert job is not None
     api = _Api()
     jobs.push_answer(_jctx(session, late, api), **job.kwargs)
     assert api.sent == [] and s.answer_delivered_at is None
@@ -339,7 +341,9 @@ def test_anonymous_suggestion(session, tree) -> None:
     assert ctx.redact_inbound
     text = reply.text or ""
     assert "匿名" in text and "不保存您的微信身份" in text
-    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", text).groups()
+    found = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", text)
+    assert found is not None
+    ticket, code = found.groups()
     s = queries.find_ticket(session, ticket)
     assert s is not None and s.anonymous and s.user_id is None and s.category == "薪酬"
     # Not listed under 我的建议; visible by ticket + code only.
@@ -412,8 +416,11 @@ def test_anonymous_dialogue_redacts_the_break_out_and_declined_replies(session, 
     assert not ctx.redact_inbound
     # An answered anonymous ticket opens the rating step; a reply it declines is still redacted.
     reply, _ = say(session, user, "匿名建议：宿舍的热水器坏了很久", MONDAY)
-    ticket, code = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", reply.text or "").groups()
+    found = re.search(r"(JY\d{8}-\d{4})，查询码：([0-9A-Z]{4}-[0-9A-Z]{4})", reply.text or "")
+    assert found is not None
+    ticket, code = found.groups()
     s = queries.find_ticket(session, ticket)
+    assert s is not None
     cadre = _cadre(session, tree[2])
     sg.accept(session, s, cadre, MONDAY)
     sg.answer(session, s, cadre, "已更换。", MONDAY)

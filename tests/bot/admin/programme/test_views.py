@@ -110,7 +110,9 @@ def test_brand_page_shows_timeline_gallery_and_escapes_text(
     db.add(report)
     db.commit()
     add_photo(app, db, brand, activity="活动" + XSS, report_id=report.id, flag="duplicate")
-    uploader_openid = db.scalar(select(Photo).where(Photo.brand_id == brand.id)).uploader.openid  # type: ignore[union-attr]
+    photo = db.scalar(select(Photo).where(Photo.brand_id == brand.id))
+    assert photo is not None and photo.uploader is not None
+    uploader_openid = photo.uploader.openid
     db.commit()
     page = as_user("county").get(f"/admin/brands/{brand.id}").get_data(as_text=True)
     assert XSS not in page and "&lt;script&gt;" in page
@@ -161,7 +163,10 @@ def test_superior_review_advances_the_stage_and_is_audited(as_user, world: World
     assert move is not None and move.from_stage == Stage.REVIEWING and "推广" in move.reason
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "brand.review"))
     assert (
-        entry is not None and entry.before == {"stage": "reviewing"} and entry.after["stage"] == "deepening"
+        entry is not None
+        and entry.before == {"stage": "reviewing"}
+        and entry.after is not None
+        and entry.after["stage"] == "deepening"
     )
     db.commit()
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -228,7 +233,7 @@ def test_gates_plan_and_advance_through_the_forms(as_user, world: World, db: Ses
     moved = post(client, f"/admin/programme/brands/{own}/advance", {"to": "reviewing", "reason": "申请评议"})
     assert moved.status_code == 302
     db.expire_all()
-    assert db.get(Brand, own).stage == Stage.REVIEWING  # type: ignore[union-attr]
+    assert db.get_one(Brand, own).stage == Stage.REVIEWING
     db.commit()
     assert db.scalar(select(func.count(BrandPlan.id))) == 1
     assert audit_actions(db)[-3:] == ["brand.plan", "brand.self_evaluate", "brand.advance"]
@@ -430,7 +435,9 @@ def test_invitation_code_is_shown_once_and_listed(as_user, world: World, db: Ses
     assert response.status_code == 200 and "只显示这一次" in page
     import re
 
-    code = re.search(r'class="big-code">([A-Z0-9]{8})<', page).group(1)  # type: ignore[union-attr]
+    found = re.search(r'class="big-code">([A-Z0-9]{8})<', page)
+    assert found is not None
+    code = found.group(1)
     listing = client.get("/admin/programme/invitations").get_data(as_text=True)
     assert code not in listing and "待使用" in listing and "滨州化工厂工会" in listing
     db.expire_all()

@@ -77,7 +77,7 @@ def voice(world: World, db: Session) -> Voice:
     other = ops.submit(db, other_author, "邹平的职工书屋开放时间太短", now)
     db.commit()
     refs = [Ref(x.id, x.ticket) for x in (named, anonymous, xss, other)]
-    voice = Voice(*refs, anon_user_id=anon_author.id)
+    voice = Voice(refs[0], refs[1], refs[2], refs[3], anon_user_id=anon_author.id)
     db.rollback()  # end the read transaction the attribute loads opened
     return voice
 
@@ -289,8 +289,11 @@ def test_anonymous_author_appears_nowhere(
         json.dumps([[c for c in row] for ws in book for row in ws.iter_rows(values_only=True)], default=str)
     )
     token = create_api_token(
-        db, db.scalar(select(AdminAccount).where(AdminAccount.username == "county")), "t", actor_name="测试"
-    )  # type: ignore[arg-type]
+        db,
+        db.scalars(select(AdminAccount).where(AdminAccount.username == "county")).one(),
+        "t",
+        actor_name="测试",
+    )
     db.commit()
     api = client.get("/api/v1/suggestions", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 200
@@ -301,7 +304,9 @@ def test_anonymous_author_appears_nowhere(
         assert ANON_OPENID not in out
         assert label not in out
         assert f'"user_id": {voice.anon_user_id}' not in out
-    items = {i["ticket"]: i for i in api.json["items"]}  # type: ignore[index]
+    body = api.json
+    assert body is not None
+    items = {i["ticket"]: i for i in body["items"]}
     anon = items[voice.anonymous.ticket]
     assert anon["anonymous"] is True
     forbidden = {"user_id", "user", "openid", "author", "access_code", "respondent"}
@@ -354,9 +359,13 @@ def test_suggestion_exports_equal_the_cli_cell_by_cell(
 def test_topics_this_month_chart_and_table(as_user, voice: Voice) -> None:
     html = page(as_user("county"), "/admin/suggestions/topics")
     assert "本月共 3 条建议" in html
-    spec = json.loads(re.search(r'id="topic-categories-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    found = re.search(r'id="topic-categories-data">(.*?)</script>', html, re.S)
+    assert found is not None
+    spec = json.loads(found.group(1))
     assert spec["type"] == "hbar" and sum(d["value"] for d in spec["data"]) == 3
-    keywords = json.loads(re.search(r'id="topic-keywords-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    found = re.search(r'id="topic-keywords-data">(.*?)</script>', html, re.S)
+    assert found is not None
+    keywords = json.loads(found.group(1))
     names = [d["name"] for d in keywords["data"]]
     assert names and all(d["value"] >= 1 for d in keywords["data"])
     assert "邹平" not in names and "书屋" not in names  # the other county's suggestion
@@ -386,12 +395,12 @@ def test_api_suggestions_scoped_and_filtered(as_user, voice: Voice, ids: Ids, db
     client = as_user("county")
     headers = {"Authorization": f"Bearer {token}"}
     data = client.get("/api/v1/suggestions", headers=headers).json
-    assert data["total"] == 3  # type: ignore[index]
-    assert voice.other.ticket not in {i["ticket"] for i in data["items"]}  # type: ignore[index]
-    assert client.get("/api/v1/suggestions?state=answered", headers=headers).json["total"] == 0  # type: ignore[index]
+    assert data["total"] == 3
+    assert voice.other.ticket not in {i["ticket"] for i in data["items"]}
+    assert client.get("/api/v1/suggestions?state=answered", headers=headers).json["total"] == 0
     assert client.get(f"/api/v1/suggestions?union={ids.other_county}", headers=headers).status_code == 404
     bad = client.get("/api/v1/suggestions?from=soon", headers=headers)
-    assert bad.status_code == 400 and "日期格式" in bad.json["error"]  # type: ignore[index]
+    assert bad.status_code == 400 and "日期格式" in bad.json["error"]
 
 
 @pytest.mark.postgres

@@ -26,7 +26,7 @@ def _cells(data: bytes) -> dict[str, list[tuple[object, ...]]]:
 
 def test_survey_export_equals_cli_and_api_results(
     as_user, world: World, ids: Ids, db: Session, app: Flask, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     add_responses(db, world, 6, ids.grassroots, "bc")
     out = tmp_path / "cli.xlsx"
     assert (
@@ -52,22 +52,22 @@ def test_survey_export_equals_cli_and_api_results(
         .get("/api/v1/surveys/brand_recognition/results", headers={"Authorization": f"Bearer {token}"})
         .json
     )
-    assert data["n"] == 0 and data["suppressed"] is True and data["questions"] == []  # type: ignore[index]
+    assert data["n"] == 0 and data["suppressed"] is True and data["questions"] == []
     county_token = create_api_token(
         db,
-        db.scalar(select(AdminAccount).where(AdminAccount.username == "county")),
+        db.scalars(select(AdminAccount).where(AdminAccount.username == "county")).one(),
         "t",
-        actor_name="测试",  # type: ignore[arg-type]
+        actor_name="测试",
     )
     db.commit()
     client = as_user("county")
     data = client.get(
         "/api/v1/surveys/brand_recognition/results", headers={"Authorization": f"Bearer {county_token}"}
     ).json
-    assert data["n"] == 6 and data["suppressed"] is False  # type: ignore[index]
-    service = next(q for q in data["questions"] if q["key"] == "union_service")  # type: ignore[index]
+    assert data["n"] == 6 and data["suppressed"] is False
+    service = next(q for q in data["questions"] if q["key"] == "union_service")
     assert service["mean"] == pytest.approx(23 / 6) and len(service["ci"]) == 2
-    joined = next(q for q in data["questions"] if q["key"] == "joined")  # type: ignore[index]
+    joined = next(q for q in data["questions"] if q["key"] == "joined")
     assert joined["options"][0] == {"option": "是", "count": 3, "percent": 50.0, "base": 6}
     assert (
         client.get(

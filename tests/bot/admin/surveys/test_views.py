@@ -24,7 +24,7 @@ def page(client: FlaskClient, url: str, status: int = 200) -> str:
 
 def test_survey_results_scoped_with_charts_and_suppression(
     as_user, world: World, ids: Ids, db: Session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     add_responses(db, world, 6, ids.grassroots, "bc")
     add_responses(db, world, 3, ids.other_county, "zp")
     county = as_user("county")
@@ -34,7 +34,9 @@ def test_survey_results_scoped_with_charts_and_suppression(
     assert 'id="survey-n">6<' in html
     assert "3.83（95% 置信区间" in html  # mean of 5,4,4,3,5,2
     assert "<script>alert" not in html and "<img src=x" not in html
-    spec = json.loads(re.search(r'id="q\d+-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    found = re.search(r'id="q\d+-data">(.*?)</script>', html, re.S)
+    assert found is not None
+    spec = json.loads(found.group(1))
     assert spec["type"] == "hbar"
     assert "技能培训" in html  # a multiple-choice option counted per option
     other = page(as_user("other"), "/admin/surveys/brand_recognition")
@@ -48,7 +50,7 @@ def test_survey_results_scoped_with_charts_and_suppression(
     assert "86000" in panel and "0.01%" in panel  # 6 of 86,000 members
 
 
-def test_open_and_close_surveys_top_union_admins_only(as_user, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_open_and_close_surveys_top_union_admins_only(as_user, db: Session) -> None:
     for username in ("county", "viewer", "cadre"):
         client = as_user(username)
         listing = page(client, "/admin/surveys/")
