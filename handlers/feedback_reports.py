@@ -6,33 +6,20 @@ files are identical. Exports hold no openid and no user id: suggestions appear b
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
-from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.suggestions import default_config as config
 from config.voice_texts import RATING_LABELS
-from handlers.cells import SafeCsvWriter, safe_cell
 from handlers.clock import SHANGHAI, show_time
+from handlers.tables import Table
 from models import Suggestion, Union
 from models.union import subtree_ids
 from nlp.keywords import top_keywords
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: list[str]
-    rows: list[list[Any]]
-    codebook: list[list[str]]  # 列名, 题目, 题型, 取值说明
-
 
 SUGGESTION_COLUMNS = [
     ("ticket", "单号", ""),
@@ -89,7 +76,8 @@ def suggestions_as_table(suggestions: Iterable[Suggestion]) -> Table:
         ]
         for s in suggestions
     ]
-    return Table(
+    return Table.of(
+        "建议",
         [c[0] for c in SUGGESTION_COLUMNS],
         rows,
         [[c[0], c[1], "", c[2]] for c in SUGGESTION_COLUMNS],
@@ -105,34 +93,3 @@ def suggestion_topics(suggestions: Iterable[Suggestion], n: int = 15) -> dict[st
         "categories": [(c, counts[c]) for c in order if counts[c]],
         "keywords": top_keywords([s.content for s in items], n),
     }
-
-
-def write_table(table: Table, fmt: str, out: Path | io.BytesIO | io.StringIO) -> None:
-    """CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX with a 代码本 sheet."""
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = SafeCsvWriter(buffer)
-        writer.writerow(table.headers)
-        writer.writerows(table.rows)
-        data = "\ufeff" + buffer.getvalue()
-        if isinstance(out, Path):
-            out.write_text(data, encoding="utf-8", newline="")
-        elif isinstance(out, io.StringIO):
-            out.write(data)
-        else:
-            out.write(data.encode("utf-8"))
-        return
-    if fmt != "xlsx":
-        raise ValueError(f"不支持的格式：{fmt}")
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "数据"
-    ws.append(table.headers)
-    for row in table.rows:
-        ws.append([safe_cell(v) for v in row])
-    book = wb.create_sheet("代码本")
-    book.append(["列名", "题目/含义", "类型", "取值说明"])
-    for entry in table.codebook:
-        book.append([safe_cell(v) for v in entry])
-    wb.save(out)

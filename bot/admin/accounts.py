@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from bot.admin import security, web
 from bot.admin.audit_log import record
-from bot.admin.export import Column, Table
 from handlers.errors import OperationError
+from handlers.tables import Column, Table
 from models import Union
 from models.admin import AdminAccount, AdminRole, ApiToken
 

@@ -11,8 +11,9 @@ from flask import Blueprint, Flask, render_template, request
 from sqlalchemy import select
 
 from bot.admin import web
-from bot.admin.export import Column, Table, export_response, requested_format
+from bot.admin.export import export_response, requested_format
 from handlers.glossary import action_label
+from handlers.tables import Column, Table
 from models import Union
 from models.admin import AdminRole, AuditEntry
 

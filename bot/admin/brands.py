@@ -10,9 +10,10 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.admin import web
-from bot.admin.export import Column, Table, export_links, export_response, requested_format
+from bot.admin.export import export_links, export_response, requested_format
 from bot.admin.programme.timeline import render_brand
 from bot.admin.scoping import Scope
+from handlers.tables import Column, Table
 from models import Brand, BrandAlias, Stage, Union
 
 bp = Blueprint("admin_brands", __name__, url_prefix="/admin/brands")

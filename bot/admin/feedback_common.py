@@ -10,8 +10,7 @@ from urllib.parse import quote
 from flask import Response, current_app
 
 from handlers.clock import local_day
-from handlers.feedback_reports import Table as ReportTable
-from handlers.feedback_reports import write_table
+from handlers.tables import Table, write_data
 from models import utcnow
 
 MIMETYPES = {
@@ -20,11 +19,11 @@ MIMETYPES = {
 }
 
 
-def report_response(table: ReportTable, fmt: str, name: str) -> Response:
+def report_response(table: Table, fmt: str, name: str) -> Response:
     """Download ``table`` written by the same writer as ``flask --app bot export`` (same columns,
     same 代码本 sheet), so a dashboard export and a CLI export of the same rows are identical."""
     buffer = io.BytesIO()
-    write_table(table, fmt, buffer)
+    write_data(table, fmt, buffer)
     stamp = local_day(utcnow())
     response = Response(buffer.getvalue(), mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = (

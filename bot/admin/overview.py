@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.admin import web
-from bot.admin.export import Column, Table
 from bot.admin.scoping import Scope
+from handlers.tables import Column, Table
 from models import Brand, Stage, Union
 
 bp = Blueprint("admin_overview", __name__, url_prefix="/admin")

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.admin import web
-from bot.admin.export import Column, Table, export_links, export_response, requested_format
+from bot.admin.export import export_links, export_response, requested_format
 from bot.admin.scoping import Scope
+from handlers.tables import Column, Table
 from models import Brand, Union
 
 bp = Blueprint("admin_unions", __name__, url_prefix="/admin/unions")

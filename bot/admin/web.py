@@ -35,11 +35,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from bot.admin import security
 from bot.admin.audit_log import record
-from bot.admin.export import display
 from bot.admin.scoping import Scope
 from bot.h5.web import http_error_page
 from bot.runtime import Runtime
 from handlers.errors import OperationError
+from handlers.tables import display
 from models import Stage
 from models.admin import AdminAccount, AdminRole
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from bot.admin.accounts import AccountError, account_snapshot, create_account, create_api_token
 from bot.admin.audit_log import record
-from bot.admin.export import display
 from bot.admin.security import PasswordError, check_new_password, hash_password
 from bot.runtime import Runtime
+from handlers.tables import display
 from models import Union, utcnow
 from models.admin import AdminAccount, AdminRole, ApiToken
 from models.migrate import upgrade

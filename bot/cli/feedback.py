@@ -12,12 +12,13 @@ from flask.cli import with_appcontext
 from bot.runtime import Runtime
 from handlers.actor import SYSTEM
 from handlers.context import JobRequest
-from handlers.feedback_reports import suggestion_table, write_table
+from handlers.feedback_reports import suggestion_table
 from handlers.suggestions.operations import escalate_overdue
 from handlers.suggestions.queries import pending_deliveries
 from handlers.surveys.reports import render_results, survey_table
 from handlers.surveys.results import survey_results
 from handlers.surveys.templates import default_template, templates
+from handlers.tables import write_data
 from models import utcnow
 
 
@@ -111,7 +112,7 @@ def export(
             if union_code:
                 raise click.ClickException("问卷导出不按工会筛选（答卷不记录受访者的工会）。")
             table = survey_table(session, _survey_key(survey_key), _date(since))
-    write_table(table, fmt, output)
+    write_data(table, fmt, output)
     click.echo(f"已导出 {len(table.rows)} 行到 {output}")
 
 

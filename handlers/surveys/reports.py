@@ -1,5 +1,5 @@
 """Survey reports: the results as text (the CLI's) and the responses as a table with a
-codebook (CSV/XLSX through ``handlers.feedback_reports.write_table``).
+codebook (CSV/XLSX through ``handlers.tables.write_data``).
 
 Exports hold no openid and no user id: respondents appear by their opaque respondent code.
 """
@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from handlers.clock import show_time
-from handlers.feedback_reports import Table
 from handlers.surveys.queries import Respondents, brand_names, completed
 from handlers.surveys.results import GROUP_LABELS, MIN_GROUP_N, ROSTER_BASE_EACH, ROSTER_BASE_NOTE
 from handlers.surveys.templates import DONT_KNOW, templates
+from handlers.tables import Table
 from models import SurveyResponse
 
 DK_CODE = 99  # 说不清 in exports
@@ -140,7 +140,7 @@ def survey_table(
         ]
         for r in responses
     ]
-    return Table(headers, rows, codebook)
+    return Table.of("答卷", headers, rows, codebook)
 
 
 def _ticked(value: Any, code: int, seen: bool) -> int | None:

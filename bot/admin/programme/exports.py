@@ -8,10 +8,10 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.admin.export import Column, Table
 from bot.admin.scoping import Scope
 from handlers.programme import coverage as cov
 from handlers.programme.queries import INVITATION_EXPIRED, INVITATION_OPEN, INVITATION_USED, invitation_state
+from handlers.tables import Column, Table
 from models import utcnow
 from models.programme import Invitation
 

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.admin import overview
-from bot.admin.export import Column, Table
 from bot.admin.programme.coverage import coverage_report
 from bot.admin.scoping import Scope
 from handlers.programme.photos import flag_label
+from handlers.tables import Column, Table
 from models.programme import Photo, PhotoStatus
 
 LATEST_PHOTOS = 8

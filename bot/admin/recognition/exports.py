@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.admin.export import Column, Table
 from handlers.recognition.quadrant import INSUFFICIENT, Quadrant, RankingBlocks
 from handlers.recognition.report import HEAT_TITLE
 from handlers.recognition.scoped_queries import TrendRow
+from handlers.tables import Column, Table
 
 # CSS classes of the status chips, by status code.
 STATUS_CHIPS = {

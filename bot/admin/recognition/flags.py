@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin import web
-from bot.admin.export import Column, Table
 from bot.admin.recognition import exports
 from bot.admin.recognition.access import campaign_or_404, organiser_campaign, scoped_report
 from bot.admin.recognition.views import bp
@@ -24,6 +23,7 @@ from handlers.recognition.adjudication import Decision, closed_message, decide_f
 from handlers.recognition.brand_checks import appeal, brand_checks, close_check, escalate_ring
 from handlers.recognition.fraud import FraudError
 from handlers.recognition.live import REFRESH_JOB
+from handlers.tables import Column, Table
 from models import Brand, utcnow
 from models.admin import AdminRole
 from models.recognition import Campaign, FlagStatus, RecognitionFlag

@@ -9,10 +9,10 @@ from flask import Flask, url_for
 from sqlalchemy.orm import Session
 
 from bot.admin import surveys
-from bot.admin.export import Column, Table
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
 from handlers.recognition import scoped_queries as q
+from handlers.tables import Column, Table
 from models import Union, utcnow
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import url_for
 
-from bot.admin.export import Column, Table, display
 from handlers.glossary import action_label
 from handlers.suggestions.queries import suggestion_dict
+from handlers.tables import Column, Table, display
 from models import Suggestion
 from models.admin import AuditEntry
 

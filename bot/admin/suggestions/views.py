@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.admin import web
 from bot.admin.audit_log import record
-from bot.admin.export import Table, export_links, requested_format
+from bot.admin.export import export_links, requested_format
 from bot.admin.feedback_common import report_response, respondent_label
 from bot.admin.overview import register_panel
 from bot.admin.scoping import Scope
@@ -33,6 +33,7 @@ from handlers.suggestions import queries
 from handlers.suggestions.errors import SuggestionError
 from handlers.suggestions.queries import SuggestionFilters, categories
 from handlers.suggestions.states import TRANSITIONS
+from handlers.tables import Table
 from models import Suggestion, SuggestionState, Union, User, utcnow
 from models.admin import AuditEntry
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.admin.export import Column, Table
 from handlers.surveys.results import GROUP_LABELS, MIN_GROUP_N, ROSTER_BASE_NOTE
+from handlers.tables import Column, Table
 
 TYPE_LABELS = {
     "single": "单选",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.admin import web
 from bot.admin.audit_log import record
-from bot.admin.export import Column, Table, export_links, requested_format
+from bot.admin.export import export_links, requested_format
 from bot.admin.feedback_common import report_response
 from bot.admin.scoping import Scope
 from bot.admin.surveys.exports import question_view
@@ -38,6 +38,7 @@ from handlers.surveys.queries import (
 from handlers.surveys.reports import survey_table
 from handlers.surveys.results import GROUP_LABELS, MIN_GROUP_N, scoped_results
 from handlers.surveys.templates import Template, templates
+from handlers.tables import Column, Table
 from models import Union, utcnow
 
 bp = Blueprint("admin_surveys", __name__, url_prefix="/admin/surveys")

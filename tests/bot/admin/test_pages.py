@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.admin.export import Column, Table, to_csv, to_xlsx
+from handlers.tables import Column, Table, to_csv, to_xlsx
 from models import Stage
 from models.admin import AdminAccount, AuditEntry
 from tests.bot.admin.conftest import PASSWORD, World, csrf, login
