@@ -36,7 +36,7 @@ from models.programme import BindAttempt, ProgressReport
 from models.recognition import RecognitionEvent
 from models.union import assign_path
 from nlp import BrandEntry, Router
-from nlp.corpus import Example, read_examples
+from nlp.examples import Example, read_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "data" / "heldout" / "heldout_c.txt"

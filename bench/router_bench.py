@@ -35,7 +35,7 @@ from nlp import Router
 from nlp import segment, model
 from nlp.brands import fuzzy_pinyin
 from nlp.normalize import warm_up
-from nlp.corpus import read_brands
+from nlp.examples import read_brands
 from pathlib import Path
 t1 = now()
 segment.warm_up(sys.argv[1]); warm_up(); fuzzy_pinyin("工")
@@ -200,7 +200,7 @@ def main() -> None:
     )
 
     from nlp import BrandEntry, Router
-    from nlp.corpus import read_brands, read_examples
+    from nlp.examples import read_brands, read_examples
 
     Router.warm_up()
     examples = []

@@ -19,7 +19,7 @@ from typing import TextIO
 
 import yaml
 
-from nlp.corpus import Example, InputError, read_brands, read_examples
+from nlp.examples import Example, InputError, read_brands, read_examples
 from nlp.intent import INTENTS, Intent
 from nlp.model import reliability
 from nlp.router import POLICY_FILE, Router

@@ -21,7 +21,7 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from nlp.corpus import Example, read_brands, read_examples
+from nlp.examples import Example, read_brands, read_examples
 from nlp.intent import INTENTS
 from nlp.model import (
     FOLDS,

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import redis
@@ -202,23 +203,25 @@ class FlakyTransport:
         return job_id
 
 
+def reply_and_push(ctx: Any, inbound: Any, intent: Any) -> Reply:
+    ctx.enqueue("send_text", openid=inbound.openid, text=f"稍后的消息：{inbound.content}")
+    if inbound.content == "出错":
+        raise RuntimeError("handler failed after asking for a job")
+    return Reply("马上回复")
+
+
 @pytest.fixture
 def push_handler(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    def reply_and_push(ctx, inbound, intent):
-        ctx.enqueue("send_text", openid=inbound.openid, text=f"稍后的消息：{inbound.content}")
-        if inbound.content == "出错":
-            raise RuntimeError("handler failed after asking for a job")
-        return Reply("马上回复")
-
     monkeypatch.setitem(app.extensions["ghpp"].registry.intents, "unknown", reply_and_push)
 
 
-def test_jobs_survive_a_queue_that_is_down_at_commit(settings, clean_db, store, wechat, push_handler) -> None:
+def test_jobs_survive_a_queue_that_is_down_at_commit(settings, clean_db, store, wechat, monkeypatch) -> None:
     from bot import create_app
 
     transport = FlakyTransport()
     app = create_app(settings, engine=clean_db, store=store, queue=transport)
     rt = app.extensions["ghpp"]
+    monkeypatch.setitem(rt.registry.intents, "unknown", reply_and_push)
     started = time.monotonic()
     assert post(app.test_client(), wechat, "o-outbox", "嗯嗯测试", next(_ids)) == "马上回复"
     assert time.monotonic() - started < 5

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nlp import Router
-from nlp.corpus import read_brands
+from nlp.examples import read_brands
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BRANDS_FILE = DATA / "router_brands.txt"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import PROJECT_ROOT
-from nlp.corpus import read_examples
+from nlp.examples import read_examples
 from nlp.model import CORPUS_DIR, loaded_path
 from tests.nlp.conftest import BRANDS_FILE
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nlp import Router
 from nlp.cli import evaluate, format_report
-from nlp.corpus import read_brands, read_examples
+from nlp.examples import read_brands, read_examples
 from nlp.intent import INTENTS
 from nlp.model import CORPUS_DIR, corpus_files
 from tests.nlp.conftest import DATA

@@ -53,7 +53,7 @@ def test_saved_parameters_round_trip_without_pickle(tmp_path: Path) -> None:
 LOADS_WITHOUT_SKLEARN = """
 import sys
 from nlp import Router
-from nlp.corpus import read_brands
+from nlp.examples import read_brands
 from pathlib import Path
 router = Router(read_brands(Path(sys.argv[1])))
 intent = router.route("投票给工惠乐学")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from handlers.router_learning import note_follow_up
 from models import InboundMessage, Union
-from nlp.corpus import read_examples
+from nlp.examples import read_examples
 from tests.bot.admin.test_browser import PASSWORD, browser, live_server, shoot  # noqa: F401
 from tests.factories import make_user
 

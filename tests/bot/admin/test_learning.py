@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from handlers.router_learning import FOLLOW_UP_WINDOW, Reason, note_follow_up, thresholds
 from models import InboundLabel, InboundMessage, Union, User
 from models.admin import AuditEntry
-from nlp.corpus import read_examples
+from nlp.examples import read_examples
 from tests.bot.admin.conftest import World, csrf
 from tests.wechat_chat import Chat
 
