@@ -10,6 +10,7 @@ imports none of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,16 @@ def json_error(exc: HTTPException) -> tuple[Response, int]:
     code = exc.code or 500
     message = ERROR_MESSAGES.get(code) or exc.description or "请求出错。"
     return jsonify({"error": message, "status": code}), code
+
+
+def listing(stmt: Any, item: Callable[[Any], dict[str, Any]]) -> Response:
+    """A list endpoint's answer: ``?limit=`` (1–MAX_LIMIT, default 100) rows from ``?offset=``,
+    with the total."""
+    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), MAX_LIMIT)
+    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    total = web.count(stmt)
+    items = [jsonable(item(row)) for row in web.db().scalars(stmt.limit(limit).offset(offset))]
+    return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
 def jsonable(value: Any) -> Any:

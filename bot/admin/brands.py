@@ -93,18 +93,17 @@ def index() -> Any:
     fmt = requested_format()
     if fmt:
         return export_response(brand_table(list(session.scalars(stmt))), fmt)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = web.count(stmt)
-    table = brand_table(list(session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))))
+    page = web.paginate(stmt, PAGE_SIZE)
+    table = brand_table(page.rows)
     unions = list(session.scalars(select(Union).where(sc.union_condition()).order_by(Union.path)))
     return render_template(
         "admin/brands.html",
         table=table,
         filters=filters,
         unions=unions,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
+        total=page.total,
+        page=page.number,
+        page_size=page.size,
         exports=export_links(),
     )
 

@@ -29,7 +29,7 @@ def export_response(table: Table, fmt: str) -> Response:
     stamp = local_day(utcnow())
     filename = f"{table.name}-{stamp}.{fmt}"
     if fmt == "csv":
-        body, mimetype = to_csv(table), "text/csv; charset=utf-8"
+        body, mimetype = to_csv(table), "text/csv"  # Werkzeug adds "; charset=utf-8"
     else:
         body = to_xlsx(table)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -87,9 +87,8 @@ def index() -> Any:
     th = rl.thresholds()
     filters = Filters.from_args(request.args)
     stmt = rl.review_query(th, filters.reason, filters.labelled, sender_in_scope(web.scope()))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = web.count(stmt)
-    messages = list(session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    page = web.paginate(stmt, PAGE_SIZE)
+    messages = page.rows
     labels = rl.labels_for(session, (m.id for m in messages))
     follow_ups = rl.follow_up_texts(session, messages)
     rows = []
@@ -120,9 +119,9 @@ def index() -> Any:
         reasons=list(rl.Reason),
         intents=[(name, rl.intent_label(name)) for name in INTENTS],
         thresholds=th,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
+        total=page.total,
+        page=page.number,
+        page_size=page.size,
         can_label=web.scope().can_write,
         back=request.full_path.rstrip("?"),
     )
@@ -158,7 +157,7 @@ def label(message_id: int) -> Any:
 def export() -> Response:
     result = rl.export_labels(web.db(), sender_in_scope(web.scope()))
     stamp = local_day(utcnow())
-    response = Response(result.text.encode("utf-8"), mimetype="text/plain; charset=utf-8")
+    response = Response(result.text.encode("utf-8"), mimetype="text/plain")  # Werkzeug adds "; charset=utf-8"
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"labels-{stamp}.txt\"; filename*=UTF-8''{quote(f'路由标注-{stamp}.txt')}"
     )

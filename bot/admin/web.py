@@ -278,6 +278,23 @@ def count(stmt: Any) -> int:
     return int(db().scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rows, the page number asked for (``?page=``), the page size, the total."""
+
+    rows: list[Any]
+    number: int
+    size: int
+    total: int
+
+
+def paginate(stmt: Any, size: int) -> Page:
+    """The page of ``stmt`` the request asks for (``?page=N``, from 1; anything else is page 1)."""
+    number = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows = list(db().scalars(stmt.limit(size).offset((number - 1) * size)))
+    return Page(rows, number, size, count(stmt))
+
+
 # --- the write boundary -------------------------------------------------------------------------
 
 

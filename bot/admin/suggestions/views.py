@@ -65,19 +65,17 @@ def index() -> Any:
             fmt,
             "职工建议",
         )
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = web.count(stmt)
-    rows = list(session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    page = web.paginate(stmt, PAGE_SIZE)
     return render_template(
         "admin/suggestions.html",
-        table=exports.inbox_table(rows, utcnow()),
+        table=exports.inbox_table(page.rows, utcnow()),
         filters=filters,
         states=list(SuggestionState),
         categories=categories(),
         unions=_union_choices(session, sc),
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
+        total=page.total,
+        page=page.number,
+        page_size=page.size,
         exports=export_links(),
     )
 
