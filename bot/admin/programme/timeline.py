@@ -11,16 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.admin import web
-from bot.admin.audit_log import record
 from bot.admin.programme.access import Permissions, admin_actor
 from bot.admin.programme.blueprint import bp
 from handlers.programme import operations as ops
-from handlers.programme.gates import LifecycleError
 from handlers.programme.queries import BrandTimeline, brand_timeline, next_stages, round_evidence
 from handlers.programme.storage import storage_from_options
 from handlers.recognition.live import refresh_missing
 from models import Brand, Stage, utcnow
-from models.programme import Decision, Photo, PhotoStatus, Standard
+from models.programme import Assessment, Decision, Photo, PhotoStatus, StageTransition, Standard
 
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 REVIEW_STANDARDS = tuple(s for s in Standard if s != Standard.RECOGNITION)
@@ -112,15 +110,20 @@ def _done(brand: Brand, message: str) -> Any:
     return redirect(url_for("admin_brands.detail", brand_id=brand.id) + "#timeline")
 
 
+def _refused(brand: Brand, form: str) -> Callable[[Exception], Any]:
+    """A refused write shows the brand page again with the reason beside the form (400)."""
+    return lambda exc: render_brand(brand, {form: str(exc)}, 400)
+
+
 @bp.route("/brands/<int:brand_id>/review", methods=["POST"])
 def review(brand_id: int) -> Any:
     brand = _brand_for_write(brand_id, lambda p: p.review)
-    session = web.db()
     before = {"stage": brand.stage.value}
-    try:
+
+    def run() -> tuple[Decision, Assessment, StageTransition]:
         decision = ops.parse_decision(request.form.get("decision", ""))
         assessment, move = ops.review(
-            session,
+            web.db(),
             brand,
             decision,
             request.form.get("comments", ""),
@@ -129,75 +132,82 @@ def review(brand_id: int) -> Any:
             utcnow(),
             recognition=web.runtime().registry.recognition,
         )
-    except LifecycleError as exc:
-        session.rollback()
-        return render_brand(brand, {"review": str(exc)}, 400)
-    after = {
-        "stage": move.to_stage.value,
-        "decision": decision.value,
-        "assessment_id": assessment.id,
-        "scores": {s.standard.value: s.score for s in assessment.scores},
-    }
-    record(session, "brand.review", "brand", brand.id, before, after)
-    session.commit()
-    return _done(brand, f"评议已提交：{decision.label}，品牌进入「{move.to_stage.label}」。")
+        return decision, assessment, move
+
+    def audit(r: tuple[Decision, Assessment, StageTransition]) -> web.Audit:
+        decision, assessment, move = r
+        after = {
+            "stage": move.to_stage.value,
+            "decision": decision.value,
+            "assessment_id": assessment.id,
+            "scores": {s.standard.value: s.score for s in assessment.scores},
+        }
+        return web.Audit("brand.review", "brand", brand.id, before, after)
+
+    return web.perform(
+        run,
+        audit=audit,
+        refused=_refused(brand, "review"),
+        respond=lambda r: _done(brand, f"评议已提交：{r[0].label}，品牌进入「{r[2].to_stage.label}」。"),
+    )
 
 
 @bp.route("/brands/<int:brand_id>/plan", methods=["POST"])
 def plan(brand_id: int) -> Any:
     brand = _brand_for_write(brand_id, lambda p: p.own)
-    session = web.db()
     data = {key: request.form.get(key, "") for key in ops.PLAN_FIELDS}
-    try:
-        saved = ops.save_plan(session, brand, data, admin_actor(web.current_account()), utcnow())
-    except LifecycleError as exc:
-        session.rollback()
-        return render_brand(brand, {"plan": str(exc)}, 400)
-    record(session, "brand.plan", "brand", brand.id, None, {"plan_id": saved.id, **data})
-    session.commit()
-    return _done(brand, "创建方案已保存。")
+    return web.perform(
+        lambda: ops.save_plan(web.db(), brand, data, admin_actor(web.current_account()), utcnow()),
+        audit=lambda saved: web.Audit("brand.plan", "brand", brand.id, None, {"plan_id": saved.id, **data}),
+        refused=_refused(brand, "plan"),
+        respond=lambda _: _done(brand, "创建方案已保存。"),
+    )
 
 
 @bp.route("/brands/<int:brand_id>/self-evaluation", methods=["POST"])
 def self_evaluation(brand_id: int) -> Any:
     brand = _brand_for_write(brand_id, lambda p: p.own)
-    session = web.db()
-    try:
-        saved = ops.self_evaluate(
-            session,
+
+    def audit(saved: Assessment) -> web.Audit:
+        scores = {s.standard.value: s.score for s in saved.scores}
+        return web.Audit(
+            "brand.self_evaluate", "brand", brand.id, None, {"assessment_id": saved.id, "scores": scores}
+        )
+
+    return web.perform(
+        lambda: ops.self_evaluate(
+            web.db(),
             brand,
             _scores_from_form(tuple(Standard)),
             admin_actor(web.current_account()),
             utcnow(),
             request.form.get("comments", "").strip() or None,
-        )
-    except LifecycleError as exc:
-        session.rollback()
-        return render_brand(brand, {"self": str(exc)}, 400)
-    scores = {s.standard.value: s.score for s in saved.scores}
-    record(
-        session, "brand.self_evaluate", "brand", brand.id, None, {"assessment_id": saved.id, "scores": scores}
+        ),
+        audit=audit,
+        refused=_refused(brand, "self"),
+        respond=lambda _: _done(brand, "自评已保存。"),
     )
-    session.commit()
-    return _done(brand, "自评已保存。")
 
 
 @bp.route("/brands/<int:brand_id>/advance", methods=["POST"])
 def advance(brand_id: int) -> Any:
     brand = _brand_for_write(brand_id, lambda p: p.advance)
-    session = web.db()
     before = {"stage": brand.stage.value}
-    try:
+
+    def run() -> StageTransition:
         to = ops.parse_stage(request.form.get("to", ""))
-        move = ops.advance(
-            session, brand, to, admin_actor(web.current_account()), request.form.get("reason", ""), utcnow()
+        return ops.advance(
+            web.db(), brand, to, admin_actor(web.current_account()), request.form.get("reason", ""), utcnow()
         )
-    except LifecycleError as exc:
-        session.rollback()
-        return render_brand(brand, {"advance": str(exc)}, 400)
-    record(session, "brand.advance", "brand", brand.id, before, {"stage": to.value, "reason": move.reason})
-    session.commit()
-    return _done(brand, f"品牌已进入「{to.label}」。")
+
+    return web.perform(
+        run,
+        audit=lambda move: web.Audit(
+            "brand.advance", "brand", brand.id, before, {"stage": move.to_stage.value, "reason": move.reason}
+        ),
+        refused=_refused(brand, "advance"),
+        respond=lambda move: _done(brand, f"品牌已进入「{move.to_stage.label}」。"),
+    )
 
 
 # --- photos ---------------------------------------------------------------------------------

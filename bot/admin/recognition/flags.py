@@ -21,7 +21,6 @@ from handlers.glossary import CHECK_STATE_LABELS, FLAG_STATUS_LABELS
 from handlers.recognition import scoped_queries as q
 from handlers.recognition.adjudication import Decision, closed_message, decide_flag
 from handlers.recognition.brand_checks import appeal, brand_checks, close_check, escalate_ring
-from handlers.recognition.fraud import FraudError
 from handlers.recognition.live import REFRESH_JOB
 from handlers.tables import Column, Table
 from models import Brand, utcnow
@@ -153,7 +152,6 @@ def decide(campaign_id: int, flag_id: int) -> Any:
         lambda: decide_flag(
             session, flag_id, decision, Actor.admin(web.current_account().username), reason, utcnow()
         ),
-        errors=(FraudError,),
         audit=audit,
         commit=_commit_and_refresh(campaign_id),  # the figures change with the decision
         success=done,
@@ -180,7 +178,6 @@ def _check_action(
     """Run a check action; on success audit it and flash ``done(result)``, else flash the error."""
     return web.perform(
         run,
-        errors=(FraudError,),
         audit=web.Audit(action, "campaign", campaign_id, None, detail),
         commit=_commit_and_refresh(campaign_id),  # a check changes the brand's status
         success=done,

@@ -102,7 +102,6 @@ def create() -> Any:
 
     return web.perform(
         operation,
-        errors=(CampaignError,),
         audit=lambda campaign: web.Audit(
             "campaign.create",
             "campaign",
@@ -186,7 +185,6 @@ def close(campaign_id: int) -> Any:
 
     return web.perform(
         lambda: close_campaign(session, campaign, Actor.admin(web.current_account().username), utcnow()),
-        errors=(CampaignError,),
         audit=audit,
         success=lambda snap: f"活动已结束，正式结果快照 sha256：{snap.sha256}",
         redirect_to=url_for("admin_recognition.detail", campaign_id=campaign_id),
@@ -208,7 +206,6 @@ def invite(campaign_id: int) -> Any:
     # The code itself is never logged or stored (only its hash): it is shown on this one page.
     return web.perform(
         lambda: invite_reviewer(session, campaign, reviewer, unit, recuse),
-        errors=(CampaignError,),
         audit=web.Audit(
             "campaign.invite_reviewer", "campaign", campaign.id, None, {"reviewer": reviewer, "unit": unit}
         ),
