@@ -7,7 +7,7 @@ FLASK_DEMO := $(VENV)/bin/flask --app bot.devenv:demo_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install lock assets run test lint docs worker bench bench-load
+.PHONY: install lock assets run test lint docs screenshots worker bench bench-load
 
 # requirements*.txt pin the direct dependencies; requirements.lock (make lock) pins everything they
 # pull in, as constraints, so two installs from the same commit get the same versions.
@@ -67,6 +67,11 @@ lint: install
 # The documentation (docs/, mkdocs.yml); --strict fails on a broken link or anchor.
 docs: install
 	$(VENV)/bin/mkdocs build --strict -d $${DOCS_SITE:-site}
+
+# docs/screenshots/*.png from the demo data (`run`'s steps, in a throwaway instance and database),
+# taken in Debian's Chromium; by hand, not in CI.
+screenshots: install assets
+	$(PY) docs/capture_screenshots.py
 
 worker: install
 	$(FLASK) worker

@@ -1,14 +1,13 @@
 """End to end in headless Chromium (Debian's package, driven by Playwright; no browser download):
 log in, see the ECharts funnel drawn, walk the pages, export XLSX, check the no-script fallback.
 
-Screenshots go to test-artifacts/ (and to docs/screenshots/ with GHPP_DOC_SCREENSHOTS=1).
+Screenshots go to test-artifacts/ (the documentation's come from the demo data: make screenshots).
 Skips without chromium/Playwright/ECharts, except under REQUIRE_SERVICES=1 (CI), where it fails.
 """
 
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,8 +59,6 @@ def _require_browser() -> None:
 
 def _shot_dirs() -> list[Path]:
     dirs = [PROJECT_ROOT / "test-artifacts"]
-    if os.environ.get("GHPP_DOC_SCREENSHOTS") == "1":
-        dirs.append(PROJECT_ROOT / "docs" / "screenshots")
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
     return dirs

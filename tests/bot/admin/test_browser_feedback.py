@@ -1,6 +1,6 @@
 """End to end in headless Chromium: open the suggestions inbox, answer a suggestion (the worker
 gets one push), see its state change; the topics and survey charts drawn. Screenshots go to
-test-artifacts/ (the inbox and topics also to docs/screenshots/ with GHPP_DOC_SCREENSHOTS=1)."""
+test-artifacts/."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """路由标注 in headless Chromium: open the page from the menu, label a message with one click,
-change the label, download the export. Screenshot to test-artifacts/ (and docs/screenshots/
-with GHPP_DOC_SCREENSHOTS=1)."""
+change the label, download the export. Screenshot to test-artifacts/."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The H5 pages on a phone (390×844) in headless Chromium, signed in through the stub's real
 redirect dance: rate, vote, a blind campaign, another county's campaign refused; no script needed,
-nothing loaded from another host. Screenshots go to test-artifacts/ (docs/screenshots/ with
-GHPP_DOC_SCREENSHOTS=1)."""
+nothing loaded from another host. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 

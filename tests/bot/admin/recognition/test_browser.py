@@ -1,6 +1,5 @@
 """End to end in headless Chromium: the 社会认可度 page of a campaign with the interval chart and
-the quadrant drawn, the disclosure shown. Screenshots go to test-artifacts/ (and docs/screenshots/
-with GHPP_DOC_SCREENSHOTS=1)."""
+the quadrant drawn, the disclosure shown. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
