@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -51,6 +51,11 @@ RosterProvider = Callable[[Session, User, random.Random], list[RosterItem]]
 JobFunction = Callable[..., None]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    """A hook's key: the same function registered twice is an error, two modules' hooks are not."""
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 class RegistrationError(RuntimeError):
@@ -103,14 +108,14 @@ class Routes:
 
     def before_message(self, fn: F) -> F:
         """Run ``fn`` on every user message, e.g. to deliver what is owed to the user."""
-        return self._add("before_message", fn.__qualname__)(fn)
+        return self._add("before_message", _name(fn))(fn)
 
     def after_message(self, fn: F) -> F:
         """Run ``fn`` on every user message once it is handled, with its reply."""
-        return self._add("after_message", fn.__qualname__)(fn)
+        return self._add("after_message", _name(fn))(fn)
 
     def measured_response(self, fn: F) -> F:
-        return self._add("measure_sink", fn.__qualname__)(fn)
+        return self._add("measure_sink", _name(fn))(fn)
 
     def roster(self, fn: F) -> F:
         return self._add("roster", "roster")(fn)
@@ -186,9 +191,6 @@ class Registry:
         """Hand a measured survey response to every sink (the recognition index)."""
         for sink in self.measure_sinks:
             sink(session, response)
-
-    def keys(self, kind: str) -> Iterable[str]:
-        return [key for k, key in self._owners if k == kind]
 
 
 @dataclass

@@ -99,3 +99,24 @@ def test_importing_a_handlers_module_wires_nothing() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "handlers.suggestions" not in out and "handlers.recognition" not in out, out
+
+
+def test_hooks_of_two_modules_may_share_a_name_but_one_hook_is_added_once() -> None:
+    def hook(ctx: object, inbound: object) -> None:
+        return None
+
+    def other_module_hook(ctx: object, inbound: object) -> None:
+        return None
+
+    other_module_hook.__qualname__ = hook.__qualname__
+    other_module_hook.__module__ = "handlers.elsewhere"
+    first, second = Routes(), Routes()
+    first.before_message(hook)
+    second.before_message(other_module_hook)
+    registry = Registry()
+    registry.include(first, second)
+    assert registry.message_hooks == [hook, other_module_hook]
+    again = Routes()
+    again.before_message(hook)
+    with pytest.raises(RegistrationError, match="before_message"):
+        registry.include(again)
